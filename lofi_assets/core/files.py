@@ -1,0 +1,62 @@
+"""Writing files so that a crash never leaves a half-written file looking whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from upath import UPath
+
+
+def is_local(path: UPath | Path) -> bool:
+    return isinstance(path, Path) and getattr(path, "protocol", "") in ("", "file", "local")
+
+
+@contextmanager
+def atomic_local_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; rename it into place on success.
+
+    For tools that write a file themselves (an encoder, a model checkpoint): they write
+    the temporary name, and only a complete file ever carries the final name.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix or ".tmp", dir=final.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, final)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: UPath | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary name and a rename.
+
+    On object storage a single PUT is already atomic (the object appears whole or not
+    at all), so remote paths are written directly.
+    """
+    if is_local(path):
+        local = Path(os.fspath(path))
+        with atomic_local_path(local) as tmp:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def write_text_atomic(path: UPath | Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: UPath | Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

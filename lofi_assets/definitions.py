@@ -1,0 +1,34 @@
+"""The single entry point: every asset, job, sensor, schedule and resource."""
+
+import os
+
+import dagster as dg
+
+from lofi_assets.assets import ALL_ASSETS
+from lofi_assets.jobs import track_job
+from resources import NotionResource, StorageResource
+from schedules import all_schedules
+from sensors import all_sensors
+
+
+def _env_or_none(name: str) -> dg.EnvVar | None:
+    """An EnvVar when the variable is set, so optional secrets stay out of config."""
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+storage = StorageResource()
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    jobs=[track_job],
+    sensors=all_sensors,
+    schedules=all_schedules,
+    resources={
+        "storage": storage,
+        "notion": NotionResource(
+            storage=storage,
+            token=_env_or_none("NOTION_TOKEN"),
+            database_id=_env_or_none("NOTION_DATABASE_ID"),
+        ),
+    },
+)

@@ -1,0 +1,7 @@
+"""Dagster resources: every external thing the pipeline touches, configured from the
+environment (secrets through ``dg.EnvVar``, never in run config or metadata)."""
+
+from resources.notion import NotionResource
+from resources.storage import StorageResource
+
+__all__ = ["NotionResource", "StorageResource"]
