@@ -143,7 +143,9 @@ def normalize_label(text: str) -> str:
 
 # Ordered: the first pattern that matches names the section.
 _SECTIONS: list[tuple[str, re.Pattern[str]]] = [
-    ("checklist", re.compile(r"post[- ]?upload|checklist|after upload")),
+    ("checklist", re.compile(
+        r"post[- ]?upload|checklist|after upload|publishing|^publish\b|promotion|^tasks\b|^to-?dos?$|next steps"
+    )),
     ("brand", re.compile(r"brand notes")),
     ("music", re.compile(r"music arc|arc structure|music structure|suno prompts|song prompts|^prompts$|^music$")),
     ("anchor", re.compile(r"^anchor phrase")),
@@ -432,11 +434,14 @@ def _walk(lines: list[Line], st: _State) -> None:
             sec = None if strong or line.kind == "bullet" else classify(line.text, heading=is_heading)
             weak = (not strong and sec is None and (is_heading or (emoji and len(line.text) <= 100))
                     and prompts_follow(i))
+            # Once arcs are headed with emoji, a plain heading with to-dos is not one of them.
+            if weak and st.arcs and st.arcs[0]["emoji"] and not emoji and not st.arcs[0]["strong"]:
+                weak = False
             if strong or weak:
                 emoji, name, lo, hi, desc, written = _arc_from_heading(line.text)
                 st.arcs.append(dict(emoji=emoji, name=name or f"Arc {len(st.arcs) + 1}", bpm_min=lo,
                                     bpm_max=hi, description=[desc] if desc else [], written=written,
-                                    prompts=0))
+                                    prompts=0, strong=strong))
                 arc_index = len(st.arcs) - 1
                 arc_level = line.level if is_heading else 10 + line.indent
                 arc_has_prompts = False
