@@ -104,14 +104,14 @@ class NotionApiSource:
             try:
                 return fn()
             except HTTPResponseError as exc:
-                status = exc.status
+                status, code = exc.status, getattr(exc.code, "value", exc.code)
                 if status == 404:
-                    raise PageNotFound(f"Notion {what}: 404 {exc.code}: {exc}") from None
+                    raise PageNotFound(f"Notion {what}: 404 {code}: {exc}") from None
                 if status in FAIL_FAST:
-                    raise SourceError(f"Notion {what}: {status} {exc.code}: {exc}") from None
+                    raise SourceError(f"Notion {what}: {status} {code}: {exc}") from None
                 handled_by_library = status == 429 or (method == "GET" and status in LIBRARY_RETRIES_ON_GET)
                 if status not in SERVER_ERRORS or handled_by_library or attempt >= self.max_retries:
-                    raise SourceError(f"Notion {what}: {status} {exc.code} after {attempt + 1} attempt(s)") from None
+                    raise SourceError(f"Notion {what}: {status} {code} after {attempt + 1} attempt(s)") from None
                 delay = self._delay(attempt, exc.headers.get("retry-after"))
                 reason = f"{status}"
             except (RequestTimeoutError, httpx.TransportError) as exc:

@@ -94,7 +94,10 @@ def tokenize(markdown: str) -> list[Line]:
         elif stripped.startswith("|"):
             lines.append(Line(no, indent, "table", stripped))
         elif m := _NUMBERED.match(stripped):
-            lines.append(Line(no, indent, "item", _clean(m.group(2)), number=int(m.group(1))))
+            number, body = int(m.group(1)), _clean(m.group(2))
+            if inner := _NUMBERED.match(body):  # "1. 3. text": a list item that also writes its number
+                number, body = int(inner.group(1)), inner.group(2).strip()
+            lines.append(Line(no, indent, "item", body, number=number))
         elif m := _BULLET.match(stripped):
             lines.append(Line(no, indent, "bullet", _clean(m.group(1))))
         else:

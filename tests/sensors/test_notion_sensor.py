@@ -1,0 +1,95 @@
+"""notion_tracks_sensor through build_sensor_context, against a fake Notion on loopback."""
+
+import dagster as dg
+import pytest
+
+from lofi_assets.core.page_keys import page_id_to_key
+from lofi_assets.partitions import tracks_partitions
+from resources import NotionResource, StorageResource
+from sensors.notion_sensor import notion_tracks_sensor
+from tests.fakes.notion import FakeNotion
+
+
+@pytest.fixture
+def fake():
+    return FakeNotion()
+
+
+@pytest.fixture
+def notion_url(fake):
+    with fake.serve() as url:
+        yield url
+
+
+def tick(instance, fake, url, tmp_path, cursor=None, token=None) -> dg.SensorResult:
+    resource = NotionResource(storage=StorageResource(root=str(tmp_path)), token=token or fake.token,
+                              database_id=fake.database_id, base_url=url, requests_per_second=0,
+                              timeout_s=0.5, backoff_s=0.01)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"notion": resource}) as context:
+        result = notion_tracks_sensor(context)
+    # What the daemon does with the result: register the partitions.
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
+
+
+def test_new_pages_become_partitions_and_runs_across_pages(fake, notion_url, tmp_path):
+    ids = [fake.add_page(f"Track {i}", f"2026-11-20T10:{i % 60:02d}:00.000Z") for i in range(230)]
+    fake.add_page("Archived", "2026-11-20T11:00:00.000Z", archived=True)
+    with dg.instance_for_test() as instance:
+        result = tick(instance, fake, notion_url, tmp_path)
+        keys = {page_id_to_key(i) for i in ids}
+        assert {r.partition_key for r in result.run_requests} == keys
+        assert set(result.dynamic_partitions_requests[0].partition_keys) == keys
+        assert fake.requests_to(r"/query$") == 3  # 230 pages, 100 a page
+        run_keys = {r.run_key for r in result.run_requests}
+        assert f"{page_id_to_key(ids[5])}@2026-11-20T10:05:00.000Z" in run_keys
+        assert set(instance.get_dynamic_partitions(tracks_partitions.name)) == keys
+
+        again = tick(instance, fake, notion_url, tmp_path, cursor=result.cursor)
+        assert again.run_requests == [] and again.dynamic_partitions_requests == []
+        assert again.skip_reason
+
+
+def test_same_minute_and_edits(fake, notion_url, tmp_path):
+    a = fake.add_page("A", "2026-11-20T10:05:00.000Z")
+    with dg.instance_for_test() as instance:
+        first = tick(instance, fake, notion_url, tmp_path)
+        b = fake.add_page("B", "2026-11-20T10:05:00.000Z")
+        second = tick(instance, fake, notion_url, tmp_path, cursor=first.cursor)
+        assert [r.partition_key for r in second.run_requests] == [page_id_to_key(b)]
+        fake.edit(a, "2026-11-20T10:07:00.000Z")
+        third = tick(instance, fake, notion_url, tmp_path, cursor=second.cursor)
+        assert [(r.partition_key, r.run_key) for r in third.run_requests] == [
+            (page_id_to_key(a), f"{page_id_to_key(a)}@2026-11-20T10:07:00.000Z")]
+        assert third.dynamic_partitions_requests == []  # an edit is not a new partition
+
+
+def test_rate_limits_server_errors_and_timeouts_are_ridden_out(fake, notion_url, tmp_path):
+    for i in range(150):
+        fake.add_page(f"p{i}", f"2026-11-20T10:{i % 60:02d}:00.000Z")
+    fake.fail("POST", r"/query$", status=429, headers={"Retry-After": "0"},
+              body={"object": "error", "status": 429, "code": "rate_limited", "message": "slow down"})
+    fake.fail("POST", r"/query$", status=503,
+              body={"object": "error", "status": 503, "code": "service_unavailable", "message": "down"})
+    fake.fail("POST", r"/query$", delay_s=1.0)  # the client gives up after 0.5 s
+    fake.fail("POST", r"/query$", drop=True)  # connection closed with no answer
+    with dg.instance_for_test() as instance:
+        result = tick(instance, fake, notion_url, tmp_path)
+        assert len(result.run_requests) == 150
+
+
+def test_bad_token_fails_the_tick_with_a_clear_error(fake, notion_url, tmp_path):
+    with dg.instance_for_test() as instance:
+        with pytest.raises(Exception, match="401 unauthorized") as info:
+            tick(instance, fake, notion_url, tmp_path, token="secret_revoked_token")
+        assert "secret_revoked_token" not in str(info.value)
+
+
+def test_without_a_token_the_sensor_reads_the_export_folder(data_dir):
+    resource = NotionResource(storage=StorageResource(root=str(data_dir)))
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources={"notion": resource}) as context:
+            result = notion_tracks_sensor(context)
+    keys = sorted(r.partition_key for r in result.run_requests)
+    assert keys == ["4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b", "midnight-train-home", "sunday-morning-coffee"]
