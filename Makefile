@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   install, then run the main job (track_job) for every sample track, headless
+#   make test   install, then run the tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export LOFI_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: install demo test dev bench check-defs clean
+
+# The CPU wheel of torch goes in first, so nothing pulls a CUDA build in its place.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/local/dagster.yaml $@
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/lofi discover
+	$(BIN)/lofi materialize --all
+
+test: install
+	$(BIN)/python -m pytest
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml
+
+check-defs: install
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(BIN)/dg check defs
+
+bench: install
+	$(BIN)/python benchmarks/bench_parse.py
+	$(BIN)/python benchmarks/bench_sensor.py
+
+clean:
+	rm -rf $(VENV) .dagster_home data/assets .pytest_cache
