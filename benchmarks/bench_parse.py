@@ -87,7 +87,7 @@ def main() -> None:
     started = time.perf_counter()
     plans = [parse_track_plan(text, key=f"v{i}", source="bench") for i, (text, _, _) in enumerate(pages)]
     parse_s = time.perf_counter() - started
-    for plan, (_, arcs, prompts) in zip(plans, pages):
+    for plan, (_, arcs, prompts) in zip(plans, pages, strict=True):
         assert len(plan.arcs) == arcs and len(plan.prompts) == prompts, plan.key
 
     floor = re.compile(r"^\s*(?:#{1,6}\s|[-*]\s+\[[ xX]\]|\d+[.)]\s|\|)")

@@ -82,8 +82,10 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     job = defs.resolve_job_def("track_job")
     failed = []
     for key in keys:
-        result = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False,
-                                        tags={"lofi/trigger": "cli"})
+        result = job.execute_in_process(
+            instance=instance, partition_key=key, raise_on_error=False, tags={"lofi/trigger": "cli"},
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        )
         status = "ok" if result.success else "FAILED"
         detail = ""
         if not result.success:
@@ -112,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("materialize", help="run track_job for tracks, headless")
     p.add_argument("keys", nargs="*")
     p.add_argument("--all", action="store_true", help="every registered track")
+    p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
     p.set_defaults(func=cmd_materialize)
 
     args = parser.parse_args(argv)

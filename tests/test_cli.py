@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import SAMPLE_NOTION, PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, SAMPLE_NOTION
 
 
 def lofi(*args, env=None, check=True):

@@ -36,7 +36,8 @@ def test_dg_check_defs():
         dg_cli = shutil.which("dg")
         if dg_cli is None:
             pytest.skip("the dg CLI (dagster-dg-cli) is not installed")
+    env = {**os.environ, "VIRTUAL_ENV": str(Path(sys.executable).parents[1])}
     result = subprocess.run([str(dg_cli), "check", "defs"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "VIRTUAL_ENV": str(Path(sys.executable).parents[1])})
+                            text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr

@@ -191,7 +191,7 @@ class NotionApiSource:
             if cursor:
                 kwargs["start_cursor"] = cursor
             result = self._call(f"children of block {block_id}", "GET",
-                                lambda: self.client.blocks.children.list(**kwargs))
+                                lambda kw=kwargs: self.client.blocks.children.list(**kw))
             blocks.extend(result.get("results", []))
             if not result.get("has_more"):
                 return blocks

@@ -21,7 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .plan import Arc, Prompt, TrackPlan, youtube_tags_length, YOUTUBE_TAGS_LIMIT
+from .plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackPlan, youtube_tags_length
 
 
 class PlanParseError(ValueError):
@@ -36,12 +36,11 @@ class PlanParseError(ValueError):
 class Line:
     no: int
     indent: int
-    kind: str  # heading | todo | item | bullet | table | text | rule
+    kind: str  # heading | todo | quoted | item | bullet | table | text | rule
     text: str
     level: int = 0  # heading level
     checked: bool | None = None
     number: int | None = None
-    mark: str | None = None  # the mark before a quoted prompt (style 1)
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -90,7 +89,7 @@ def tokenize(markdown: str) -> list[Line]:
             mark = m.group("mark")
             checked = True if mark in CHECK_MARKS else False if mark in UNCHECK_MARKS else None
             body = _clean(m.group("q") + m.group("body"))
-            lines.append(Line(no, indent, "quoted", body, checked=checked, number=number, mark=mark))
+            lines.append(Line(no, indent, "quoted", body, checked=checked, number=number))
         elif stripped.startswith("|"):
             lines.append(Line(no, indent, "table", stripped))
         elif m := _NUMBERED.match(stripped):
@@ -112,10 +111,8 @@ def _closing_quote(body: str) -> bool:
 
 
 def _is_prompt_line(line: Line) -> bool:
-    if line.kind in ("todo", "quoted"):
-        return True
-    # A numbered item is a prompt; so is one that quotes its text.
-    return line.kind == "item"
+    """To-dos, quoted lines after a mark, and numbered items (which count only under an arc)."""
+    return line.kind in ("todo", "quoted", "item")
 
 
 # ---------------------------------------------------------------------------------------

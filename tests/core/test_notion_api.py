@@ -11,7 +11,16 @@ from lofi_assets.core.page_keys import page_id_to_key
 from lofi_assets.core.plan_parser import parse_track_plan
 from lofi_assets.core.track_sources import PageNotFound, SourceError
 from tests.fakes.notion import (
-    FakeNotion, bullet, heading, numbered, paragraph, table, todo, toggle, track_page_blocks, unsupported,
+    FakeNotion,
+    bullet,
+    heading,
+    numbered,
+    paragraph,
+    table,
+    todo,
+    toggle,
+    track_page_blocks,
+    unsupported,
 )
 
 
@@ -39,7 +48,7 @@ def test_lists_pages_page_by_page_oldest_first():
         cursor = batch.next_cursor
     assert batches == 3
     assert [r.key for r in seen] == [page_id_to_key(i) for i in ids]
-    assert all(a.last_edited <= b.last_edited for a, b in zip(seen, seen[1:]))
+    assert all(a.last_edited <= b.last_edited for a, b in zip(seen, seen[1:], strict=False))
     assert seen[0].title == "Track 0" and seen[0].location.startswith("https://www.notion.so/")
     assert fake.requests_to(r"/v1/databases/") == 1  # the data source is looked up once
 
@@ -126,7 +135,7 @@ def test_requests_are_kept_to_the_rate_limit():
             break
     times = [t for _, _, t in fake.log]
     assert len(times) == 6
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.045
 
 

@@ -1,7 +1,12 @@
 import pytest
 
 from lofi_assets.core.page_keys import (
-    is_page_id_key, key_from_filename, key_to_page_id, page_id_to_key, slugify, title_from_filename,
+    is_page_id_key,
+    key_from_filename,
+    key_to_page_id,
+    page_id_to_key,
+    slugify,
+    title_from_filename,
 )
 
 HEX = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
