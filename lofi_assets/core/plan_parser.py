@@ -20,6 +20,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from .plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackPlan, youtube_tags_length
 
@@ -542,6 +543,11 @@ def _take_table_row(st: _State, row: str) -> None:
         st.set_prop(name, cells[1])
 
 
+@lru_cache(maxsize=64)
+def _suffix_pattern(suffix: str) -> re.Pattern[str]:
+    return re.compile(r"\s*(?:[-–—]+\s*)?" + re.escape(suffix) + r"\s*\.?$", re.IGNORECASE)
+
+
 def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
     """Split a prompt body into its text and the anchor phrase it ends with."""
     text = body.strip()
@@ -553,8 +559,7 @@ def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
             rest = re.sub(r"^[-–—]+\s*", "", rest).strip()
             return inner, _strip_quotes(rest) or None
     if suffix:
-        pattern = re.compile(r"\s*(?:[-–—]+\s*)?" + re.escape(suffix) + r"\s*\.?$", re.IGNORECASE)
-        if (m := pattern.search(text)) and m.start() > 0:
+        if (m := _suffix_pattern(suffix).search(text)) and m.start() > 0:
             return text[: m.start()].rstrip(" ,;"), suffix
     parts = list(_SEPARATORS.finditer(text))
     if parts:
