@@ -1,0 +1,81 @@
+"""Musical keys as people and analysers write them, and how well two keys sit together."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+_LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+_KEY = re.compile(
+    r"^\s*([a-gA-G])\s*([#♯b♭]|sharp|flat)?\s*"
+    r"(m(?!aj)|min|minor|-|maj|major|M)?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class MusicKey:
+    tonic: int  # pitch class, C = 0
+    minor: bool
+
+    @property
+    def name(self) -> str:
+        return f"{PITCH_NAMES[self.tonic]} {'minor' if self.minor else 'major'}"
+
+    @property
+    def short(self) -> str:
+        return f"{PITCH_NAMES[self.tonic]}{'m' if self.minor else ''}"
+
+    def relative(self) -> MusicKey:
+        return MusicKey((self.tonic + 3) % 12, False) if self.minor else MusicKey((self.tonic - 3) % 12, True)
+
+
+def parse_key(text: str | None) -> MusicKey | None:
+    """``Am``, ``F#m``, ``Bb``, ``C major``, ``C minor``, ``c# minor``, ``Eb min`` → a key.
+
+    A bare lowercase letter is read as a key name, not as minor ("c" is C major), since
+    analysers print lowercase names; minor must be said (``m``, ``min``, ``minor``).
+    """
+    if not text:
+        return None
+    m = _KEY.match(text.replace("♯", "#").replace("♭", "b"))
+    if not m:
+        return None
+    letter, accidental, quality = m.groups()
+    tonic = _LETTERS[letter.lower()]
+    if accidental in ("#", "sharp"):
+        tonic += 1
+    elif accidental in ("b", "flat"):
+        tonic -= 1
+    minor = quality is not None and quality.lower() in ("m", "min", "minor", "-") and quality != "M"
+    return MusicKey(tonic % 12, minor)
+
+
+_KEY_IN_TEXT = re.compile(
+    r"\bin\s+([A-G](?:#|b|♯|♭)?)\s*(major|minor|maj|min|m)?\b|\b([A-G](?:#|b)?)\s+(major|minor)\b"
+)
+
+
+def key_in_text(text: str) -> MusicKey | None:
+    """A key a prompt names ("in F major", "A minor"), if any."""
+    m = _KEY_IN_TEXT.search(text)
+    if not m:
+        return None
+    if m.group(1):
+        return parse_key(f"{m.group(1)} {m.group(2) or 'major'}")
+    return parse_key(f"{m.group(3)} {m.group(4)}")
+
+
+def key_compatibility(a: MusicKey | None, b: MusicKey | None) -> float | None:
+    """1.0 for the same key, 0.5 for the relative key or a fifth away (same mode), else 0.
+    None when either key is unknown."""
+    if a is None or b is None:
+        return None
+    if a == b:
+        return 1.0
+    if a.relative() == b:
+        return 0.5
+    if a.minor == b.minor and (b.tonic - a.tonic) % 12 in (5, 7):
+        return 0.5
+    return 0.0
