@@ -26,8 +26,12 @@ $(DAGSTER_HOME)/dagster.yaml:
 	cp deploy/local/dagster.yaml $@
 
 demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/lofi demo-library
 	$(BIN)/lofi discover
-	$(BIN)/lofi materialize --all
+	$(BIN)/lofi materialize --job notion_job --all
+	$(BIN)/lofi materialize --job song_job --all
+	$(BIN)/lofi materialize --job library_index_job
+	$(BIN)/lofi materialize --job track_job --all
 
 test: install
 	$(BIN)/python -m pytest

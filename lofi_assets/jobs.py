@@ -2,10 +2,28 @@
 
 import dagster as dg
 
-from lofi_assets.assets import TRACK_ASSETS
+from lofi_assets.assets import SONG_ASSETS, TRACK_ASSETS, library_index, notion_track
 
 track_job = dg.define_asset_job(
     "track_job",
     selection=dg.AssetSelection.assets(*TRACK_ASSETS),
     description="Everything one track needs, from its Notion page onwards, for one tracks partition.",
+)
+
+song_job = dg.define_asset_job(
+    "song_job",
+    selection=dg.AssetSelection.assets(*SONG_ASSETS),
+    description="Analyse and embed one library song (one songs partition).",
+)
+
+library_index_job = dg.define_asset_job(
+    "library_index_job",
+    selection=dg.AssetSelection.assets(library_index),
+    description="Rebuild the searchable index over every analysed song.",
+)
+
+notion_job = dg.define_asset_job(
+    "notion_job",
+    selection=dg.AssetSelection.assets(notion_track),
+    description="Only read and parse track pages (songs need their plans to know what they were made for).",
 )

@@ -1,7 +1,8 @@
 """Dagster resources: every external thing the pipeline touches, configured from the
 environment (secrets through ``dg.EnvVar``, never in run config or metadata)."""
 
+from resources.embedder import EmbedderResource
 from resources.notion import NotionResource
 from resources.storage import StorageResource
 
-__all__ = ["NotionResource", "StorageResource"]
+__all__ = ["EmbedderResource", "NotionResource", "StorageResource"]

@@ -1,5 +1,6 @@
-"""Sensors: react to the outside world (new Notion pages; later, library files)."""
+"""Sensors: react to the outside world (new Notion pages, new library files)."""
 
+from sensors.library_sensor import library_songs_sensor
 from sensors.notion_sensor import notion_tracks_sensor
 
-all_sensors = [notion_tracks_sensor]
+all_sensors = [notion_tracks_sensor, library_songs_sensor]

@@ -1,0 +1,132 @@
+"""Planning: each track's prompts embedded, and its playlist of reused songs and gaps."""
+
+import io
+
+import dagster as dg
+import numpy as np
+from pydantic import Field
+
+from lofi_assets.assets.ingest import notion_track
+from lofi_assets.assets.library import library_index
+from lofi_assets.core.library import is_published, read_json, usage_counts
+from lofi_assets.core.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
+from lofi_assets.core.plan import TrackPlan
+from lofi_assets.core.tables import markdown_table
+from lofi_assets.partitions import tracks_partitions
+from resources import EmbedderResource, StorageResource
+
+
+def load_plan(storage: StorageResource, key: str) -> TrackPlan:
+    data = read_json(storage.asset_dir("notion_track", key) / "plan.json")
+    if data is None:
+        raise dg.Failure(f"track {key}: no plan.json; materialize notion_track first", allow_retries=False)
+    return TrackPlan.from_dict(data)
+
+
+def prompt_texts(plan: TrackPlan) -> list[str]:
+    # The line as written (suffix included) is what a song was made for.
+    return [p.full_text or p.text for p in plan.prompts]
+
+
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="planning",
+    kinds={"sentence_transformers", "numpy"},
+    deps=[notion_track],
+    code_version="1",
+)
+def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResource,
+                      embedder: EmbedderResource) -> dg.MaterializeResult:
+    """Each prompt of the track embedded with the library's model (``prompts.npy``, one unit
+    row per prompt, in plan order)."""
+    key = context.partition_key
+    plan = load_plan(storage, key)
+    model = embedder.embedder(cache_dir=storage.asset_dir("embedding_cache"))
+    vectors, computed = model.encode(prompt_texts(plan))
+    folder = storage.asset_dir("prompt_embeddings", key)
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    storage.write_bytes(folder / "prompts.npy", buffer.getvalue())
+    storage.write_json(folder / "prompts.json", {"model_id": model.model_id, "prompts": [
+        {"arc": p.arc, "number": p.number, "text": t} for p, t in zip(plan.prompts, prompt_texts(plan), strict=True)]})
+    return dg.MaterializeResult(metadata={"prompts": len(plan.prompts), "computed": computed,
+                                          "cached": len(plan.prompts) - computed, "model_id": model.model_id})
+
+
+class PlaylistConfig(dg.Config):
+    threshold: float = Field(default=0.60, description="lowest total score a reused song may have")
+    top_k: int = Field(default=5, description="candidates listed per prompt")
+    semantic: float = 0.50
+    arc: float = 0.20
+    tempo: float = 0.15
+    key: float = 0.10
+    usage: float = 0.05
+
+
+def published_playlists(storage: StorageResource, except_key: str) -> list[dict]:
+    """Playlists of published tracks: where song usage is counted from."""
+    playlists = []
+    for path in storage.asset_dir("track_playlist").glob("*/playlist.json"):
+        key = path.parent.name
+        plan = read_json(storage.asset_dir("notion_track", key) / "plan.json")
+        if key != except_key and plan and is_published(plan):
+            playlists.append(read_json(path) or {})
+    return playlists
+
+
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="planning",
+    kinds={"json"},
+    deps=[prompt_embeddings, library_index, notion_track],
+    code_version="1",
+    check_specs=[dg.AssetCheckSpec("no_song_twice", asset="track_playlist",
+                                   description="no song is assigned to two prompts of the track")],
+)
+def track_playlist(context: dg.AssetExecutionContext, config: PlaylistConfig, storage: StorageResource,
+                   embedder: EmbedderResource) -> dg.MaterializeResult:
+    """Library songs reused for the track's prompts by the multi-factor score and a global
+    assignment; every other prompt is a gap with its reason. Per arc: matched duration
+    against the plan's target."""
+    import pandas as pd
+
+    key = context.partition_key
+    plan = load_plan(storage, key)
+    query_emb = np.load(storage.asset_dir("prompt_embeddings", key) / "prompts.npy")
+    index_dir = storage.asset_dir("library_index")
+    weights = Weights(config.semantic, config.arc, config.tempo, config.key, config.usage)
+    if (index_dir / "catalog.parquet").exists():
+        records = pd.read_parquet(index_dir / "catalog.parquet").to_dict(orient="records")
+        embeddings = np.load(index_dir / "embeddings.npy")
+        index_model = (read_json(index_dir / "index.json") or {}).get("model_id")
+        prompt_model = (read_json(storage.asset_dir("prompt_embeddings", key) / "prompts.json") or {}).get("model_id")
+        if index_model != prompt_model:
+            raise dg.Failure(f"track {key}: prompts embedded with {prompt_model}, library with {index_model}")
+    else:
+        records, embeddings = [], np.zeros((0, query_emb.shape[1]), dtype=np.float32)
+        context.log.warning("library_index is not built: every prompt is a gap")
+    usage = usage_counts(published_playlists(storage, key))
+    for r in records:
+        r["times_used"] = usage.get(r["song_id"], 0)
+    catalog = Catalog.from_records(records, embeddings)
+    result, _ = match(queries_from_plan(plan), query_emb, catalog, weights=weights,
+                      threshold=config.threshold, top_k=config.top_k)
+    result.arcs = arc_coverage(plan, result, {r["song_id"]: float(r["duration"]) for r in records})
+    out = storage.write_json(storage.asset_dir("track_playlist", key) / "playlist.json",
+                             {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()})
+
+    assigned = [p.song_id for p in result.prompts if p.song_id]
+    rows = [(p.arc, p.number, p.text[:60], p.song_id or "—", p.score if p.song_id else
+             (p.candidates[0].total if p.candidates else None), p.gap_reason or "") for p in result.prompts]
+    arcs = [(a.arc, a.name, f"{a.matched}/{a.prompts}", round(a.matched_s / 60, 1),
+             round(a.target_s / 60, 1) if a.target_s else None) for a in result.arcs]
+    return dg.MaterializeResult(
+        metadata={
+            "prompts": len(result.prompts), "matched": result.matched, "gaps": len(result.prompts) - result.matched,
+            "library_songs": len(records), "threshold": config.threshold,
+            "playlist": dg.MetadataValue.md(markdown_table(["arc", "#", "prompt", "song", "score", "gap"], rows)),
+            "arcs": dg.MetadataValue.md(markdown_table(["arc", "name", "matched", "minutes", "target min"], arcs)),
+            "path": dg.MetadataValue.path(str(out)),
+        },
+        check_results=[dg.AssetCheckResult(check_name="no_song_twice", passed=len(assigned) == len(set(assigned)))],
+    )
