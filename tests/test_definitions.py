@@ -21,7 +21,12 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     assert defs.resolve_job_def("track_job")
     sensor = defs.resolve_sensor_def("notion_tracks_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    assert {c.name for c in defs.resolve_asset_graph().asset_check_keys} == {"plan_file_valid"}
+    assert {c.name for c in defs.resolve_asset_graph().asset_check_keys} == {
+        "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice"}
+    for name, partitions in (("library_song", "songs"), ("song_embedding", "songs"),
+                             ("prompt_embeddings", "tracks"), ("track_playlist", "tracks")):
+        assert graph.get(dg.AssetKey(name)).partitions_def.name == partitions
+    assert graph.get(dg.AssetKey("library_index")).partitions_def is None
 
 
 def test_without_notion_token_no_secret_is_configured(monkeypatch):

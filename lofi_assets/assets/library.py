@@ -9,7 +9,12 @@ import numpy as np
 from lofi_assets.core.audio_analysis import AudioError, analyse_file
 from lofi_assets.core.embedding import text_hash
 from lofi_assets.core.library import (
-    calibrate_energy, library_files, plans_by_track_number, prompt_context, read_json, song_text,
+    calibrate_energy,
+    library_files,
+    plans_by_track_number,
+    prompt_context,
+    read_json,
+    song_text,
 )
 from lofi_assets.core.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table

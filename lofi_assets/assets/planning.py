@@ -54,7 +54,7 @@ def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResourc
 
 
 class PlaylistConfig(dg.Config):
-    threshold: float = Field(default=0.60, description="lowest total score a reused song may have")
+    threshold: float = Field(default=0.70, description="lowest total score a reused song may have")
     top_k: int = Field(default=5, description="candidates listed per prompt")
     semantic: float = 0.50
     arc: float = 0.20

@@ -226,6 +226,11 @@ def analyse(samples: np.ndarray, rate: int, *, sha256: str = "", name: str = "au
     peak_dbfs = 20 * math.log10(peak) if peak > 0 else -math.inf
     if peak_dbfs < SILENCE_DBFS:
         raise AudioError(f"{name}: silent (peak {peak_dbfs:.0f} dBFS)")
+    # A cut-off mp3 decodes to its full length with the missing part as exact zeros.
+    audible = np.flatnonzero(np.abs(samples).max(axis=0) > 0)
+    trailing_s = (samples.shape[1] - 1 - audible[-1]) / rate
+    if trailing_s > 3.0 and trailing_s > 0.3 * samples.shape[1] / rate:
+        raise AudioError(f"{name}: the last {trailing_s:.1f} s are digital silence; the file looks truncated")
     mono = to_analysis_rate(samples, rate)
     rms = float(np.sqrt(np.mean(mono.astype(np.float64) ** 2)))
     env, frame_rate = onset_envelope(mono)

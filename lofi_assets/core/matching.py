@@ -307,7 +307,7 @@ def gap_reason(i: int, total: np.ndarray, terms: np.ndarray, weights: Weights, t
 
 
 def match(queries: list[Query], query_emb: np.ndarray, catalog: Catalog, *, weights: Weights | None = None,
-          threshold: float = 0.55, top_k: int = 5) -> tuple[MatchResult, np.ndarray]:
+          threshold: float = 0.70, top_k: int = 5) -> tuple[MatchResult, np.ndarray]:
     weights = weights or Weights()
     terms = score(queries, query_emb, catalog, weights)
     total = total_score(terms, weights)

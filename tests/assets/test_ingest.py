@@ -16,7 +16,7 @@ SAMPLE_KEYS = {"4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b": 11, "midnight-train-home": 9,
 
 
 def run_job(instance, resources, key):
-    job = defs.resolve_job_def("track_job")
+    job = defs.resolve_job_def("notion_job")
     return job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False,
                                   resources=resources)
 

@@ -1,0 +1,91 @@
+"""Library and planning assets on a small real library (seconds of synthesised audio)."""
+
+import json
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from lofi_assets.core.demo_audio import synthesize, write_audio
+from lofi_assets.definitions import defs
+from resources import EmbedderResource, NotionResource, StorageResource
+
+RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
+
+
+@pytest.fixture
+def library(data_dir):
+    lib = data_dir / "library"
+    write_audio(lib / "1_1_12a.mp3", synthesize(70, "D minor", 6, seed=1))
+    write_audio(lib / "A_2_4_12a.flac", synthesize(76, "F major", 6, seed=2))
+    write_audio(lib / "4_10_12a.wav", synthesize(64, "A minor", 6, seed=3))
+    (lib / "broken.mp3").write_text("a text file with an mp3 name")
+    (lib / "copy.wav").write_bytes((lib / "4_10_12a.wav").read_bytes())
+    return data_dir
+
+
+def resources(root):
+    storage = StorageResource(root=str(root))
+    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource()}
+
+
+def run(instance, res, job, key=None):
+    return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key, resources=res,
+                                                        raise_on_error=False)
+
+
+def failure_message(result):
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    return failure.step_failure_data.error.message
+
+
+def test_library_to_playlist(library):
+    res = resources(library)
+    songs = ["1-1-12a", "a-2-4-12a", "4-10-12a", "broken", "copy"]
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", [RAINY])
+        instance.add_dynamic_partitions("songs", songs)
+        assert run(instance, res, "notion_job", RAINY).success
+        for key in songs[:3]:
+            result = run(instance, res, "song_job", key)
+            assert result.success, failure_message(result)
+            assert all(c.passed for c in result.get_asset_check_evaluations())
+        broken = run(instance, res, "song_job", "broken")
+        assert not broken.success and "broken.mp3: not decodable audio" in failure_message(broken)
+        copy = run(instance, res, "song_job", "copy")
+        assert not copy.success and "copy.wav is the same audio as 4_10_12a.wav" in failure_message(copy)
+
+        analysis = json.loads((library / "assets/library_song/1-1-12a/analysis.json").read_text())
+        assert analysis["prompt_text"].startswith("slow Rhodes chords with brushed drums")
+        assert abs(analysis["bpm"] - 70) <= 2 and analysis["source_track"] == 12
+
+        index = run(instance, res, "library_index_job")
+        assert index.success and index.get_asset_check_evaluations()[0].passed
+        catalog = pd.read_parquet(library / "assets/library_index/catalog.parquet")
+        assert sorted(catalog["song_id"]) == ["1-1-12a", "4-10-12a", "a-2-4-12a"]  # the bad ones left out
+        assert catalog["energy"].min() < 0.34 < 0.66 < catalog["energy"].max()  # spread, not saturated
+
+        track = run(instance, res, "track_job", RAINY)
+        assert track.success, failure_message(track)
+        playlist = json.loads((library / f"assets/track_playlist/{RAINY}/playlist.json").read_text())
+        by_number = {p["number"]: p for p in playlist["prompts"]}
+        assert by_number[1]["song_id"] == "1-1-12a"
+        assert by_number[10]["song_id"] == "4-10-12a"
+        assert by_number[4]["song_id"] == "a-2-4-12a"
+        assert playlist["matched"] == 3 and playlist["gaps"] == 8
+        assert all(p["gap_reason"] in ("nothing similar", "tempo", "already used")
+                   for p in playlist["prompts"] if not p["song_id"])
+        arc1 = playlist["arcs"][0]
+        assert arc1["matched"] == 1 and arc1["matched_s"] == pytest.approx(6, abs=0.1) and arc1["target_s"] > 0
+        checks = {c.check_name: c.passed for c in track.get_asset_check_evaluations()}
+        assert checks["no_song_twice"]
+
+
+def test_playlist_without_an_index_is_all_gaps(data_dir):
+    res = resources(data_dir)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", ["sunday-morning-coffee"])
+        result = run(instance, res, "track_job", "sunday-morning-coffee")
+        assert result.success
+        playlist = json.loads((data_dir / "assets/track_playlist/sunday-morning-coffee/playlist.json").read_text())
+        assert playlist["matched"] == 0 and playlist["library_songs"] == 0
