@@ -14,7 +14,9 @@ from .page_keys import slugify
 
 AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".ogg"}
 
-_NAME = re.compile(r"^(?:(?P<prefix>[A-Za-z]+)_)?(?P<arc>\d{1,2})_(?P<prompt>\d{1,3})_(?P<track>\d{1,4})(?P<order>[a-z])?$")
+_NAME = re.compile(
+    r"^(?:(?P<prefix>[A-Za-z]+)_)?(?P<arc>\d{1,2})_(?P<prompt>\d{1,3})_(?P<track>\d{1,4})(?P<order>[a-z])?$"
+)
 
 
 @dataclass(frozen=True)

@@ -61,8 +61,8 @@ def test_library_tick_refuses_the_same_audio_under_a_second_name(tmp_path):
     (tmp_path / "notes.txt").write_text("not audio")
     tick = library_tick(tmp_path, {}, set())
     assert tick.new_keys == ["1-1-12a", "2-4-12a"]
-    assert tick.refused == [f"rain copy.wav is the same audio as 1_1_12a.wav (sha256 {tick.cache['rain copy.wav'][2][:12]}); "
-                            "not imported twice"]
+    digest = tick.cache["rain copy.wav"][2][:12]
+    assert tick.refused == [f"rain copy.wav is the same audio as 1_1_12a.wav (sha256 {digest}); not imported twice"]
     again = library_tick(tmp_path, tick.cache, set(tick.new_keys))
     assert again.runs == [] and again.new_keys == []
     write_audio(tmp_path / "2_4_12a.flac", synthesize(82, "C", 3, seed=3))  # re-rendered
