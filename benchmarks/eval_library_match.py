@@ -11,7 +11,7 @@ self-retrieval recall@1 and @5; the share of prompts with a candidate above the
 threshold; prompts matched by the assignment; and, on slow arcs (45–60 BPM), prompts left
 unmatched because of tempo. The reference scoring — 0.5 semantic + 0.2 arc + 0.05 usage, a
 hard ±10 BPM filter on the prompt's tempo (arc range midpoint, else its tempo word), no
-key term, first-come assignment — runs on the same data and embeddings.
+key term, first-come assignment, scaled to 0–1 — runs on the same data and embeddings.
 
     .venv/bin/python benchmarks/eval_library_match.py [--threshold 0.7]
 """
@@ -58,6 +58,19 @@ def load_fixtures():
     return plans, numbered, records
 
 
+def write_catalog(records: list[dict], path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([{k: r[k] for k in ("song_id", "text", "bpm", "key", "duration", "arc", "times_used")}
+                          for r in records])
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix == ".json":
+        frame.to_json(path, orient="records", indent=1)
+    else:
+        frame.to_parquet(path, index=False)
+
+
 def old_scores(queries, query_emb, catalog: Catalog, weights: Weights) -> np.ndarray:
     """The replaced tool: semantic, arc and usage terms, a hard ±10 BPM filter, no key term."""
     semantic = np.clip(query_emb @ catalog.embeddings.T, 0, 1)
@@ -67,7 +80,9 @@ def old_scores(queries, query_emb, catalog: Catalog, weights: Weights) -> np.nda
     for i, q in enumerate(queries):
         diff = np.abs(catalog.arc.astype(int) - q.arc)
         arc = np.where(diff == 0, 1.0, np.where(diff == 1, 0.5, 0.0)) * (catalog.arc >= 0)
-        out[i] = weights.semantic * semantic[i] + weights.arc * arc + weights.usage * usage
+        # Its terms weigh 0.75 in all; scaled to 0-1 so one threshold means the same for both.
+        scale = weights.semantic + weights.arc + weights.usage
+        out[i] = (weights.semantic * semantic[i] + weights.arc * arc + weights.usage * usage) / scale
         target = None
         if q.bpm_range is not None:
             target = sum(q.bpm_range) / 2 if q.tempo_source == "arc" else None
@@ -96,11 +111,16 @@ def first_come(total: np.ndarray, threshold: float) -> dict[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.70)
+    parser.add_argument("--write-catalog", metavar="PATH",
+                        help="also write the real library as a catalog (CSV, JSON or Parquet) for `lofi match`")
     opts = parser.parse_args()
     if not FIXTURES.is_dir():
         sys.exit(f"fixtures not found at {FIXTURES}")
 
     plans, numbered, records = load_fixtures()
+    if opts.write_catalog:
+        write_catalog(records, Path(opts.write_catalog))
+        print(f"catalog of {len(records)} songs written to {opts.write_catalog}")
     embedder = Embedder()
     started = time.perf_counter()
     song_emb, _ = embedder.encode([r["text"] for r in records])

@@ -77,3 +77,24 @@ def test_match_rejects_a_catalog_without_the_columns(tmp_path):
     plan.write_text(lofi("parse", str(SAMPLE_NOTION / "sunday-morning-coffee.md")).stdout)
     result = lofi("match", "--plan", str(plan), "--catalog", str(tmp_path / "bad.csv"), check=False)
     assert result.returncode == 2 and "lacks column(s) arc, bpm, duration, key, times_used" in result.stderr
+
+
+def test_match_on_the_real_catalog(tmp_path):
+    from tests.conftest import SHARED_FIXTURES
+
+    if not SHARED_FIXTURES.is_dir():
+        import pytest
+
+        pytest.skip(f"shared fixtures not present at {SHARED_FIXTURES}")
+    catalog = tmp_path / "real.csv"
+    out = subprocess.run([sys.executable, "benchmarks/eval_library_match.py", "--write-catalog", str(catalog)],
+                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "catalog of 515 songs written" in out.stdout
+    plan = tmp_path / "plan.json"
+    plan.write_text(lofi("parse", str(SHARED_FIXTURES / "notion_docs" / "2c2433e5788580d59ae5e3c7cda39e57.md")).stdout)
+    result = json.loads(lofi("match", "--plan", str(plan), "--catalog", str(catalog)).stdout)
+    assert result["songs"] == 515 and len(result["prompts"]) == 13
+    # Track 21's songs are in the library; its slow first arc (45-55 BPM) is matched despite doubled tempi.
+    first = result["prompts"][0]
+    assert first["song_id"] and first["song_id"].endswith(("_1_1_21a", "_1_1_21b", "_1_1_21c", "_1_1_21d"))
