@@ -45,6 +45,8 @@ check-defs: install
 bench: install
 	$(BIN)/python benchmarks/bench_parse.py
 	$(BIN)/python benchmarks/bench_sensor.py
+	$(BIN)/python benchmarks/bench_library.py
+	$(BIN)/python benchmarks/eval_library_match.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache
