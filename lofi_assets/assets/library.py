@@ -6,8 +6,10 @@ import math
 import dagster as dg
 import numpy as np
 
+from lofi_assets.assets.ingest import PLAN_FILE
 from lofi_assets.core.audio_analysis import AudioError, analyse_file
 from lofi_assets.core.embedding import text_hash
+from lofi_assets.core.files import npy_bytes
 from lofi_assets.core.library import (
     calibrate_energy,
     library_files,
@@ -27,7 +29,7 @@ EMBEDDING_FILE = "embedding.npy"
 
 def load_plans(storage: StorageResource) -> list[TrackPlan]:
     plans = []
-    for path in sorted(storage.asset_dir("notion_track").glob(f"*/{'plan.json'}")):
+    for path in sorted(storage.asset_dir("notion_track").glob(f"*/{PLAN_FILE}")):
         data = read_json(path)
         if data:
             plans.append(TrackPlan.from_dict(data))
@@ -119,8 +121,7 @@ def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
     model = embedder.embedder(cache_dir=storage.asset_dir("embedding_cache"))
     vectors, computed = model.encode([text])
     folder = storage.asset_dir("song_embedding", key)
-    buffer = _npy_bytes(vectors[0])
-    storage.write_bytes(folder / EMBEDDING_FILE, buffer)
+    storage.write_bytes(folder / EMBEDDING_FILE, npy_bytes(vectors[0]))
     storage.write_json(folder / "embedding.json", {"text": text, "text_hash": text_hash(text),
                                                    "model_id": model.model_id, "dim": int(vectors.shape[1])})
     norm = float(np.linalg.norm(vectors[0]))
@@ -128,14 +129,6 @@ def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
         raise dg.Failure(f"song {key}: embedding norm {norm:.4f} is not 1")
     return dg.MaterializeResult(metadata={"text": text, "model_id": model.model_id, "cached": computed == 0,
                                           "dimension": int(vectors.shape[1])})
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array.astype(np.float32))
-    return buffer.getvalue()
 
 
 @dg.asset(
@@ -178,7 +171,7 @@ def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -
     } for r in records])
     matrix = np.stack(vectors).astype(np.float32)
     folder = storage.asset_dir("library_index")
-    storage.write_bytes(folder / "embeddings.npy", _npy_bytes(matrix))
+    storage.write_bytes(folder / "embeddings.npy", npy_bytes(matrix))
     storage.write_bytes(folder / "catalog.parquet", catalog.to_parquet(index=False))
     storage.write_json(folder / "index.json", {"songs": len(records), "model_id": records[0]["model_id"],
                                                "dimension": int(matrix.shape[1]), "skipped": skipped})

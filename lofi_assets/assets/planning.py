@@ -1,13 +1,12 @@
 """Planning: each track's prompts embedded, and its playlist of reused songs and gaps."""
 
-import io
-
 import dagster as dg
 import numpy as np
 from pydantic import Field
 
-from lofi_assets.assets.ingest import notion_track
+from lofi_assets.assets.ingest import PLAN_FILE, notion_track
 from lofi_assets.assets.library import library_index
+from lofi_assets.core.files import npy_bytes
 from lofi_assets.core.library import is_published, read_json, usage_counts
 from lofi_assets.core.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
 from lofi_assets.core.plan import TrackPlan
@@ -17,7 +16,7 @@ from resources import EmbedderResource, StorageResource
 
 
 def load_plan(storage: StorageResource, key: str) -> TrackPlan:
-    data = read_json(storage.asset_dir("notion_track", key) / "plan.json")
+    data = read_json(storage.asset_dir("notion_track", key) / PLAN_FILE)
     if data is None:
         raise dg.Failure(f"track {key}: no plan.json; materialize notion_track first", allow_retries=False)
     return TrackPlan.from_dict(data)
@@ -44,9 +43,7 @@ def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResourc
     model = embedder.embedder(cache_dir=storage.asset_dir("embedding_cache"))
     vectors, computed = model.encode(prompt_texts(plan))
     folder = storage.asset_dir("prompt_embeddings", key)
-    buffer = io.BytesIO()
-    np.save(buffer, vectors)
-    storage.write_bytes(folder / "prompts.npy", buffer.getvalue())
+    storage.write_bytes(folder / "prompts.npy", npy_bytes(vectors))
     storage.write_json(folder / "prompts.json", {"model_id": model.model_id, "prompts": [
         {"arc": p.arc, "number": p.number, "text": t} for p, t in zip(plan.prompts, prompt_texts(plan), strict=True)]})
     return dg.MaterializeResult(metadata={"prompts": len(plan.prompts), "computed": computed,
@@ -68,7 +65,7 @@ def published_playlists(storage: StorageResource, except_key: str) -> list[dict]
     playlists = []
     for path in storage.asset_dir("track_playlist").glob("*/playlist.json"):
         key = path.parent.name
-        plan = read_json(storage.asset_dir("notion_track", key) / "plan.json")
+        plan = read_json(storage.asset_dir("notion_track", key) / PLAN_FILE)
         if key != except_key and plan and is_published(plan):
             playlists.append(read_json(path) or {})
     return playlists

@@ -105,5 +105,5 @@ class Embedder:
                         with open(tmp, "wb") as fh:
                             np.save(fh, vec)
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32), 0
+            return np.zeros((0, self.dimension), dtype=np.float32), 0
         return np.stack(out).astype(np.float32), len(todo)

@@ -58,5 +58,16 @@ def write_text_atomic(path: UPath | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def npy_bytes(array) -> bytes:
+    """An array as the bytes of a ``.npy`` file (float32), for the atomic writers."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(array, dtype=np.float32))
+    return buffer.getvalue()
+
+
 def write_json_atomic(path: UPath | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
