@@ -59,3 +59,19 @@ def test_truncated_mp3_is_refused(tmp_path):
     path.write_bytes(data[: len(data) // 3])
     with pytest.raises(AudioError, match="cut.mp3: the last .* s are digital silence; the file looks truncated"):
         analyse_file(path)
+
+
+@pytest.mark.parametrize("rate", [44100, 48000])
+def test_loudness_agrees_with_pyloudnorm(rate):
+    import pyloudnorm
+    from scipy.signal import resample_poly
+
+    from lofi_assets.core.audio_analysis import integrated_loudness
+
+    audio = synthesize(75, "Am", 10, seed=4)
+    if rate != RATE:
+        audio = resample_poly(audio, 160, 147, axis=1).astype(np.float32)
+    audio[:, : rate * 2] *= 0.01  # a quiet intro the gates must leave out
+    ours = integrated_loudness(audio, rate)
+    reference = pyloudnorm.Meter(rate).integrated_loudness(audio.T.astype(np.float64))
+    assert abs(ours - reference) < 0.01
