@@ -10,7 +10,7 @@ import dagster as dg
 from pydantic import Field
 from upath import UPath
 
-from lofi_assets.core.files import write_bytes_atomic, write_json_atomic, write_text_atomic
+from lofi_assets.core.files import write_bytes_atomic, write_json_atomic
 
 INPUT_FOLDERS = ("notion", "library", "midi")
 
@@ -41,10 +41,6 @@ class StorageResource(dg.ConfigurableResource):
 
     def write_json(self, path: UPath, data: Any) -> UPath:
         write_json_atomic(path, data)
-        return path
-
-    def write_text(self, path: UPath, text: str) -> UPath:
-        write_text_atomic(path, text)
         return path
 
     def write_bytes(self, path: UPath, data: bytes) -> UPath:

@@ -120,9 +120,13 @@ def _stft_mag(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     return np.abs(scipy.fft.rfft(frames * window, axis=1, workers=-1))  # [time, freq]
 
 
-def onset_envelope(mono: np.ndarray, hop: int = 256) -> tuple[np.ndarray, float]:
-    """Spectral-flux onset strength and its frame rate (frames per second)."""
-    mag = _stft_mag(mono, 1024, hop)
+ONSET_HOP = 256
+
+
+def onset_envelope(mag: np.ndarray) -> tuple[np.ndarray, float]:
+    """Spectral-flux onset strength from a 1024-point, hop-256 magnitude spectrogram, and
+    its frame rate (frames per second)."""
+    hop = ONSET_HOP
     logmag = np.log1p(100.0 * mag)
     flux = np.maximum(0.0, np.diff(logmag, axis=0)).sum(axis=1)
     if flux.size == 0:
@@ -258,11 +262,11 @@ def analyse(samples: np.ndarray, rate: int, *, sha256: str = "", name: str = "au
         raise AudioError(f"{name}: the last {trailing_s:.1f} s are digital silence; the file looks truncated")
     mono = to_analysis_rate(samples, rate)
     rms = float(np.sqrt(np.mean(mono.astype(np.float64) ** 2)))
-    env, frame_rate = onset_envelope(mono)
+    mag = _stft_mag(mono, 1024, ONSET_HOP)  # one spectrogram for onsets and brightness
+    env, frame_rate = onset_envelope(mag)
     raw, candidates = estimate_tempo(env, frame_rate)
     chroma = chroma_vector(mono)
     key, key_r = estimate_key(chroma)
-    mag = _stft_mag(mono, 1024, 1024)
     freqs = np.fft.rfftfreq(1024, 1.0 / ANALYSIS_RATE)
     power = mag.sum(axis=0)
     centroid = float((freqs * power).sum() / power.sum()) if power.sum() > 0 else 0.0

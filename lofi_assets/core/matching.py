@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from .music_keys import key_in_text, parse_key
+from .music_keys import MusicKey, key_compatibility, key_in_text, parse_key
 from .plan import TrackPlan
 
 TERMS = ("semantic", "arc", "tempo", "key", "usage")
@@ -185,12 +185,12 @@ def tempo_term(catalog: Catalog, bpm_range: tuple[float, float] | None) -> np.nd
 def key_term(catalog: Catalog, tonic: int, minor: bool) -> np.ndarray:
     if tonic < 0:
         return np.full(len(catalog), 0.5, dtype=np.float32)
-    st, sm = catalog.key_tonic.astype(np.int32), catalog.key_minor
-    same = (st == tonic) & (sm == minor)
-    rel_tonic = (tonic + 3) % 12 if minor else (tonic - 3) % 12
-    relative = (st == rel_tonic) & (sm != minor)
-    fifth = (sm == minor) & np.isin((st - tonic) % 12, (5, 7))
-    term = np.where(same, 1.0, np.where(relative | fifth, 0.5, 0.0)).astype(np.float32)
+    # key_compatibility against each of the 24 keys, then looked up per song.
+    target = MusicKey(tonic, minor)
+    table = np.array([key_compatibility(target, MusicKey(t, m)) for m in (False, True) for t in range(12)],
+                     dtype=np.float32)
+    st = catalog.key_tonic.astype(np.int32)
+    term = table[np.where(st < 0, 0, st) + 12 * catalog.key_minor]
     term[st < 0] = 0.5
     return term
 

@@ -23,10 +23,6 @@ class MusicKey:
     def name(self) -> str:
         return f"{PITCH_NAMES[self.tonic]} {'minor' if self.minor else 'major'}"
 
-    @property
-    def short(self) -> str:
-        return f"{PITCH_NAMES[self.tonic]}{'m' if self.minor else ''}"
-
     def relative(self) -> MusicKey:
         return MusicKey((self.tonic + 3) % 12, False) if self.minor else MusicKey((self.tonic - 3) % 12, True)
 

@@ -42,14 +42,12 @@ class RateLimitedTransport(httpx.BaseTransport):
         self.interval = 1.0 / requests_per_second if requests_per_second > 0 else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
-        self.count = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
             now = time.monotonic()
             wait = self._next - now
             self._next = max(now, self._next) + self.interval
-            self.count += 1
         if wait > 0:
             time.sleep(wait)
         return self.inner.handle_request(request)
@@ -146,7 +144,6 @@ class NotionApiSource:
         return self._data_source_id
 
     def list_changed(self, since: datetime | None, cursor: str | None, page_size: int = 100) -> PageBatch:
-        before = self.transport.count
         body: dict[str, Any] = {
             "sorts": [{"timestamp": "last_edited_time", "direction": "ascending"}],
             "page_size": min(page_size, 100),
@@ -160,7 +157,7 @@ class NotionApiSource:
                             lambda: self.client.data_sources.query(data_source_id=ds, **body))
         pages = [self._ref(item) for item in result.get("results", []) if item.get("object") == "page"]
         next_cursor = result.get("next_cursor") if result.get("has_more") else None
-        return PageBatch(pages=pages, next_cursor=next_cursor, requests=self.transport.count - before)
+        return PageBatch(pages=pages, next_cursor=next_cursor)
 
     @staticmethod
     def _ref(page: dict[str, Any]) -> PageRef:

@@ -47,7 +47,6 @@ class PageDocument:
 class PageBatch:
     pages: list[PageRef]
     next_cursor: str | None  # None: the listing is complete
-    requests: int = 0  # API requests this batch took
 
 
 class TrackSource(Protocol):
