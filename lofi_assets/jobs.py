@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lofi_assets.assets import SONG_ASSETS, TRACK_ASSETS, library_index, notion_track
+from lofi_assets.assets import MODEL_ASSETS, SONG_ASSETS, TRACK_ASSETS, library_index, nightly_songs, notion_track
 
 track_job = dg.define_asset_job(
     "track_job",
@@ -26,4 +26,16 @@ notion_job = dg.define_asset_job(
     "notion_job",
     selection=dg.AssetSelection.assets(notion_track),
     description="Only read and parse track pages (songs need their plans to know what they were made for).",
+)
+
+model_job = dg.define_asset_job(
+    "model_job",
+    selection=dg.AssetSelection.assets(*MODEL_ASSETS),
+    description="Compose the corpus, learn the tokenizer and train the MIDI model (resumes a checkpoint).",
+)
+
+nightly_job = dg.define_asset_job(
+    "nightly_job",
+    selection=dg.AssetSelection.assets(nightly_songs),
+    description="The night's batch of new songs for one date (backfill a range to make past nights').",
 )

@@ -2,7 +2,8 @@
 environment (secrets through ``dg.EnvVar``, never in run config or metadata)."""
 
 from resources.embedder import EmbedderResource
+from resources.midi_model import MidiModelResource
 from resources.notion import NotionResource
 from resources.storage import StorageResource
 
-__all__ = ["EmbedderResource", "NotionResource", "StorageResource"]
+__all__ = ["EmbedderResource", "MidiModelResource", "NotionResource", "StorageResource"]

@@ -28,3 +28,36 @@ def shared_notion_docs() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared fixtures not present at {folder}")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny MIDI model trained for a few steps on a small composer corpus: the real
+    corpus, tokenizer, training and export code paths in a few seconds.
+
+    Holds ``corpus/``, ``tokenizer.json``, ``tokens.npz``, ``checkpoint.pt`` and
+    ``model.pt`` (what generation loads)."""
+    import torch
+
+    from lofi_assets.core.midi_corpus import compose_corpus, write_manifest
+    from lofi_assets.core.midi_dataset import encode_corpus, token_data_bytes
+    from lofi_assets.core.midi_model import GPTConfig, load_model, save_checkpoint
+    from lofi_assets.core.midi_tokens import tokenizer_digest, train_tokenizer
+    from lofi_assets.core.midi_training import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("tiny_model")
+    entries = compose_corpus(folder / "corpus", 24, seed=3)
+    write_manifest(folder / "corpus", entries)
+    tokenizer = train_tokenizer([folder / "corpus" / e.path for e in entries], vocab_size=600)
+    tokenizer.save(folder / "tokenizer.json")
+    data = encode_corpus(tokenizer, folder / "corpus", entries)
+    (folder / "tokens.npz").write_bytes(token_data_bytes(data))
+    digest = tokenizer_digest(folder / "tokenizer.json")
+    threads = torch.get_num_threads()
+    train(data, GPTConfig.tiny(len(tokenizer)), TrainConfig(steps=60, batch=4, lr=3e-3, warmup=5, eval_every=20,
+                                                            checkpoint_every=20, threads=1),
+          folder / "checkpoint.pt", digest, device="cpu", log=lambda m: None)
+    torch.set_num_threads(threads)
+    model, _ = load_model(folder / "checkpoint.pt", digest)
+    save_checkpoint(folder / "model.pt", model, digest, half=True)
+    return folder

@@ -168,6 +168,8 @@ class Composer:
         for i, letter in enumerate(sections):
             prog = b if letter == "B" else a
             step = prog[i % 4]
+            if letter == "I":  # the intro states the tonic chord: the key is set before the tune
+                step = (0, "m9" if self.cond.key.minor else "maj9") if i % 2 == 0 else prog[3]
             chords = [step]
             if self.style.chords_per_bar == 2 and letter in "AB":
                 # a passing chord on beat 3: the next chord's ii or its dominant
@@ -182,7 +184,10 @@ class Composer:
     def voicing(self, root: int, pcs: tuple[int, ...], previous: list[int] | None) -> list[int]:
         """A rootless (or close) voicing in the keys' range, nearest to the previous one."""
         lo, hi = PART_RANGES["keys"]
-        tones = [pc for pc in pcs if pc != root] if len(pcs) > 3 else list(pcs)
+        tones = list(pcs)
+        if len(tones) > 4:  # extended chords drop the fifth: the root keeps the key audible
+            fifth = (root + 7) % 12
+            tones = [pc for pc in tones if pc != fifth] if fifth in tones else tones[1:]
         tones = tones[:4]
         candidates = []
         for rot in range(len(tones)):

@@ -90,7 +90,7 @@ def note_fingerprint(midi: pretty_midi.PrettyMIDI) -> str:
     so the same music saved twice is found."""
     tempo = midi.get_tempo_changes()[1]
     beat = 60.0 / (float(tempo[0]) if len(tempo) else 120.0)
-    rows = sorted((-1 if i.is_drum else i.program, n.pitch, round(n.start / beat * 12)) for i in midi.instruments
+    rows = sorted((-1 if i.is_drum else int(i.program), int(n.pitch), round(n.start / beat * 12)) for i in midi.instruments
                   for n in i.notes)
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
 

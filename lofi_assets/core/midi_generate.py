@@ -25,6 +25,7 @@ from .midi_model import LofiGPT, load_model
 from .midi_tokens import GrammarRules, GrammarState, TokenGrammar, decode_ids, load_tokenizer, tokenizer_digest
 
 LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
+PROMPT_LENGTH = 4  # BOS and three conditioning tokens
 
 
 class GenerationError(RuntimeError):
@@ -71,7 +72,7 @@ def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
         drop = cumulative - sorted_p > s.top_p  # keep the smallest set reaching top_p
         sorted_p[drop] = 0.0
         probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
-    return probs
+    return probs / probs.sum()
 
 
 class ModelGenerator:
@@ -94,7 +95,11 @@ class ModelGenerator:
 
     def rules(self, cond: Conditions) -> GrammarRules:
         nearest = min(self.tempo_tokens, key=lambda t: abs(t - cond.tempo))
-        return GrammarRules(bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS)
+        # A bar must fit in half the context, so a sliding window always holds whole bars
+        # (the corpus's densest bar is about 200 base tokens).
+        per_bar = min(240, (self.model.cfg.context - PROMPT_LENGTH) // 2)
+        return GrammarRules(bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS,
+                            max_tokens_per_bar=per_bar)
 
     def _sample(self, logits: torch.Tensor, state: GrammarState, rules: GrammarRules, s: Sampling,
                 gen: torch.Generator) -> tuple[int, GrammarState, int]:
@@ -121,7 +126,7 @@ class ModelGenerator:
         prompt = [self.grammar.bos, *condition_ids(self.tokenizer, cond)]
         gen = torch.Generator().manual_seed(cond.seed)
         context = self.model.cfg.context
-        limit = cond.bars * rules.max_tokens_per_bar
+        limit = cond.bars * rules.max_tokens_per_bar + 1
         ids: list[int] = []
         bar_starts: list[int] = []
         state = GrammarState()
@@ -139,13 +144,18 @@ class ModelGenerator:
                 # Slide: the prompt and the most recent whole bars filling half the context.
                 keep = next((b for b in bar_starts if len(ids) - b <= context // 2), bar_starts[-1])
                 window = prompt + ids[keep:]
-                logits, cache = self.model(torch.tensor([window[-context:]], device=self.device))
+                logits, cache = self.model(torch.tensor([window], device=self.device))
                 windows += 1
             else:
                 logits, cache = self.model(torch.tensor([[token]], device=self.device), cache)
         if state.bars < cond.bars:
             raise GenerationError(f"generation stopped after {state.bars} of {cond.bars} bars")
         midi = decode_ids(self.tokenizer, ids, tempo=cond.tempo)
+        end = cond.bars * 240.0 / cond.tempo  # the piece is exactly its bars: last notes end with it
+        for inst in midi.instruments:
+            for note in inst.notes:
+                note.end = min(note.end, end)
+            inst.notes = [n for n in inst.notes if n.end - n.start > 1e-3]
         if not any(i.notes for i in midi.instruments):
             raise GenerationError("the model produced no notes")
         return GeneratedPiece(midi, cond, self.name, tokens=len(ids), seconds=time.perf_counter() - started,

@@ -14,7 +14,8 @@ All measures work on the beat grid of the piece's first tempo, in 4/4.
 - **key_adherence**: the share of pitched note-time inside the scale of the key (the
   requested key when given, else the Krumhansl–Schmuckler estimate; minor keys admit
   the raised seventh), mapped linearly from 0.55 (chance) to 0.95 (and above) onto 0–1.
-- **repetition_structure**: each bar after the first four is compared with every
+- **repetition_structure**: each bar after the first four (the first half of a piece
+  shorter than eight bars) is compared with every
   earlier bar (Jaccard of (pitch, onset) pairs); the mean best match *r* should show
   recurring material without looping: 1 for 0.3 ≤ r ≤ 0.85, falling linearly to 0 at
   r = 0 and to 0.5 at r = 1.
@@ -157,7 +158,7 @@ def repetition_structure(midi: pretty_midi.PrettyMIDI) -> float:
         step = int(round(n.start / beat * 4))  # sixteenths
         per_bar[min(step // 16, bars - 1)].add((n.pitch, step % 16))
     scores = []
-    for i in range(4, bars):
+    for i in range(min(4, bars // 2), bars):
         if not per_bar[i]:
             continue
         scores.append(max((len(per_bar[i] & per_bar[j]) / len(per_bar[i] | per_bar[j])

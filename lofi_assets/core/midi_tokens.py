@@ -143,7 +143,7 @@ class GrammarRules:
     tempo_token: str | None = None  # the only Tempo token allowed, when fixed
     programs: frozenset[int] | None = None  # allowed programs (-1 is drums)
     max_parts: int = 4
-    max_tokens_per_bar: int = 600
+    max_tokens_per_bar: int = 240
 
 
 class TokenGrammar:
@@ -156,10 +156,9 @@ class TokenGrammar:
         base_inv = {v: k for k, v in tokenizer.vocab.items()}
         self.parts: list[tuple[tuple[str, str], ...]] = []
         for i in range(size):
-            if id_to_bytes:
-                tokens = tokenizer._vocab_learned_bytes_to_tokens[id_to_bytes[i]]
-            else:
-                tokens = [base_inv[i]]
+            tokens = tokenizer._vocab_learned_bytes_to_tokens.get(id_to_bytes[i], []) if id_to_bytes else []
+            if not tokens:  # special tokens keep their base id and have no learned bytes
+                tokens = [base_inv[i]] if i in base_inv else []
             self.parts.append(tuple(tuple(t.split("_", 1)) for t in tokens))  # type: ignore[misc]
         self.bos = tokenizer.vocab[BOS]
         self.eos = tokenizer.vocab[EOS]
@@ -170,6 +169,8 @@ class TokenGrammar:
         """The state after ``token_id``, or None when the token breaks a rule."""
         last, program, position, bars = state.last, state.program, state.position, state.bars
         programs, count = state.programs, state.tokens_in_bar
+        if not self.parts[token_id]:
+            return None
         for kind, value in self.parts[token_id]:
             if kind not in _NEXT.get(last, ()):
                 return None
@@ -207,10 +208,13 @@ class TokenGrammar:
                     return None
             elif kind not in ("Velocity", "Duration"):
                 return None  # special tokens never appear inside a piece
+            # A full bar takes no new note (a note is four tokens, five with its position):
+            # the next bar line or the end must come.
+            if (kind == "Position" and count + 5 > rules.max_tokens_per_bar) or (
+                    kind == "Program" and count + 4 > rules.max_tokens_per_bar):
+                return None
             last = kind
             count += 1
-            if count > rules.max_tokens_per_bar and kind != "Bar":
-                return None
         return GrammarState(last, program, position, bars, programs, count)
 
     def base_tokens(self, ids: list[int]) -> list[str]:

@@ -1,0 +1,327 @@
+"""Making new songs: the corpus, the tokenizer and the model trained on it, MIDI for each
+track's gaps, and the nightly batch."""
+
+import math
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pretty_midi
+from pydantic import Field
+
+from lofi_assets.assets.planning import load_plan, track_playlist
+from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.library import read_json
+from lofi_assets.core.midi_analysis import first_tempo
+from lofi_assets.core.midi_corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
+from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes
+from lofi_assets.core.midi_model import GPTConfig
+from lofi_assets.core.midi_quality import REJECT_BELOW
+from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer
+from lofi_assets.core.midi_training import TrainConfig, default_device, train
+from lofi_assets.core.song_requests import Made, gap_requests, make_songs, nightly_requests
+from lofi_assets.core.tables import markdown_table
+from lofi_assets.partitions import daily_partitions, tracks_partitions
+from resources import MidiModelResource, StorageResource
+from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
+
+
+def local_dir(storage: StorageResource, asset: str, partition: str | None = None) -> Path:
+    """Model training and MIDI tools need real files: generation runs on a local root."""
+    path = storage.asset_dir(asset, partition)
+    if path.protocol not in ("", "file", "local"):
+        raise dg.Failure(f"{asset} needs a local storage root (MIDI tools read files); got {path}",
+                         allow_retries=False)
+    local = Path(os.fspath(path))
+    local.mkdir(parents=True, exist_ok=True)
+    return local
+
+
+class CorpusConfig(dg.Config):
+    pieces: int = Field(default=3000, description="composer pieces, spread over tempo × key × mood")
+    seed: int = 0
+    workers: int = Field(default=2, description="processes composing in parallel")
+
+
+@dg.asset(group_name="generation", kinds={"midi"}, code_version="1",
+          check_specs=[dg.AssetCheckSpec("pieces_reparse", asset="midi_corpus",
+                                         description="every manifest entry exists; a sample re-parses with notes")])
+def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage: StorageResource
+                ) -> dg.MaterializeResult:
+    """Composer pieces spread over tempo × key × mood, plus the operator's MIDI from
+    ``data/midi/`` (parsed, filtered by tempo, length and notes a second, deduplicated),
+    with a manifest of labels (``manifest.jsonl``)."""
+    folder = local_dir(storage, "midi_corpus")
+    shutil.rmtree(folder / "composer", ignore_errors=True)
+    shutil.rmtree(folder / "operator", ignore_errors=True)
+    entries = compose_corpus(folder, config.pieces, seed=config.seed, workers=config.workers)
+    operator, rejected = collect_operator_midi(Path(os.fspath(storage.input_dir("midi"))), folder, set())
+    for message in rejected:
+        context.log.warning(f"operator MIDI refused: {message}")
+    entries += operator
+    manifest = write_manifest(folder, entries)
+
+    rng = np.random.default_rng(0)
+    sample = [entries[i] for i in rng.choice(len(entries), size=min(50, len(entries)), replace=False)]
+    missing = [e.path for e in entries if not (folder / e.path).exists()]
+    empty = [e.path for e in sample if not any(i.notes for i in pretty_midi.PrettyMIDI(str(folder / e.path)).instruments)]
+    moods = Counter(e.mood for e in entries)
+    keys = Counter(e.key for e in entries)
+    tempi = np.array([e.tempo for e in entries])
+    return dg.MaterializeResult(
+        metadata={
+            "pieces": len(entries), "composer": len(entries) - len(operator), "operator": len(operator),
+            "operator_refused": dg.MetadataValue.md("\n".join(f"- {m}" for m in rejected) or "none"),
+            "hours": round(sum(e.seconds for e in entries) / 3600, 2),
+            "moods": dg.MetadataValue.md(markdown_table(["mood", "pieces"], sorted(moods.items()))),
+            "keys": len(keys), "tempo_min": float(tempi.min()), "tempo_max": float(tempi.max()),
+            "manifest": dg.MetadataValue.path(str(manifest)),
+        },
+        check_results=[dg.AssetCheckResult(check_name="pieces_reparse", passed=not missing and not empty,
+                                           metadata={"missing": len(missing), "empty_in_sample": len(empty)})],
+    )
+
+
+class TokenizerConfig(dg.Config):
+    vocab_size: int = Field(default=3000, description="BPE vocabulary (2–4k by design)")
+
+
+@dg.asset(group_name="generation", kinds={"miditok", "json"}, deps=[midi_corpus], code_version="1",
+          check_specs=[dg.AssetCheckSpec("round_trip", asset="midi_tokenizer",
+                                         description="a corpus piece decodes back to its notes")])
+def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, storage: StorageResource
+                   ) -> dg.MaterializeResult:
+    """miditok REMI (programs, tempos, 4/4, 16 velocities) with the conditioning tokens as
+    special tokens and BPE learned on the corpus (``tokenizer.json``); the corpus encoded
+    once (``tokens.npz``) for training."""
+    corpus = local_dir(storage, "midi_corpus")
+    entries = read_manifest(corpus)
+    folder = local_dir(storage, "midi_tokenizer")
+    tokenizer = train_tokenizer([corpus / e.path for e in entries], config.vocab_size)
+    with atomic_local_path(folder / TOKENIZER_FILE) as tmp:
+        tokenizer.save(tmp)
+    data = encode_corpus(tokenizer, corpus, entries)
+    storage.write_bytes(storage.asset_dir("midi_tokenizer") / "tokens.npz", token_data_bytes(data))
+
+    grammar = TokenGrammar(tokenizer)
+    base = sum(len(grammar.base_tokens(p.ids.tolist())) for p in data.pieces[:200])
+    merged = sum(len(p.ids) for p in data.pieces[:200])
+    bars = sum(len(p.bar_starts) for p in data.pieces)
+    probe = corpus / entries[0].path
+    original = pretty_midi.PrettyMIDI(str(probe))
+    from lofi_assets.core.midi_tokens import decode_ids, encode_midi
+
+    back = decode_ids(tokenizer, encode_midi(tokenizer, probe), tempo=first_tempo(original))
+    n_in = sum(len(i.notes) for i in original.instruments)
+    n_out = sum(len(i.notes) for i in back.instruments)
+    return dg.MaterializeResult(
+        metadata={"vocab_size": len(tokenizer), "base_vocab": len(tokenizer.vocab),
+                  "tokens": data.tokens(), "pieces": len(data.pieces),
+                  "ids_per_bar": round(data.tokens() / max(bars, 1), 1),
+                  "bpe_compression": round(base / max(merged, 1), 2),
+                  "digest": tokenizer_digest(folder / TOKENIZER_FILE),
+                  "path": dg.MetadataValue.path(str(folder / TOKENIZER_FILE))},
+        check_results=[dg.AssetCheckResult(check_name="round_trip", passed=abs(n_in - n_out) <= 0.02 * n_in,
+                                           metadata={"notes_in": n_in, "notes_out": n_out})],
+    )
+
+
+class ModelConfig(dg.Config):
+    steps: int = Field(default=2200, description="optimiser steps of the whole run (resumes count toward it)")
+    max_minutes: float | None = Field(default=None, description="stop cleanly after this long")
+    batch: int = 8
+    context: int = 512
+    d_model: int = 384
+    n_layers: int = 6
+    n_heads: int = 6
+    dropout: float = 0.1
+    lr: float = 1e-3
+    threads: int | None = Field(default=None, description="CPU threads (default: torch's choice)")
+    resume: bool = Field(default=True, description="continue a checkpoint of the same shape and tokenizer")
+
+
+@dg.asset(group_name="generation", kinds={"pytorch"}, deps=[midi_tokenizer], code_version="1", pool="gpu",
+          check_specs=[dg.AssetCheckSpec("beats_unigram", asset="midi_model",
+                                         description="held-out perplexity below a unigram model's"),
+                       dg.AssetCheckSpec("generates_midi", asset="midi_model",
+                                         description="a four-bar piece generates and re-parses at its tempo")])
+def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: StorageResource
+               ) -> dg.MaterializeResult:
+    """A GPT-style decoder (about 12M parameters at the defaults) trained on the tokenized
+    corpus, on CUDA when present; resumable (``checkpoint.pt`` every 100 steps) within a
+    step and time budget. ``model.pt`` (fp16) and the tokenizer are what generation loads."""
+    tok_dir = local_dir(storage, "midi_tokenizer")
+    tokenizer = load_tokenizer(tok_dir / TOKENIZER_FILE)
+    grammar = TokenGrammar(tokenizer)
+    data = load_token_data(tok_dir / "tokens.npz", grammar.bar_start_ids)
+    folder = local_dir(storage, "midi_model")
+    checkpoint = folder / "checkpoint.pt"
+    if not config.resume:
+        checkpoint.unlink(missing_ok=True)
+    model_cfg = GPTConfig(vocab_size=len(tokenizer), context=config.context, d_model=config.d_model,
+                          n_layers=config.n_layers, n_heads=config.n_heads, dropout=config.dropout)
+    train_cfg = TrainConfig(steps=config.steps, batch=config.batch, lr=config.lr, threads=config.threads,
+                            max_seconds=config.max_minutes * 60 if config.max_minutes else None,
+                            eval_every=max(1, min(200, config.steps // 5)), checkpoint_every=100,
+                            warmup=min(100, max(1, config.steps // 10)))
+    digest = tokenizer_digest(tok_dir / TOKENIZER_FILE)
+    report = train(data, model_cfg, train_cfg, checkpoint, digest, device=default_device(), log=context.log.info)
+
+    from lofi_assets.core.conditions import Conditions
+    from lofi_assets.core.midi_generate import ModelGenerator
+    from lofi_assets.core.midi_model import load_model, save_checkpoint
+
+    model, _ = load_model(checkpoint, digest, len(tokenizer))
+    save_checkpoint(folder / MODEL_FILE, model, digest, extra={"report": report.to_dict()}, half=True)
+    shutil.copyfile(tok_dir / TOKENIZER_FILE, folder / TOKENIZER_FILE)
+    smoke = ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE).generate(
+        Conditions.parse(75, "Am", "cozy", bars=4, seed=0))
+    history = [(h["step"], h["train_loss"], h["val_loss"], round(math.exp(h["val_loss"]), 2)) for h in report.history]
+    return dg.MaterializeResult(
+        metadata={"parameters": report.parameters, "steps": report.steps, "resumed_from": report.resumed_from,
+                  "device": report.device, "seconds": report.seconds, "tokens_per_s": report.tokens_per_s,
+                  "held_out_loss": report.val_loss, "held_out_perplexity": report.val_perplexity,
+                  "unigram_perplexity": report.unigram_perplexity,
+                  "history": dg.MetadataValue.md(markdown_table(["step", "train", "held-out", "ppl"], history)),
+                  "path": dg.MetadataValue.path(str(folder / MODEL_FILE))},
+        check_results=[
+            dg.AssetCheckResult(check_name="beats_unigram", passed=report.val_perplexity < report.unigram_perplexity),
+            dg.AssetCheckResult(check_name="generates_midi",
+                                passed=abs(first_tempo(smoke.midi) - 75) < 0.01 and smoke.tokens > 0,
+                                metadata={"tokens": smoke.tokens}),
+        ],
+    )
+
+
+def write_made(folder: Path, made: list[Made]) -> list[dict]:
+    """Write each approved piece's MIDI (temp name, then rename) and return report rows."""
+    rows = []
+    for m in made:
+        row = {"name": m.name, "conditions": m.conditions, "generator": m.generator, "score": m.score,
+               "candidates": m.candidates, "seconds": m.seconds, "tokens": m.tokens, "approved": m.approved,
+               "error": m.error}
+        if m.midi:
+            sub = "" if m.approved else "rejected/"
+            path = folder / f"{sub}{m.name}.mid"
+            with atomic_local_path(path) as tmp:
+                tmp.write_bytes(m.midi)
+            row["file"] = str(path.relative_to(folder))
+        rows.append(row)
+    return rows
+
+
+def verify_midi(folder: Path, rows: list[dict]) -> list[str]:
+    """Re-parse every written file: it must decode, hold notes and carry its tempo."""
+    problems = []
+    for row in rows:
+        if not row.get("file"):
+            continue
+        try:
+            midi = pretty_midi.PrettyMIDI(str(folder / row["file"]))
+        except Exception as exc:
+            problems.append(f"{row['file']}: {exc}")
+            continue
+        if not any(i.notes for i in midi.instruments):
+            problems.append(f"{row['file']}: no notes")
+        if abs(first_tempo(midi) - row["conditions"]["tempo"]) > 0.01:
+            problems.append(f"{row['file']}: tempo {first_tempo(midi):.2f}, asked {row['conditions']['tempo']}")
+    return problems
+
+
+class GapSongsConfig(dg.Config):
+    candidates: int = Field(default=4, description="candidates per gap; the best by score is kept")
+    bars: int | None = Field(default=None, description="length of every piece (default: from the plan's "
+                             "target duration over its prompts, 1.5–4 minutes)")
+    workers: int | None = Field(default=None, description="processes (default: every core)")
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="generation", kinds={"midi", "pytorch"},
+          deps=[track_playlist, midi_model], code_version="1",
+          check_specs=[dg.AssetCheckSpec("gap_midi_valid", asset="gap_songs",
+                                         description="every gap has a MIDI file that re-parses at its tempo, "
+                                                     "scored at or above 0.70")])
+def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage: StorageResource,
+              midi_generator: MidiModelResource) -> dg.MaterializeResult:
+    """MIDI for every gap of the track's playlist, conditioned on the arc's BPM range, the
+    key the prompt or plan names (else a usual key of the mood's mode) and the mood its
+    words speak for; the best of N candidates by the quality scorer, none below 0.70."""
+    key = context.partition_key
+    plan = load_plan(storage, key)
+    playlist = read_json(storage.asset_dir("track_playlist", key) / "playlist.json")
+    if playlist is None:
+        raise dg.Failure(f"track {key}: no playlist.json; materialize track_playlist first", allow_retries=False)
+    gaps = [p for p in playlist.get("prompts", []) if not p.get("song_id")]
+    requests = gap_requests(plan, gaps, bars=config.bars)
+    spec, origin = midi_generator.spec(local_dir(storage, "midi_model"))
+    context.log.info(f"generator: {origin}")
+    made = make_songs(spec, requests, candidates=config.candidates, workers=config.workers)
+    folder = local_dir(storage, "gap_songs", key)
+    rows = write_made(folder, made)
+    for row, request in zip(rows, requests):
+        row.update({"arc": request.arc, "number": request.number, "prompt": request.prompt, "why": request.why})
+    storage.write_json(storage.asset_dir("gap_songs", key) / "gap_songs.json",
+                       {"track": key, "generator": origin, "songs": rows})
+    problems = verify_midi(folder, rows)
+    short = [r["name"] for r in rows if not r["approved"]]
+    table = [(r["arc"], r["number"], r["conditions"]["tempo"], r["conditions"]["key"], r["conditions"]["mood"],
+              r["conditions"]["bars"], r["score"].get("combined"), len(r["candidates"]), r["generator"]) for r in rows]
+    if short:
+        context.log.warning(f"track {key}: {len(short)} gap(s) below {REJECT_BELOW}: {short}")
+    return dg.MaterializeResult(
+        metadata={"gaps": len(requests), "approved": len(rows) - len(short), "generator": origin,
+                  "mean_score": round(float(np.mean([r["score"]["combined"] for r in rows if r["score"]] or [0])), 4),
+                  "songs": dg.MetadataValue.md(markdown_table(
+                      ["arc", "#", "bpm", "key", "mood", "bars", "score", "tries", "generator"], table))},
+        check_results=[dg.AssetCheckResult(check_name="gap_midi_valid", passed=not problems and not short,
+                                           severity=dg.AssetCheckSeverity.ERROR,
+                                           metadata={"problems": dg.MetadataValue.md(
+                                               "\n".join(f"- {p}" for p in problems + short) or "none")})],
+    )
+
+
+class NightlyConfig(dg.Config):
+    batch: int = Field(default=50, description="pieces a night")
+    bars: int = Field(default=48, description="length of each piece (48 bars ≈ 2.5 minutes at 75 BPM)")
+    workers: int | None = Field(default=None, description="processes (default: every core)")
+
+
+@dg.asset(partitions_def=daily_partitions, group_name="generation", kinds={"midi", "pytorch"}, deps=[midi_model],
+          code_version="1",
+          check_specs=[dg.AssetCheckSpec("batch_valid", asset="nightly_songs",
+                                         description="every written piece re-parses at its tempo")])
+def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, storage: StorageResource,
+                  midi_generator: MidiModelResource) -> dg.MaterializeResult:
+    """The night's batch: pieces spread over moods, tempi and keys, fixed by the date (a
+    backfill of any date makes that date's batch again), scored; approved pieces in the
+    partition's folder, rejected ones under ``rejected/``, and ``report.json``."""
+    day = context.partition_key
+    requests = nightly_requests(day, config.batch, config.bars)
+    spec, origin = midi_generator.spec(local_dir(storage, "midi_model"))
+    context.log.info(f"generator: {origin}")
+    made = make_songs(spec, requests, candidates=1, workers=config.workers)
+    folder = local_dir(storage, "nightly_songs", day)
+    shutil.rmtree(folder / "rejected", ignore_errors=True)
+    rows = write_made(folder, made)
+    scores = [r["score"]["combined"] for r in rows if r["score"]]
+    approved = sum(r["approved"] for r in rows)
+    report = {"date": day, "generator": origin, "made": len(rows), "approved": approved,
+              "rejected": len(rows) - approved, "failed": sum(1 for r in rows if r["error"]),
+              "mean_score": round(float(np.mean(scores)), 4) if scores else None,
+              "seconds": round(sum(r["seconds"] for r in rows), 1), "pieces": rows}
+    storage.write_json(storage.asset_dir("nightly_songs", day) / "report.json", report)
+    problems = verify_midi(folder, rows)
+    by_mood = Counter((r["conditions"]["mood"], r["approved"]) for r in rows)
+    moods = sorted({m for m, _ in by_mood})
+    return dg.MaterializeResult(
+        metadata={k: report[k] for k in ("made", "approved", "rejected", "failed", "mean_score", "seconds")}
+        | {"generator": origin,
+           "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"],
+                                                         [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in moods])),
+           "report": dg.MetadataValue.path(str(folder / "report.json"))},
+        check_results=[dg.AssetCheckResult(check_name="batch_valid", passed=not problems,
+                                           metadata={"problems": dg.MetadataValue.md(
+                                               "\n".join(f"- {p}" for p in problems) or "none")})],
+    )

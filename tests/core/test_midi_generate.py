@@ -1,0 +1,45 @@
+import pytest
+import torch
+
+from lofi_assets.core.conditions import Conditions
+from lofi_assets.core.midi_analysis import first_tempo
+from lofi_assets.core.midi_generate import LOFI_PROGRAMS, ModelGenerator, Sampling, filtered_probs
+from lofi_assets.core.midi_tokens import GrammarState
+
+
+@pytest.fixture(scope="module")
+def generator(tiny_model_dir):
+    return ModelGenerator.from_files(tiny_model_dir / "model.pt", tiny_model_dir / "tokenizer.json")
+
+
+def test_generation_follows_the_conditions_and_the_grammar(generator):
+    cond = Conditions.parse(73, "Dm", "melancholic", bars=4, seed=5)
+    piece = generator.generate(cond)
+    assert first_tempo(piece.midi) == pytest.approx(73)
+    assert piece.midi.get_end_time() <= 4 * 4 * 60 / 73 + 1e-6
+    programs = {-1 if i.is_drum else i.program for i in piece.midi.instruments}
+    assert programs <= LOFI_PROGRAMS and len(programs) <= 4
+    rules = generator.rules(cond)
+    state = GrammarState()
+    for token in piece.ids + [generator.grammar.eos]:
+        state = generator.grammar.advance(state, token, rules)
+        assert state is not None
+    assert state.bars == 4
+    again = generator.generate(cond)
+    assert again.ids == piece.ids  # the seed fixes the piece
+
+
+def test_long_pieces_continue_in_bar_aligned_windows(generator):
+    piece = generator.generate(Conditions.parse(80, "C", "chill", bars=24, seed=1))
+    assert piece.windows > 1  # the tiny model's context is 128 tokens
+    assert piece.midi.get_end_time() > 20 * 4 * 60 / 80
+
+
+def test_sampling_filters():
+    logits = torch.tensor([5.0, 4.0, 1.0, 0.0, -1.0])
+    probs = filtered_probs(logits, Sampling(temperature=1.0, top_k=2, top_p=1.0))
+    assert (probs[2:] == 0).all() and probs.sum() == pytest.approx(1.0)
+    probs = filtered_probs(logits, Sampling(temperature=1.0, top_k=5, top_p=0.5))
+    assert probs[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        Sampling(temperature=0)

@@ -1,0 +1,75 @@
+import pretty_midi
+import pytest
+
+from lofi_assets.core.conditions import Conditions, condition_vocabulary
+from lofi_assets.core.midi_tokens import (GrammarRules, GrammarState, TokenGrammar, TokenizerError, decode_ids,
+                                          encode_midi, load_tokenizer, train_tokenizer)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model_dir):
+    return load_tokenizer(tiny_model_dir / "tokenizer.json")
+
+
+def test_conditioning_tokens_are_special_and_bpe_is_trained(tokenizer):
+    assert tokenizer.is_trained and len(tokenizer) == 600
+    special = set(tokenizer.special_tokens)
+    assert set(condition_vocabulary()) <= special
+    assert {"BOS_None", "EOS_None", "PAD_None"} <= special
+    cfg = tokenizer.config
+    assert cfg.use_programs and cfg.use_tempos and cfg.use_time_signatures and cfg.num_velocities == 16
+
+
+def test_round_trip_keeps_the_notes(tokenizer, tiny_model_dir):
+    path = next((tiny_model_dir / "corpus" / "composer").glob("*.mid"))
+    original = pretty_midi.PrettyMIDI(str(path))
+    ids = encode_midi(tokenizer, path)
+    back = decode_ids(tokenizer, ids, tempo=original.get_tempo_changes()[1][0])
+    assert sum(len(i.notes) for i in back.instruments) == sum(len(i.notes) for i in original.instruments)
+    assert {i.program for i in back.instruments} == {i.program for i in original.instruments}
+    assert len(ids) < len(TokenGrammar(tokenizer).base_tokens(ids)) / 1.5  # BPE merges
+
+
+def test_grammar_accepts_every_corpus_piece(tokenizer, tiny_model_dir):
+    grammar = TokenGrammar(tokenizer)
+    for path in list((tiny_model_dir / "corpus" / "composer").glob("*.mid"))[:8]:
+        ids = encode_midi(tokenizer, path) + [grammar.eos]
+        bars = sum(1 for i in ids if i in grammar.bar_start_ids)
+        state = GrammarState()
+        rules = GrammarRules(bars=bars)
+        for token in ids:
+            state = grammar.advance(state, token, rules)
+            assert state is not None, grammar.base_tokens([token])
+
+
+def test_grammar_refuses_what_breaks_the_rules(tokenizer):
+    grammar = TokenGrammar(tokenizer)
+    vocab = tokenizer.vocab
+    base = {t: vocab[t] for t in ("Bar_None", "TimeSig_4/4", "Position_12", "Position_0", "Program_33", "Pitch_40",
+                                 "Pitch_90", "Program_-1", "PitchDrum_36", "Velocity_63", "EOS_None")}
+    rules = GrammarRules(bars=1, programs=frozenset({33, -1}))
+    s = GrammarState()
+    assert grammar.advance(s, base["EOS_None"], rules) is None  # no bars yet
+    s = grammar.advance(s, base["Bar_None"], rules)
+    s = grammar.advance(s, base["TimeSig_4/4"], rules)
+    s = grammar.advance(s, base["Position_12"], rules)
+    assert grammar.advance(s, base["Position_0"], GrammarRules(bars=1)) is None  # positions only move on
+    s = grammar.advance(s, base["Program_33"], rules)
+    assert grammar.advance(s, base["Pitch_90"], rules) is None  # a bass up in the flute's range
+    assert grammar.advance(s, base["PitchDrum_36"], rules) is None
+    assert grammar.advance(s, base["Pitch_40"], rules) is not None
+    assert grammar.advance(s, vocab["Program_0"], rules) is None if "Program_0" in vocab else True
+    assert grammar.advance(GrammarState("Duration", 33, 12, 1), base["Bar_None"], rules) is None  # bar 2 of 1
+    assert grammar.advance(GrammarState("Duration", 33, 12, 1), base["EOS_None"], rules) is not None
+    assert grammar.advance(GrammarState(), vocab[Conditions.parse(75, "Am", "cozy").condition_tokens()[0]],
+                           rules) is None
+
+
+def test_bad_tokenizer_files(tmp_path):
+    with pytest.raises(TokenizerError, match="no tokenizer"):
+        load_tokenizer(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(TokenizerError, match="cannot be loaded"):
+        load_tokenizer(tmp_path / "bad.json")
+    with pytest.raises(TokenizerError, match="vocab_size"):
+        train_tokenizer([], vocab_size=50)
