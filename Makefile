@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   install, then run the main job (track_job) for every sample track, headless
+#   make demo   install, then run the main job (track_job) for every sample track and last
+#               night's generation batch, headless
 #   make test   install, then run the tests
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -31,7 +32,9 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lofi materialize --job notion_job --all
 	$(BIN)/lofi materialize --job song_job --all
 	$(BIN)/lofi materialize --job library_index_job
-	$(BIN)/lofi materialize --job track_job --all
+	$(BIN)/lofi materialize --job track_job --all --config deploy/local/demo.yaml
+	$(BIN)/lofi materialize --job nightly_job --config deploy/local/demo.yaml \
+	  $$($(BIN)/python -c "import datetime as d; print(d.datetime.now(d.timezone.utc).date() - d.timedelta(days=1))")
 
 test: install
 	$(BIN)/python -m pytest
@@ -47,6 +50,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_sensor.py
 	$(BIN)/python benchmarks/bench_library.py
 	$(BIN)/python benchmarks/eval_library_match.py
+	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/eval_midi_model.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache

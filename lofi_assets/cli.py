@@ -100,11 +100,23 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         print("lofi materialize: no partitions given (name keys or use --all after 'lofi discover')",
               file=sys.stderr)
         return 2
+    run_config = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
+    if args.config:
+        import yaml
+
+        try:
+            ops = yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            print(f"lofi materialize: cannot read run config {args.config}: {exc}", file=sys.stderr)
+            return 2
+        # One file serves several jobs: keep the ops this job has.
+        names = {node.name for node in job.graph.nodes}
+        run_config["ops"] = {k: v for k, v in (ops.get("ops") or {}).items() if k in names}
     failed = []
     for key in keys:
         result = job.execute_in_process(
             instance=instance, partition_key=key, raise_on_error=False, tags={"lofi/trigger": "cli"},
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+            run_config=run_config,
         )
         detail = ""
         if not result.success:
@@ -228,10 +240,13 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("materialize", help="run a job (default track_job) for partitions, headless")
     p.add_argument("keys", nargs="*")
-    p.add_argument("--job", default="track_job", help="track_job, song_job or library_index_job")
+    p.add_argument("--job", default="track_job", help="track_job, notion_job, song_job, library_index_job, "
+                   "model_job or nightly_job")
     p.add_argument("--all", action="store_true", help="every registered partition of the job")
     p.add_argument("--keep-going", action="store_true", help="exit 0 even if some partitions fail")
     p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
+    p.add_argument("--config", default=None, help="a YAML run config ({ops: {asset: {config: ...}}}); "
+                   "ops the job lacks are ignored")
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo-library", help="write the synthesised demo songs into the library folder")

@@ -98,3 +98,42 @@ def test_match_on_the_real_catalog(tmp_path):
     # Track 21's songs are in the library; its slow first arc (45-55 BPM) is matched despite doubled tempi.
     first = result["prompts"][0]
     assert first["song_id"] and first["song_id"].endswith(("_1_1_21a", "_1_1_21b", "_1_1_21c", "_1_1_21d"))
+
+
+def test_generate_with_the_shipped_model_then_score(tmp_path):
+    out = tmp_path / "x.mid"
+    made = json.loads(lofi("generate", "--tempo", "75", "--key", "Am", "--mood", "cozy", "--bars", "4",
+                           "--seed", "1", "--out", str(out)).stdout)
+    assert out.exists() and made["generator"].startswith("model model.pt@")
+    assert made["conditions"] == {"tempo": 75.0, "key": "Am", "mood": "cozy", "bars": 4, "seed": 1}
+    scored = json.loads(lofi("score", str(out), "--key", "Am").stdout)
+    assert scored["combined"] == made["score"]["combined"]
+    assert set(scored) >= {"melodic_coherence", "harmonic_variety", "rhythmic_stability", "key_adherence",
+                           "repetition_structure", "note_density", "combined", "approved"}
+
+
+def test_generate_with_the_composer_fallback(tmp_path):
+    out = tmp_path / "c.mid"
+    made = json.loads(lofi("generate", "--tempo", "70", "--key", "Bb", "--mood", "nostalgic", "--bars", "16",
+                           "--out", str(out), "--composer").stdout)
+    assert made["generator"] == "composer (fallback)" and made["score"]["approved"]
+
+
+def test_generate_and_score_refuse_bad_input(tmp_path):
+    bad_key = lofi("generate", "--tempo", "75", "--key", "H", "--mood", "cozy", "--out", "x.mid", check=False)
+    assert bad_key.returncode == 2 and "Bbm" in bad_key.stderr and "Traceback" not in bad_key.stderr
+    bad_mood = lofi("generate", "--tempo", "75", "--key", "C", "--mood", "angry", "--out", "x.mid", check=False)
+    assert bad_mood.returncode == 2 and "peaceful, melancholic" in bad_mood.stderr
+    too_fast = lofi("generate", "--tempo", "240", "--key", "C", "--mood", "chill", "--out", "x.mid", check=False)
+    assert too_fast.returncode == 2 and "40–200" in too_fast.stderr
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "model.pt").write_bytes(b"half a file")
+    (broken / "tokenizer.json").write_text((PROJECT_ROOT / "lofi_assets/models/lofi-gpt/tokenizer.json").read_text())
+    corrupt = lofi("generate", "--tempo", "75", "--key", "C", "--mood", "chill", "--out", str(tmp_path / "y.mid"),
+                   "--model-dir", str(broken), check=False)
+    assert corrupt.returncode == 1 and "corrupt" in corrupt.stderr and "--composer" in corrupt.stderr
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"not midi")
+    scored = lofi("score", str(junk), check=False)
+    assert scored.returncode == 1 and "not a readable MIDI file" in scored.stderr

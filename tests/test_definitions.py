@@ -22,11 +22,20 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     sensor = defs.resolve_sensor_def("notion_tracks_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {c.name for c in defs.resolve_asset_graph().asset_check_keys} == {
-        "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice"}
+        "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice", "pieces_reparse", "round_trip",
+        "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid"}
     for name, partitions in (("library_song", "songs"), ("song_embedding", "songs"),
                              ("prompt_embeddings", "tracks"), ("track_playlist", "tracks")):
         assert graph.get(dg.AssetKey(name)).partitions_def.name == partitions
     assert graph.get(dg.AssetKey("library_index")).partitions_def is None
+    assert graph.get(dg.AssetKey("gap_songs")).partitions_def.name == "tracks"
+    assert isinstance(graph.get(dg.AssetKey("nightly_songs")).partitions_def, dg.DailyPartitionsDefinition)
+
+
+def test_nightly_schedule_at_two():
+    schedule = defs.resolve_schedule_def("nightly_songs_schedule")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "nightly_job"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
 
 
 def test_without_notion_token_no_secret_is_configured(monkeypatch):

@@ -13,14 +13,24 @@ import pretty_midi
 from pydantic import Field
 
 from lofi_assets.assets.planning import load_plan, track_playlist
+from lofi_assets.core.conditions import Conditions
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.library import read_json
 from lofi_assets.core.midi_analysis import first_tempo
 from lofi_assets.core.midi_corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
 from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes
-from lofi_assets.core.midi_model import GPTConfig
+from lofi_assets.core.midi_generate import ModelGenerator
+from lofi_assets.core.midi_model import CheckpointError, GPTConfig, load_model, save_checkpoint
 from lofi_assets.core.midi_quality import REJECT_BELOW
-from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer
+from lofi_assets.core.midi_tokens import (
+    TokenGrammar,
+    TokenizerError,
+    decode_ids,
+    encode_midi,
+    load_tokenizer,
+    tokenizer_digest,
+    train_tokenizer,
+)
 from lofi_assets.core.midi_training import TrainConfig, default_device, train
 from lofi_assets.core.song_requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.tables import markdown_table
@@ -67,7 +77,8 @@ def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage
     rng = np.random.default_rng(0)
     sample = [entries[i] for i in rng.choice(len(entries), size=min(50, len(entries)), replace=False)]
     missing = [e.path for e in entries if not (folder / e.path).exists()]
-    empty = [e.path for e in sample if not any(i.notes for i in pretty_midi.PrettyMIDI(str(folder / e.path)).instruments)]
+    empty = [e.path for e in sample
+             if not any(i.notes for i in pretty_midi.PrettyMIDI(str(folder / e.path)).instruments)]
     moods = Counter(e.mood for e in entries)
     keys = Counter(e.key for e in entries)
     tempi = np.array([e.tempo for e in entries])
@@ -112,8 +123,6 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
     bars = sum(len(p.bar_starts) for p in data.pieces)
     probe = corpus / entries[0].path
     original = pretty_midi.PrettyMIDI(str(probe))
-    from lofi_assets.core.midi_tokens import decode_ids, encode_midi
-
     back = decode_ids(tokenizer, encode_midi(tokenizer, probe), tempo=first_tempo(original))
     n_in = sum(len(i.notes) for i in original.instruments)
     n_out = sum(len(i.notes) for i in back.instruments)
@@ -169,10 +178,6 @@ def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: 
                             warmup=min(100, max(1, config.steps // 10)))
     digest = tokenizer_digest(tok_dir / TOKENIZER_FILE)
     report = train(data, model_cfg, train_cfg, checkpoint, digest, device=default_device(), log=context.log.info)
-
-    from lofi_assets.core.conditions import Conditions
-    from lofi_assets.core.midi_generate import ModelGenerator
-    from lofi_assets.core.midi_model import load_model, save_checkpoint
 
     model, _ = load_model(checkpoint, digest, len(tokenizer))
     save_checkpoint(folder / MODEL_FILE, model, digest, extra={"report": report.to_dict()}, half=True)
@@ -231,6 +236,16 @@ def verify_midi(folder: Path, rows: list[dict]) -> list[str]:
     return problems
 
 
+def generator_spec(midi_generator: MidiModelResource, storage: StorageResource, what: str):
+    """The generator to use, or a failure that names the files and the way out."""
+    try:
+        return midi_generator.spec(local_dir(storage, "midi_model"))
+    except (CheckpointError, TokenizerError) as exc:
+        raise dg.Failure(f"{what}: the MIDI model cannot be loaded: {exc}. Materialize midi_model, point "
+                         "LOFI_MIDI_MODEL_DIR at a model folder, or set LOFI_COMPOSER_FALLBACK=1 to use the "
+                         "rule-based composer", allow_retries=False) from exc
+
+
 class GapSongsConfig(dg.Config):
     candidates: int = Field(default=4, description="candidates per gap; the best by score is kept")
     bars: int | None = Field(default=None, description="length of every piece (default: from the plan's "
@@ -255,7 +270,7 @@ def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage
         raise dg.Failure(f"track {key}: no playlist.json; materialize track_playlist first", allow_retries=False)
     gaps = [p for p in playlist.get("prompts", []) if not p.get("song_id")]
     requests = gap_requests(plan, gaps, bars=config.bars)
-    spec, origin = midi_generator.spec(local_dir(storage, "midi_model"))
+    spec, origin = generator_spec(midi_generator, storage, f"track {key}")
     context.log.info(f"generator: {origin}")
     made = make_songs(spec, requests, candidates=config.candidates, workers=config.workers)
     folder = local_dir(storage, "gap_songs", key)
@@ -299,7 +314,7 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     partition's folder, rejected ones under ``rejected/``, and ``report.json``."""
     day = context.partition_key
     requests = nightly_requests(day, config.batch, config.bars)
-    spec, origin = midi_generator.spec(local_dir(storage, "midi_model"))
+    spec, origin = generator_spec(midi_generator, storage, f"nightly batch {day}")
     context.log.info(f"generator: {origin}")
     made = make_songs(spec, requests, candidates=1, workers=config.workers)
     folder = local_dir(storage, "nightly_songs", day)
@@ -314,12 +329,11 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     storage.write_json(storage.asset_dir("nightly_songs", day) / "report.json", report)
     problems = verify_midi(folder, rows)
     by_mood = Counter((r["conditions"]["mood"], r["approved"]) for r in rows)
-    moods = sorted({m for m, _ in by_mood})
+    mood_rows = [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in sorted({m for m, _ in by_mood})]
     return dg.MaterializeResult(
         metadata={k: report[k] for k in ("made", "approved", "rejected", "failed", "mean_score", "seconds")}
         | {"generator": origin,
-           "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"],
-                                                         [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in moods])),
+           "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
            "report": dg.MetadataValue.path(str(folder / "report.json"))},
         check_results=[dg.AssetCheckResult(check_name="batch_valid", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(

@@ -51,7 +51,8 @@ def corpus_conditions(count: int, seed: int = 0) -> list[Conditions]:
         mood = MOODS[i % len(MOODS)]
         minor = rng.random() >= MOOD_STYLES[mood].major_share
         key = KEY_NAMES[int(tonics[i]) + (12 if minor else 0)]
-        out.append(Conditions.parse(round(float(tempos[i]), 1), key, mood, int(rng.choice(BAR_CHOICES)), seed * 100_000 + i))
+        bars = int(rng.choice(BAR_CHOICES))
+        out.append(Conditions.parse(round(float(tempos[i]), 1), key, mood, bars, seed * 100_000 + i))
     return out
 
 
@@ -90,8 +91,8 @@ def note_fingerprint(midi: pretty_midi.PrettyMIDI) -> str:
     so the same music saved twice is found."""
     tempo = midi.get_tempo_changes()[1]
     beat = 60.0 / (float(tempo[0]) if len(tempo) else 120.0)
-    rows = sorted((-1 if i.is_drum else int(i.program), int(n.pitch), round(n.start / beat * 12)) for i in midi.instruments
-                  for n in i.notes)
+    rows = sorted((-1 if i.is_drum else int(i.program), int(n.pitch), round(n.start / beat * 12))
+                  for i in midi.instruments for n in i.notes)
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
 
 

@@ -21,7 +21,7 @@ import torch
 from .composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from .conditions import Conditions
 from .midi_dataset import condition_ids
-from .midi_model import LofiGPT, load_model
+from .midi_model import CheckpointError, LofiGPT, load_model
 from .midi_tokens import GrammarRules, GrammarState, TokenGrammar, decode_ids, load_tokenizer, tokenizer_digest
 
 LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
@@ -88,6 +88,8 @@ class ModelGenerator:
 
     @classmethod
     def from_files(cls, checkpoint: Path, tokenizer_path: Path, device: str = "cpu") -> ModelGenerator:
+        if not Path(checkpoint).is_file():
+            raise CheckpointError(f"no checkpoint at {checkpoint}")
         tokenizer = load_tokenizer(tokenizer_path)
         digest = tokenizer_digest(tokenizer_path)
         model, payload = load_model(checkpoint, digest, len(tokenizer), device)

@@ -37,11 +37,12 @@ COMMON_KEYS = {"major": ("C", "G", "F", "D"), "minor": ("Am", "Dm", "Em")}  # th
 
 
 def mood_from_text(*texts: str) -> str | None:
-    """The mood whose words appear most in the texts (earlier texts win ties)."""
+    """The mood whose words appear most in the texts, the first text (the prompt itself)
+    counting most: weights 5, 2, 1, 1, …"""
     best, best_hits = None, 0
     for mood in MOODS:
         hits = 0
-        for weight, text in zip(range(len(texts), 0, -1), texts):
+        for weight, text in zip((5, 2) + (1,) * len(texts), texts):
             low = (text or "").lower()
             hits += weight * sum(low.count(w) for w in MOOD_WORDS[mood])
         if hits > best_hits:

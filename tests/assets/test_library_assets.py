@@ -8,7 +8,7 @@ import pytest
 
 from lofi_assets.core.demo_audio import synthesize, write_audio
 from lofi_assets.definitions import defs
-from resources import EmbedderResource, NotionResource, StorageResource
+from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
 
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
 
@@ -26,12 +26,18 @@ def library(data_dir):
 
 def resources(root):
     storage = StorageResource(root=str(root))
-    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource()}
+    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource(),
+            "midi_generator": MidiModelResource()}
+
+
+# The track's gaps are generated short here (the generation tests cover the rest).
+SHORT_GAPS = {"ops": {"gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}}}}
 
 
 def run(instance, res, job, key=None):
     return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key, resources=res,
-                                                        raise_on_error=False)
+                                                        raise_on_error=False,
+                                                        run_config=SHORT_GAPS if job == "track_job" else None)
 
 
 def failure_message(result):
@@ -79,6 +85,12 @@ def test_library_to_playlist(library):
         assert arc1["matched"] == 1 and arc1["matched_s"] == pytest.approx(6, abs=0.1) and arc1["target_s"] > 0
         checks = {c.check_name: c.passed for c in track.get_asset_check_evaluations()}
         assert checks["no_song_twice"]
+        # the eight gaps got MIDI from the shipped model, each file named in gap_songs.json
+        made = json.loads((library / f"assets/gap_songs/{RAINY}/gap_songs.json").read_text())
+        assert "shipped with the package" in made["generator"]
+        assert sorted(s["number"] for s in made["songs"]) == sorted(p["number"] for p in playlist["prompts"]
+                                                                    if not p["song_id"])
+        assert all((library / f"assets/gap_songs/{RAINY}" / s["file"]).exists() for s in made["songs"])
 
 
 def test_playlist_without_an_index_is_all_gaps(data_dir):

@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from lofi_assets.core.composer import (BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, MOOD_STYLES, PART_RANGES,
-                                       Composer, compose, section_plan)
+from lofi_assets.core.composer import (
+    BASS_PROGRAMS,
+    KEYS_PROGRAMS,
+    LEAD_PROGRAMS,
+    MOOD_STYLES,
+    PART_RANGES,
+    Composer,
+    compose,
+    section_plan,
+)
 from lofi_assets.core.conditions import KEY_NAMES, MOODS, Conditions
 from lofi_assets.core.midi_analysis import estimate_key, first_tempo
 

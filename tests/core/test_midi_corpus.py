@@ -5,8 +5,13 @@ import pytest
 
 from lofi_assets.core.composer import compose
 from lofi_assets.core.conditions import MOODS, Conditions
-from lofi_assets.core.midi_corpus import (collect_operator_midi, compose_corpus, corpus_conditions, read_manifest,
-                                          write_manifest)
+from lofi_assets.core.midi_corpus import (
+    collect_operator_midi,
+    compose_corpus,
+    corpus_conditions,
+    read_manifest,
+    write_manifest,
+)
 
 
 def test_conditions_spread_over_tempo_key_and_mood():

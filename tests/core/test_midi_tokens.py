@@ -2,8 +2,16 @@ import pretty_midi
 import pytest
 
 from lofi_assets.core.conditions import Conditions, condition_vocabulary
-from lofi_assets.core.midi_tokens import (GrammarRules, GrammarState, TokenGrammar, TokenizerError, decode_ids,
-                                          encode_midi, load_tokenizer, train_tokenizer)
+from lofi_assets.core.midi_tokens import (
+    GrammarRules,
+    GrammarState,
+    TokenGrammar,
+    TokenizerError,
+    decode_ids,
+    encode_midi,
+    load_tokenizer,
+    train_tokenizer,
+)
 
 
 @pytest.fixture(scope="module")

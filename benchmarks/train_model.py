@@ -1,0 +1,79 @@
+"""Train the MIDI model outside Dagster, on the same core functions as ``model_job``
+(``midi_corpus`` → ``midi_tokenizer`` → ``midi_model``), and export it the way the shipped
+checkpoint in ``lofi_assets/models/lofi-gpt/`` was made.
+
+    .venv/bin/python benchmarks/train_model.py --work /tmp/lofi-train --pieces 3000 \\
+        --steps 2200 --minutes 70 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
+
+Resumable: run it again with the same ``--work`` and it continues the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lofi_assets.core.midi_corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
+from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
+from lofi_assets.core.midi_model import GPTConfig, load_model, save_checkpoint  # noqa: E402
+from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
+from lofi_assets.core.midi_training import TrainConfig, default_device, train  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--pieces", type=int, default=3000)
+    parser.add_argument("--vocab", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=2200)
+    parser.add_argument("--minutes", type=float, default=None)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--export", type=Path, default=None, help="write model.pt (fp16) + tokenizer.json here")
+    args = parser.parse_args()
+
+    corpus = args.work / "corpus"
+    tok_path = args.work / "tokenizer.json"
+    tokens = args.work / "tokens.npz"
+    if not (corpus / "manifest.jsonl").exists():
+        t = time.perf_counter()
+        entries = compose_corpus(corpus, args.pieces, seed=0, workers=2)
+        write_manifest(corpus, entries)
+        print(f"corpus: {len(entries)} pieces in {time.perf_counter() - t:.1f} s", flush=True)
+    entries = read_manifest(corpus)
+    if not tok_path.exists():
+        t = time.perf_counter()
+        tokenizer = train_tokenizer([corpus / e.path for e in entries], args.vocab)
+        tokenizer.save(tok_path)
+        tokens.write_bytes(token_data_bytes(encode_corpus(tokenizer, corpus, entries)))
+        print(f"tokenizer and encoding: {time.perf_counter() - t:.1f} s", flush=True)
+    tokenizer = load_tokenizer(tok_path)
+    data = load_token_data(tokens, TokenGrammar(tokenizer).bar_start_ids)
+    print(f"{len(data.pieces)} pieces, {data.tokens()} tokens", flush=True)
+    digest = tokenizer_digest(tok_path)
+    report = train(data, GPTConfig(vocab_size=len(tokenizer)),
+                   TrainConfig(steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
+                               batch=args.batch, lr=args.lr, threads=args.threads, eval_every=100,
+                               checkpoint_every=100),
+                   args.work / "checkpoint.pt", digest, device=default_device(), log=lambda m: print(m, flush=True))
+    (args.work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
+    print(json.dumps({k: v for k, v in report.to_dict().items() if k != "history"}, indent=1))
+    if args.export:
+        args.export.mkdir(parents=True, exist_ok=True)
+        model, _ = load_model(args.work / "checkpoint.pt", digest)
+        save_checkpoint(args.export / "model.pt", model, digest, extra={"report": report.to_dict()}, half=True)
+        shutil.copyfile(tok_path, args.export / "tokenizer.json")
+        print(f"exported to {args.export}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

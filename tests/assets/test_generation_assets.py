@@ -1,0 +1,101 @@
+"""The model chain, the nightly batch and gap songs, materialized as an operator would,
+on a tiny corpus and model."""
+
+import hashlib
+import json
+
+import dagster as dg
+import pretty_midi
+import pytest
+
+from lofi_assets.definitions import defs
+from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
+
+RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
+TINY = {"ops": {
+    "midi_corpus": {"config": {"pieces": 16, "workers": 1}},
+    "midi_tokenizer": {"config": {"vocab_size": 600}},
+    "midi_model": {"config": {"steps": 80, "batch": 4, "context": 128, "d_model": 64, "n_layers": 2,
+                              "n_heads": 2, "dropout": 0.0, "lr": 3e-3, "threads": 1}},
+}}
+NIGHT = {"ops": {"nightly_songs": {"config": {"batch": 3, "bars": 2, "workers": 1}}}}
+
+
+def resources(root, **generator):
+    storage = StorageResource(root=str(root))
+    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource(),
+            "midi_generator": MidiModelResource(**generator)}
+
+
+def run(instance, res, job, key=None, config=None):
+    return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key, resources=res,
+                                                        raise_on_error=False, run_config=config)
+
+
+def checks(result):
+    return {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+
+
+def test_model_chain_then_three_nights(data_dir):
+    pretty = pretty_midi.PrettyMIDI(initial_tempo=90)
+    pretty.write(str(data_dir / "midi" / "empty.mid"))  # the operator's bad file is refused, not fatal
+    res = resources(data_dir)
+    with dg.instance_for_test() as instance:
+        model = run(instance, res, "model_job", config=TINY)
+        assert model.success
+        assert checks(model) == {"pieces_reparse": True, "round_trip": True, "beats_unigram": True,
+                                 "generates_midi": True}
+        meta = model.asset_materializations_for_node("midi_model")[0].metadata
+        assert meta["steps"].value == 80 and meta["held_out_perplexity"].value < meta["unigram_perplexity"].value
+        corpus_meta = model.asset_materializations_for_node("midi_corpus")[0].metadata
+        assert corpus_meta["pieces"].value == 16 and "empty.mid: no notes" in corpus_meta["operator_refused"].value
+        assert (data_dir / "assets/midi_model/model.pt").exists()
+
+        days = ["2026-11-18", "2026-11-19", "2026-11-20"]  # a three-day backfill
+        for day in days:
+            night = run(instance, res, "nightly_job", day, NIGHT)
+            assert night.success and checks(night) == {"batch_valid": True}
+        reports = [json.loads((data_dir / f"assets/nightly_songs/{d}/report.json").read_text()) for d in days]
+        for report in reports:
+            assert report["made"] == 3 and report["approved"] + report["rejected"] == 3
+            assert "midi_model asset" in report["generator"]
+            assert report["mean_score"] == pytest.approx(
+                sum(p["score"]["combined"] for p in report["pieces"]) / 3, abs=1e-3)
+        assert reports[0]["pieces"][0]["conditions"] != reports[1]["pieces"][0]["conditions"]
+
+        def digests(day):
+            folder = data_dir / f"assets/nightly_songs/{day}"
+            return sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.mid"))
+
+        before = digests(days[0])
+        assert run(instance, res, "nightly_job", days[0], NIGHT).success
+        assert digests(days[0]) == before  # a date always makes the same batch
+
+
+def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
+    res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
+    config = {"ops": {"gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}}}}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", [RAINY])
+        result = run(instance, res, "track_job", RAINY, config)
+        assert result.success
+        assert checks(result)["gap_midi_valid"]
+        made = json.loads((data_dir / f"assets/gap_songs/{RAINY}/gap_songs.json").read_text())
+        assert made["generator"].startswith("composer (fallback: no checkpoint")
+        assert len(made["songs"]) == 11  # no library: every prompt is a gap
+        for song in made["songs"]:
+            midi = pretty_midi.PrettyMIDI(str(data_dir / f"assets/gap_songs/{RAINY}" / song["file"]))
+            assert abs(midi.get_tempo_changes()[1][0] - song["conditions"]["tempo"]) < 0.01
+            assert song["score"]["combined"] >= 0.70 and len(song["candidates"]) >= 2
+            assert song["generator"] == "composer (fallback)"
+
+
+def test_gap_songs_without_a_model_fail_clearly(data_dir, tmp_path):
+    res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", [RAINY])
+        result = run(instance, res, "track_job", RAINY)
+        assert not result.success
+        (failure,) = [e for e in result.all_events if e.is_step_failure]
+        assert "no checkpoint at" in failure.step_failure_data.error.message
+        assert failure.step_key == "gap_songs"
