@@ -3,7 +3,7 @@
 checkpoint in ``lofi_assets/models/lofi-gpt/`` was made.
 
     .venv/bin/python benchmarks/train_model.py --work /tmp/lofi-train --pieces 3000 \\
-        --steps 2200 --minutes 70 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
+        --steps 2400 --minutes 62 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
 
 Resumable: run it again with the same ``--work`` and it continues the checkpoint.
 """
@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.midi_corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.midi_model import GPTConfig, load_model, save_checkpoint  # noqa: E402
+from lofi_assets.core.midi_model import GPTConfig, export_for_generation  # noqa: E402
 from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
 from lofi_assets.core.midi_training import TrainConfig, default_device, train  # noqa: E402
 
@@ -32,7 +32,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--pieces", type=int, default=3000)
     parser.add_argument("--vocab", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=2200)
+    parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--minutes", type=float, default=None)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -68,8 +68,7 @@ def main() -> int:
     print(json.dumps({k: v for k, v in report.to_dict().items() if k != "history"}, indent=1))
     if args.export:
         args.export.mkdir(parents=True, exist_ok=True)
-        model, _ = load_model(args.work / "checkpoint.pt", digest)
-        save_checkpoint(args.export / "model.pt", model, digest, extra={"report": report.to_dict()}, half=True)
+        export_for_generation(args.work / "checkpoint.pt", args.export / "model.pt", digest, report=report.to_dict())
         shutil.copyfile(tok_path, args.export / "tokenizer.json")
         print(f"exported to {args.export}")
     return 0

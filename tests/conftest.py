@@ -41,7 +41,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
     from lofi_assets.core.midi_corpus import compose_corpus, write_manifest
     from lofi_assets.core.midi_dataset import encode_corpus, token_data_bytes
-    from lofi_assets.core.midi_model import GPTConfig, load_model, save_checkpoint
+    from lofi_assets.core.midi_model import GPTConfig, export_for_generation
     from lofi_assets.core.midi_tokens import tokenizer_digest, train_tokenizer
     from lofi_assets.core.midi_training import TrainConfig, train
 
@@ -58,6 +58,5 @@ def tiny_model_dir(tmp_path_factory) -> Path:
                                                             checkpoint_every=20, threads=1),
           folder / "checkpoint.pt", digest, device="cpu", log=lambda m: None)
     torch.set_num_threads(threads)
-    model, _ = load_model(folder / "checkpoint.pt", digest)
-    save_checkpoint(folder / "model.pt", model, digest, half=True)
+    export_for_generation(folder / "checkpoint.pt", folder / "model.pt", digest)
     return folder

@@ -20,7 +20,7 @@ from lofi_assets.core.midi_analysis import first_tempo
 from lofi_assets.core.midi_corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
 from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes
 from lofi_assets.core.midi_generate import ModelGenerator
-from lofi_assets.core.midi_model import CheckpointError, GPTConfig, load_model, save_checkpoint
+from lofi_assets.core.midi_model import CheckpointError, GPTConfig, export_for_generation
 from lofi_assets.core.midi_quality import REJECT_BELOW
 from lofi_assets.core.midi_tokens import (
     TokenGrammar,
@@ -139,7 +139,7 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
 
 
 class ModelConfig(dg.Config):
-    steps: int = Field(default=2200, description="optimiser steps of the whole run (resumes count toward it)")
+    steps: int = Field(default=2400, description="optimiser steps of the whole run (resumes count toward it)")
     max_minutes: float | None = Field(default=None, description="stop cleanly after this long")
     batch: int = 8
     context: int = 512
@@ -179,8 +179,7 @@ def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: 
     digest = tokenizer_digest(tok_dir / TOKENIZER_FILE)
     report = train(data, model_cfg, train_cfg, checkpoint, digest, device=default_device(), log=context.log.info)
 
-    model, _ = load_model(checkpoint, digest, len(tokenizer))
-    save_checkpoint(folder / MODEL_FILE, model, digest, extra={"report": report.to_dict()}, half=True)
+    export_for_generation(checkpoint, folder / MODEL_FILE, digest, report=report.to_dict())
     shutil.copyfile(tok_dir / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     smoke = ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE).generate(
         Conditions.parse(75, "Am", "cozy", bars=4, seed=0))

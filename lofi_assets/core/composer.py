@@ -143,7 +143,7 @@ class Composer:
     def _human(self, t: float, spread_ms: float = 12.0) -> float:
         return max(0.0, t + float(self.rng.normal(0, spread_ms / 1000)))
 
-    def _vel(self, centre: int, spread: float = 6.0) -> int:
+    def _vel(self, centre: int, spread: float = 4.0) -> int:
         return int(np.clip(round(self.rng.normal(centre, spread)), 20, 120))
 
     def _scale_pcs(self) -> set[int]:
@@ -225,9 +225,10 @@ class Composer:
                     hits = [(start_beat + b * span / 4, d * span / 4) for b, d in pattern]
                 for beat, dur in hits:
                     t0 = self._t(bar, beat)
+                    hit_velocity = self._vel(self.style.velocity - 6)  # a hand plays the chord as one
                     for k, pitch in enumerate(voicing):
-                        start = self._human(t0 + 0.008 * k, 6)  # a soft roll, bottom up
-                        inst.notes.append(pretty_midi.Note(self._vel(self.style.velocity - 6), pitch, start,
+                        start = self._human(t0 + 0.004 * k, 4)  # a soft roll, bottom up
+                        inst.notes.append(pretty_midi.Note(self._vel(hit_velocity, 2), pitch, start,
                                                            start + dur * self.beat))
 
     def bass(self, inst: pretty_midi.Instrument, harmony, sections) -> None:
@@ -258,8 +259,8 @@ class Composer:
             for (beat, pc), dur in zip(line, durs):
                 pitch = place(pc, last)
                 last = pitch
-                start = self._human(self._t(bar, beat), 8)
-                inst.notes.append(pretty_midi.Note(self._vel(self.style.velocity + 4), pitch, start,
+                start = self._human(self._t(bar, beat), 6)
+                inst.notes.append(pretty_midi.Note(self._vel(self.style.velocity + 4, 3), pitch, start,
                                                    start + dur * self.beat))
 
     def drums(self, inst: pretty_midi.Instrument, sections) -> None:
@@ -287,8 +288,8 @@ class Composer:
                 hits += [(3.5, SNARE, 70), (3.75, SNARE, 76)]  # a fill into the next phrase
             scale = 0.85 if letter == "O" else 1.0
             for beat, pitch, vel in hits:
-                start = self._human(self._t(bar, beat), 10)
-                inst.notes.append(pretty_midi.Note(self._vel(int(vel * scale), 7), pitch, start, start + 0.1))
+                start = self._human(self._t(bar, beat), 8)
+                inst.notes.append(pretty_midi.Note(self._vel(int(vel * scale), 4), pitch, start, start + 0.1))
 
     def lead(self, inst: pretty_midi.Instrument, harmony, sections) -> None:
         lo, hi = PART_RANGES["lead"]
@@ -331,8 +332,8 @@ class Composer:
                 # a pull back toward the middle keeps the line singable
                 weights = np.array([1.0 / (1 + abs(p - pitch)) * (1.0 / (1 + abs(p - 71) / 6)) for p in options])
                 pitch = int(self.rng.choice(options, p=weights / weights.sum()))
-                start = self._human(self._t(b, beat), 10)
-                vel = self._vel(self.style.velocity + (6 if strong else 0), 8)
+                start = self._human(self._t(b, beat), 8)
+                vel = self._vel(self.style.velocity + (6 if strong else 0), 4)
                 inst.notes.append(pretty_midi.Note(vel, pitch, start, start + dur * self.beat))
 
     def compose(self) -> pretty_midi.PrettyMIDI:

@@ -12,7 +12,7 @@ the most recent whole bars, so the model always sees a bar from its start.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pretty_midi
@@ -20,9 +20,10 @@ import torch
 
 from .composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from .conditions import Conditions
-from .midi_dataset import condition_ids
+from .midi_dataset import condition_ids, normalising_shift, transpose
 from .midi_model import CheckpointError, LofiGPT, load_model
 from .midi_tokens import GrammarRules, GrammarState, TokenGrammar, decode_ids, load_tokenizer, tokenizer_digest
+from .music_keys import MusicKey
 
 LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
 PROMPT_LENGTH = 4  # BOS and three conditioning tokens
@@ -78,8 +79,10 @@ def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
 class ModelGenerator:
     """The product's generator: a trained :class:`LofiGPT` and its tokenizer."""
 
-    def __init__(self, model: LofiGPT, tokenizer, name: str = "model", device: str = "cpu"):
+    def __init__(self, model: LofiGPT, tokenizer, name: str = "model", device: str = "cpu",
+                 key_normalised: bool = False):
         self.model = model.eval()
+        self.key_normalised = key_normalised  # trained in C major / A minor: transpose to the request
         self.tokenizer = tokenizer
         self.grammar = TokenGrammar(tokenizer)
         self.name = name
@@ -93,7 +96,8 @@ class ModelGenerator:
         tokenizer = load_tokenizer(tokenizer_path)
         digest = tokenizer_digest(tokenizer_path)
         model, payload = load_model(checkpoint, digest, len(tokenizer), device)
-        return cls(model, tokenizer, name=f"model {Path(checkpoint).name}@{digest[:8]}", device=device)
+        return cls(model, tokenizer, name=f"model {Path(checkpoint).name}@{digest[:8]}", device=device,
+                   key_normalised=bool(payload["extra"].get("key_normalised", False)))
 
     def rules(self, cond: Conditions) -> GrammarRules:
         nearest = min(self.tempo_tokens, key=lambda t: abs(t - cond.tempo))
@@ -125,7 +129,9 @@ class ModelGenerator:
     def generate(self, cond: Conditions, sampling: Sampling = Sampling()) -> GeneratedPiece:
         started = time.perf_counter()
         rules = self.rules(cond)
-        prompt = [self.grammar.bos, *condition_ids(self.tokenizer, cond)]
+        shift = normalising_shift(cond.key) if self.key_normalised else 0
+        asked = replace(cond, key=MusicKey((cond.key.tonic + shift) % 12, cond.key.minor))
+        prompt = [self.grammar.bos, *condition_ids(self.tokenizer, asked)]
         gen = torch.Generator().manual_seed(cond.seed)
         context = self.model.cfg.context
         limit = cond.bars * rules.max_tokens_per_bar + 1
@@ -152,7 +158,7 @@ class ModelGenerator:
                 logits, cache = self.model(torch.tensor([[token]], device=self.device), cache)
         if state.bars < cond.bars:
             raise GenerationError(f"generation stopped after {state.bars} of {cond.bars} bars")
-        midi = decode_ids(self.tokenizer, ids, tempo=cond.tempo)
+        midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo), -shift)
         end = cond.bars * 240.0 / cond.tempo  # the piece is exactly its bars: last notes end with it
         for inst in midi.instruments:
             for note in inst.notes:

@@ -173,3 +173,13 @@ def load_model(path: Path, tokenizer_digest: str | None = None, vocab_size: int 
     except RuntimeError as exc:
         raise CheckpointError(f"checkpoint {path} does not match its own configuration: {exc}") from exc
     return model.to(device).eval(), payload
+
+
+def export_for_generation(checkpoint: Path, out: Path, tokenizer_digest: str, report: dict | None = None) -> None:
+    """The weights of a training checkpoint in fp16, without the optimiser: what generation
+    loads (and what the package ships). Keeps how the model was trained (key normalising)."""
+    model, payload = load_model(checkpoint, tokenizer_digest)
+    extra = {k: v for k, v in payload["extra"].items() if k in ("step", "key_normalised")}
+    if report is not None:
+        extra["report"] = report
+    save_checkpoint(out, model, tokenizer_digest, extra=extra, half=True)

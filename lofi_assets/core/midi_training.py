@@ -35,6 +35,7 @@ class TokenData:
     eos: int
     pad: int
     vocab_size: int
+    key_normalised: bool = False  # pieces transposed to C major / A minor before encoding
 
     def split(self, held_out: float = 0.05) -> tuple[TokenData, TokenData]:
         """Held-out pieces chosen by a hash of their id, so the split never moves."""
@@ -44,7 +45,7 @@ class TokenData:
         train = [p for p in self.pieces if zlib.crc32(p.piece_id.encode()) % 1000 >= held_out * 1000]
         if not val and len(train) > 1:
             val, train = train[:1], train[1:]
-        make = lambda ps: TokenData(ps, self.bos, self.eos, self.pad, self.vocab_size)  # noqa: E731
+        make = lambda ps: TokenData(ps, self.bos, self.eos, self.pad, self.vocab_size, self.key_normalised)  # noqa: E731
         return make(train), make(val)
 
     def tokens(self) -> int:
@@ -207,7 +208,7 @@ def train(data: TokenData, model_cfg: GPTConfig, cfg: TrainConfig, checkpoint: P
 
     def save():
         save_checkpoint(checkpoint, model, tokenizer_digest, optimizer=optimizer,
-                        extra={"step": step, "history": history})
+                        extra={"step": step, "history": history, "key_normalised": data.key_normalised})
 
     while step < cfg.steps:
         if cfg.max_seconds is not None and time.perf_counter() - started > cfg.max_seconds:
