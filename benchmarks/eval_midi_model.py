@@ -128,8 +128,11 @@ def main() -> int:
 
     tokenizer = gen.tokenizer
     held_set = {e.piece_id for e in held}
-    data = encode_corpus(tokenizer, folder, [e for e in entries if zlib.crc32(e.piece_id.encode()) % 1000 < 50])
-    train = encode_corpus(tokenizer, folder, [e for e in entries if e.piece_id not in held_set][:600])
+    normalise = gen.key_normalised
+    data = encode_corpus(tokenizer, folder, [e for e in entries if zlib.crc32(e.piece_id.encode()) % 1000 < 50],
+                         normalise_keys=normalise)
+    train = encode_corpus(tokenizer, folder, [e for e in entries if e.piece_id not in held_set][:600],
+                          normalise_keys=normalise)
     windows = fixed_windows(data, gen.model.cfg.context)
     model_loss = evaluate(gen.model, windows, data.pad, "cpu")
     unigram = unigram_loss(train, windows, data.pad)

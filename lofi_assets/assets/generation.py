@@ -128,7 +128,7 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
     n_out = sum(len(i.notes) for i in back.instruments)
     return dg.MaterializeResult(
         metadata={"vocab_size": len(tokenizer), "base_vocab": len(tokenizer.vocab),
-                  "tokens": data.tokens(), "pieces": len(data.pieces),
+                  "tokens": data.tokens(), "pieces": len(data.pieces), "key_normalised": data.key_normalised,
                   "ids_per_bar": round(data.tokens() / max(bars, 1), 1),
                   "bpe_compression": round(base / max(merged, 1), 2),
                   "digest": tokenizer_digest(folder / TOKENIZER_FILE),
