@@ -229,7 +229,8 @@ def train(data: TokenData, model_cfg: GPTConfig, cfg: TrainConfig, checkpoint: P
         optimizer.step()
         step += 1
         tokens += int((targets != -100).sum())
-        train_loss = float(loss) if math.isnan(train_loss) else 0.9 * train_loss + 0.1 * float(loss)
+        value = float(loss.detach())
+        train_loss = value if math.isnan(train_loss) else 0.9 * train_loss + 0.1 * value
         if step % cfg.eval_every == 0 or step == cfg.steps:
             val = evaluate(model, val_windows, data.pad, device)
             history.append({"step": step, "train_loss": round(train_loss, 4), "val_loss": round(val, 4),
