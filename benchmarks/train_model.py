@@ -3,7 +3,7 @@
 checkpoint in ``lofi_assets/models/lofi-gpt/`` was made.
 
     .venv/bin/python benchmarks/train_model.py --work /tmp/lofi-train --pieces 3000 \\
-        --steps 2400 --minutes 62 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
+        --steps 2000 --minutes 40 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
 
 Resumable: run it again with the same ``--work`` and it continues the checkpoint.
 """
@@ -32,7 +32,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--pieces", type=int, default=3000)
     parser.add_argument("--vocab", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--minutes", type=float, default=None)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)

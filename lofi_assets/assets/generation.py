@@ -139,7 +139,7 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
 
 
 class ModelConfig(dg.Config):
-    steps: int = Field(default=2400, description="optimiser steps of the whole run (resumes count toward it)")
+    steps: int = Field(default=2000, description="optimiser steps of the whole run (resumes count toward it)")
     max_minutes: float | None = Field(default=None, description="stop cleanly after this long")
     batch: int = 8
     context: int = 512
