@@ -14,7 +14,7 @@ from pydantic import Field
 
 from lofi_assets.assets.planning import load_plan, track_playlist
 from lofi_assets.core.conditions import Conditions
-from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.files import atomic_local_path, is_local
 from lofi_assets.core.library import read_json
 from lofi_assets.core.midi_analysis import first_tempo
 from lofi_assets.core.midi_corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
@@ -42,7 +42,7 @@ from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 def local_dir(storage: StorageResource, asset: str, partition: str | None = None) -> Path:
     """Model training and MIDI tools need real files: generation runs on a local root."""
     path = storage.asset_dir(asset, partition)
-    if path.protocol not in ("", "file", "local"):
+    if not is_local(path):
         raise dg.Failure(f"{asset} needs a local storage root (MIDI tools read files); got {path}",
                          allow_retries=False)
     local = Path(os.fspath(path))

@@ -22,15 +22,12 @@ import numpy as np
 import scipy.fft
 from scipy.signal import resample_poly
 
-from .music_keys import MusicKey
+from .music_keys import MusicKey, key_from_pitch_classes
 
 ANALYSIS_RATE = 11025
 MAX_DURATION_S = 30 * 60  # a library song; a ten-hour file is refused before decoding
 SILENCE_DBFS = -70.0
 
-# Krumhansl–Kessler key profiles (probe-tone ratings), C major and C minor.
-_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 class AudioError(ValueError):
@@ -206,13 +203,7 @@ def chroma_vector(mono: np.ndarray) -> np.ndarray:
 
 def estimate_key(chroma: np.ndarray) -> tuple[MusicKey, float]:
     """Best of the 24 keys by correlation with the key profiles; confidence = its correlation."""
-    best, best_r = MusicKey(0, False), -2.0
-    for minor, profile in ((False, _MAJOR), (True, _MINOR)):
-        for tonic in range(12):
-            r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1]) if chroma.any() else 0.0
-            if r > best_r:
-                best, best_r = MusicKey(tonic, minor), r
-    return best, best_r
+    return key_from_pitch_classes(chroma)
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:

@@ -6,11 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pretty_midi
 
-from .music_keys import MusicKey
-
-# Krumhansl–Kessler probe-tone profiles (C major and C minor).
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+from .music_keys import MusicKey, key_from_pitch_classes
 
 
 def pitched_notes(midi: pretty_midi.PrettyMIDI) -> list[pretty_midi.Note]:
@@ -25,21 +21,9 @@ def pitch_class_histogram(midi: pretty_midi.PrettyMIDI) -> np.ndarray:
     return hist
 
 
-def key_correlations(hist: np.ndarray) -> np.ndarray:
-    """Pearson correlation of the histogram with the 24 rotated profiles: 12 major, then 12 minor."""
-    out = np.zeros(24)
-    if hist.sum() <= 0 or np.allclose(hist, hist[0]):
-        return out
-    for tonic in range(12):
-        out[tonic] = np.corrcoef(hist, np.roll(KK_MAJOR, tonic))[0, 1]
-        out[12 + tonic] = np.corrcoef(hist, np.roll(KK_MINOR, tonic))[0, 1]
-    return out
-
-
 def estimate_key(midi: pretty_midi.PrettyMIDI) -> MusicKey:
-    """The Krumhansl–Schmuckler key: the best-correlated of the 24 key profiles."""
-    best = int(np.argmax(key_correlations(pitch_class_histogram(midi))))
-    return MusicKey(best % 12, best >= 12)
+    """The Krumhansl–Schmuckler key of the pitched parts' note time."""
+    return key_from_pitch_classes(pitch_class_histogram(midi))[0]
 
 
 def first_tempo(midi: pretty_midi.PrettyMIDI) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 PITCH_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 _LETTERS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 _KEY = re.compile(
@@ -75,3 +77,24 @@ def key_compatibility(a: MusicKey | None, b: MusicKey | None) -> float | None:
     if a.minor == b.minor and (b.tonic - a.tonic) % 12 in (5, 7):
         return 0.5
     return 0.0
+
+
+# Krumhansl–Kessler key profiles (probe-tone ratings), C major and C minor.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+def key_from_pitch_classes(weights: np.ndarray) -> tuple[MusicKey, float]:
+    """Krumhansl–Schmuckler: the best of the 24 keys by correlation of a 12-bin pitch-class
+    profile (audio chroma or MIDI note time) with the rotated profiles; and that correlation.
+    A flat or empty profile says nothing: C major with correlation 0."""
+    best, best_r = MusicKey(0, False), 0.0
+    if not np.asarray(weights).any() or np.allclose(weights, weights[0]):
+        return best, best_r
+    best_r = -2.0
+    for minor, profile in ((False, KK_MAJOR), (True, KK_MINOR)):
+        for tonic in range(12):
+            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            if r > best_r:
+                best, best_r = MusicKey(tonic, minor), r
+    return best, best_r
