@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	# tinysoundfont's pyaudio dependency (live playback, unused here) does not build without
+	# PortAudio's headers; the renderer needs only the synthesiser, so it comes in alone.
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt tinysoundfont
 	touch $@
 
 install: $(STAMP)

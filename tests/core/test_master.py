@@ -1,0 +1,156 @@
+import tracemalloc
+
+import numpy as np
+import pytest
+from pedalboard.io import AudioFile
+
+from lofi_assets.core.audio_io import read_audio, write_wav
+from lofi_assets.core.demo_audio import synthesize
+from lofi_assets.core.master import (
+    PRESETS,
+    MasterError,
+    Outputs,
+    limiter_reduction_db,
+    master_file,
+    measure_file,
+    next_gain,
+)
+
+RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    path = tmp_path_factory.mktemp("in") / "song.wav"
+    write_wav(path, synthesize(75, "A minor", 12, seed=1) * 0.3)
+    return path
+
+
+def outputs(folder, lossy=None):
+    return Outputs(folder / "m24.wav", folder / "m16.wav", folder / lossy if lossy else None)
+
+
+def test_streaming_master_meets_the_target_and_ceiling(song, tmp_path):
+    report = master_file(song, outputs(tmp_path, "m.mp3"), "streaming")
+    m = report.measured
+    assert abs(m.integrated_lufs - -14.0) <= 0.05
+    assert m.true_peak_dbtp <= -1.0
+    assert m.clipped_samples == 0
+    assert len(report.passes) <= 6 and report.passes[-1]["kind"] == "render"
+    # The files say what the report says: re-read, re-measured, pyloudnorm agrees.
+    again = measure_file(tmp_path / "m24.wav")
+    assert again.integrated_lufs == pytest.approx(m.integrated_lufs, abs=0.01)
+    assert again.true_peak_dbtp <= -1.0
+    assert abs(report.verification["integrated_lufs"] - -14.0) < 0.15
+    assert again.duration_s == pytest.approx(12.0, abs=0.01)
+    with AudioFile(str(tmp_path / "m16.wav")) as fh:
+        assert fh.file_dtype == "int16" and fh.samplerate == RATE
+    with AudioFile(str(tmp_path / "m24.wav")) as fh:
+        assert fh.file_dtype == "int24"
+    assert report.lossy["duration_s"] == pytest.approx(12.0, abs=0.1)
+    assert report.lossy["true_peak_dbtp"] < 0
+
+
+def test_sixteen_bit_export_is_dithered(song, tmp_path):
+    master_file(song, outputs(tmp_path), "streaming", verify=False)
+    a, b = read_audio(tmp_path / "m24.wav"), read_audio(tmp_path / "m16.wav")
+    error = (b - a) * 32768
+    # TPDF dither: error spans about ±1.5 LSB with zero mean (plain rounding stays within ±0.5).
+    assert np.abs(error).max() > 0.6
+    assert abs(float(error.mean())) < 0.05
+
+
+@pytest.mark.parametrize("name", ["cd", "vinyl"])
+def test_other_presets_reach_their_targets(song, tmp_path, name):
+    preset = PRESETS[name]
+    report = master_file(song, outputs(tmp_path), name, verify=False)
+    assert abs(report.measured.integrated_lufs - preset.target_lufs) <= 0.05
+    assert report.measured.true_peak_dbtp <= preset.ceiling_dbtp
+
+
+def test_silence_is_refused_not_amplified(tmp_path):
+    path = tmp_path / "silence.wav"
+    write_wav(path, np.zeros((2, RATE * 3), np.float32))
+    with pytest.raises(MasterError, match="silence.wav: silent"):
+        master_file(path, outputs(tmp_path))
+    assert not (tmp_path / "m24.wav").exists()
+
+
+def test_nearly_silent_input_needs_too_much_gain(tmp_path):
+    path = tmp_path / "whisper.wav"
+    write_wav(path, synthesize(75, "C", 5, seed=2) * 10 ** (-50 / 20))
+    with pytest.raises(MasterError, match="whisper.wav: .* would need"):
+        master_file(path, outputs(tmp_path))
+
+
+def test_nan_and_empty_and_corrupt_files_are_named(tmp_path):
+    bad = tmp_path / "nan.wav"
+    x = synthesize(75, "C", 3, seed=3)
+    x[0, RATE] = np.nan
+    with AudioFile(str(bad), "w", RATE, 2, bit_depth=32) as fh:
+        fh.write(x)
+    with pytest.raises(MasterError, match="nan.wav: NaN or infinite samples from 1.000 s"):
+        master_file(bad, outputs(tmp_path))
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(MasterError, match="empty.wav: the file is empty"):
+        master_file(empty, outputs(tmp_path))
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(np.random.default_rng(0).bytes(5000))
+    with pytest.raises(MasterError, match="junk.mp3"):
+        master_file(junk, outputs(tmp_path))
+    assert not list(tmp_path.glob("m*.wav"))
+
+
+def test_clipped_input_comes_out_under_the_ceiling(tmp_path):
+    path = tmp_path / "clipped.wav"
+    write_wav(path, np.clip(synthesize(75, "C", 8, seed=4) * 4, -1, 1))
+    report = master_file(path, outputs(tmp_path), verify=False)
+    assert report.input.clipped_samples > 0
+    assert report.measured.true_peak_dbtp <= -1.0 and report.measured.clipped_samples == 0
+
+
+@pytest.mark.parametrize("rate", [22050, 48000, 96000])
+def test_other_rates_and_mono_are_resampled(tmp_path, rate):
+    t = np.arange(rate * 4) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 1000 * t) * np.minimum(1, np.minimum(t, t[-1] - t) / 0.1)).astype(np.float32)
+    path = tmp_path / f"mono{rate}.wav"
+    with AudioFile(str(path), "w", rate, 1, bit_depth=24) as fh:
+        fh.write(tone[None])
+    report = master_file(path, outputs(tmp_path), verify=False)
+    assert report.input.rate == rate and report.input.channels == 1
+    out = read_audio(tmp_path / "m24.wav")
+    assert out.shape[1] == pytest.approx(4 * RATE, abs=2)
+    spectrum = np.abs(np.fft.rfft(out[0, RATE:3 * RATE]))
+    assert np.argmax(spectrum) * RATE / (2 * RATE) == pytest.approx(1000, abs=1)  # the tone stays at 1 kHz
+    assert report.measured.correlation == pytest.approx(1.0, abs=1e-3)
+
+
+def test_memory_stays_bounded_by_the_block_not_the_programme(tmp_path):
+    peaks = {}
+    for seconds in (15, 60):
+        path = tmp_path / f"long{seconds}.wav"
+        write_wav(path, synthesize(80, "F", seconds, seed=5) * 0.3)
+        tracemalloc.start()
+        master_file(path, outputs(tmp_path), block=1 << 14, verify=False)
+        peaks[seconds] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    # Four times the programme, about the same memory: the scratch lives on disk.
+    assert peaks[60] < 1.2 * peaks[15]
+    assert peaks[60] < 60 * RATE * 2 * 4 / 2
+
+
+def test_limiter_never_lets_a_sample_over_and_releases_slowly():
+    env = np.full(2000, -20.0)
+    env[1000] = 0.0  # one 0 dB peak; ceiling −6
+    reduction = limiter_reduction_db(env, -6.0, lookahead=50, release_per_sample=0.01)
+    assert np.all(env - reduction <= -6.0 + 1e-9)
+    assert reduction[1000] == pytest.approx(6.0)
+    assert reduction[950] >= 0  # ramped in ahead of the peak
+    assert reduction[1100] > 0 and reduction[1700] < 1e-9  # released at 0.01 dB a sample
+
+
+def test_secant_step():
+    assert next_gain([(10.0, -2.0)]) == 12.0
+    # Loudness rose 0.5 LU for 1 dB of gain (a limiter at work): the step doubles.
+    assert next_gain([(10.0, -2.0), (11.0, -1.5)]) == pytest.approx(14.0)
