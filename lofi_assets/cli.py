@@ -225,6 +225,31 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_master(args: argparse.Namespace) -> int:
+    from lofi_assets.core.master import MasterError, Outputs, master_file, preset_named
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".wav":
+        print("lofi master: OUT is the 24-bit WAV master and must end in .wav", file=sys.stderr)
+        return 2
+    try:
+        preset = preset_named(args.preset)
+    except ValueError as exc:
+        print(f"lofi master: {exc}", file=sys.stderr)
+        return 2
+    stem = out.with_suffix("")
+    outputs = Outputs(out, Path(f"{stem}_16bit.wav") if not args.no_16bit else None,
+                      Path(f"{stem}.{'mp3' if args.lossy == 'mp3' else 'm4a'}") if args.lossy != "none" else None)
+    try:
+        report = master_file(Path(args.input), outputs, preset,
+                             log=(lambda m: print(m, file=sys.stderr)) if args.verbose else None)
+    except MasterError as exc:
+        print(f"lofi master: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lofi", description="The lo-fi channel pipeline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -285,6 +310,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("file")
     p.add_argument("--key", default=None, help="the key it was asked to be in (default: estimated)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("master", help="master an audio file (prints the figures as JSON)")
+    p.add_argument("input", help="any wav, flac, mp3, ogg or aiff; any rate, mono or stereo")
+    p.add_argument("out", help="the 24-bit WAV master; OUT_16bit.wav and OUT.mp3 are written beside it")
+    p.add_argument("--preset", default="streaming", help="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
+    p.add_argument("--lossy", default="mp3", choices=["mp3", "aac", "none"], help="the lossy copy (default mp3)")
+    p.add_argument("--no-16bit", action="store_true", help="skip the dithered 16-bit WAV")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each gain pass to stderr")
+    p.set_defaults(func=cmd_master)
 
     args = parser.parse_args(argv)
     return args.func(args)

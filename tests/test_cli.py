@@ -137,3 +137,23 @@ def test_generate_and_score_refuse_bad_input(tmp_path):
     junk.write_bytes(b"not midi")
     scored = lofi("score", str(junk), check=False)
     assert scored.returncode == 1 and "not a readable MIDI file" in scored.stderr
+
+
+def test_master_prints_the_figures_and_refuses_silence(tmp_path):
+    from lofi_assets.core.audio_io import write_wav
+    from lofi_assets.core.demo_audio import synthesize
+
+    song = tmp_path / "song.wav"
+    write_wav(song, synthesize(72, "D minor", 8, seed=3) * 0.2)
+    out = tmp_path / "out" / "master.wav"
+    proc = lofi("master", str(song), str(out), "--preset", "streaming")
+    report = json.loads(proc.stdout)
+    assert abs(report["measured"]["integrated_lufs"] + 14) <= 0.05
+    assert report["measured"]["true_peak_dbtp"] <= -1.0
+    assert out.exists() and (out.parent / "master_16bit.wav").exists() and (out.parent / "master.mp3").exists()
+
+    silent = tmp_path / "silent.wav"
+    write_wav(silent, synthesize(72, "D minor", 3, seed=3) * 0)
+    proc = lofi("master", str(silent), str(tmp_path / "s.wav"), check=False)
+    assert proc.returncode == 1 and "silent.wav: silent" in proc.stderr
+    assert not (tmp_path / "s.wav").exists()

@@ -1,0 +1,42 @@
+"""How MIDI becomes audio: the General MIDI soundfont, the lo-fi colour preset and the
+release tail kept after the last note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+from pydantic import Field
+
+from lofi_assets.core.colour import PRESETS, ColourPreset, colour, get_preset
+from lofi_assets.core.render import Rendered, render_midi, resolve_soundfont
+
+
+class RendererResource(dg.ConfigurableResource):
+    """A soundfont render (TinySoundFont) followed by the lo-fi colour chain."""
+
+    soundfont: str | None = Field(default=None, description="path to a General MIDI .sf2 (FluidR3_GM or the "
+                                  "operator's own); default: TimGM6mb.sf2 shipped with pretty_midi; set from env "
+                                  "LOFI_SOUNDFONT in definitions")
+    colour_preset: str = Field(default="tape", description=f"lo-fi colour preset: {', '.join(PRESETS)}")
+    tail_s: float = Field(default=2.0, description="seconds kept after the last note-off for releases and decays")
+
+    def soundfont_path(self) -> Path:
+        """The soundfont file, checked (RenderError naming it when missing or not an .sf2)."""
+        return resolve_soundfont(self.soundfont)
+
+    def preset(self, name: str | None = None) -> ColourPreset:
+        """The colour preset ``name`` or the configured one (ValueError listing the valid ones)."""
+        return get_preset(name or self.colour_preset)
+
+    def render_raw(self, midi_path: Path | str, stems: bool = False) -> Rendered:
+        """The soundfont render alone, before colour (peak at -3 dBFS)."""
+        return render_midi(Path(midi_path), self.soundfont_path(), tail_s=self.tail_s, stems=stems)
+
+    def render(self, midi_path: Path | str, seed: int, preset: str | None = None) -> np.ndarray:
+        """``midi_path`` rendered and coloured: float32 stereo ``[2, frames]`` at 44.1 kHz.
+
+        ``seed`` fixes the colour's randomness (wow phases, drift, crackle, hiss)."""
+        chosen = self.preset(preset)  # an unknown preset fails before the render is spent
+        return colour(self.render_raw(midi_path).mix, chosen, seed=seed)

@@ -1,0 +1,135 @@
+"""Rendering small pretty_midi pieces with the shipped General MIDI soundfont."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from lofi_assets.core.render import (
+    DEFAULT_SOUNDFONT,
+    PEAK_DBFS,
+    RATE,
+    RenderError,
+    render_midi,
+    resolve_soundfont,
+)
+
+
+def piece(*parts: tuple[int, bool, list[tuple[int, float, float]]]) -> pretty_midi.PrettyMIDI:
+    """Parts as ``(program, is_drum, [(pitch, start, end), ...])``."""
+    pm = pretty_midi.PrettyMIDI(initial_tempo=90)
+    for program, drum, notes in parts:
+        inst = pretty_midi.Instrument(program, is_drum=drum)
+        inst.notes = [pretty_midi.Note(100, pitch, start, end) for pitch, start, end in notes]
+        pm.instruments.append(inst)
+    return pm
+
+
+def envelope(x: np.ndarray) -> np.ndarray:
+    return np.abs(x).max(axis=0)
+
+
+def test_a_440_hz_note_renders_stereo_at_its_pitch_and_length():
+    r = render_midi(piece((0, False, [(69, 0.25, 1.25)])), tail_s=0.5)
+    assert r.mix.dtype == np.float32 and r.mix.shape == (2, round(1.75 * RATE)) and r.rate == RATE
+    assert r.seconds == pytest.approx(1.75, abs=1 / RATE) and r.notes == 1
+    assert r.parts == ["0-acoustic-grand-piano"]
+    assert np.isfinite(r.mix).all()
+    assert 20 * np.log10(np.abs(r.mix).max()) == pytest.approx(PEAK_DBFS, abs=0.01)
+    block = r.mix[0, round(0.35 * RATE):round(0.35 * RATE) + 16384] * np.hanning(16384)
+    spectrum = np.abs(np.fft.rfft(block))
+    peak_hz = np.fft.rfftfreq(16384, 1 / RATE)[spectrum.argmax()]
+    assert abs(peak_hz - 440) < 6, peak_hz
+
+
+def test_notes_start_at_their_exact_frame():
+    # the same note moved by 1.0 s is the same samples moved by exactly 44100 frames
+    early = render_midi(piece((4, False, [(60, 0.0, 0.5)])), tail_s=0.3, gain_db=0.0).mix
+    late = render_midi(piece((4, False, [(60, 1.0, 1.5)])), tail_s=0.3, gain_db=0.0).mix
+    assert late.shape[1] == early.shape[1] + RATE
+    assert np.abs(late[:, :RATE]).max() == 0.0  # silent before the note
+    np.testing.assert_allclose(late[:, RATE:], early, atol=1e-6)
+    env = envelope(late)
+    onset = int(np.argmax(env > 0.01 * env.max()))
+    assert abs(onset - RATE) <= RATE // 1000, onset  # within 1 ms
+
+
+def test_sustain_pedal_holds_notes_until_it_lifts():
+    pm = piece((0, False, [(60, 0.0, 0.2)]))
+    pm.instruments[0].control_changes = [pretty_midi.ControlChange(64, 127, 0.0),
+                                         pretty_midi.ControlChange(64, 0, 1.0)]
+    held = render_midi(pm, tail_s=0.5, gain_db=0.0)
+    dry = render_midi(piece((0, False, [(60, 0.0, 0.2)])), tail_s=0.5, gain_db=0.0)
+    assert held.seconds == pytest.approx(1.5, abs=1e-3) and dry.seconds == pytest.approx(0.7, abs=1e-3)
+    window = slice(round(0.6 * RATE), round(0.7 * RATE))
+    assert np.abs(held.mix[:, window]).max() > 5 * np.abs(dry.mix[:, window]).max()
+
+
+def test_stems_sum_to_the_mix_and_parts_do_not_leak_into_each_other():
+    pm = piece((4, False, [(60, 0.0, 2.0), (64, 0.0, 2.0)]),
+               (33, False, [(40, 1.0, 1.5)]),
+               (0, True, [(36, 0.5, 0.6), (38, 1.0, 1.1), (42, 1.5, 1.6)]))
+    r = render_midi(pm, stems=True, tail_s=0.0)
+    assert list(r.stems) == ["0-electric-piano-1", "1-electric-bass-finger", "2-drums"] == r.parts
+    assert r.notes == 6
+    total = sum(r.stems.values())
+    assert np.abs(total - r.mix).max() < 1e-5
+    for stem in r.stems.values():
+        assert stem.shape == r.mix.shape and stem.dtype == np.float32
+    # the bass starts at 1.0 s although the piano rendered before it was still sounding at the end
+    assert np.abs(r.stems["0-electric-piano-1"][:, -RATE // 10:-RATE // 20]).max() > 0.01
+    assert np.abs(r.stems["1-electric-bass-finger"][:, :RATE]).max() == 0.0
+    assert np.abs(r.stems["2-drums"][:, :RATE // 2]).max() == 0.0
+    # the same gain for all: the mix without stems is the same signal
+    alone = render_midi(pm, tail_s=0.0)
+    assert alone.gain_db == pytest.approx(r.gain_db)
+    np.testing.assert_allclose(alone.mix, r.mix, atol=1e-6)
+
+
+def test_drums_sound_on_the_drum_channel_with_the_kit():
+    r = render_midi(piece((0, True, [(36, 0.0, 0.1), (42, 0.5, 0.6)])), tail_s=0.5, gain_db=0.0)
+    hat = r.mix[0, round(0.5 * RATE):round(0.6 * RATE)]
+    assert np.abs(r.mix).max() > 0.01
+    spectrum = np.abs(np.fft.rfft(hat * np.hanning(hat.size)))
+    freqs = np.fft.rfftfreq(hat.size, 1 / RATE)
+    # a closed hi-hat is noise far above a piano's F#2 (the pitch 42 would be on program 0)
+    assert spectrum[freqs > 4000].sum() > spectrum[freqs < 1000].sum()
+
+
+def test_a_midi_file_path_renders(tmp_path):
+    path = tmp_path / "song.mid"
+    piece((0, False, [(60, 0.0, 0.5)])).write(str(path))
+    assert render_midi(path, tail_s=0.1).notes == 1
+
+
+def test_empty_midi_is_refused():
+    with pytest.raises(RenderError, match="no notes to render"):
+        render_midi(piece((0, False, [])))
+
+
+def test_an_unreadable_midi_file_is_refused(tmp_path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"not midi at all")
+    with pytest.raises(RenderError, match="bad.mid"):
+        render_midi(bad)
+
+
+def test_soundfont_default_and_errors(tmp_path):
+    assert resolve_soundfont(None) == DEFAULT_SOUNDFONT and DEFAULT_SOUNDFONT.is_file()
+    missing = tmp_path / "nope.sf2"
+    with pytest.raises(RenderError, match="nope.sf2"):
+        resolve_soundfont(str(missing))
+    with pytest.raises(RenderError, match="nope.sf2"):
+        render_midi(piece((0, False, [(60, 0.0, 0.5)])), missing)
+    bogus = tmp_path / "bogus.sf2"
+    bogus.write_bytes(os.urandom(4096))
+    with pytest.raises(RenderError, match="bogus.sf2.*not a SoundFont"):
+        resolve_soundfont(bogus)
+    # the right header with garbage after it gets past the check but not past the loader
+    forged = tmp_path / "forged.sf2"
+    forged.write_bytes(b"RIFF" + (4088).to_bytes(4, "little") + b"sfbk" + os.urandom(4084))
+    with pytest.raises(RenderError, match="forged.sf2"):
+        render_midi(piece((0, False, [(60, 0.0, 0.5)])), forged)
