@@ -5,8 +5,15 @@ import os
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
-from lofi_assets.jobs import library_index_job, model_job, nightly_job, notion_job, song_job, track_job
-from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
+from lofi_assets.jobs import library_index_job, model_job, nightly_job, notion_job, song_job, stems_job, track_job
+from resources import (
+    EmbedderResource,
+    MidiModelResource,
+    NotionResource,
+    RendererResource,
+    SeparatorResource,
+    StorageResource,
+)
 from schedules import all_schedules
 from sensors import all_sensors
 
@@ -20,7 +27,7 @@ storage = StorageResource()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job, notion_job, song_job, library_index_job, model_job, nightly_job],
+    jobs=[track_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
     sensors=all_sensors,
     schedules=all_schedules,
     resources={
@@ -29,6 +36,15 @@ defs = dg.Definitions(
         "midi_generator": MidiModelResource(
             checkpoint_dir=os.environ.get("LOFI_MIDI_MODEL_DIR") or None,
             fallback_to_composer=os.environ.get("LOFI_COMPOSER_FALLBACK", "").lower() in ("1", "true", "yes"),
+        ),
+        "renderer": RendererResource(
+            soundfont=os.environ.get("LOFI_SOUNDFONT") or None,
+            colour_preset=os.environ.get("LOFI_COLOUR_PRESET", "tape"),
+        ),
+        "separator": SeparatorResource(
+            model=os.environ.get("LOFI_DEMUCS_MODEL", "htdemucs"),
+            weights_dir=os.environ.get("LOFI_DEMUCS_WEIGHTS") or None,
+            device=os.environ.get("LOFI_DEMUCS_DEVICE", "cpu"),
         ),
         "notion": NotionResource(
             storage=storage,

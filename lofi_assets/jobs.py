@@ -2,7 +2,15 @@
 
 import dagster as dg
 
-from lofi_assets.assets import MODEL_ASSETS, SONG_ASSETS, TRACK_ASSETS, library_index, nightly_songs, notion_track
+from lofi_assets.assets import (
+    MODEL_ASSETS,
+    NIGHTLY_ASSETS,
+    SONG_ASSETS,
+    TRACK_ASSETS,
+    library_index,
+    notion_track,
+    song_stems,
+)
 
 track_job = dg.define_asset_job(
     "track_job",
@@ -36,6 +44,13 @@ model_job = dg.define_asset_job(
 
 nightly_job = dg.define_asset_job(
     "nightly_job",
-    selection=dg.AssetSelection.assets(nightly_songs),
-    description="The night's batch of new songs for one date (backfill a range to make past nights').",
+    selection=dg.AssetSelection.assets(*NIGHTLY_ASSETS),
+    description="The night's batch of new songs for one date, rendered into the library (backfill a range to "
+    "make past nights').",
+)
+
+stems_job = dg.define_asset_job(
+    "stems_job",
+    selection=dg.AssetSelection.assets(song_stems),
+    description="Separate one library song into stems with demucs (needs LOFI_DEMUCS_WEIGHTS; cached by content).",
 )

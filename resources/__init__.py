@@ -4,6 +4,9 @@ environment (secrets through ``dg.EnvVar``, never in run config or metadata)."""
 from resources.embedder import EmbedderResource
 from resources.midi_model import MidiModelResource
 from resources.notion import NotionResource
+from resources.renderer import RendererResource
+from resources.separator import SeparatorResource
 from resources.storage import StorageResource
 
-__all__ = ["EmbedderResource", "MidiModelResource", "NotionResource", "StorageResource"]
+__all__ = ["EmbedderResource", "MidiModelResource", "NotionResource", "RendererResource", "SeparatorResource",
+           "StorageResource"]

@@ -23,7 +23,17 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {c.name for c in defs.resolve_asset_graph().asset_check_keys} == {
         "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice", "pieces_reparse", "round_trip",
-        "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid"}
+        "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid", "renders_decode", "mix_valid",
+        "library_files_decode", "loudness_on_target", "true_peak_under_ceiling", "dynamic_range",
+        "stereo_correlation", "no_clipping", "duration_matches_plan"}
+    master_checks = [s for s in graph.get(dg.AssetKey("track_master")).check_keys]
+    assert len(master_checks) == 6
+    for name in ("rendered_songs", "track_mix", "track_master"):
+        assert graph.get(dg.AssetKey(name)).partitions_def.name == "tracks"
+        assert graph.get(dg.AssetKey(name)).group_name == "production"
+    assert graph.get(dg.AssetKey("song_stems")).partitions_def.name == "songs"
+    job = defs.resolve_job_def("track_job")
+    assert {"rendered_songs", "track_mix", "track_master"} <= {k.path[-1] for k in job.asset_layer.selected_asset_keys}
     for name, partitions in (("library_song", "songs"), ("song_embedding", "songs"),
                              ("prompt_embeddings", "tracks"), ("track_playlist", "tracks")):
         assert graph.get(dg.AssetKey(name)).partitions_def.name == partitions

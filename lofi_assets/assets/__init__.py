@@ -4,11 +4,14 @@ from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, mi
 from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index, library_song, song_embedding
 from lofi_assets.assets.planning import prompt_embeddings, track_playlist
+from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix
 
 # Every asset partitioned by ``tracks``, in order: the per-track job materializes them.
-TRACK_ASSETS = [notion_track, prompt_embeddings, track_playlist, gap_songs]
-# Every asset partitioned by ``songs``.
+TRACK_ASSETS = [notion_track, prompt_embeddings, track_playlist, gap_songs, rendered_songs, track_mix, track_master]
+# Every asset partitioned by ``songs`` that needs nothing beyond the package.
 SONG_ASSETS = [library_song, song_embedding]
 # The model's chain, unpartitioned: corpus → tokenizer → trained model.
 MODEL_ASSETS = [midi_corpus, midi_tokenizer, midi_model]
-ALL_ASSETS = [*TRACK_ASSETS, *SONG_ASSETS, library_index, *MODEL_ASSETS, nightly_songs]
+# The night's work for one ``daily`` partition: new pieces, rendered into the library.
+NIGHTLY_ASSETS = [nightly_songs, nightly_library_songs]
+ALL_ASSETS = [*TRACK_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS]

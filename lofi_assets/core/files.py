@@ -16,12 +16,20 @@ def is_local(path: UPath | Path) -> bool:
     return isinstance(path, Path) and getattr(path, "protocol", "") in ("", "file", "local")
 
 
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextmanager
-def atomic_local_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
+def atomic_local_path(final: Path, suffix: str | None = None, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``final``; rename it into place on success.
 
     For tools that write a file themselves (an encoder, a model checkpoint): they write
-    the temporary name, and only a complete file ever carries the final name.
+    the temporary name, and only a complete file ever carries the final name. The file
+    gets ``mode`` (default: what the umask gives a new file; mkstemp's 0600 is for
+    secrets, which pass ``mode=0o600``).
     """
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +38,7 @@ def atomic_local_path(final: Path, suffix: str | None = None) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _default_mode() if mode is None else mode)
         os.replace(tmp_path, final)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

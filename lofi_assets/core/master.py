@@ -311,21 +311,46 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def encode_lossy(wav: Path, out: Path) -> Path:
-    """MP3 (LAME VBR V2, about 190 kbps) or AAC (256 kbps) from the 24-bit master."""
+def lossy_codec(out: Path) -> list[str]:
     suffix = out.suffix.lower()
     if suffix == ".mp3":
-        codec = ["-c:a", "libmp3lame", "-q:a", "2"]
-    elif suffix in (".m4a", ".aac", ".mp4"):
-        codec = ["-c:a", "aac", "-b:a", "256k"]
-    else:
-        raise ValueError(f"{out.name}: the lossy master must be .mp3 or .m4a")
-    with atomic_local_path(out, suffix=suffix) as tmp:
-        proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav),
-                               *codec, str(tmp)], capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise MasterError(f"{out.name}: ffmpeg could not encode ({proc.stderr.strip()[-300:]})")
-    return out
+        return ["-c:a", "libmp3lame", "-q:a", "2"]  # LAME VBR V2, about 190 kbps
+    if suffix in (".m4a", ".aac", ".mp4"):
+        return ["-c:a", "aac", "-b:a", "256k"]
+    raise ValueError(f"{out.name}: the lossy master must be .mp3 or .m4a")
+
+
+class LossyEncoder:
+    """ffmpeg encoding the lossy copy from the WAV master, in its own process so it runs
+    beside the verification; the file takes its name only when ffmpeg succeeded."""
+
+    def __init__(self, wav: Path, out: Path):
+        self.out = out
+        self._atomic = atomic_local_path(out, suffix=out.suffix.lower())
+        tmp = self._atomic.__enter__()
+        self._proc = subprocess.Popen([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                                       "-i", str(wav), *lossy_codec(out), str(tmp)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def wait(self) -> Path:
+        _, stderr = self._proc.communicate()
+        if self._proc.returncode != 0:
+            error = MasterError(f"{self.out.name}: ffmpeg could not encode ({stderr.strip()[-300:]})")
+            self._atomic.__exit__(MasterError, error, None)
+            raise error
+        self._atomic.__exit__(None, None, None)
+        return self.out
+
+    def cancel(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._atomic.__exit__(RuntimeError, RuntimeError("cancelled"), None)
+
+
+def encode_lossy(wav: Path, out: Path) -> Path:
+    """MP3 (LAME VBR V2, about 190 kbps) or AAC (256 kbps) from the WAV master."""
+    return LossyEncoder(wav, out).wait()
 
 
 def measure_file(path: Path, block: int = BLOCK_FRAMES) -> Measurement:
@@ -418,13 +443,22 @@ def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "stre
             if abs(error) > (tolerance if rendering else tolerance / 2):
                 gain = next_gain(trials)
         assert measured is not None
-        verification = verify_master(outputs, measured) if verify else {}
-        lossy = {}
+        encoder = None
         if outputs.lossy:
             source = outputs.wav24 or outputs.wav16
             if source is None:
                 raise ValueError("a lossy master is encoded from the WAV master; ask for wav24 or wav16 too")
-            encode_lossy(source, outputs.lossy)
+            lossy_codec(outputs.lossy)
+            encoder = LossyEncoder(source, outputs.lossy)
+        try:
+            verification = verify_master(outputs, measured) if verify else {}
+        except BaseException:
+            if encoder:
+                encoder.cancel()
+            raise
+        lossy = {}
+        if encoder:
+            encoder.wait()
             lossy_measured = measure_file(outputs.lossy)
             lossy = {"file": str(outputs.lossy), "integrated_lufs": round(lossy_measured.integrated_lufs, 3),
                      "true_peak_dbtp": round(lossy_measured.true_peak_dbtp, 3),

@@ -54,7 +54,7 @@ def test_model_chain_then_three_nights(data_dir):
         days = ["2026-11-18", "2026-11-19", "2026-11-20"]  # a three-day backfill
         for day in days:
             night = run(instance, res, "nightly_job", day, NIGHT)
-            assert night.success and checks(night) == {"batch_valid": True}
+            assert night.success and checks(night) == {"batch_valid": True, "library_files_decode": True}
         reports = [json.loads((data_dir / f"assets/nightly_songs/{d}/report.json").read_text()) for d in days]
         for report in reports:
             assert report["made"] == 3 and report["approved"] + report["rejected"] == 3
@@ -67,19 +67,30 @@ def test_model_chain_then_three_nights(data_dir):
             folder = data_dir / f"assets/nightly_songs/{day}"
             return sorted(hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*.mid"))
 
+        added = sorted((data_dir / "library" / "nightly" / days[0]).glob("*.flac"))
+        approved = [p for p in reports[0]["pieces"] if p["approved"]]
+        assert len(added) == len(approved)
+        for flac in added:  # rendered into the library with the conditions it was made with
+            sidecar = json.loads(flac.with_suffix(".json").read_text())
+            assert sidecar["conditions"]["tempo"] > 0 and sidecar["seconds"] > 0
+
         before = digests(days[0])
         assert run(instance, res, "nightly_job", days[0], NIGHT).success
         assert digests(days[0]) == before  # a date always makes the same batch
 
 
 def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
+    """No library and no model: every prompt is a gap, composed, rendered, mixed to the
+    run's target and mastered with every blocking check passing."""
     res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
-    config = {"ops": {"gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}}}}
+    config = {"ops": {"gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}},
+                      "rendered_songs": {"config": {"preset": "vinyl"}},
+                      "track_mix": {"config": {"target_minutes": 1.5}}}}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tracks", [RAINY])
         result = run(instance, res, "track_job", RAINY, config)
         assert result.success
-        assert checks(result)["gap_midi_valid"]
+        assert all(checks(result).values()), checks(result)
         made = json.loads((data_dir / f"assets/gap_songs/{RAINY}/gap_songs.json").read_text())
         assert made["generator"].startswith("composer (fallback: no checkpoint")
         assert len(made["songs"]) == 11  # no library: every prompt is a gap
@@ -88,6 +99,26 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
             assert abs(midi.get_tempo_changes()[1][0] - song["conditions"]["tempo"]) < 0.01
             assert song["score"]["combined"] >= 0.70 and len(song["candidates"]) >= 2
             assert song["generator"] == "composer (fallback)"
+
+        rendered = json.loads((data_dir / f"assets/rendered_songs/{RAINY}/rendered.json").read_text())
+        assert rendered["preset"] == "vinyl" and len(rendered["songs"]) == 11
+        assert all(r["seconds"] >= r["midi_seconds"] for r in rendered["songs"])
+        mix = json.loads((data_dir / f"assets/track_mix/{RAINY}/mix.json").read_text())
+        assert mix["target_s"] == 90 and mix["seconds"] == pytest.approx(90, abs=0.05)
+        assert mix["target_source"] == "run config" and mix["chapters"][0]["start_s"] == 0
+        arcs = [c["arc"] for c in mix["chapters"]]
+        assert arcs == sorted(arcs) and len(set(arcs)) == 4  # every arc, in order
+        master = json.loads((data_dir / f"assets/track_master/{RAINY}/master.json").read_text())
+        assert abs(master["measured"]["integrated_lufs"] + 14) <= 0.05
+        assert master["measured"]["true_peak_dbtp"] <= -1.0
+        folder = data_dir / f"assets/track_master/{RAINY}"
+        assert {p.name for p in folder.iterdir()} >= {"master.wav", "master_16bit.wav", "master.mp3", "master.json"}
+
+        # A mix left short of its target: the duration check fails and blocks the track.
+        short = {"ops": {**config["ops"], "track_mix": {"config": {"target_minutes": 60, "policy": "trim"}}}}
+        again = run(instance, res, "track_job", RAINY, short)
+        assert not again.success
+        assert checks(again)["duration_matches_plan"] is False
 
 
 def test_gap_songs_without_a_model_fail_clearly(data_dir, tmp_path):

@@ -1,0 +1,104 @@
+"""Mastering benchmark: a long mix mastered by ``master_file`` against ffmpeg's own
+two-pass ``loudnorm`` on the same input, both measured by ffmpeg's ``ebur128`` filter
+(a meter neither of them wrote).
+
+The input is a real mix: synthesised demo songs (distinct keys and tempi) sequenced by
+``render_mix`` with 5 s crossfades to the requested length, 32-bit float WAV.
+
+    python benchmarks/bench_master.py              # 60 minutes (the issue's figure)
+    python benchmarks/bench_master.py --minutes 5  # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from lofi_assets.core.demo_audio import synthesize, write_audio  # noqa: E402
+from lofi_assets.core.master import Outputs, ebur128, ffmpeg_exe, master_file  # noqa: E402
+from lofi_assets.core.mix import MixSong, plan_mix, render_mix  # noqa: E402
+
+SONGS = [(70, "D minor"), (74, "F major"), (78, "A minor"), (82, "C major"), (66, "E minor"), (86, "Bb major")]
+
+
+def make_mix(folder: Path, minutes: float, song_s: float) -> Path:
+    songs = []
+    for i, (bpm, key) in enumerate(SONGS):
+        path = write_audio(folder / f"song{i}.flac", synthesize(bpm, key, song_s, seed=i) * (0.25 + 0.1 * i))
+        songs.append(MixSong(f"song{i}", str(path), song_s, 1 + i // 2, "", i, key, "library"))
+    placements = plan_mix(songs, minutes * 60, "repeat", 5.0)
+    render_mix(songs, placements, folder / "mix.wav")
+    return folder / "mix.wav"
+
+
+def loudnorm_two_pass(source: Path, out: Path, target: float, ceiling: float) -> float:
+    """ffmpeg's recommended two-pass loudnorm (linear mode from the first pass's figures)."""
+    ff = ffmpeg_exe()
+    started = time.perf_counter()
+    first = subprocess.run([ff, "-nostdin", "-hide_banner", "-i", str(source), "-af",
+                            f"loudnorm=I={target}:TP={ceiling}:LRA=11:print_format=json", "-f", "null", "-"],
+                           capture_output=True, text=True, check=True)
+    stats = json.loads(re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", first.stderr).group(0))
+    second = (f"loudnorm=I={target}:TP={ceiling}:LRA=11:measured_I={stats['input_i']}:"
+              f"measured_TP={stats['input_tp']}:measured_LRA={stats['input_lra']}:"
+              f"measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}:linear=true")
+    subprocess.run([ff, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-af", second,
+                    "-ar", "44100", "-c:a", "pcm_s24le", str(out)], check=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--song-seconds", type=float, default=180.0)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_master.json"))
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-master-") as tmp:
+        folder = Path(tmp)
+        started = time.perf_counter()
+        mix = make_mix(folder, args.minutes, args.song_seconds)
+        print(f"input: {args.minutes:g}-minute mix made in {time.perf_counter() - started:.0f} s")
+
+        started = time.perf_counter()
+        report = master_file(mix, Outputs(folder / "ours.wav", folder / "ours16.wav", folder / "ours.mp3"),
+                             "streaming")
+        ours_s = time.perf_counter() - started
+        started = time.perf_counter()
+        core = master_file(mix, Outputs(folder / "core.wav"), "streaming", verify=False)
+        core_s = time.perf_counter() - started
+        theirs_s = loudnorm_two_pass(mix, folder / "loudnorm.wav", -14.0, -1.0)
+
+        rows = {
+            "ours (all exports + verification)": (ours_s, ebur128(folder / "ours.wav")),
+            "ours (24-bit WAV only, no verification)": (core_s, ebur128(folder / "core.wav")),
+            "ffmpeg loudnorm, two-pass linear": (theirs_s, ebur128(folder / "loudnorm.wav")),
+        }
+        print(f"\n{'master':44} {'seconds':>8} {'× realtime':>10} {'I (ebur128)':>12} {'TP (ebur128)':>13}")
+        for name, (seconds, figures) in rows.items():
+            print(f"{name:44} {seconds:8.1f} {args.minutes * 60 / seconds:10.1f} "
+                  f"{figures['integrated_lufs']:12.1f} {figures['true_peak_dbtp']:13.1f}")
+        print(f"\nours vs loudnorm: {theirs_s / core_s:.2f}× the speed (24-bit only), "
+              f"{theirs_s / ours_s:.2f}× with every export")
+        m = report.measured
+        print(f"our meters: {m.integrated_lufs:.3f} LUFS, {m.true_peak_dbtp:.2f} dBTP, LRA {m.loudness_range_lu:.1f}, "
+              f"DR {m.dynamic_range_db:.1f}, PLR {m.plr_db:.1f}, correlation {m.correlation:.2f}; "
+              f"pyloudnorm {report.verification.get('integrated_lufs')}; passes {len(report.passes)}")
+        result = {"minutes": args.minutes, "ours_s": round(ours_s, 1), "ours_core_s": round(core_s, 1),
+                  "loudnorm_s": round(theirs_s, 1),
+                  "ebur128": {k: v[1] for k, v in rows.items()}, "report": report.to_dict()}
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

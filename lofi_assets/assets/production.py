@@ -1,0 +1,341 @@
+"""Production: gap MIDI rendered and coloured, library stems, the long mix, and the master
+with the blocking checks that gate publishing; the nightly batch rendered into the library."""
+
+import math
+import os
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from lofi_assets.assets.generation import gap_songs, local_dir, nightly_songs
+from lofi_assets.assets.library import ANALYSIS_FILE, library_song
+from lofi_assets.assets.planning import load_plan, track_playlist
+from lofi_assets.core.audio_io import AudioInputError, AudioSource, read_audio, write_flac, write_wav
+from lofi_assets.core.library import library_files, read_json
+from lofi_assets.core.loudness import measure
+from lofi_assets.core.master import MasterError, Outputs, master_file, preset_named
+from lofi_assets.core.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
+from lofi_assets.core.render import RenderError
+from lofi_assets.core.separation import SeparationError, separate_file
+from lofi_assets.core.tables import markdown_table
+from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
+from resources import RendererResource, SeparatorResource, StorageResource
+
+RENDER_MANIFEST = "rendered.json"
+
+
+def seed_of(*parts: str) -> int:
+    """A stable seed from names (Python's hash() changes between processes)."""
+    import zlib
+
+    return zlib.crc32("|".join(parts).encode()) & 0x7FFFFFFF
+
+
+def render_piece(renderer: RendererResource, midi: Path, out: Path, seed: int, preset: str | None,
+                 flac: bool = False) -> dict:
+    """Render and colour one MIDI file, write it, and re-read what was written."""
+    audio = renderer.render(midi, seed=seed, preset=preset)
+    (write_flac if flac else write_wav)(out, audio)
+    back = read_audio(out)
+    figures = measure(back, 44100)
+    return {"file": out.name, "seconds": round(back.shape[1] / 44100, 2),
+            "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
+            "peak_dbfs": round(figures.sample_peak_dbfs, 2)}
+
+
+class RenderConfig(dg.Config):
+    preset: str | None = Field(default=None, description="lo-fi colour preset (clean, tape, vinyl, dusty); "
+                               "default: the renderer resource's")
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav"}, deps=[gap_songs],
+          code_version="1",
+          check_specs=[dg.AssetCheckSpec("renders_decode", asset="rendered_songs",
+                                         description="every gap song's WAV decodes, is as long as its MIDI and "
+                                                     "is not silent")])
+def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource,
+                   renderer: RendererResource) -> dg.MaterializeResult:
+    """Each gap song's MIDI rendered with the General MIDI soundfont at 44.1 kHz stereo and
+    given the lo-fi colour (one WAV per gap, ``rendered.json`` beside them)."""
+    import pretty_midi
+
+    key = context.partition_key
+    manifest = read_json(storage.asset_dir("gap_songs", key) / "gap_songs.json")
+    if manifest is None:
+        raise dg.Failure(f"track {key}: no gap_songs.json; materialize gap_songs first", allow_retries=False)
+    midi_dir = local_dir(storage, "gap_songs", key)
+    folder = local_dir(storage, "rendered_songs", key)
+    rows, problems = [], []
+    for song in manifest["songs"]:
+        if not song.get("file") or not song.get("approved"):
+            continue
+        midi = midi_dir / song["file"]
+        try:
+            row = render_piece(renderer, midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]),
+                               config.preset)
+        except (RenderError, AudioInputError) as exc:
+            problems.append(f"{song['name']}: {exc}")
+            continue
+        expected = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
+        if row["seconds"] < expected or row["lufs"] is None:
+            problems.append(f"{row['file']}: {row['seconds']} s for {expected:.1f} s of MIDI, {row['lufs']} LUFS")
+        rows.append(row | {"name": song["name"], "arc": song["arc"], "number": song["number"],
+                           "prompt": song.get("prompt"), "midi_seconds": round(expected, 2)})
+    preset = config.preset or renderer.colour_preset
+    storage.write_json(storage.asset_dir("rendered_songs", key) / RENDER_MANIFEST,
+                       {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows})
+    return dg.MaterializeResult(
+        metadata={"songs": len(rows), "preset": preset, "soundfont": renderer.soundfont_path().name,
+                  "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
+                  "renders": dg.MetadataValue.md(markdown_table(
+                      ["arc", "#", "file", "seconds", "LUFS", "peak dBFS"],
+                      [(r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"]) for r in rows]))},
+        check_results=[dg.AssetCheckResult(check_name="renders_decode", passed=not problems,
+                                           metadata={"problems": dg.MetadataValue.md(
+                                               "\n".join(f"- {p}" for p in problems) or "none")})],
+    )
+
+
+@dg.asset(partitions_def=songs_partitions, group_name="library", kinds={"demucs", "audio"}, deps=[library_song],
+          code_version="1", pool="gpu")
+def song_stems(context: dg.AssetExecutionContext, storage: StorageResource,
+               separator: SeparatorResource) -> dg.MaterializeResult:
+    """The song separated by demucs into drums, bass, other and vocals (FLAC), and an
+    instrumental (every stem but vocals) when it has vocals; cached by the audio's hash,
+    the model and its parameters, so a re-run with nothing changed does no work."""
+    key = context.partition_key
+    files = {f.key: f.path for f in library_files(storage.input_dir("library"))[0]}
+    if key not in files:
+        raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
+    try:
+        model, digest = separator.load()
+        result = separate_file(files[key], local_dir(storage, "song_stems", key), model, model_name=separator.model,
+                               weights_digest=digest, shifts=separator.shifts, overlap=separator.overlap,
+                               segment=separator.segment, device=separator.device)
+    except (SeparationError, AudioInputError) as exc:
+        raise dg.Failure(f"song {key}: {exc}", allow_retries=False) from None
+    return dg.MaterializeResult(metadata={
+        "model": separator.model, "cached": result.cached, "has_vocals": result.has_vocals,
+        "vocals_db": round(result.vocals_db, 1), "seconds": round(result.seconds, 1),
+        "stems": ", ".join(sorted(result.stems)), "instrumental": str(result.instrumental or "—")})
+
+
+class MixConfig(dg.Config):
+    policy: str = Field(default="extend", description=f"duration policy: {', '.join(POLICIES)}")
+    crossfade_s: float = Field(default=5.0, description="equal-power crossfade between songs")
+    fade_in_s: float = 3.0
+    fade_out_s: float = 8.0
+    level_lufs: float = Field(default=-18.0, description="every song is matched to this loudness")
+    target_minutes: float | None = Field(default=None, description="length of the mix; default: the plan's "
+                                         "target duration (a demo may ask for less)")
+
+
+def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict | None) -> list[MixSong]:
+    """The playlist's songs as files: library songs (their instrumental when stems say
+    they have vocals) and the rendered gap songs."""
+    files = {f.key: f.path for f in library_files(storage.input_dir("library"))[0]}
+    arc_names = {a["arc"]: a.get("name", "") for a in playlist.get("arcs", [])}
+    songs = []
+    for prompt in playlist.get("prompts", []):
+        song_id = prompt.get("song_id")
+        if not song_id:
+            continue
+        if song_id not in files:
+            raise dg.Failure(f"track {key}: song {song_id} is in the playlist but not in the library folder")
+        path, kind = files[song_id], "library"
+        stems = read_json(storage.asset_dir("song_stems", song_id) / "stems.json") or {}
+        instrumental = storage.asset_dir("song_stems", song_id) / "instrumental.flac"
+        if stems.get("has_vocals") and instrumental.exists():
+            path, kind = Path(os.fspath(instrumental)), "instrumental"
+        analysis = read_json(storage.asset_dir("library_song", song_id) / ANALYSIS_FILE) or {}
+        songs.append(MixSong(song_id, str(path), float(analysis.get("duration_s") or AudioSource(path).seconds),
+                             prompt["arc"], arc_names.get(prompt["arc"], ""), prompt["number"],
+                             prompt.get("text", ""), kind))
+    folder = local_dir(storage, "rendered_songs", key)
+    for row in (rendered or {}).get("songs", []):
+        songs.append(MixSong(row["name"], str(folder / row["file"]), float(row["seconds"]), row["arc"],
+                             arc_names.get(row["arc"], ""), row["number"], row.get("prompt") or "", "generated"))
+    return songs
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav"},
+          deps=[track_playlist, rendered_songs, song_stems], code_version="1",
+          check_specs=[dg.AssetCheckSpec("mix_valid", asset="track_mix",
+                                         description="mix.wav decodes at the planned length and is not silent")])
+def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: StorageResource) -> dg.MaterializeResult:
+    """The playlist's songs (reused and rendered) in arc order, each matched to −18 LUFS,
+    joined by equal-power crossfades, faded in and out, filling the plan's duration by the
+    chosen policy; ``mix.wav`` (32-bit float) and ``mix.json`` with the chapter list."""
+    key = context.partition_key
+    plan = load_plan(storage, key)
+    playlist = read_json(storage.asset_dir("track_playlist", key) / "playlist.json")
+    if playlist is None:
+        raise dg.Failure(f"track {key}: no playlist.json; materialize track_playlist first", allow_retries=False)
+    rendered = read_json(storage.asset_dir("rendered_songs", key) / RENDER_MANIFEST)
+    songs = mix_songs(storage, key, playlist, rendered)
+    minutes = config.target_minutes or plan.target_duration_min
+    target_s = minutes * 60 if minutes else None
+    per_arc = {}
+    for p in plan.prompts:
+        per_arc[p.arc] = per_arc.get(p.arc, 0) + 1
+    folder = local_dir(storage, "track_mix", key)
+    try:
+        placements = plan_mix(songs, target_s, config.policy, config.crossfade_s, per_arc)
+        result = render_mix(songs, placements, folder / "mix.wav", crossfade_s=config.crossfade_s,
+                            fade_in_s=config.fade_in_s, fade_out_s=config.fade_out_s, level_lufs=config.level_lufs)
+    except (MixError, AudioInputError) as exc:
+        raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
+    result.target_s = target_s
+    info = {"track": key, "policy": config.policy, "target_s": target_s,
+            "target_source": "run config" if config.target_minutes else "plan", **result.__dict__}
+    storage.write_json(storage.asset_dir("track_mix", key) / "mix.json", info)
+    with AudioSource(folder / "mix.wav") as back:
+        seconds = back.seconds
+    problems = []
+    if abs(seconds - result.seconds) > 0.05:
+        problems.append(f"mix.wav holds {seconds:.2f} s, {result.seconds:.2f} s were written")
+    if target_s and abs(seconds - target_s) > 0.5 and config.policy != "trim":
+        problems.append(f"{seconds:.1f} s for a target of {target_s:.1f} s")
+    if not math.isfinite(result.peak_dbfs):
+        problems.append("silent")
+    chapters = [(f"{int(c['start_s'] // 60):02d}:{int(c['start_s'] % 60):02d}", c["arc"], c["song_id"], c["kind"],
+                 c["play"]) for c in result.chapters]
+    return dg.MaterializeResult(
+        metadata={"minutes": round(seconds / 60, 2), "target_minutes": round(target_s / 60, 2) if target_s else None,
+                  "policy": config.policy, "songs": len(songs), "placements": len(placements),
+                  "generated": sum(s.kind == "generated" for s in songs),
+                  "instrumentals": sum(s.kind == "instrumental" for s in songs),
+                  "peak_dbfs": result.peak_dbfs,
+                  "chapters": dg.MetadataValue.md(markdown_table(["start", "arc", "song", "kind", "play"], chapters)),
+                  "path": dg.MetadataValue.path(str(folder / "mix.wav"))},
+        check_results=[dg.AssetCheckResult(check_name="mix_valid", passed=not problems,
+                                           metadata={"problems": "; ".join(problems) or "none"})],
+    )
+
+
+class MasterConfig(dg.Config):
+    preset: str = Field(default="streaming", description="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
+    lossy: str = Field(default="mp3", description="lossy file for the video: mp3 (VBR ~190 kbps) or aac")
+
+
+MASTER_CHECKS = {
+    "loudness_on_target": "integrated loudness within 0.5 LU of the preset's target (ours and the independent meter)",
+    "true_peak_under_ceiling": "true peak at or below the preset's ceiling (−1.0 dBTP for streaming)",
+    "dynamic_range": "DR above 6 dB",
+    "stereo_correlation": "correlation between 0.5 and 1.0",
+    "no_clipping": "no sample at full scale in the master or its 16-bit export",
+    "duration_matches_plan": "within 2 % of the target duration",
+}
+
+
+def master_checks(report, target_s: float | None) -> list[dg.AssetCheckResult]:
+    m = report.measured
+    independent = report.verification.get("integrated_lufs")
+    loudness_ok = abs(m.integrated_lufs - report.target_lufs) <= 0.5 and (
+        independent is None or abs(independent - report.target_lufs) <= 0.5)
+    duration_ok = target_s is None or abs(m.duration_s - target_s) <= 0.02 * target_s
+
+    def check(name: str, passed: bool, **metadata) -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(check_name=name, passed=bool(passed), severity=dg.AssetCheckSeverity.ERROR,
+                                   metadata=metadata)
+
+    return [
+        check("loudness_on_target", loudness_ok, lufs=round(m.integrated_lufs, 3), target=report.target_lufs,
+              independent=independent, independent_meter=report.verification.get("meter")),
+        check("true_peak_under_ceiling", m.true_peak_dbtp <= report.ceiling_dbtp,
+              true_peak_dbtp=round(m.true_peak_dbtp, 3), ceiling=report.ceiling_dbtp),
+        check("dynamic_range", m.dynamic_range_db > 6.0, dr_db=round(m.dynamic_range_db, 2)),
+        check("stereo_correlation", 0.5 <= m.correlation <= 1.0, correlation=round(m.correlation, 3)),
+        check("no_clipping", m.clipped_samples == 0, clipped_samples=m.clipped_samples),
+        check("duration_matches_plan", duration_ok, seconds=round(m.duration_s, 2),
+              target_s=round(target_s, 2) if target_s else None),
+    ]
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav", "mp3"},
+          deps=[track_mix], code_version="1",
+          check_specs=[dg.AssetCheckSpec(name, asset="track_master", description=text, blocking=True)
+                       for name, text in MASTER_CHECKS.items()])
+def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
+                 storage: StorageResource) -> dg.MaterializeResult:
+    """The mix mastered: EQ and glue compression, gain found by secant steps into a
+    true-peak limiter, verified by our meters and pyloudnorm; ``master.wav`` (24-bit),
+    ``master_16bit.wav`` (TPDF dither) and the lossy file for the video. Blocking checks:
+    a failing one stops publishing of this track."""
+    key = context.partition_key
+    mix = read_json(storage.asset_dir("track_mix", key) / "mix.json")
+    if mix is None:
+        raise dg.Failure(f"track {key}: no mix.json; materialize track_mix first", allow_retries=False)
+    if config.lossy not in ("mp3", "aac"):
+        raise dg.Failure(f"lossy must be mp3 or aac, not {config.lossy!r}", allow_retries=False)
+    preset = preset_named(config.preset)
+    folder = local_dir(storage, "track_master", key)
+    outputs = Outputs(folder / "master.wav", folder / "master_16bit.wav",
+                      folder / ("master.mp3" if config.lossy == "mp3" else "master.m4a"))
+    try:
+        report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
+    except MasterError as exc:
+        raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
+    storage.write_json(storage.asset_dir("track_master", key) / "master.json", report.to_dict() | {
+        "target_s": mix.get("target_s"), "chapters": mix.get("chapters", [])})
+    m = report.measured
+    passes = [(i + 1, p["kind"], p["gain_db"], p["lufs"]) for i, p in enumerate(report.passes)]
+    return dg.MaterializeResult(
+        metadata={"preset": preset.name, "integrated_lufs": round(m.integrated_lufs, 3),
+                  "true_peak_dbtp": round(m.true_peak_dbtp, 3), "loudness_range_lu": round(m.loudness_range_lu, 2),
+                  "plr_db": round(m.plr_db, 2), "dynamic_range_db": round(m.dynamic_range_db, 2),
+                  "correlation": round(m.correlation, 3), "minutes": round(m.duration_s / 60, 2),
+                  "pyloudnorm_lufs": report.verification.get("integrated_lufs"),
+                  "lossy_true_peak_dbtp": report.lossy.get("true_peak_dbtp"), "gain_db": report.gain_db,
+                  "seconds": report.seconds,
+                  "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
+                  "path": dg.MetadataValue.path(str(outputs.wav24))},
+        check_results=master_checks(report, mix.get("target_s")),
+    )
+
+
+class NightlyRenderConfig(dg.Config):
+    preset: str | None = Field(default=None, description="lo-fi colour preset; default: the renderer's")
+
+
+@dg.asset(partitions_def=daily_partitions, group_name="production", kinds={"audio", "flac"}, deps=[nightly_songs],
+          code_version="1",
+          check_specs=[dg.AssetCheckSpec("library_files_decode", asset="nightly_library_songs",
+                                         description="every song added to the library decodes and is not silent")])
+def nightly_library_songs(context: dg.AssetExecutionContext, config: NightlyRenderConfig, storage: StorageResource,
+                          renderer: RendererResource) -> dg.MaterializeResult:
+    """The night's approved pieces rendered and coloured into the library folder
+    (``library/nightly/<date>/<name>.flac``, with a ``.json`` sidecar of the conditions and
+    scores each was made with), where the library sensor finds them."""
+    day = context.partition_key
+    report = read_json(storage.asset_dir("nightly_songs", day) / "report.json")
+    if report is None:
+        raise dg.Failure(f"night {day}: no report.json; materialize nightly_songs first", allow_retries=False)
+    midi_dir = local_dir(storage, "nightly_songs", day)
+    library = Path(os.fspath(storage.input_dir("library"))) / "nightly" / day
+    rows, problems = [], []
+    for piece in report["pieces"]:
+        if not piece.get("approved") or not piece.get("file"):
+            continue
+        out = library / f"{piece['name']}.flac"
+        try:
+            row = render_piece(renderer, midi_dir / piece["file"], out, seed_of(day, piece["name"]), config.preset,
+                               flac=True)
+        except (RenderError, AudioInputError) as exc:
+            problems.append(f"{piece['name']}: {exc}")
+            continue
+        if row["lufs"] is None:
+            problems.append(f"{out.name}: silent")
+        sidecar = {"made_by": "nightly_songs", "date": day, "generator": piece["generator"],
+                   "conditions": piece["conditions"], "score": piece["score"],
+                   "colour_preset": config.preset or renderer.colour_preset, "midi": piece["file"], **row}
+        storage.write_json(library / f"{piece['name']}.json", sidecar)
+        rows.append(row)
+    return dg.MaterializeResult(
+        metadata={"added": len(rows), "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
+                  "folder": dg.MetadataValue.path(str(library))},
+        check_results=[dg.AssetCheckResult(check_name="library_files_decode", passed=not problems,
+                                           metadata={"problems": "; ".join(problems) or "none"})],
+    )
+
