@@ -29,6 +29,17 @@ class SeparatorResource(dg.ConfigurableResource):
 
     def load(self):
         """The loaded model and the digest of its weight files (part of the stems' cache key)."""
+        folder = self.folder()
+        return load_separator(self.model, folder), weights_digest(self.model, folder)
+
+    def lazy(self):
+        """A loader that loads the model when called, and the weights' digest now (a cached
+        song needs only the digest)."""
+        folder = self.folder()
+        return (lambda: load_separator(self.model, folder)), weights_digest(self.model, folder)
+
+    def folder(self) -> Path:
+        """The weights folder, checked: configured, and CUDA present when asked for."""
         if not self.weights_dir:
             raise SeparationError(f"set LOFI_DEMUCS_WEIGHTS to a folder holding {self.model} weights "
                                   f"(<sig>.th files and {self.model}.yaml); the hub is never asked")
@@ -38,5 +49,4 @@ class SeparatorResource(dg.ConfigurableResource):
             if not torch.cuda.is_available():
                 raise SeparationError(f"device {self.device!r} is configured but CUDA is not available here; "
                                       "use device 'cpu'")
-        folder = Path(self.weights_dir)
-        return load_separator(self.model, folder), weights_digest(self.model, folder)
+        return Path(self.weights_dir)

@@ -109,7 +109,7 @@ def song_stems(context: dg.AssetExecutionContext, storage: StorageResource,
     if key not in files:
         raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
     try:
-        model, digest = separator.load()
+        model, digest = separator.lazy()  # a cached song never loads the model
         result = separate_file(files[key], local_dir(storage, "song_stems", key), model, model_name=separator.model,
                                weights_digest=digest, shifts=separator.shifts, overlap=separator.overlap,
                                segment=separator.segment, device=separator.device)

@@ -308,10 +308,19 @@ def _write_checked(path: Path, samples: np.ndarray, frames: int) -> Path:
     return path
 
 
+def torch_module() -> type:
+    from torch import nn
+
+    return nn.Module
+
+
 def separate_file(path: Path, out_dir: Path, model, *, model_name: str, weights_digest: str, shifts: int = 1,
                   overlap: float = 0.25, segment: float | None = None, device: str = "cpu") -> SeparationResult:
     """Stems of one song as ``out_dir/<stem>.flac`` (and ``instrumental.flac`` when it has
-    vocals), described by ``out_dir/stems.json``; reused when the cache key matches."""
+    vocals), described by ``out_dir/stems.json``; reused when the cache key matches.
+
+    ``model`` may be a zero-argument callable returning the model, so that a cache hit
+    never pays for loading it."""
     started = time.perf_counter()
     path, out_dir = Path(path), Path(out_dir)
     if not path.is_file():
@@ -326,6 +335,8 @@ def separate_file(path: Path, out_dir: Path, model, *, model_name: str, weights_
         mix = read_audio(path)
     except AudioInputError as exc:
         raise SeparationError(str(exc)) from exc  # already names the file and the reason
+    if callable(model) and not isinstance(model, torch_module()):
+        model = model()
     separated = separate(model, mix, shifts=shifts, overlap=overlap, segment=segment, device=device)
     separation_s = time.perf_counter() - started
     vocals, vocals_db = has_vocals(separated, mix)
