@@ -55,6 +55,10 @@ bench: install
 	$(BIN)/python benchmarks/eval_library_match.py
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/eval_midi_model.py
+	$(BIN)/python benchmarks/bench_render.py
+	$(BIN)/python benchmarks/bench_separate.py
+	$(BIN)/python benchmarks/bench_master.py
+	$(BIN)/python benchmarks/bench_demo_track.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache

@@ -55,6 +55,7 @@ def main() -> int:
         (data / "midi").mkdir()
         make_demo_library(data / "library")
         resources = {"storage": StorageResource(root=str(data))}
+        (Path(tmp) / "home").mkdir()
         with dg.instance_for_test(temp_dir=str(Path(tmp) / "home")) as instance:
             instance.add_dynamic_partitions("tracks", [RAINY])
             from lofi_assets.core.library import library_files

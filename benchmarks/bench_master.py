@@ -73,7 +73,7 @@ def main() -> int:
                              "streaming")
         ours_s = time.perf_counter() - started
         started = time.perf_counter()
-        core = master_file(mix, Outputs(folder / "core.wav"), "streaming", verify=False)
+        master_file(mix, Outputs(folder / "core.wav"), "streaming", verify=False)
         core_s = time.perf_counter() - started
         theirs_s = loudnorm_two_pass(mix, folder / "loudnorm.wav", -14.0, -1.0)
 
