@@ -16,6 +16,7 @@ from lofi_assets.core.library import (
     plans_by_track_number,
     prompt_context,
     read_json,
+    sidecar_context,
     song_text,
 )
 from lofi_assets.core.plan import TrackPlan
@@ -82,6 +83,8 @@ def library_song(context: dg.AssetExecutionContext, storage: StorageResource) ->
 
     plans = plans_by_track_number(load_plans(storage))
     record = {"song_id": key, "file": path.name, **analysis.to_dict(), **prompt_context(plans, path.stem)}
+    if not record.get("mood_words"):
+        record.update(sidecar_context(path))
     out = storage.write_json(storage.asset_dir("library_song", key) / ANALYSIS_FILE, record)
     return dg.MaterializeResult(
         metadata={

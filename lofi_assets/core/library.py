@@ -78,6 +78,17 @@ def prompt_context(plans: dict[int, TrackPlan], stem: str) -> dict:
     return context
 
 
+def sidecar_context(audio: Path) -> dict:
+    """What a song made by the pipeline says of itself: ``<name>.json`` beside the audio
+    (written by ``nightly_library_songs``) carries the conditions it was made with."""
+    sidecar = read_json(Path(audio).with_suffix(".json")) or {}
+    conditions = sidecar.get("conditions") or {}
+    if not conditions.get("mood"):
+        return {}
+    return {"mood_words": f"{conditions['mood']} lo-fi", "made_with": conditions,
+            "quality_score": (sidecar.get("score") or {}).get("combined")}
+
+
 def song_text(record: dict) -> str:
     """The text a song is embedded by: the prompt it was made for, its anchor phrase, mood
     and vibe words, and what was measured (tempo, key, energy)."""

@@ -68,3 +68,19 @@ def test_library_tick_refuses_the_same_audio_under_a_second_name(tmp_path):
     write_audio(tmp_path / "2_4_12a.flac", synthesize(82, "C", 3, seed=3))  # re-rendered
     changed = library_tick(tmp_path, again.cache, set(tick.new_keys))
     assert [k for k, _ in changed.runs] == ["2-4-12a"]
+
+
+def test_a_nightly_song_is_described_by_its_sidecar(tmp_path):
+    import json
+
+    from lofi_assets.core.library import sidecar_context, song_text
+
+    audio = tmp_path / "2026-11-20-003-cozy-Am-75.flac"
+    audio.write_bytes(b"")
+    assert sidecar_context(audio) == {}
+    audio.with_suffix(".json").write_text(json.dumps({"conditions": {"mood": "cozy", "tempo": 75, "key": "Am"},
+                                                      "score": {"combined": 0.81}}))
+    context = sidecar_context(audio)
+    assert context["mood_words"] == "cozy lo-fi" and context["quality_score"] == 0.81
+    text = song_text({"file": audio.name, "arc": None, "bpm": 75, "key": "A minor", **context})
+    assert text.startswith("cozy lo-fi") and "2026" not in text
