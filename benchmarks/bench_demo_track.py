@@ -64,8 +64,9 @@ def main() -> int:
             instance.add_dynamic_partitions("songs", songs)
 
             def run(job: str, key: str | None = None):
-                result = defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key,
-                                                                      resources=resources, raise_on_error=False)
+                result = defs.resolve_job_def(job).execute_in_process(
+                    instance=instance, partition_key=key, resources=resources, raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
                 if not result.success:
                     raise SystemExit(f"{job} {key} failed")
                 return result

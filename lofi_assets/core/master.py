@@ -72,7 +72,8 @@ PRESETS: dict[str, MasterPreset] = {p.name: p for p in (
 TOLERANCE_LU = 0.05
 MAX_PASSES = 6
 MAX_GAIN_DB = 40.0  # a quieter input is a broken input, not one to be turned up without end
-LIMITER_MARGIN_DB = 0.5  # under the ceiling: ffmpeg's ebur128 (192 kHz) reads up to 0.3 dB over our 4× meter on full-band material
+# Under the ceiling: ffmpeg's ebur128 (192 kHz) reads up to 0.3 dB over our 4× meter on full-band material.
+LIMITER_MARGIN_DB = 0.5
 PYLOUDNORM_MAX_S = 2 * 3600  # pyloudnorm holds the programme in memory; longer masters use ebur128
 
 
