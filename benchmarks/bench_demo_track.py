@@ -33,16 +33,9 @@ TIMED = ["notion_track", "prompt_embeddings", "track_playlist", "gap_songs", "re
          "track_master"]
 
 
-def step_seconds(result) -> dict[str, float]:
-    starts, ends = {}, {}
-    for event in result.all_events:
-        if event.step_key is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            starts[event.step_key] = event.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-            ends[event.step_key] = event.timestamp
-    return {k: round(ends[k] - starts[k], 1) for k in starts if k in ends}
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    return {s.step_key: round(s.end_time - s.start_time, 1) for s in instance.get_run_step_stats(run_id)
+            if s.start_time and s.end_time}
 
 
 def main() -> int:
@@ -78,8 +71,8 @@ def main() -> int:
             started = time.perf_counter()
             result = run("track_job", RAINY)
             total = time.perf_counter() - started
+            steps = step_seconds(instance, result.run_id)
         checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
-        steps = step_seconds(result)
         master = json.loads((data / "assets" / "track_master" / RAINY / "master.json").read_text())
     print(f"{'step':20} {'seconds':>8}")
     for name in TIMED:
