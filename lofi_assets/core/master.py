@@ -474,7 +474,11 @@ def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "stre
 
 
 def next_gain(trials: list[tuple[float, float]]) -> float:
-    """Secant step on (gain, error); the first step assumes loudness follows gain 1:1."""
+    """Secant step on (gain, error); the first step assumes loudness follows gain 1:1.
+
+    Hard limiting makes loudness a concave function of gain, so a secant through two
+    points short of the target falls short again; when the last two errors share a sign
+    the step is stretched by half, which brackets the target sooner."""
     gain, error = trials[-1]
     if len(trials) < 2:
         return gain - error
@@ -482,7 +486,8 @@ def next_gain(trials: list[tuple[float, float]]) -> float:
     slope = (error - previous_error) / (gain - previous_gain) if gain != previous_gain else 1.0
     if not 0.02 <= slope <= 1.5:  # a limiter flattens the curve (hard limiting: a lot), never inverts it
         slope = 1.0
-    return gain - float(np.clip(error / slope, -12.0, 12.0))
+    step = error / slope * (1.5 if error * previous_error > 0 and abs(error) > 0.1 else 1.0)
+    return gain - float(np.clip(step, -12.0, 12.0))
 
 
 def verify_master(outputs: Outputs, measured: Measurement) -> dict:
