@@ -96,10 +96,11 @@ def plan_mix(songs: list[MixSong], target_s: float | None, policy: str = "extend
             in_arc = [i for i in order if songs[i].arc == arc]
             goal = target_s - elapsed if n == len(arcs) - 1 else shares[arc]
             filled, k = 0.0, 0
-            while goal - filled > (0 if n == len(arcs) - 1 else MIN_PIECE_S):
+            # Every arc plays at least one song, however small its share: the journey is the point.
+            while k == 0 or goal - filled > (0 if n == len(arcs) - 1 else MIN_PIECE_S):
                 i = in_arc[k % len(in_arc)]
                 overlap = junction_s(sequence[-1][1], songs[i].seconds, crossfade_s) if sequence else 0.0
-                length = min(songs[i].seconds, goal - filled + overlap)
+                length = min(songs[i].seconds, max(goal - filled, MIN_PIECE_S if k == 0 else 0.0) + overlap)
                 if length - overlap < 0.5:
                     break
                 sequence.append((i, length))

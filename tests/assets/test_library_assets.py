@@ -30,8 +30,10 @@ def resources(root):
             "midi_generator": MidiModelResource()}
 
 
-# The track's gaps are generated short here (the generation tests cover the rest).
-SHORT_GAPS = {"ops": {"gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}}}}
+# The track's gaps are generated short and its mix is a minute and a half here (the generation
+# and production tests cover the rest).
+SHORT_GAPS = {"ops": {"gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}},
+                      "track_mix": {"config": {"target_minutes": 1.5, "crossfade_s": 1.0}}}}
 
 
 def run(instance, res, job, key=None):
@@ -91,6 +93,11 @@ def test_library_to_playlist(library):
         assert sorted(s["number"] for s in made["songs"]) == sorted(p["number"] for p in playlist["prompts"]
                                                                     if not p["song_id"])
         assert all((library / f"assets/gap_songs/{RAINY}" / s["file"]).exists() for s in made["songs"])
+        # reused library songs and rendered gaps are mixed together, in arc order
+        mix = json.loads((library / f"assets/track_mix/{RAINY}/mix.json").read_text())
+        kinds = {c["song_id"]: c["kind"] for c in mix["chapters"]}
+        assert kinds.get("1-1-12a") == "library" and "generated" in kinds.values()
+        assert all(checks[name] for name in ("mix_valid", "loudness_on_target", "true_peak_under_ceiling"))
 
 
 def test_playlist_without_an_index_is_all_gaps(data_dir):

@@ -24,6 +24,13 @@ def test_extend_keeps_each_arc_near_its_share_and_hits_the_target():
     assert first_of[3] == pytest.approx(900, abs=50)
 
 
+def test_every_arc_plays_even_when_its_share_is_tiny():
+    songs = songs_of([60, 60, 60, 60], [1, 2, 3, 4])
+    placements = plan_mix(songs, 100, "extend", 5.0, {1: 1, 2: 1, 3: 1, 4: 1})
+    assert [songs[p.song].arc for p in placements] == [1, 2, 3, 4]
+    assert mix_length(placements) == pytest.approx(100, abs=0.01)
+
+
 def test_repeat_plays_the_sequence_again_and_trim_cuts_or_leaves_short():
     songs = songs_of([60, 60, 60], [1, 2, 3])
     repeat = plan_mix(songs, 400, "repeat", 5.0)
