@@ -295,15 +295,11 @@ def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
     )
 
 
-class NightlyRenderConfig(dg.Config):
-    preset: str | None = Field(default=None, description="lo-fi colour preset; default: the renderer's")
-
-
 @dg.asset(partitions_def=daily_partitions, group_name="production", kinds={"audio", "flac"}, deps=[nightly_songs],
           code_version="1",
           check_specs=[dg.AssetCheckSpec("library_files_decode", asset="nightly_library_songs",
                                          description="every song added to the library decodes and is not silent")])
-def nightly_library_songs(context: dg.AssetExecutionContext, config: NightlyRenderConfig, storage: StorageResource,
+def nightly_library_songs(context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource,
                           renderer: RendererResource) -> dg.MaterializeResult:
     """The night's approved pieces rendered and coloured into the library folder
     (``library/nightly/<date>/<name>.flac``, with a ``.json`` sidecar of the conditions and
