@@ -16,7 +16,6 @@ target the secant carries on from it.
 
 from __future__ import annotations
 
-import math
 import shutil
 import subprocess
 import tempfile
@@ -90,24 +89,29 @@ def preset_table() -> list[tuple]:
             for p in PRESETS.values()]
 
 
-def limiter_reduction_db(envelope_db: np.ndarray, ceiling_db: float, lookahead: int, release_per_sample: float,
-                         seed_db: float = 0.0) -> np.ndarray:
-    """Gain reduction (dB, ≥ 0) that keeps ``envelope_db`` at or below the ceiling.
-
-    ``need`` is what each sample alone requires. The release follows it down no faster
-    than ``release_per_sample`` dB: R[n] = max(need[n], R[n-1] − r), which is a running
-    maximum of need[k] + r·k shifted back by r·n. A maximum filter of width 2L+1 and a
-    box filter of width L+1 then ramp the reduction in over the lookahead: every sample's
-    box sees only values at least its own R, so no sample is under-reduced.
-    """
+def released_reduction_db(envelope_db: np.ndarray, ceiling_db: float, release_per_sample: float,
+                          seed_db: float = 0.0) -> np.ndarray:
+    """Gain reduction (dB, ≥ 0) each sample needs, released no faster than
+    ``release_per_sample`` dB: R[n] = max(need[n], R[n-1] − r), which is a running maximum
+    of need[k] + r·k shifted back by r·n. ``seed_db`` is R just before the first sample."""
     need = np.maximum(0.0, envelope_db - ceiling_db)
     ramp = release_per_sample * np.arange(need.size)
     held = np.maximum.accumulate(need + ramp) - ramp
-    released = np.maximum(held, seed_db - release_per_sample * (np.arange(need.size) + 1))
-    if lookahead <= 0:
-        return released
-    widened = maximum_filter1d(released, 2 * lookahead + 1, mode="nearest")
+    return np.maximum(held, seed_db - release_per_sample * (np.arange(need.size) + 1))
+
+
+def ramped_in(released_db: np.ndarray, lookahead: int) -> np.ndarray:
+    """The reduction ramped in over the lookahead: a maximum filter of width 2L+1, then a
+    box filter of width L+1. Every sample's box sees only values at least its own
+    reduction, so no sample is under-reduced."""
+    widened = maximum_filter1d(released_db, 2 * lookahead + 1, mode="nearest")
     return uniform_filter1d(widened, lookahead + 1, mode="nearest")
+
+
+def limiter_reduction_db(envelope_db: np.ndarray, ceiling_db: float, lookahead: int, release_per_sample: float,
+                         seed_db: float = 0.0) -> np.ndarray:
+    """Gain reduction (dB) that keeps ``envelope_db`` at or below the ceiling."""
+    return ramped_in(released_reduction_db(envelope_db, ceiling_db, release_per_sample, seed_db), lookahead)
 
 
 @dataclass
@@ -173,11 +177,9 @@ class Limiter:
             if previous is not None and lo - 1 >= previous[0]:
                 seed = float(previous[1][lo - 1 - previous[0]])
             env = envelope_db[lo:hi].astype(np.float64) + gain_db
-            # Without a seed at the very start, the reduction rises from zero.
-            released = limiter_reduction_db(env, self.ceiling_db, 0, self.release, seed)
+            released = released_reduction_db(env, self.ceiling_db, self.release, seed)
             previous = (lo, released)
-            widened = maximum_filter1d(released, 2 * self.lookahead + 1, mode="nearest")
-            smooth = uniform_filter1d(widened, self.lookahead + 1, mode="nearest")
+            smooth = ramped_in(released, self.lookahead)
             yield a, b, smooth[a - lo:b - lo]
 
 
@@ -506,10 +508,6 @@ def verify_master(outputs: Outputs, measured: Measurement) -> dict:
         result["meter"] = "ffmpeg ebur128"
         result.update({k: round(v, 3) for k, v in ebur128(path).items()})
     return result
-
-
-def loudness_db(value: float) -> str:
-    return f"{value:.2f}" if math.isfinite(value) else "-inf"
 
 
 __all__ = ["MasterError", "MasterPreset", "MasterReport", "Outputs", "PRESETS", "master_file", "measure_file",
