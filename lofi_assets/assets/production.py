@@ -149,7 +149,11 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
         if stems.get("has_vocals") and instrumental.exists():
             path, kind = Path(os.fspath(instrumental)), "instrumental"
         analysis = read_json(storage.asset_dir("library_song", song_id) / ANALYSIS_FILE) or {}
-        songs.append(MixSong(song_id, str(path), float(analysis.get("duration_s") or AudioSource(path).seconds),
+        seconds = analysis.get("duration_s")
+        if not seconds:
+            with AudioSource(path) as source:
+                seconds = source.seconds
+        songs.append(MixSong(song_id, str(path), float(seconds),
                              prompt["arc"], arc_names.get(prompt["arc"], ""), prompt["number"],
                              prompt.get("text", ""), kind))
     folder = local_dir(storage, "rendered_songs", key)
