@@ -22,6 +22,7 @@ import numpy as np
 import scipy.fft
 from scipy.signal import resample_poly
 
+from .audio_io import AudioInputError, open_audio_file
 from .music_keys import MusicKey, key_from_pitch_classes
 
 ANALYSIS_RATE = 11025
@@ -30,8 +31,9 @@ SILENCE_DBFS = -70.0
 
 
 
-class AudioError(ValueError):
-    """A song file that cannot be analysed; the message names the file."""
+# A song file that cannot be analysed; the message names the file. One error for unusable
+# audio across the analysis and the sound stages.
+AudioError = AudioInputError
 
 
 @dataclass
@@ -74,28 +76,16 @@ def file_sha256(path: Path) -> str:
 
 def decode(path: Path, max_duration_s: float = MAX_DURATION_S) -> tuple[np.ndarray, int]:
     """Samples as float32 ``[channels, frames]`` and the rate; clear errors for bad files."""
-    from pedalboard.io import AudioFile
-
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise AudioError(f"{path.name}: cannot read ({exc.strerror})") from None
-    if size == 0:
-        raise AudioError(f"{path.name}: the file is empty (0 bytes)")
-    try:
-        with AudioFile(str(path)) as fh:
-            rate, frames = int(fh.samplerate), int(fh.frames)
-            if frames <= 0:
-                raise AudioError(f"{path.name}: no audio frames")
-            if frames / rate > max_duration_s:
-                raise AudioError(f"{path.name}: {frames / rate / 3600:.1f} h long; songs may be at most "
-                                 f"{max_duration_s / 60:.0f} min")
+    with open_audio_file(path) as fh:
+        rate, frames = int(fh.samplerate), int(fh.frames)
+        if frames / rate > max_duration_s:
+            raise AudioError(f"{path.name}: {frames / rate / 3600:.1f} h long; songs may be at most "
+                             f"{max_duration_s / 60:.0f} min")
+        try:
             samples = fh.read(frames)
-    except AudioError:
-        raise
-    except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
-        raise AudioError(f"{path.name}: not decodable audio ({str(exc).splitlines()[0]})") from None
+        except Exception as exc:
+            raise AudioError(f"{path.name}: not decodable audio ({str(exc).splitlines()[0]})") from None
     if samples.size == 0 or not np.all(np.isfinite(samples[:, :: max(1, samples.shape[1] // 10000)])):
         raise AudioError(f"{path.name}: decoded to no usable samples")
     return samples.astype(np.float32, copy=False), rate

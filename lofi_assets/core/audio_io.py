@@ -46,29 +46,37 @@ def check_finite(block: np.ndarray, name: str, offset_frames: int, rate: int) ->
                               "the file is corrupt")
 
 
+def open_audio_file(path: Path):
+    """pedalboard's reader for ``path``, with a clear error (naming the file) for an
+    unreadable, empty, undecodable or zero-length file."""
+    from pedalboard.io import AudioFile
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise AudioInputError(f"{path.name}: cannot read ({exc.strerror})") from None
+    if size == 0:
+        raise AudioInputError(f"{path.name}: the file is empty (0 bytes)")
+    try:
+        handle = AudioFile(str(path))
+    except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
+        raise AudioInputError(f"{path.name}: not decodable audio ({str(exc).splitlines()[0]})") from None
+    if handle.frames <= 0:
+        handle.close()
+        raise AudioInputError(f"{path.name}: no audio frames (zero length)")
+    return handle
+
+
 class AudioSource:
     """A decodable audio file read a block at a time at ``rate``, as stereo float32."""
 
     def __init__(self, path: Path, rate: int = RATE):
-        from pedalboard.io import AudioFile
-
         self.path = Path(path)
         self.rate = rate
-        try:
-            size = self.path.stat().st_size
-        except OSError as exc:
-            raise AudioInputError(f"{self.path.name}: cannot read ({exc.strerror})") from None
-        if size == 0:
-            raise AudioInputError(f"{self.path.name}: the file is empty (0 bytes)")
-        try:
-            self._file = AudioFile(str(self.path))
-        except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
-            raise AudioInputError(f"{self.path.name}: not decodable audio ({str(exc).splitlines()[0]})") from None
+        self._file = open_audio_file(self.path)
         self.source_rate = float(self._file.samplerate)
         self.source_channels = int(self._file.num_channels)
-        if self._file.frames <= 0:
-            self._file.close()
-            raise AudioInputError(f"{self.path.name}: no audio frames (zero length)")
         self._reader = self._file if int(self.source_rate) == rate else self._file.resampled_to(rate)
         self.frames = int(self._reader.frames)
         self._position = 0
