@@ -33,7 +33,7 @@ from lofi_assets.core.midi_tokens import (
 )
 from lofi_assets.core.midi_training import TrainConfig, default_device, train
 from lofi_assets.core.song_requests import Made, gap_requests, make_songs, nightly_requests
-from lofi_assets.core.tables import markdown_table
+from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from resources import MidiModelResource, StorageResource
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
@@ -85,7 +85,7 @@ def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage
     return dg.MaterializeResult(
         metadata={
             "pieces": len(entries), "composer": len(entries) - len(operator), "operator": len(operator),
-            "operator_refused": dg.MetadataValue.md("\n".join(f"- {m}" for m in rejected) or "none"),
+            "operator_refused": dg.MetadataValue.md(markdown_bullets(rejected)),
             "hours": round(sum(e.seconds for e in entries) / 3600, 2),
             "moods": dg.MetadataValue.md(markdown_table(["mood", "pieces"], sorted(moods.items()))),
             "keys": len(keys), "tempo_min": float(tempi.min()), "tempo_max": float(tempi.max()),
@@ -292,7 +292,7 @@ def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage
         check_results=[dg.AssetCheckResult(check_name="gap_midi_valid", passed=not problems and not short,
                                            severity=dg.AssetCheckSeverity.ERROR,
                                            metadata={"problems": dg.MetadataValue.md(
-                                               "\n".join(f"- {p}" for p in problems + short) or "none")})],
+                                               markdown_bullets(problems + short))})],
     )
 
 
@@ -336,5 +336,5 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
            "report": dg.MetadataValue.path(str(folder / "report.json"))},
         check_results=[dg.AssetCheckResult(check_name="batch_valid", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(
-                                               "\n".join(f"- {p}" for p in problems) or "none")})],
+                                               markdown_bullets(problems))})],
     )

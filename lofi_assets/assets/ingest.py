@@ -7,6 +7,7 @@ import dagster as dg
 
 from lofi_assets.core.plan import TrackPlan, validate_plan_dict
 from lofi_assets.core.plan_parser import PlanParseError, parse_track_plan
+from lofi_assets.core.tables import markdown_bullets
 from lofi_assets.core.track_sources import PageNotFound, SourceError
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
@@ -96,7 +97,7 @@ def notion_track(
             "prompts": len(plan.prompts),
             "target_duration_min": plan.target_duration_min,
             "hidden_tags_fit": plan.hidden_tags_fit,
-            "warnings": dg.MetadataValue.md("\n".join(f"- {w}" for w in plan.warnings) or "none"),
+            "warnings": dg.MetadataValue.md(markdown_bullets(plan.warnings)),
             "warning_count": len(plan.warnings),
             "arc_table": dg.MetadataValue.md(arcs_table(plan)),
             "last_edited": plan.last_edited or "",

@@ -18,7 +18,7 @@ from lofi_assets.core.master import MasterError, Outputs, master_file, preset_na
 from lofi_assets.core.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.render import RenderError
 from lofi_assets.core.separation import SeparationError, separate_file
-from lofi_assets.core.tables import markdown_table
+from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
 from resources import RendererResource, SeparatorResource, StorageResource
 
@@ -93,7 +93,7 @@ def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, stor
                       [(r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"]) for r in rows]))},
         check_results=[dg.AssetCheckResult(check_name="renders_decode", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(
-                                               "\n".join(f"- {p}" for p in problems) or "none")})],
+                                               markdown_bullets(problems))})],
     )
 
 

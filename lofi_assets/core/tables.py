@@ -16,3 +16,8 @@ def markdown_table(columns: list[str], rows: Iterable[Iterable[Any]]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def markdown_bullets(items: Iterable[Any], empty: str = "none") -> str:
+    """A Markdown bullet list (problems, warnings, refusals), or ``empty`` when there are none."""
+    return "\n".join(f"- {item}" for item in items) or empty
