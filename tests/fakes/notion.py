@@ -2,9 +2,16 @@
 
 It serves ``GET /v1/databases/{id}``, ``POST /v1/data_sources/{id}/query`` (filter on
 ``last_edited_time``, sort, ``start_cursor``/``page_size`` pagination),
-``GET /v1/pages/{id}`` and ``GET /v1/blocks/{id}/children``, checks the bearer token and
-the ``Notion-Version`` header, and answers errors in Notion's JSON error shape. Faults
-(429 with Retry-After, 5xx, timeouts, dropped connections) are queued per route.
+``GET /v1/pages/{id}``, ``PATCH /v1/pages/{id}`` (property values, validated as Notion
+does) and ``GET /v1/blocks/{id}/children``, checks the bearer token and the
+``Notion-Version`` header, and answers errors in Notion's JSON error shape. Faults (429
+with Retry-After, 5xx, timeouts, dropped connections) are queued per route.
+
+Pages carry ``properties`` in Notion's shape. A ``status`` property only takes one of its
+options (``status_options``, per property name; Notion's three defaults unless set, plus
+any value a page was created with); a ``select`` option that does not exist is created,
+as Notion does. An accepted PATCH sets ``last_edited_time`` (to the minute, from
+``now()``) and is recorded in ``patches``.
 
 Use it in-process as an ``httpx.MockTransport`` (``fake.transport()``) or on a loopback
 HTTP server (``with fake.serve() as base_url``).
@@ -21,11 +28,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 
 NOTION_VERSION = "2025-09-03"
+DEFAULT_STATUS_OPTIONS = ["Not started", "In progress", "Done"]  # a new status property's options
 
 
 def dashed(hex32: str) -> str:
@@ -37,9 +45,35 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def rich(text: str) -> list[dict[str, Any]]:
-    return [{"type": "text", "text": {"content": text, "link": None}, "annotations": {}, "plain_text": text,
-             "href": None}]
+def rich(text: str, link: str | None = None) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": {"content": text, "link": {"url": link} if link else None},
+             "annotations": {}, "plain_text": text, "href": link}]
+
+
+def minute_iso(moment: datetime) -> str:
+    """A time as Notion writes ``last_edited_time``: UTC, rounded down to the minute."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+
+# -- property builders (page property values as the API returns them) -----------------
+
+
+def status_prop(name: str | None) -> dict[str, Any]:
+    return {"id": new_id()[:4], "type": "status",
+            "status": {"id": new_id()[:4], "name": name, "color": "default"} if name else None}
+
+
+def select_prop(name: str | None) -> dict[str, Any]:
+    return {"id": new_id()[:4], "type": "select",
+            "select": {"id": new_id()[:4], "name": name, "color": "default"} if name else None}
+
+
+def url_prop(url: str | None = None) -> dict[str, Any]:
+    return {"id": new_id()[:4], "type": "url", "url": url}
+
+
+def text_prop(text: str = "", link: str | None = None) -> dict[str, Any]:
+    return {"id": new_id()[:4], "type": "rich_text", "rich_text": rich(text, link) if text else []}
 
 
 # -- block builders ---------------------------------------------------------------------
@@ -120,6 +154,11 @@ class FakeNotion:
         self.children: dict[str, list[dict[str, Any]]] = {}  # block/page id -> child blocks
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, float]] = []  # (method, path, monotonic time)
+        self.methods: list[str] = []  # the method of each entry of ``log``
+        self.status_options: dict[str, list[str]] = {}  # status property name -> option names
+        self.select_options: dict[str, list[str]] = {}  # select property name -> option names
+        self.patches: list[tuple[str, dict[str, Any]]] = []  # (page id, properties) of accepted PATCHes
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self._lock = threading.Lock()
 
     # -- content ----------------------------------------------------------------------
@@ -129,9 +168,14 @@ class FakeNotion:
                  properties: dict[str, dict[str, Any]] | None = None) -> str:
         pid = dashed(page_id) if page_id else new_id()
         if isinstance(last_edited, datetime):
-            last_edited = last_edited.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:00.000Z")
+            last_edited = minute_iso(last_edited)
         props = {"Name": {"id": "title", "type": "title", "title": rich(title)}}
         props.update(properties or {})
+        for name, prop in props.items():  # a value a page holds is an option of its property
+            if prop.get("type") in ("status", "select"):
+                options = self._options(prop["type"], name)
+                if prop.get(prop["type"]) and prop[prop["type"]].get("name") not in options:
+                    options.append(prop[prop["type"]]["name"])
         self.pages[pid] = {
             "object": "page", "id": pid, "created_time": last_edited, "last_edited_time": last_edited,
             "archived": archived, "in_trash": in_trash, "is_locked": False,
@@ -158,8 +202,23 @@ class FakeNotion:
     def fail(self, method: str, path: str, **kwargs: Any) -> None:
         self.faults.append(Fault(method, path, **kwargs))
 
-    def requests_to(self, pattern: str) -> int:
-        return sum(1 for _, path, _ in self.log if re.search(pattern, path))
+    def requests_to(self, pattern: str, method: str | None = None) -> int:
+        return sum(1 for (_, path, _), m in zip(self.log, self.methods, strict=True)
+                   if re.search(pattern, path) and (method is None or m == method))
+
+    def patch_count(self, page_id: str | None = None) -> int:
+        """PATCH requests to pages (to one page), answered or not."""
+        path = rf"^/v1/pages/{dashed(page_id.replace('-', ''))}$" if page_id else r"^/v1/pages/"
+        return self.requests_to(path, "PATCH")
+
+    def page(self, page_id: str) -> dict[str, Any]:
+        return self.pages[dashed(page_id.replace("-", ""))]
+
+    def _options(self, kind: str, name: str) -> list[str]:
+        table = self.status_options if kind == "status" else self.select_options
+        if name not in table:
+            table[name] = list(DEFAULT_STATUS_OPTIONS) if kind == "status" else []
+        return table[name]
 
     # -- protocol ---------------------------------------------------------------------
 
@@ -176,6 +235,7 @@ class FakeNotion:
         """One request: (status, headers, body, fault that shapes transport behaviour)."""
         with self._lock:
             self.log.append((method, path, time.monotonic()))
+            self.methods.append(method)
         fault = self._take_fault(method, path)
         if fault is not None and fault.status is not None:
             payload = fault.body if fault.body is not None else error_body(fault.status, "fault", "injected")
@@ -209,6 +269,10 @@ class FakeNotion:
             page = self.pages.get(dashed(m.group(1).replace("-", "")))
             if page is None:
                 return 404, error_body(404, "object_not_found", f"Could not find page with ID: {m.group(1)}.")
+            if method == "PATCH":
+                return self._update_page(page, body)
+            if method != "GET":
+                return 400, error_body(400, "invalid_request_url", "Invalid request URL.")
             return 200, page
         if m := re.fullmatch(r"/v1/blocks/([0-9a-f-]+)/children", path):
             kids = self.children.get(m.group(1))
@@ -216,6 +280,81 @@ class FakeNotion:
                 return 404, error_body(404, "object_not_found", f"Could not find block with ID: {m.group(1)}.")
             return self._paginate(kids, query.get("start_cursor"), int(query.get("page_size", 100)), "block")
         return 400, error_body(400, "invalid_request_url", "Invalid request URL.")
+
+    def _update_page(self, page: dict[str, Any], body: bytes) -> tuple[int, dict[str, Any]]:
+        """``PATCH /v1/pages/{id}`` with ``properties``: all validated before any is applied."""
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return 400, error_body(400, "invalid_json", "Error parsing JSON body.")
+        if page["archived"] or page["in_trash"]:
+            return 400, error_body(400, "validation_error", "Can't edit block that is archived. You must "
+                                   "unarchive the block before editing.")
+        updates = request.get("properties")
+        if not isinstance(updates, dict):
+            return 400, error_body(400, "validation_error", "body failed validation: body.properties should "
+                                   "be an object.")
+        by_id = {prop.get("id"): name for name, prop in page["properties"].items()}
+        new_values: dict[str, Any] = {}
+        for key, value in updates.items():
+            name = key if key in page["properties"] else by_id.get(key)
+            if name is None:
+                return 400, error_body(400, "validation_error", f"{key} is not a property that exists.")
+            prop = page["properties"][name]
+            kind = prop["type"]
+            if not isinstance(value, dict) or kind not in value:
+                return 400, error_body(400, "validation_error", f"{name} is expected to be {kind}.")
+            checked = self._property_value(name, kind, value[kind])
+            if isinstance(checked, str):
+                return 400, error_body(400, "validation_error", checked)
+            new_values[name] = checked[0]
+        for name, value in new_values.items():
+            prop = page["properties"][name]
+            if prop["type"] == "select" and value and value["name"] not in self._options("select", name):
+                self._options("select", name).append(value["name"])  # Notion creates a select option
+            prop[prop["type"]] = value
+        page["last_edited_time"] = minute_iso(self.now())
+        with self._lock:
+            self.patches.append((page["id"], updates))
+        return 200, page
+
+    def _property_value(self, name: str, kind: str, value: Any) -> tuple[Any] | str:
+        """The stored value for a written one, or the validation message Notion would give."""
+        if kind in ("status", "select"):
+            if value is None:
+                return (None,)
+            if not isinstance(value, dict) or not isinstance(value.get("name"), str) or not value["name"]:
+                return f"body failed validation: body.properties.{name}.{kind}.name should be a string."
+            option = value["name"]
+            if kind == "status" and option not in self._options("status", name):
+                options = ", ".join(f"'{o}'" for o in self._options("status", name))
+                return (f"Invalid status option. Status option \"{option}\" does not exist for property "
+                        f"'{name}'. Value must be one of the following: {options}.")
+            return ({"id": new_id()[:4], "name": option, "color": "default"},)
+        if kind == "url":
+            if value is not None and not isinstance(value, str):
+                return f"body failed validation: body.properties.{name}.url should be a string or `null`."
+            return (value or None,)
+        if kind in ("rich_text", "title"):
+            if not isinstance(value, list):
+                return f"body failed validation: body.properties.{name}.{kind} should be an array."
+            items = []
+            for item in value:
+                text = item.get("text") if isinstance(item, dict) else None
+                if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+                    return f"body failed validation: body.properties.{name}.{kind}[0].text should be defined."
+                link = (text.get("link") or {}).get("url")
+                items.extend(rich(text["content"], link))
+            return (items,)
+        if kind == "number":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                return f"body failed validation: body.properties.{name}.number should be a number or `null`."
+            return (value,)
+        if kind == "checkbox":
+            if not isinstance(value, bool):
+                return f"body failed validation: body.properties.{name}.checkbox should be a boolean."
+            return (value,)
+        return f"{name} is a {kind} property, which cannot be updated through the API."
 
     def _query(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         pages = [p for p in self.pages.values() if not p["in_trash"]]
