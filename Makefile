@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   install, then run the main job (track_job) for every sample track and last
-#               night's generation batch, headless
+#   make demo   install, then run the main job (track_job) for every sample track, last
+#               night's generation batch, and the upload (a dry run without YouTube
+#               credentials), headless
 #   make test   install, then run the tests
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -38,6 +39,9 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lofi materialize --job track_job --all --config deploy/local/demo.yaml
 	$(BIN)/lofi materialize --job nightly_job --config deploy/local/demo.yaml \
 	  $$($(BIN)/python -c "import datetime as d; print(d.datetime.now(d.timezone.utc).date() - d.timedelta(days=1))")
+	# The demo never publishes, even where LOFI_YOUTUBE_TOKEN is set: a dry run records the requests.
+	LOFI_YOUTUBE_DRY_RUN=1 $(BIN)/lofi materialize --job publish_job --all
+	$(BIN)/lofi uploads
 
 test: install
 	$(BIN)/python -m pytest
@@ -59,6 +63,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_separate.py
 	$(BIN)/python benchmarks/bench_master.py
 	$(BIN)/python benchmarks/bench_demo_track.py
+	$(BIN)/python benchmarks/bench_video.py
+	$(BIN)/python benchmarks/bench_upload.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache

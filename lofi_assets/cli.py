@@ -10,6 +10,9 @@
 - ``lofi generate --tempo 75 --key Am --mood cozy --bars 32 --seed 1 --out x.mid``: one
   conditioned piece from the MIDI model (``--composer`` for the rule-based fallback).
 - ``lofi score FILE.mid [--key Am]``: the quality sub-scores as JSON.
+- ``lofi uploads``: each track's upload record (live ledger or dry-run requests).
+- ``lofi auth [--client-secrets F] [--token F] [--monetary]``: authorise the YouTube
+  channel once (browser consent); writes the token file with mode 0600.
 """
 
 from __future__ import annotations
@@ -250,6 +253,55 @@ def cmd_master(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_uploads(args: argparse.Namespace) -> int:
+    """One line per track: what went (or would go) to YouTube, from the files the assets wrote."""
+    from lofi_assets.core.library import read_json
+
+    root = Path(os.environ.get("LOFI_DATA_DIR", "./data")) / "assets" / "youtube_video"
+    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if not folders:
+        print("no upload records yet: run `lofi materialize --job publish_job --all`", file=sys.stderr)
+        return 1
+    for folder in folders:
+        ledger, dry = read_json(folder / "upload.json"), read_json(folder / "dry_run.json")
+        if ledger and ledger.get("steps", {}).get("insert", {}).get("video_id"):
+            video_id = ledger["steps"]["insert"]["video_id"]
+            steps = ", ".join(f"{k} {v.get('status')}" for k, v in ledger["steps"].items())
+            print(f"{folder.name}  live     https://www.youtube.com/watch?v={video_id}  ({steps})")
+        elif ledger and ledger.get("parked"):
+            print(f"{folder.name}  parked   until {ledger['parked']['until']} ({ledger['parked']['reason']})")
+        elif dry:
+            insert = dry["requests"][0]
+            status = insert["body"]["status"]
+            when = f" publishAt {status['publishAt']}" if status.get("publishAt") else ""
+            print(f"{folder.name}  dry-run  {insert['method']} {insert['uri'].split('?')[0]}  "
+                  f"\"{insert['body']['snippet']['title']}\" {status['privacyStatus']}{when}; "
+                  f"{insert['media']['bytes'] / 1e6:.1f} MB; {len(dry['requests'])} requests in "
+                  f"{folder / 'dry_run.json'}")
+        else:
+            print(f"{folder.name}  none     no upload yet")
+    return 0
+
+
+def cmd_auth(args: argparse.Namespace) -> int:
+    from lofi_assets.core.youtube_client import AuthError, run_auth_flow, scopes_for
+
+    if not args.client_secrets:
+        print("lofi auth: no OAuth client: pass --client-secrets or set LOFI_YOUTUBE_CLIENT_SECRETS (a Desktop-app "
+              "client JSON from Google Cloud Console, with the YouTube Data API v3 and YouTube Analytics API "
+              "enabled)", file=sys.stderr)
+        return 2
+    token = Path(os.path.expanduser(args.token))
+    try:
+        run_auth_flow(Path(args.client_secrets), token, scopes_for(args.monetary), port=args.port,
+                      open_browser=not args.no_browser, browser=args.browser)
+    except AuthError as exc:
+        print(f"lofi auth: {exc}", file=sys.stderr)
+        return 1
+    print(f"token written to {token} (mode 0600); publish with: export LOFI_YOUTUBE_TOKEN={token}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lofi", description="The lo-fi channel pipeline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,8 +317,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("materialize", help="run a job (default track_job) for partitions, headless")
     p.add_argument("keys", nargs="*")
-    p.add_argument("--job", default="track_job", help="track_job, notion_job, song_job, library_index_job, "
-                   "model_job or nightly_job")
+    p.add_argument("--job", default="track_job", help="track_job, publish_job, notion_job, song_job, "
+                   "library_index_job, model_job or nightly_job")
     p.add_argument("--all", action="store_true", help="every registered partition of the job")
     p.add_argument("--keep-going", action="store_true", help="exit 0 even if some partitions fail")
     p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
@@ -319,6 +371,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-16bit", action="store_true", help="skip the dithered 16-bit WAV")
     p.add_argument("-v", "--verbose", action="store_true", help="print each gain pass to stderr")
     p.set_defaults(func=cmd_master)
+
+    p = sub.add_parser("uploads", help="each track's upload record: live video, parked, or dry-run requests")
+    p.set_defaults(func=cmd_uploads)
+
+    from resources.youtube import default_token_file
+
+    p = sub.add_parser("auth", help="authorise the YouTube channel once; writes the token file (mode 0600)")
+    p.add_argument("--client-secrets", default=os.environ.get("LOFI_YOUTUBE_CLIENT_SECRETS"),
+                   help="OAuth client JSON (default: LOFI_YOUTUBE_CLIENT_SECRETS)")
+    p.add_argument("--token", default=os.environ.get("LOFI_YOUTUBE_TOKEN") or default_token_file(),
+                   help="where to write the token (default: LOFI_YOUTUBE_TOKEN or ~/.config/lofi/youtube-token.json)")
+    p.add_argument("--monetary", action="store_true", help="also grant the revenue scope (analytics)")
+    p.add_argument("--port", type=int, default=0, help="loopback port for the redirect (default: any free)")
+    p.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening it")
+    p.add_argument("--browser", default=None, help="a browser name known to Python's webbrowser module")
+    p.set_defaults(func=cmd_auth)
 
     args = parser.parse_args(argv)
     return args.func(args)

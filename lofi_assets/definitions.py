@@ -5,7 +5,16 @@ import os
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
-from lofi_assets.jobs import library_index_job, model_job, nightly_job, notion_job, song_job, stems_job, track_job
+from lofi_assets.jobs import (
+    library_index_job,
+    model_job,
+    nightly_job,
+    notion_job,
+    publish_job,
+    song_job,
+    stems_job,
+    track_job,
+)
 from resources import (
     EmbedderResource,
     MidiModelResource,
@@ -13,6 +22,7 @@ from resources import (
     RendererResource,
     SeparatorResource,
     StorageResource,
+    YouTubeResource,
 )
 from schedules import all_schedules
 from sensors import all_sensors
@@ -27,7 +37,7 @@ storage = StorageResource()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
+    jobs=[track_job, publish_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
     sensors=all_sensors,
     schedules=all_schedules,
     resources={
@@ -45,6 +55,12 @@ defs = dg.Definitions(
             model=os.environ.get("LOFI_DEMUCS_MODEL", "htdemucs"),
             weights_dir=os.environ.get("LOFI_DEMUCS_WEIGHTS") or None,
             device=os.environ.get("LOFI_DEMUCS_DEVICE", "cpu"),
+        ),
+        "youtube": YouTubeResource(
+            token_file=os.environ.get("LOFI_YOUTUBE_TOKEN") or None,
+            client_secrets=os.environ.get("LOFI_YOUTUBE_CLIENT_SECRETS") or None,
+            dry_run=os.environ.get("LOFI_YOUTUBE_DRY_RUN", "").lower() in ("1", "true", "yes"),
+            monetary=os.environ.get("LOFI_YOUTUBE_MONETARY", "").lower() in ("1", "true", "yes"),
         ),
         "notion": NotionResource(
             storage=storage,

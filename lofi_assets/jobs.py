@@ -5,6 +5,7 @@ import dagster as dg
 from lofi_assets.assets import (
     MODEL_ASSETS,
     NIGHTLY_ASSETS,
+    PUBLISH_ASSETS,
     SONG_ASSETS,
     TRACK_ASSETS,
     library_index,
@@ -15,7 +16,14 @@ from lofi_assets.assets import (
 track_job = dg.define_asset_job(
     "track_job",
     selection=dg.AssetSelection.assets(*TRACK_ASSETS),
-    description="Everything one track needs, from its Notion page onwards, for one tracks partition.",
+    description="Everything one track needs, from its Notion page to the video file, for one tracks partition.",
+)
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=dg.AssetSelection.assets(*PUBLISH_ASSETS),
+    description="Upload one track's video to YouTube (a dry run without credentials) and mark its Notion page "
+    "Published. Never makes a second video: the upload ledger decides.",
 )
 
 song_job = dg.define_asset_job(

@@ -7,6 +7,7 @@ from resources.notion import NotionResource
 from resources.renderer import RendererResource
 from resources.separator import SeparatorResource
 from resources.storage import StorageResource
+from resources.youtube import YouTubeResource
 
 __all__ = ["EmbedderResource", "MidiModelResource", "NotionResource", "RendererResource", "SeparatorResource",
-           "StorageResource"]
+           "StorageResource", "YouTubeResource"]

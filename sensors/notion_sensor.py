@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from lofi_assets.assets.publishing import uploaded_video_id
 from lofi_assets.core.change_scan import ScanCursor, track_tick
 from lofi_assets.jobs import track_job
 from lofi_assets.partitions import tracks_partitions
@@ -30,9 +31,14 @@ def notion_tracks_sensor(context: dg.SensorEvaluationContext, notion: NotionReso
         f"{len(scan.changed)} new or edited, {len(tick.new_keys)} new partition(s), "
         f"{len(scan.archived)} archived skipped; {'complete' if scan.complete else 'continues next tick'}"
     )
+    # A track already on YouTube is never made again (its video cannot change); its page
+    # is edited by the write-back itself, which must not start an hour of rendering.
+    published = [key for key, _ in tick.runs if uploaded_video_id(notion.storage, key)]
+    if published:
+        context.log.info(f"not re-made, already on YouTube: {', '.join(published)}")
     run_requests = [
         dg.RunRequest(run_key=run_key, partition_key=key, tags={"lofi/trigger": "notion_tracks_sensor"})
-        for key, run_key in tick.runs
+        for key, run_key in tick.runs if key not in published
     ]
     return dg.SensorResult(
         run_requests=run_requests,

@@ -25,7 +25,8 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice", "pieces_reparse", "round_trip",
         "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid", "renders_decode", "mix_valid",
         "library_files_decode", "loudness_on_target", "true_peak_under_ceiling", "dynamic_range",
-        "stereo_correlation", "no_clipping", "duration_matches_plan"}
+        "stereo_correlation", "no_clipping", "duration_matches_plan", "metadata_within_limits", "thumbnail_valid",
+        "video_valid", "upload_verified", "post_upload_steps", "page_matches_upload"}
     master_checks = [s for s in graph.get(dg.AssetKey("track_master")).check_keys]
     assert len(master_checks) == 6
     for name in ("rendered_songs", "track_mix", "track_master"):
@@ -40,6 +41,10 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     assert graph.get(dg.AssetKey("library_index")).partitions_def is None
     assert graph.get(dg.AssetKey("gap_songs")).partitions_def.name == "tracks"
     assert isinstance(graph.get(dg.AssetKey("nightly_songs")).partitions_def, dg.DailyPartitionsDefinition)
+    for name in ("track_metadata", "track_thumbnail", "track_video", "youtube_video", "notion_writeback"):
+        assert graph.get(dg.AssetKey(name)).partitions_def.name == "tracks"
+        assert graph.get(dg.AssetKey(name)).group_name == "publishing"
+    assert graph.get(dg.AssetKey("youtube_video")).pools == {"youtube"}
 
 
 def test_nightly_schedule_at_two():

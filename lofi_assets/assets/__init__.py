@@ -5,13 +5,23 @@ from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index, library_song, song_embedding
 from lofi_assets.assets.planning import prompt_embeddings, track_playlist
 from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix
+from lofi_assets.assets.publishing import (
+    notion_writeback,
+    track_metadata,
+    track_thumbnail,
+    track_video,
+    youtube_video,
+)
 
 # Every asset partitioned by ``tracks``, in order: the per-track job materializes them.
-TRACK_ASSETS = [notion_track, prompt_embeddings, track_playlist, gap_songs, rendered_songs, track_mix, track_master]
+TRACK_ASSETS = [notion_track, prompt_embeddings, track_playlist, gap_songs, rendered_songs, track_mix, track_master,
+                track_metadata, track_thumbnail, track_video]
+# What the upload window runs for a track whose master passed its checks.
+PUBLISH_ASSETS = [youtube_video, notion_writeback]
 # Every asset partitioned by ``songs`` that needs nothing beyond the package.
 SONG_ASSETS = [library_song, song_embedding]
 # The model's chain, unpartitioned: corpus → tokenizer → trained model.
 MODEL_ASSETS = [midi_corpus, midi_tokenizer, midi_model]
 # The night's work for one ``daily`` partition: new pieces, rendered into the library.
 NIGHTLY_ASSETS = [nightly_songs, nightly_library_songs]
-ALL_ASSETS = [*TRACK_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS]
+ALL_ASSETS = [*TRACK_ASSETS, *PUBLISH_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS]

@@ -61,12 +61,15 @@ class PlaylistConfig(dg.Config):
 
 
 def published_playlists(storage: StorageResource, except_key: str) -> list[dict]:
-    """Playlists of published tracks: where song usage is counted from."""
+    """Playlists of published tracks (by their page, or by a video in the upload ledger,
+    which is known before the page is read again): where song usage is counted from."""
     playlists = []
     for path in storage.asset_dir("track_playlist").glob("*/playlist.json"):
         key = path.parent.name
         plan = read_json(storage.asset_dir("notion_track", key) / PLAN_FILE)
-        if key != except_key and plan and is_published(plan):
+        ledger = read_json(storage.asset_dir("youtube_video", key) / "upload.json") or {}
+        uploaded = bool(ledger.get("steps", {}).get("insert", {}).get("video_id"))
+        if key != except_key and ((plan and is_published(plan)) or uploaded):
             playlists.append(read_json(path) or {})
     return playlists
 

@@ -281,8 +281,11 @@ def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
         report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
     except MasterError as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
+    checks = master_checks(report, mix.get("target_s"))
+    # The verdicts travel with the master: publishing reads them before any request.
     storage.write_json(storage.asset_dir("track_master", key) / "master.json", report.to_dict() | {
-        "target_s": mix.get("target_s"), "chapters": mix.get("chapters", [])})
+        "target_s": mix.get("target_s"), "chapters": mix.get("chapters", []),
+        "checks": {c.check_name: c.passed for c in checks}})
     m = report.measured
     passes = [(i + 1, p["kind"], p["gain_db"], p["lufs"]) for i, p in enumerate(report.passes)]
     return dg.MaterializeResult(
@@ -295,7 +298,7 @@ def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
                   "seconds": report.seconds,
                   "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
                   "path": dg.MetadataValue.path(str(outputs.wav24))},
-        check_results=master_checks(report, mix.get("target_s")),
+        check_results=checks,
     )
 
 

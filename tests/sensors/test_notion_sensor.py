@@ -93,3 +93,20 @@ def test_without_a_token_the_sensor_reads_the_export_folder(data_dir):
             result = notion_tracks_sensor(context)
     keys = sorted(r.partition_key for r in result.run_requests)
     assert keys == ["4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b", "midnight-train-home", "sunday-morning-coffee"]
+
+
+def test_pages_already_on_youtube_are_not_made_again(data_dir):
+    """The write-back edits the page; the sensor must not start the track over."""
+    import json
+
+    rainy = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
+    ledger = data_dir / "assets" / "youtube_video" / rainy / "upload.json"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text(json.dumps({"track": rainy, "steps": {"insert": {"status": "done", "video_id": "abc123"}}}))
+    resource = NotionResource(storage=StorageResource(root=str(data_dir)))
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources={"notion": resource}) as context:
+            result = notion_tracks_sensor(context)
+    assert sorted(r.partition_key for r in result.run_requests) == ["midnight-train-home", "sunday-morning-coffee"]
+    # It is still registered as a partition (its history stays visible).
+    assert rainy in result.dynamic_partitions_requests[0].partition_keys

@@ -1,0 +1,404 @@
+"""Publishing: metadata, thumbnail and video for each track; the YouTube upload; the
+Notion write-back. A track is uploaded only when every blocking check of its master
+passed, and never twice (the upload ledger decides)."""
+
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from lofi_assets.assets.generation import local_dir
+from lofi_assets.assets.ingest import read_track_plan
+from lofi_assets.assets.planning import load_plan
+from lofi_assets.assets.production import seed_of, track_master
+from lofi_assets.core.library import read_json
+from lofi_assets.core.notion_writeback import mark_published
+from lofi_assets.core.tables import markdown_bullets, markdown_table
+from lofi_assets.core.thumbnail import ThumbnailError, render_variants, verify_thumbnail
+from lofi_assets.core.track_sources import SourceError
+from lofi_assets.core.video import VideoError, encode_video, verify_video
+from lofi_assets.core.video_metadata import (
+    MetadataError,
+    VideoMetadata,
+    build_metadata,
+    publish_time,
+    use_case_playlist,
+    validate,
+)
+from lofi_assets.core.youtube_client import AuthError, YouTubeError
+from lofi_assets.core.youtube_publish import (
+    Ledger,
+    Publisher,
+    PublishInputError,
+    UploadPlan,
+    dry_run_requests,
+    file_sha256,
+)
+from lofi_assets.partitions import tracks_partitions
+from resources import NotionResource, StorageResource, YouTubeResource
+
+LEDGER_FILE = "upload.json"
+DRY_RUN_FILE = "dry_run.json"
+
+
+def bad_input(message: str) -> dg.Failure:
+    """A failure no retry can fix: the message names the input."""
+    return dg.Failure(description=message, allow_retries=False)
+
+
+def read_master(storage: StorageResource, key: str) -> dict:
+    master = read_json(storage.asset_dir("track_master", key) / "master.json")
+    if master is None:
+        raise bad_input(f"track {key}: no master.json; materialize track_master first")
+    return master
+
+
+def failed_master_checks(master: dict) -> list[str]:
+    """Names of the master's blocking checks that failed (all of them when none were recorded)."""
+    checks = master.get("checks")
+    if not checks:
+        return ["no check results recorded with the master"]
+    return [name for name, passed in checks.items() if not passed]
+
+
+def ledger_path(storage: StorageResource, key: str) -> Path:
+    return local_dir(storage, "youtube_video", key) / LEDGER_FILE
+
+
+def uploaded_video_id(storage: StorageResource, key: str) -> str | None:
+    data = read_json(storage.asset_dir("youtube_video", key) / LEDGER_FILE) or {}
+    return data.get("steps", {}).get("insert", {}).get("video_id")
+
+
+# -- metadata ------------------------------------------------------------------------------
+
+
+class MetadataConfig(dg.Config):
+    channel_name: str = Field(default_factory=lambda: os.environ.get("LOFI_CHANNEL_NAME", "Static Dreamscapes"),
+                              description="named in the credits (LOFI_CHANNEL_NAME)")
+    language: str = Field(default="en", description="defaultLanguage and defaultAudioLanguage")
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"youtube", "json"}, deps=[track_master],
+          code_version="1",
+          check_specs=[dg.AssetCheckSpec("metadata_within_limits", asset="track_metadata",
+                                         description="metadata.json re-read: title ≤ 100, tags ≤ 500, description "
+                                                     "≤ 5000 bytes, no < or >, chapters YouTube accepts")])
+def track_metadata(context: dg.AssetExecutionContext, config: MetadataConfig,
+                   storage: StorageResource) -> dg.MaterializeResult:
+    """Title (the plan's, or made from its mood, use case and season) with A/B variants,
+    description with the mix's chapters, tracklist, credits and hashtags, tags from the
+    hidden tags, category Music, synthetic-media declaration: ``metadata.json``."""
+    key = context.partition_key
+    plan = load_plan(storage, key)
+    master = read_master(storage, key)
+    chapters = master.get("chapters", [])
+    try:
+        meta = build_metadata(plan, chapters, duration_s=master["measured"]["duration_s"],
+                              when=date.today(), channel_name=config.channel_name, language=config.language)
+    except MetadataError as exc:
+        raise bad_input(f"track {key}: {exc}") from None
+    path = storage.write_json(storage.asset_dir("track_metadata", key) / "metadata.json", meta.to_dict())
+    problems = validate(VideoMetadata.from_dict(read_json(path) or {"title": ""}))
+    return dg.MaterializeResult(
+        metadata={"title": meta.title, "variants": dg.MetadataValue.md(markdown_bullets(meta.variants)),
+                  "chapters": len(meta.chapters), "chapters_ok": meta.chapters_ok, "tags": len(meta.tags),
+                  "description_bytes": len(meta.description.encode()),
+                  "contains_synthetic_media": meta.contains_synthetic_media,
+                  "description": dg.MetadataValue.md(meta.description),
+                  "notes": dg.MetadataValue.md(markdown_bullets(meta.notes)),
+                  "path": dg.MetadataValue.path(str(path))},
+        check_results=[dg.AssetCheckResult(check_name="metadata_within_limits", passed=not problems,
+                                           severity=dg.AssetCheckSeverity.ERROR,
+                                           metadata={"problems": "; ".join(problems) or "none"})],
+    )
+
+
+def read_metadata(storage: StorageResource, key: str) -> VideoMetadata:
+    data = read_json(storage.asset_dir("track_metadata", key) / "metadata.json")
+    if data is None:
+        raise bad_input(f"track {key}: no metadata.json; materialize track_metadata first")
+    try:
+        return VideoMetadata.from_dict(data)
+    except MetadataError as exc:
+        raise bad_input(f"track {key}: metadata.json: {exc}") from None
+
+
+# -- thumbnail -----------------------------------------------------------------------------
+
+
+class ThumbnailConfig(dg.Config):
+    grades: list[str] = Field(default=["warm", "cyberpunk"], description="one A/B variant per colour grade "
+                              "(warm, cool, vintage, cyberpunk, noir, pastel); the first is uploaded")
+    background: str | None = Field(default=None, description="an image to use instead of procedural art; "
+                                   "default: <root>/thumbnails/<track>.jpg|png when present")
+
+
+def operator_background(storage: StorageResource, key: str, configured: str | None) -> Path | None:
+    if configured:
+        return Path(configured)
+    folder = Path(os.fspath(storage.root_path)) / "thumbnails"
+    for name in (key, "default"):
+        for suffix in (".jpg", ".jpeg", ".png"):
+            if (folder / f"{name}{suffix}").is_file():
+                return folder / f"{name}{suffix}"
+    return None
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"image", "jpeg"}, deps=[track_metadata],
+          code_version="1",
+          check_specs=[dg.AssetCheckSpec("thumbnail_valid", asset="track_thumbnail",
+                                         description="every variant reopened: 1280×720 JPEG, < 2 MB, text contrast "
+                                                     "≥ 4.5")])
+def track_thumbnail(context: dg.AssetExecutionContext, config: ThumbnailConfig,
+                    storage: StorageResource) -> dg.MaterializeResult:
+    """The video's thumbnail in A/B variants (one per colour grade): procedural lo-fi art,
+    or the operator's image from ``<root>/thumbnails/``, with the title and the mood arc
+    fitted inside YouTube's safe area. ``thumbnail_A.jpg`` is the one uploaded."""
+    key = context.partition_key
+    plan, meta = load_plan(storage, key), read_metadata(storage, key)
+    subtitle = plan.mood_arc or plan.theme or ""
+    background = operator_background(storage, key, config.background)
+    folder = local_dir(storage, "track_thumbnail", key)
+    try:
+        infos = render_variants(folder, meta.title, subtitle, grades=config.grades, seed=seed_of(key),
+                                background=background)
+    except (ThumbnailError, ValueError) as exc:
+        raise bad_input(f"track {key}: thumbnail: {exc}") from None
+    problems = [f"{Path(i.path).name}: {p}" for i in infos for p in verify_thumbnail(i.path)]
+    problems += [f"{Path(i.path).name}: contrast {i.contrast_ratio:.1f}" for i in infos if i.contrast_ratio < 4.5]
+    rows = [(i.variant, i.grade, i.layout, i.title_font_px, round(i.contrast_ratio, 1), i.bytes) for i in infos]
+    return dg.MaterializeResult(
+        metadata={"variants": dg.MetadataValue.md(markdown_table(
+                      ["variant", "grade", "layout", "title px", "contrast", "bytes"], rows)),
+                  "background": str(background) if background else "procedural",
+                  "dropped_chars": "".join(infos[0].dropped_chars) if infos[0].dropped_chars else "",
+                  "path": dg.MetadataValue.path(infos[0].path)},
+        check_results=[dg.AssetCheckResult(check_name="thumbnail_valid", passed=not problems,
+                                           severity=dg.AssetCheckSeverity.ERROR,
+                                           metadata={"problems": "; ".join(problems) or "none"})],
+    )
+
+
+def primary_thumbnail(storage: StorageResource, key: str) -> Path:
+    return Path(os.fspath(storage.asset_dir("track_thumbnail", key))) / "thumbnail_A.jpg"
+
+
+# -- video ---------------------------------------------------------------------------------
+
+
+class VideoConfig(dg.Config):
+    waveform: bool = Field(default=False, description="draw a waveform band over the still (slower encode)")
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"video", "mp4"},
+          deps=[track_thumbnail, track_master], code_version="1",
+          check_specs=[dg.AssetCheckSpec("video_valid", asset="track_video",
+                                         description="probed: H.264 1280×720 and AAC stereo, duration within 0.5 s "
+                                                     "of the master")])
+def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
+                storage: StorageResource) -> dg.MaterializeResult:
+    """The upload: the thumbnail held as a still (or with a waveform) over the master,
+    H.264 + AAC 384 kbps in MP4, encoded for a still image (far faster than real time)."""
+    key = context.partition_key
+    master = read_master(storage, key)
+    master_wav = Path(os.fspath(storage.asset_dir("track_master", key))) / "master.wav"
+    folder = local_dir(storage, "track_video", key)
+    try:
+        info = encode_video(primary_thumbnail(storage, key), master_wav, folder / "video.mp4",
+                            waveform=config.waveform)
+    except VideoError as exc:
+        raise bad_input(f"track {key}: {exc}") from None
+    expected = master["measured"]["duration_s"]
+    problems = verify_video(folder / "video.mp4", expected)
+    return dg.MaterializeResult(
+        metadata={"minutes": round(info.seconds / 60, 2), "megabytes": round(info.bytes / 1e6, 1),
+                  "encode_s": round(info.encode_s, 1), "realtime_factor": round(info.realtime_factor, 1),
+                  "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
+                  "audio": info.audio_codec, "waveform": info.waveform,
+                  "path": dg.MetadataValue.path(str(folder / "video.mp4"))},
+        check_results=[dg.AssetCheckResult(check_name="video_valid", passed=not problems,
+                                           severity=dg.AssetCheckSeverity.ERROR,
+                                           metadata={"problems": "; ".join(problems) or "none",
+                                                     "master_s": round(expected, 2)})],
+    )
+
+
+# -- YouTube -------------------------------------------------------------------------------
+
+
+class UploadConfig(dg.Config):
+    privacy: str = Field(default="public", description="privacy when the plan has no upload schedule; with one, "
+                         "the video is private with publishAt at the plan's next slot")
+    timezone: str = Field(default_factory=lambda: os.environ.get("LOFI_UPLOAD_TZ", "UTC"),
+                          description="time zone of the plan's upload schedule (LOFI_UPLOAD_TZ)")
+    playlists: list[str] = Field(default=[], description="extra playlists (a series); the use-case playlist "
+                                 "(e.g. 'Lofi for Studying') is always added")
+
+
+def upload_plan(storage: StorageResource, youtube: YouTubeResource, config: UploadConfig, key: str,
+                now: datetime) -> tuple[UploadPlan, dict]:
+    """What will be sent for track ``key``, checked before any request (bad_input otherwise)."""
+    master = read_master(storage, key)
+    failed = failed_master_checks(master)
+    if failed:
+        raise bad_input(f"track {key}: the master failed its checks ({', '.join(failed)}); it is not published")
+    plan, meta = load_plan(storage, key), read_metadata(storage, key)
+    publish_at = publish_time(plan.upload_schedule, now, config.timezone) if plan.upload_schedule else None
+    privacy = "private" if publish_at else config.privacy
+    try:
+        body = meta.request_body(privacy_status=privacy, publish_at=publish_at, now=now)
+    except MetadataError as exc:
+        raise bad_input(f"track {key}: {exc}") from None
+    thumbnail = primary_thumbnail(storage, key)
+    if not thumbnail.is_file():
+        raise bad_input(f"track {key}: no thumbnail at {thumbnail}; materialize track_thumbnail first")
+    video = Path(os.fspath(storage.asset_dir("track_video", key))) / "video.mp4"
+    master_wav = Path(os.fspath(storage.asset_dir("track_master", key))) / "master.wav"
+    playlists = [use_case_playlist(plan), *config.playlists]
+    job = UploadPlan(track=key, master_sha256=file_sha256(master_wav) if master_wav.is_file() else "",
+                     video=video, body=body, thumbnail=thumbnail, playlists=playlists,
+                     chunk_bytes=youtube.chunk_bytes)
+    problems = job.problems()
+    if problems:
+        raise bad_input(f"track {key}: " + "; ".join(problems))
+    return job, {"privacy": privacy, "publish_at": body["status"].get("publishAt"), "playlists": playlists}
+
+
+UPLOAD_CHECKS = {
+    "upload_verified": "live: YouTube lists the video with our title; dry run: the written requests re-read and "
+                       "match the metadata and the video file",
+    "post_upload_steps": "thumbnail set and playlist membership done (retried by the next run when not)",
+}
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"youtube"}, pool="youtube",
+          deps=[track_video, track_metadata, track_thumbnail], code_version="1", output_required=False,
+          check_specs=[dg.AssetCheckSpec(name, asset="youtube_video", description=text)
+                       for name, text in UPLOAD_CHECKS.items()])
+def youtube_video(context: dg.AssetExecutionContext, config: UploadConfig, storage: StorageResource,
+                  youtube: YouTubeResource):
+    """The track on YouTube: resumable upload, thumbnail, playlists, scheduled through
+    ``publishAt`` when the plan has an upload slot. Never twice: ``upload.json`` records
+    every step. A spent daily quota parks the track until the Pacific-time reset (no
+    materialization; the next upload window retries). Without credentials: a dry run that
+    writes the exact requests to ``dry_run.json``."""
+    key = context.partition_key
+    now = datetime.now(timezone.utc)
+    job, summary = upload_plan(storage, youtube, config, key, now)
+    folder = local_dir(storage, "youtube_video", key)
+    if not youtube.live:
+        requests = dry_run_requests(job, youtube.root_url)
+        record = {"track": key, "mode": "dry-run", "at": now.isoformat(), **summary, "requests": requests,
+                  "note": youtube.describe()["youtube_note"]}
+        path = storage.write_json(storage.asset_dir("youtube_video", key) / DRY_RUN_FILE, record)
+        yield dg.MaterializeResult(
+            metadata={**youtube.describe(), **summary, "requests": len(requests),
+                      "path": dg.MetadataValue.path(str(path))},
+            check_results=dry_run_checks(path, job))
+        return
+    try:
+        client = youtube.client()
+        result = Publisher(client, Ledger(folder / LEDGER_FILE, key), **youtube.publisher_options()).publish(job)
+    except AuthError as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    except PublishInputError as exc:
+        raise bad_input(str(exc)) from None
+    except YouTubeError as exc:
+        raise dg.Failure(description=f"track {key}: {exc}") from None
+    storage.write_json(storage.asset_dir("youtube_video", key) / "result.json", result.to_dict())
+    if result.status == "parked":
+        context.log.warning(f"track {key}: parked until {result.parked_until} ({result.reason}); "
+                            "the next upload window retries")
+        parked = {"status": "parked", "reason": result.reason, "parked_until": result.parked_until}
+        context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=parked))
+        # No materialization: the partition stays waiting; the checks say why (warnings).
+        for name in UPLOAD_CHECKS:
+            yield dg.AssetCheckResult(check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                      metadata=parked)
+        return
+    yield dg.MaterializeResult(
+        metadata={**youtube.describe(), **summary, "video_id": result.video_id,
+                  "url": dg.MetadataValue.url(result.url), "steps": str(result.steps), "retries": result.retries,
+                  "resumed": result.resumed, "megabytes_sent": round(result.bytes_sent / 1e6, 1),
+                  "notes": dg.MetadataValue.md(markdown_bullets(result.notes))},
+        check_results=live_checks(client, result, job))
+
+
+def dry_run_checks(path, job: UploadPlan) -> list[dg.AssetCheckResult]:
+    record = read_json(path) or {}
+    requests = record.get("requests", [])
+    insert = requests[0] if requests else {}
+    problems = []
+    if insert.get("body") != job.body:
+        problems.append("the written videos.insert body differs from the metadata")
+    if insert.get("media", {}).get("sha256") != file_sha256(job.video):
+        problems.append("the written media hash differs from video.mp4")
+    steps = {r["step"] for r in requests}
+    missing = {"thumbnails.set", "playlistItems.insert"} - steps
+    return [
+        dg.AssetCheckResult(check_name="upload_verified", passed=not problems,
+                            metadata={"mode": "dry-run", "problems": "; ".join(problems) or "none"}),
+        dg.AssetCheckResult(check_name="post_upload_steps", passed=not missing,
+                            metadata={"mode": "dry-run", "missing": ", ".join(sorted(missing)) or "none"}),
+    ]
+
+
+def live_checks(client, result, job: UploadPlan) -> list[dg.AssetCheckResult]:
+    try:
+        items = client.videos().list(part="snippet,status", id=result.video_id).execute().get("items", [])
+    except Exception as exc:  # the check reports it; the upload itself is recorded
+        items, error = [], str(exc)
+    else:
+        error = ""
+    found = items[0] if items else {}
+    title_ok = found.get("snippet", {}).get("title") == job.body["snippet"]["title"]
+    pending = {k: v for k, v in result.steps.items() if v not in ("done", "skipped")}
+    return [
+        dg.AssetCheckResult(check_name="upload_verified", passed=bool(found) and title_ok,
+                            metadata={"mode": "live", "video_id": result.video_id or "",
+                                      "upload_status": found.get("status", {}).get("uploadStatus", ""),
+                                      "error": error or "none"}),
+        dg.AssetCheckResult(check_name="post_upload_steps", passed=not pending, severity=dg.AssetCheckSeverity.WARN,
+                            metadata={"pending": str(pending) or "none"}),
+    ]
+
+
+# -- Notion --------------------------------------------------------------------------------
+
+
+@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"notion"}, pool="notion",
+          deps=[youtube_video], code_version="1", output_required=False,
+          check_specs=[dg.AssetCheckSpec("page_matches_upload", asset="notion_writeback",
+                                         description="the page re-read: status Published and the video URL once "
+                                                     "a video exists; not claimed published before")])
+def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, storage: StorageResource):
+    """Status Published and the video URL on the track's Notion page (or, for the export
+    folder, a ``.published.json`` sidecar beside the page). Idempotent; nothing happens
+    until the track has a real video (a dry run publishes nothing)."""
+    key = context.partition_key
+    video_id = uploaded_video_id(storage, key)
+    if not video_id:
+        context.log.info(f"track {key}: no video on YouTube yet (dry run or parked); nothing to write back")
+        plan = read_track_plan(notion, key)
+        yield dg.AssetCheckResult(check_name="page_matches_upload", passed=(plan.status or "").lower() != "published"
+                                  or bool(plan.youtube_url), metadata={"video": "none yet",
+                                                                       "status": plan.status or ""})
+        return
+    url = f"https://www.youtube.com/watch?v={video_id}"
+    try:
+        result = mark_published(notion.open_source(), key, url, video_id)
+        plan = read_track_plan(notion, key)
+    except SourceError as exc:
+        raise dg.Failure(description=f"track {key}: {exc}", metadata=notion.describe()) from None
+    storage.write_json(storage.asset_dir("notion_writeback", key) / "writeback.json",
+                       {"track": key, "url": url, "video_id": video_id, "changed": result.changed,
+                        "mode": result.mode, "properties": list(result.properties)})
+    shows = (plan.status or "").lower() == "published" and plan.youtube_url == url
+    yield dg.MaterializeResult(
+        metadata={"url": dg.MetadataValue.url(url), "changed": result.changed, "mode": result.mode,
+                  "properties": ", ".join(result.properties) or "none (already published)", **notion.describe()},
+        check_results=[dg.AssetCheckResult(check_name="page_matches_upload", passed=shows, metadata={
+            "status": plan.status or "", "youtube_url": plan.youtube_url or ""})])

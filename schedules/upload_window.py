@@ -1,0 +1,60 @@
+"""The evening upload window: every track whose master passed its checks and that has
+no video yet is uploaded, in plan order, one at a time (pool ``youtube``)."""
+
+import os
+from datetime import datetime
+
+import dagster as dg
+
+from lofi_assets.assets.publishing import LEDGER_FILE, failed_master_checks
+from lofi_assets.core.library import read_json
+from lofi_assets.jobs import publish_job
+from resources import StorageResource
+
+UPLOAD_CRON = os.environ.get("LOFI_UPLOAD_CRON", "0 18 * * *")
+UPLOAD_TZ = os.environ.get("LOFI_UPLOAD_TZ", "UTC")
+
+
+def tracks_to_upload(storage: StorageResource, keys: list[str], now: datetime) -> tuple[list[str], list[str]]:
+    """Keys ready for upload in plan order (track number, then title), and why others wait."""
+    ready, waiting = [], []
+    for key in keys:
+        master = read_json(storage.asset_dir("track_master", key) / "master.json")
+        ledger = read_json(storage.asset_dir("youtube_video", key) / LEDGER_FILE) or {}
+        parked = ledger.get("parked")
+        if master is None:
+            waiting.append(f"{key}: not mastered yet")
+        elif failed_master_checks(master):
+            waiting.append(f"{key}: master failed {', '.join(failed_master_checks(master))}")
+        elif ledger.get("steps", {}).get("insert", {}).get("video_id"):
+            continue  # published already
+        elif parked and datetime.fromisoformat(parked["until"]) > now:
+            waiting.append(f"{key}: parked until {parked['until']} ({parked['reason']})")
+        elif (storage.asset_dir("track_video", key) / "video.mp4").exists():
+            ready.append(key)
+        else:
+            waiting.append(f"{key}: no video file yet")
+
+    def plan_order(key: str) -> tuple:
+        plan = read_json(storage.asset_dir("notion_track", key) / "plan.json") or {}
+        number = plan.get("track_number")
+        return (number is None, number or 0, plan.get("title") or key)
+
+    return sorted(ready, key=plan_order), waiting
+
+
+@dg.schedule(job=publish_job, cron_schedule=UPLOAD_CRON, execution_timezone=UPLOAD_TZ, name="upload_window",
+             default_status=dg.DefaultScheduleStatus.RUNNING,
+             description="18:00 (LOFI_UPLOAD_CRON, LOFI_UPLOAD_TZ): upload every checked track that has no video "
+                         "yet, in plan order")
+def upload_window(context: dg.ScheduleEvaluationContext, storage: StorageResource):
+    keys = context.instance.get_dynamic_partitions("tracks")
+    now = context.scheduled_execution_time or datetime.now().astimezone()
+    ready, waiting = tracks_to_upload(storage, keys, now)
+    if not ready:
+        return dg.SkipReason("nothing to upload" + (": " + "; ".join(waiting) if waiting else ""))
+    day = now.date().isoformat()
+    # Earlier tracks get higher priority, so the queue releases them first.
+    return [dg.RunRequest(partition_key=key, run_key=f"upload-{key}-{day}",
+                          tags={"dagster/priority": str(len(ready) - n), "lofi/upload_window": day})
+            for n, key in enumerate(ready)]
