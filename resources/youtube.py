@@ -9,7 +9,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.youtube_client import build_youtube, http_client, load_credentials, scopes_for
+from lofi_assets.core.youtube_client import (
+    build_analytics,
+    build_youtube,
+    http_client,
+    load_credentials,
+    scopes_for,
+)
 from lofi_assets.core.youtube_publish import CHUNK_QUANTUM
 
 
@@ -50,12 +56,19 @@ class YouTubeResource(dg.ConfigurableResource):
     def scopes(self) -> list[str]:
         return scopes_for(self.monetary)
 
+    def _http(self):
+        credentials = load_credentials(Path(os.path.expanduser(self.token_file or "")), self.scopes(),
+                                       self.token_uri)
+        return http_client(credentials, self.timeout_s)
+
     def client(self):
         """A built client with fresh credentials (AuthError telling the operator to run
         ``lofi auth`` when the refresh token is refused)."""
-        credentials = load_credentials(Path(os.path.expanduser(self.token_file or "")), self.scopes(),
-                                       self.token_uri)
-        return build_youtube(http_client(credentials, self.timeout_s), self.root_url)
+        return build_youtube(self._http(), self.root_url)
+
+    def analytics_client(self):
+        """The YouTube Analytics API v2 client, same credentials and root."""
+        return build_analytics(self._http(), self.root_url)
 
     def publisher_options(self) -> dict[str, Any]:
         return {"max_retries": self.max_retries, "backoff_s": self.backoff_s}

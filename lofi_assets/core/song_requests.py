@@ -97,21 +97,42 @@ def gap_requests(plan: TrackPlan, gaps: list[dict], bars: int | None = None,
     return out
 
 
-def nightly_requests(day: str, count: int = 50, bars: int = 48) -> list[SongRequest]:
+def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: dict[str, float] | None = None,
+                     tempo_weights: dict[str, float] | None = None) -> list[SongRequest]:
     """A night's batch: moods in turn (order shuffled by the date), tempo stratified over
-    the mood's usual range, key from the mood's mode. The same date gives the same batch."""
+    the mood's usual range, key from the mood's mode. The same date gives the same batch.
+
+    With weights from the channel report (:mod:`.feedback`), moods are allotted in
+    proportion to their weights and each piece's tempo band is drawn by the tempo weights
+    (uniform within the band) instead of around the mood's usual tempo."""
+    from .feedback import TEMPO_BANDS, allocate
+
     ordinal = date.fromisoformat(day).toordinal()
     rng = np.random.default_rng(ordinal)
     moods = list(MOODS)
     rng.shuffle(moods)
+    if mood_weights:
+        counts = allocate({m: mood_weights.get(m, 0.0) for m in MOODS}, count)
+        order = [m for m in moods for _ in range(counts[m])]
+        rng.shuffle(order)
+    else:
+        order = [moods[i % len(moods)] for i in range(count)]
+    bands = list(TEMPO_BANDS)
+    band_p = None
+    if tempo_weights:
+        band_p = np.array([max(0.0, tempo_weights.get(b, 0.0)) for b in bands])
+        band_p = band_p / band_p.sum() if band_p.sum() > 0 else None
     out = []
-    for i in range(count):
-        mood = moods[i % len(moods)]
+    for i, mood in enumerate(order):
         style = MOOD_STYLES[mood]
         lo, hi = LOFI_TEMPO
-        centre = {"peaceful": 66, "melancholic": 68, "uplifting": 86, "dreamy": 62, "cozy": 76, "chill": 78,
-                  "focused": 82, "nostalgic": 72}[mood]
-        tempo = float(np.clip(round(centre + rng.uniform(-8, 8)), lo, hi))
+        if band_p is not None:
+            band_lo, band_hi = TEMPO_BANDS[bands[int(rng.choice(len(bands), p=band_p))]]
+            tempo = float(np.clip(round(rng.uniform(band_lo, band_hi - 1)), lo, hi))
+        else:
+            centre = {"peaceful": 66, "melancholic": 68, "uplifting": 86, "dreamy": 62, "cozy": 76, "chill": 78,
+                      "focused": 82, "nostalgic": 72}[mood]
+            tempo = float(np.clip(round(centre + rng.uniform(-8, 8)), lo, hi))
         mode = "major" if rng.random() < style.major_share else "minor"
         key = str(rng.choice(COMMON_KEYS[mode] + (("Bb", "Eb") if mode == "major" else ("Cm", "Gm", "F#m"))))
         cond = Conditions.parse(tempo, key, mood, bars, _seed(day, i) % 1_000_000)

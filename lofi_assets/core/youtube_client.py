@@ -8,12 +8,16 @@ document's ``rootUrl`` and ignores ``api_endpoint``.
 
 from __future__ import annotations
 
+import http.client
 import json
+import logging
 import os
+import random
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from .files import atomic_local_path
@@ -27,6 +31,7 @@ PACIFIC = ZoneInfo("America/Los_Angeles")  # YouTube's daily quota resets at mid
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
 AUTH_HINT = "run `lofi auth` to authorise the channel again"
+log = logging.getLogger("lofi.youtube")
 
 
 class YouTubeError(RuntimeError):
@@ -40,6 +45,14 @@ class YouTubeError(RuntimeError):
 
 class AuthError(YouTubeError):
     """The stored credentials cannot be used (refresh token expired or revoked)."""
+
+
+class Parked(YouTubeError):
+    """YouTube's daily quota (or upload limit) is spent: wait for the reset."""
+
+    def __init__(self, message: str, reason: str, until: datetime):
+        super().__init__(message, reason=reason)
+        self.until = until
 
 
 def scopes_for(monetary: bool = False) -> list[str]:
@@ -77,11 +90,90 @@ def api_error(status: int, content: bytes | str | None) -> ApiError:
     return ApiError(status, details[0].get("reason", ""), error.get("message", ""))
 
 
-def youtube_document(root_url: str | None = None) -> dict[str, Any]:
-    """The YouTube Data API v3 discovery document shipped with googleapiclient."""
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Errors of a dropped or refused connection: worth a retry."""
+    import httplib2
+
+    return (OSError, http.client.HTTPException, httplib2.HttpLib2Error)
+
+
+class ApiCaller:
+    """YouTube's retry rules, shared by every client of the APIs: 5xx, rate limits and
+    dropped connections back off and retry; a spent daily quota parks until midnight
+    Pacific; refused credentials stop with what to do; anything else fails at once."""
+
+    def __init__(self, *, max_retries: int = 8, backoff_s: float = 1.0, max_backoff_s: float = 64.0,
+                 now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep):
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.now = now
+        self.sleep = sleep
+        self.retries = 0
+
+    def _classify(self, exc: BaseException) -> tuple[str, int | None, str]:
+        """``retry``, ``park``, ``auth`` or ``fail``, with the status and reason."""
+        from google.auth.exceptions import RefreshError
+        from googleapiclient.errors import HttpError
+
+        if isinstance(exc, RefreshError):
+            return "auth", None, "invalid_grant"
+        if isinstance(exc, HttpError):
+            status = exc.resp.status
+            error = api_error(status, exc.content)
+            if error.reason in QUOTA_REASONS:
+                return "park", status, error.reason
+            if status >= 500 or status == 429 or error.reason in RATE_REASONS:
+                return "retry", status, error.reason or str(status)
+            if status == 401:
+                return "auth", status, error.reason or "unauthorized"
+            return "fail", status, f"{error.reason or status}: {error.message}".strip(": ")
+        if isinstance(exc, transport_errors()):
+            return "retry", None, type(exc).__name__
+        return "fail", None, f"{type(exc).__name__}: {exc}"
+
+    def _backoff(self, attempt: int, what: str, reason: str) -> None:
+        if attempt >= self.max_retries:
+            raise YouTubeError(f"{what}: {reason}, still failing after {attempt} retries")
+        delay = min(self.backoff_s * 2**attempt, self.max_backoff_s) * (0.5 + random.random() / 2)
+        log.warning("%s: %s; retry %d in %.1f s", what, reason, attempt + 1, delay)
+        self.retries += 1
+        self.sleep(delay)
+
+    def _raise(self, kind: str, status: int | None, reason: str, what: str) -> None:
+        if kind == "park":
+            until = next_quota_reset(self.now())
+            raise Parked(f"{what}: YouTube says {reason}; parked until the quota resets at "
+                         f"{until.isoformat()} (midnight Pacific)", reason, until)
+        if kind == "auth":
+            raise AuthError(f"{what}: the YouTube credentials were refused ({reason}): {AUTH_HINT}",
+                            status=status, reason=reason)
+        raise YouTubeError(f"{what}: YouTube refused the request ({reason})", status=status, reason=reason)
+
+    def _call(self, what: str, make_request: Callable[[], Any]) -> Any:
+        """Execute a (non-upload) request with these retry rules."""
+        attempt = 0
+        while True:
+            try:
+                return make_request().execute(num_retries=0)
+            except Exception as exc:  # classified below; anything unknown is re-raised as a failure
+                kind, status, reason = self._classify(exc)
+                if kind != "retry":
+                    self._raise(kind, status, reason, what)
+                self._backoff(attempt, what, reason)
+                attempt += 1
+
+
+def youtube_document(root_url: str | None = None, api: str = "youtube", version: str = "v3") -> dict[str, Any]:
+    """A discovery document shipped with googleapiclient (YouTube Data v3 by default,
+    ``youtubeAnalytics`` v2 for the analytics)."""
     from googleapiclient.discovery_cache import get_static_doc
 
-    document = json.loads(get_static_doc("youtube", "v3"))
+    document = json.loads(get_static_doc(api, version))
     if root_url:
         document["rootUrl"] = root_url.rstrip("/") + "/"
     return document
@@ -105,6 +197,13 @@ def build_youtube(http, root_url: str | None = None):
     from googleapiclient.discovery import build_from_document
 
     return build_from_document(youtube_document(root_url), http=http)
+
+
+def build_analytics(http, root_url: str | None = None):
+    """The YouTube Analytics API v2 client (``reports.query``)."""
+    from googleapiclient.discovery import build_from_document
+
+    return build_from_document(youtube_document(root_url, "youtubeAnalytics", "v2"), http=http)
 
 
 def load_credentials(token_file: Path, scopes: list[str], token_uri: str | None = None):

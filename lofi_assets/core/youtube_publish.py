@@ -19,36 +19,30 @@ Pacific) instead of burning retries; an expired refresh token stops with a messa
 from __future__ import annotations
 
 import hashlib
-import http.client
 import json
 import logging
-import random
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from .files import atomic_local_path
 from .youtube_client import (
-    AUTH_HINT,
-    QUOTA_REASONS,
-    RATE_REASONS,
+    ApiCaller,
     AuthError,
+    Parked,
     YouTubeError,
     api_error,
     build_youtube,
     http_client,
-    next_quota_reset,
+    transport_errors,
+    utcnow,
 )
 
 log = logging.getLogger("lofi.youtube")
 CHUNK_QUANTUM = 256 * 1024  # resumable chunks must be multiples of 256 KiB
 DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def file_sha256(path: Path, block: int = 1 << 20) -> str:
@@ -57,14 +51,6 @@ def file_sha256(path: Path, block: int = 1 << 20) -> str:
         while chunk := fh.read(block):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-class Parked(YouTubeError):
-    """YouTube's daily quota (or upload limit) is spent: wait for the reset."""
-
-    def __init__(self, message: str, reason: str, until: datetime):
-        super().__init__(message, reason=reason)
-        self.until = until
 
 
 class PublishInputError(ValueError):
@@ -162,15 +148,6 @@ def watch_url(video_id: str) -> str:
     return f"https://www.youtube.com/watch?v={video_id}"
 
 
-TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException)
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    import httplib2
-
-    return (*TRANSPORT_ERRORS, httplib2.HttpLib2Error)
-
-
 def file_upload(path: Path, mimetype: str, chunk_bytes: int, resumable: bool = True):
     """A MediaFileUpload that hands each chunk over as bytes rather than a stream slice.
 
@@ -208,75 +185,17 @@ class _SessionRecorder:
         return getattr(self.http, name)
 
 
-class Publisher:
+class Publisher(ApiCaller):
     """Runs the steps of one track's publication against a built YouTube client."""
 
     def __init__(self, youtube, ledger: Ledger, *, max_retries: int = 8, backoff_s: float = 1.0,
                  max_backoff_s: float = 64.0, now: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], None] = time.sleep, on_progress: Callable[[int, int], None] | None = None):
+        super().__init__(max_retries=max_retries, backoff_s=backoff_s, max_backoff_s=max_backoff_s, now=now,
+                         sleep=sleep)
         self.youtube = youtube
         self.ledger = ledger
-        self.max_retries = max_retries
-        self.backoff_s = backoff_s
-        self.max_backoff_s = max_backoff_s
-        self.now = now
-        self.sleep = sleep
         self.on_progress = on_progress
-        self.retries = 0
-
-    # -- errors and retries ----------------------------------------------------------------
-
-    def _classify(self, exc: BaseException) -> tuple[str, int | None, str]:
-        """``retry``, ``park``, ``auth`` or ``fail``, with the status and reason."""
-        from google.auth.exceptions import RefreshError
-        from googleapiclient.errors import HttpError
-
-        if isinstance(exc, RefreshError):
-            return "auth", None, "invalid_grant"
-        if isinstance(exc, HttpError):
-            status = exc.resp.status
-            error = api_error(status, exc.content)
-            if error.reason in QUOTA_REASONS:
-                return "park", status, error.reason
-            if status >= 500 or status == 429 or error.reason in RATE_REASONS:
-                return "retry", status, error.reason or str(status)
-            if status == 401:
-                return "auth", status, error.reason or "unauthorized"
-            return "fail", status, f"{error.reason or status}: {error.message}".strip(": ")
-        if isinstance(exc, _transport_errors()):
-            return "retry", None, type(exc).__name__
-        return "fail", None, f"{type(exc).__name__}: {exc}"
-
-    def _backoff(self, attempt: int, what: str, reason: str) -> None:
-        if attempt >= self.max_retries:
-            raise YouTubeError(f"{what}: {reason}, still failing after {attempt} retries")
-        delay = min(self.backoff_s * 2**attempt, self.max_backoff_s) * (0.5 + random.random() / 2)
-        log.warning("%s: %s; retry %d in %.1f s", what, reason, attempt + 1, delay)
-        self.retries += 1
-        self.sleep(delay)
-
-    def _raise(self, kind: str, status: int | None, reason: str, what: str) -> None:
-        if kind == "park":
-            until = next_quota_reset(self.now())
-            raise Parked(f"{what}: YouTube says {reason}; parked until the quota resets at "
-                         f"{until.isoformat()} (midnight Pacific)", reason, until)
-        if kind == "auth":
-            raise AuthError(f"{what}: the YouTube credentials were refused ({reason}): {AUTH_HINT}",
-                            status=status, reason=reason)
-        raise YouTubeError(f"{what}: YouTube refused the request ({reason})", status=status, reason=reason)
-
-    def _call(self, what: str, make_request: Callable[[], Any]) -> Any:
-        """Execute a (non-upload) request with this publisher's retry rules."""
-        attempt = 0
-        while True:
-            try:
-                return make_request().execute(num_retries=0)
-            except Exception as exc:  # classified below; anything unknown is re-raised as a failure
-                kind, status, reason = self._classify(exc)
-                if kind != "retry":
-                    self._raise(kind, status, reason, what)
-                self._backoff(attempt, what, reason)
-                attempt += 1
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -375,7 +294,7 @@ class Publisher:
             try:
                 resp, content = recorder.request(session_uri, "PUT",
                                                  headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
-            except _transport_errors() as exc:
+            except transport_errors() as exc:
                 self._backoff(attempt, "resuming the upload session", type(exc).__name__)
                 attempt += 1
                 continue

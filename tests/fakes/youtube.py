@@ -129,12 +129,7 @@ class FakeYouTube:
 
     @contextmanager
     def serve(self) -> Iterator[str]:
-        fake = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.fake = fake
+        Handler = type("Handler", (self.handler_base(),), {"fake": self})
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -145,6 +140,10 @@ class FakeYouTube:
         finally:
             server.shutdown()
             server.server_close()
+
+    def handler_base(self) -> type:
+        """The request handler class (a subclass adds routes)."""
+        return _Handler
 
     def take_fault(self, route: str) -> Fault | None:
         with self.lock:
