@@ -6,6 +6,7 @@ import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
 from lofi_assets.jobs import (
+    analytics_job,
     library_index_job,
     model_job,
     nightly_job,
@@ -16,6 +17,7 @@ from lofi_assets.jobs import (
     track_job,
 )
 from resources import (
+    AlertsResource,
     EmbedderResource,
     MidiModelResource,
     NotionResource,
@@ -37,7 +39,7 @@ storage = StorageResource()
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job, publish_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
+    jobs=[track_job, publish_job, analytics_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
     sensors=all_sensors,
     schedules=all_schedules,
     resources={
@@ -61,7 +63,11 @@ defs = dg.Definitions(
             client_secrets=os.environ.get("LOFI_YOUTUBE_CLIENT_SECRETS") or None,
             dry_run=os.environ.get("LOFI_YOUTUBE_DRY_RUN", "").lower() in ("1", "true", "yes"),
             monetary=os.environ.get("LOFI_YOUTUBE_MONETARY", "").lower() in ("1", "true", "yes"),
+            # A proxy or a test server instead of Google (the demo's simulated channel uses these).
+            root_url=os.environ.get("LOFI_YOUTUBE_ROOT_URL") or None,
+            token_uri=os.environ.get("LOFI_YOUTUBE_TOKEN_URI") or None,
         ),
+        "alerts": AlertsResource(webhook_url=_env_or_none("LOFI_ALERT_WEBHOOK")),
         "notion": NotionResource(
             storage=storage,
             token=_env_or_none("NOTION_TOKEN"),

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from lofi_assets.assets import (
+    ANALYTICS_ASSETS,
     MODEL_ASSETS,
     NIGHTLY_ASSETS,
     PUBLISH_ASSETS,
@@ -61,4 +62,11 @@ stems_job = dg.define_asset_job(
     "stems_job",
     selection=dg.AssetSelection.assets(song_stems),
     description="Separate one library song into stems with demucs (needs LOFI_DEMUCS_WEIGHTS; cached by content).",
+)
+
+analytics_job = dg.define_asset_job(
+    "analytics_job",
+    selection=dg.AssetSelection.assets(*ANALYTICS_ASSETS),
+    description="Pull the channel's daily figures from YouTube (re-pulling a trailing window) and write the day's "
+    "report; a backfill of a date range pulls the range in one run.",
 )

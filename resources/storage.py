@@ -12,7 +12,7 @@ from upath import UPath
 
 from lofi_assets.core.files import write_bytes_atomic, write_json_atomic
 
-INPUT_FOLDERS = ("notion", "library", "midi")
+INPUT_FOLDERS = ("notion", "library", "midi", "analytics")
 
 
 def default_data_dir() -> str:

@@ -1,6 +1,8 @@
-"""Sensors: react to the outside world (new Notion pages, new library files)."""
+"""Sensors: react to the outside world (new Notion pages, new library files) and to
+failed runs (an alert for the operator)."""
 
+from sensors.failure_sensor import run_failure_alerts
 from sensors.library_sensor import library_songs_sensor
 from sensors.notion_sensor import notion_tracks_sensor
 
-all_sensors = [notion_tracks_sensor, library_songs_sensor]
+all_sensors = [notion_tracks_sensor, library_songs_sensor, run_failure_alerts]

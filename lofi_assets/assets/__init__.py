@@ -1,5 +1,6 @@
 """Software-defined assets, one module per stage (group)."""
 
+from lofi_assets.assets.analytics import channel_report, video_stats
 from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, midi_tokenizer, nightly_songs
 from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index, library_song, song_embedding
@@ -24,4 +25,7 @@ SONG_ASSETS = [library_song, song_embedding]
 MODEL_ASSETS = [midi_corpus, midi_tokenizer, midi_model]
 # The night's work for one ``daily`` partition: new pieces, rendered into the library.
 NIGHTLY_ASSETS = [nightly_songs, nightly_library_songs]
-ALL_ASSETS = [*TRACK_ASSETS, *PUBLISH_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS]
+# The day's analytics: figures pulled from YouTube, then the report (and its feedback).
+ANALYTICS_ASSETS = [video_stats, channel_report]
+ALL_ASSETS = [*TRACK_ASSETS, *PUBLISH_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS,
+              *ANALYTICS_ASSETS]

@@ -39,6 +39,19 @@ from resources import MidiModelResource, StorageResource
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 
 
+def latest_weights(storage: StorageResource, day: str, with_evidence: bool = False):
+    """The newest channel report's generation weights at or before ``day`` (with
+    ``with_evidence``, only weights that rest on some retention figures); None if none."""
+    from lofi_assets.core.feedback import GenerationWeights
+
+    root = Path(str(storage.asset_dir("channel_report")))
+    for path in sorted(root.glob("*/generation_weights.json"), reverse=True) if root.exists() else []:
+        if path.parent.name <= day:
+            weights = GenerationWeights.from_dict(read_json(path) or {"day": path.parent.name})
+            return weights if weights.videos_used or not with_evidence else None
+    return None
+
+
 def local_dir(storage: StorageResource, asset: str, partition: str | None = None) -> Path:
     """Model training and MIDI tools need real files: generation runs on a local root."""
     path = storage.asset_dir(asset, partition)
@@ -250,6 +263,8 @@ class GapSongsConfig(dg.Config):
     bars: int | None = Field(default=None, description="length of every piece (default: from the plan's "
                              "target duration over its prompts, 1.5–4 minutes)")
     workers: int | None = Field(default=None, description="processes (default: every core)")
+    use_feedback: bool = Field(default=True, description="weight moods and tempi by the newest channel report's "
+                               "bandit (what holds viewers); off: evenly spread")
 
 
 @dg.asset(partitions_def=tracks_partitions, group_name="generation", kinds={"midi", "pytorch"},
@@ -312,7 +327,13 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     backfill of any date makes that date's batch again), scored; approved pieces in the
     partition's folder, rejected ones under ``rejected/``, and ``report.json``."""
     day = context.partition_key
-    requests = nightly_requests(day, config.batch, config.bars)
+    feedback = latest_weights(storage, day, with_evidence=True) if config.use_feedback else None
+    requests = nightly_requests(day, config.batch, config.bars, *(
+        (feedback.weights("mood"), feedback.weights("tempo")) if feedback else ()))
+    steer = (f"weighted by channel_report {feedback.day} ({feedback.videos_used} videos' retention)" if feedback
+             else "evenly spread (no channel report with retention yet)" if config.use_feedback
+             else "evenly spread (use_feedback off)")
+    context.log.info(f"conditions: {steer}")
     spec, origin = generator_spec(midi_generator, storage, f"nightly batch {day}")
     context.log.info(f"generator: {origin}")
     made = make_songs(spec, requests, candidates=1, workers=config.workers)
@@ -331,7 +352,7 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     mood_rows = [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in sorted({m for m, _ in by_mood})]
     return dg.MaterializeResult(
         metadata={k: report[k] for k in ("made", "approved", "rejected", "failed", "mean_score", "seconds")}
-        | {"generator": origin,
+        | {"generator": origin, "conditions": steer,
            "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
            "report": dg.MetadataValue.path(str(folder / "report.json"))},
         check_results=[dg.AssetCheckResult(check_name="batch_valid", passed=not problems,

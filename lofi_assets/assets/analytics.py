@@ -1,0 +1,322 @@
+"""Analytics: the channel's daily figures from YouTube, and the daily report that turns
+them into decisions (what to upload when, what to make next)."""
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+import yaml
+from pydantic import Field
+
+from lofi_assets.assets.generation import latest_weights, local_dir
+from lofi_assets.assets.publishing import LEDGER_FILE, uploaded_video_id
+from lofi_assets.core import channel_report as cr
+from lofi_assets.core.feedback import (
+    GenerationWeights,
+    attach_attributes,
+    changes,
+    generation_weights,
+    track_conditions,
+)
+from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.library import read_json
+from lofi_assets.core.tables import markdown_bullets, markdown_table
+from lofi_assets.core.youtube_analytics import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
+from lofi_assets.core.youtube_client import AuthError, Parked, YouTubeError
+from lofi_assets.partitions import daily_partitions
+from resources import StorageResource, YouTubeResource
+
+STORE = "daily.parquet"
+VIDEOS = "videos.parquet"
+SOURCE = "source.json"
+WEIGHTS = "generation_weights.json"
+
+
+def stats_dir(storage: StorageResource) -> Path:
+    return local_dir(storage, "video_stats")
+
+
+def linked_videos(storage: StorageResource) -> dict[str, dict]:
+    """Video id → the track this pipeline published it for, the conditions its songs
+    were made with, and its A/B titles (from the upload ledgers)."""
+    out = {}
+    root = storage.asset_dir("youtube_video")
+    for ledger in sorted(Path(str(root)).glob(f"*/{LEDGER_FILE}")) if Path(str(root)).exists() else []:
+        key = ledger.parent.name
+        video_id = uploaded_video_id(storage, key)
+        if not video_id:
+            continue
+        meta = read_json(storage.asset_dir("track_metadata", key) / "metadata.json") or {}
+        out[video_id] = {"track": key, "variants": meta.get("variants") or [meta.get("title")],
+                         **track_conditions(read_json(storage.asset_dir("gap_songs", key) / "gap_songs.json"))}
+    return out
+
+
+class VideoStatsConfig(dg.Config):
+    trailing_days: int = Field(default=4, description="days before the partition re-pulled each run: YouTube's "
+                               "figures lag 2–3 days, so a day's early figures are replaced by later pulls")
+
+
+@dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"youtube", "parquet"}, code_version="1",
+          backfill_policy=dg.BackfillPolicy.single_run(),
+          deps=[dg.AssetDep("youtube_video", partition_mapping=dg.AllPartitionMapping())],
+          check_specs=[dg.AssetCheckSpec("stats_store_valid", asset="video_stats",
+                                         description="the store re-read: one row per video and day, no negative "
+                                                     "figure, view percentages within 0–100 (a little over for "
+                                                     "replays)")])
+def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, storage: StorageResource,
+                youtube: YouTubeResource) -> dg.MaterializeResult:
+    """Per published video per day: views, minutes watched, average view duration and
+    percentage, subscribers, likes (and revenue with the monetary scope), from the YouTube
+    Analytics API; lifetime counts from the Data API. Each run re-pulls a trailing window
+    and upserts ``video_stats/daily.parquet``; a backfill of a date range is one run."""
+    first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start,
+                                                   context.partition_key_range.end))
+    start, end = pull_window(first, config.trailing_days)[0], last
+    folder = stats_dir(storage)
+    if not youtube.live:
+        storage.write_json(folder / SOURCE, {"mode": "none", **youtube.describe()})
+        context.log.warning("no YouTube credentials: no figures pulled")
+        return dg.MaterializeResult(
+            metadata={**youtube.describe(), "videos": 0, "rows": 0,
+                      "note": "no YouTube token: nothing to pull (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)"},
+            check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=True,
+                                               metadata={"rows": 0})])
+    try:
+        client = AnalyticsClient(youtube.client(), youtube.analytics_client(), monetary=youtube.monetary,
+                                 **youtube.publisher_options())
+        pull = client.pull(start, end)
+    except Parked as exc:
+        raise dg.Failure(description=f"video_stats {first}..{last}: {exc}; the next daily run pulls this window "
+                         "again", allow_retries=False) from None
+    except AuthError as exc:
+        raise dg.Failure(description=f"video_stats: {exc}", allow_retries=False) from None
+    except YouTubeError as exc:
+        raise dg.Failure(description=f"video_stats {first}..{last}: {exc}") from None
+    videos = attach_attributes(pull.videos, linked_videos(storage))
+    merged = upsert(Path(folder) / STORE, pull.daily)
+    write_parquet(folder / VIDEOS, videos)
+    storage.write_json(folder / SOURCE, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
+                                         "channel": pull.channel, "pulled_at": datetime.now(timezone.utc).isoformat(),
+                                         "window": [start.isoformat(), end.isoformat()], "revenue": pull.revenue,
+                                         "notes": pull.notes})
+    problems = store_problems(pd.read_parquet(Path(folder) / STORE))
+    latest = pull.latest_day_with_data
+    for note in pull.notes:
+        context.log.warning(note)
+    return dg.MaterializeResult(
+        metadata={**youtube.describe(), "channel": pull.channel.get("title", ""), "videos": len(videos),
+                  "rows_pulled": len(pull.daily), "rows_in_store": len(merged), "requests": pull.requests,
+                  "window": f"{start} .. {end}", "latest_day_with_data": latest or "none",
+                  "lag_days": (end - date.fromisoformat(latest)).days if latest else None,
+                  "revenue": pull.revenue, "notes": dg.MetadataValue.md(markdown_bullets(pull.notes)),
+                  "store": dg.MetadataValue.path(str(Path(folder) / STORE))},
+        check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=not problems,
+                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+
+
+def write_parquet(path, frame: pd.DataFrame) -> None:
+    with atomic_local_path(Path(str(path)), ".parquet") as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def store_problems(store: pd.DataFrame) -> list[str]:
+    problems = []
+    missing = set(DAILY_COLUMNS) - set(store.columns)
+    if missing:
+        return [f"columns missing: {sorted(missing)}"]
+    dupes = int(store.duplicated(["video_id", "day"]).sum())
+    if dupes:
+        problems.append(f"{dupes} duplicate (video, day) rows")
+    numeric = store.drop(columns=["video_id", "day", "subscribersLost"]).select_dtypes("number")
+    if (numeric < 0).any().any():
+        problems.append("negative figures: " + ", ".join(numeric.columns[(numeric < 0).any()]))
+    if (store["averageViewPercentage"] > 150).any():
+        problems.append("averageViewPercentage over 150")
+    return problems
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+class ChannelReportConfig(dg.Config):
+    window_days: int = Field(default=28, description="the recent period of the overview and top videos")
+    costs_file: str | None = Field(default=None, description="YAML list of costs (name, monthly or yearly, "
+                                   "currency); default <root>/analytics/costs.yaml")
+    quality_last_n: int = Field(default=200, description="pieces the drift detector looks at")
+    quality_window: int = Field(default=20, description="rolling window of the drift detector")
+    drift_threshold: float = Field(default=0.03, description="alert when the rolling mean is this far below "
+                                   "the baseline (and significantly so)")
+    exploration: float = Field(default=0.2, description="share of the nightly batch spread evenly whatever wins")
+    next_batch: int = Field(default=50, description="pieces in the batch the weights are shown for")
+
+
+def read_costs(storage: StorageResource, configured: str | None) -> tuple[list[dict], str]:
+    path = Path(configured) if configured else Path(str(storage.input_dir("analytics"))) / "costs.yaml"
+    if not path.exists():
+        return [], f"no costs listed ({path} not found)"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    items = data.get("costs", data) if isinstance(data, dict) else data
+    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("name") for i in items):
+        raise dg.Failure(description=f"{path}: expected a list of costs with name and monthly or yearly",
+                         allow_retries=False)
+    return items, str(path)
+
+
+def quality_scores(storage: StorageResource, day: str) -> list[float]:
+    """Combined scores of every generated piece up to ``day``, oldest first: the nightly
+    batches by date, then the tracks' gap songs by the time they were made."""
+    scored: list[tuple[str, int, float]] = []
+    root = Path(str(storage.asset_dir("nightly_songs")))
+    for report in sorted(root.glob("*/report.json")) if root.exists() else []:
+        if report.parent.name <= day:
+            for i, piece in enumerate((read_json(report) or {}).get("pieces", [])):
+                if (piece.get("score") or {}).get("combined") is not None:
+                    scored.append((report.parent.name, i, float(piece["score"]["combined"])))
+    gaps = Path(str(storage.asset_dir("gap_songs")))
+    for path in sorted(gaps.glob("*/gap_songs.json")) if gaps.exists() else []:
+        made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+        if made <= day:
+            for i, song in enumerate((read_json(path) or {}).get("songs", [])):
+                if (song.get("score") or {}).get("combined") is not None:
+                    scored.append((made, i, float(song["score"]["combined"])))
+    return [s for _, _, s in sorted(scored, key=lambda x: (x[0], x[1]))]
+
+
+def track_playlists(storage: StorageResource) -> list[dict]:
+    root = Path(str(storage.asset_dir("track_playlist")))
+    return [read_json(p) or {} for p in sorted(root.glob("*/playlist.json"))] if root.exists() else []
+
+
+def source_label(source: dict) -> str:
+    if source.get("mode") != "live":
+        return "No YouTube credentials: no figures have been pulled (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)."
+    api = source.get("api", "")
+    where = "YouTube" if "googleapis.com" in api else f"a server at {api} that is NOT YouTube (simulated channel)"
+    return f"Figures from {where}, pulled {source.get('pulled_at', '?')[:16]} UTC for channel " \
+           f"{source.get('channel', {}).get('title', '?')!r}."
+
+
+@dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"pandas", "html"}, code_version="1",
+          deps=[video_stats],
+          check_specs=[dg.AssetCheckSpec("report_complete", asset="channel_report",
+                                         description="report.html re-read with every section; every chart opens "
+                                                     "as a PNG; weights sum to 1 per condition")])
+def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfig,
+                   storage: StorageResource) -> dg.MaterializeResult:
+    """The day's report: overview, top videos, growth and the next subscriber milestone,
+    best upload weekday and hour, revenue against costs, library reuse, generation quality
+    drift, retention by mood, tempo and title variant, and the weights it sets for the
+    nightly batch. Charts as PNG, everything on one HTML page (``report.html``)."""
+    day_key = context.partition_key
+    day = date.fromisoformat(day_key)
+    folder = stats_dir(storage)
+    store = Path(folder) / STORE
+    daily = pd.read_parquet(store) if store.exists() else normalise_daily(pd.DataFrame(columns=list(DAILY_COLUMNS)))
+    daily = daily[daily["day"] <= day_key]
+    videos = pd.read_parquet(Path(folder) / VIDEOS) if (Path(folder) / VIDEOS).exists() else pd.DataFrame(
+        columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
+    if len(videos):
+        videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]
+    source = read_json(Path(folder) / SOURCE) or {}
+    costs, costs_note = read_costs(storage, config.costs_file)
+    out = local_dir(storage, "channel_report", day_key)
+
+    growth = cr.subscriber_growth(daily, day, (source.get("channel") or {}).get("subscribers"), config.window_days)
+    timing = cr.upload_timing(daily, videos)
+    slot = cr.best_slot(daily, videos)
+    money = cr.revenue_vs_costs(daily, costs, day)
+    scores = quality_scores(storage, day_key)
+    drift = cr.quality_drift(scores, config.quality_last_n, config.quality_window, config.drift_threshold)
+    retention = {a: cr.retention_by(daily, videos, a) for a in ("mood", "tempo_band", "title_variant")}
+    weights = generation_weights(day_key, videos, daily, exploration=config.exploration)
+    previous = latest_weights(storage, (pd.Timestamp(day) - pd.Timedelta(days=1)).date().isoformat())
+    changed = changes(previous, weights, config.next_batch)
+    storage.write_json(storage.asset_dir("channel_report", day_key) / WEIGHTS, weights.to_dict())
+
+    charts = {"views": cr.chart_views(daily, day, out / "views.png"),
+              "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
+              "timing": cr.chart_timing(timing, out / "upload_timing.png"),
+              "revenue": cr.chart_revenue(money, out / "revenue.png"),
+              "quality": cr.chart_quality(scores, drift, config.quality_window, out / "quality.png"),
+              "retention": cr.chart_retention(retention, out / "retention.png")}
+    top = cr.top_videos(daily, videos, day, config.window_days)
+    findings = report_findings(growth, slot, drift, changed, weights, costs_note)
+    sections = [("Overview", cr.overview(daily, day, config.window_days)), ("Views and watch time", charts["views"]),
+                ("Top videos", top),
+                ("Subscribers", charts["subscribers"]), ("Upload timing", charts["timing"]),
+                ("Revenue and costs", money), ("Revenue chart", charts["revenue"]),
+                ("Library reuse", cr.reuse_rate(track_playlists(storage))),
+                ("Generation quality", charts["quality"]),
+                ("Retention", charts["retention"]), ("Retention by mood", retention["mood"]),
+                ("Retention by tempo", retention["tempo_band"]), ("Retention by title variant",
+                                                                   retention["title_variant"]),
+                ("Next nightly batch", changed)]
+    page = cr.html_page(f"Channel report {day_key}", sections, [source_label(source), *findings])
+    html_path = storage.write_bytes(storage.asset_dir("channel_report", day_key) / "report.html", page.encode())
+    problems = report_problems(Path(str(html_path)), sections, charts, weights)
+    if drift.alert:
+        context.log.warning(f"generation quality drift: rolling mean {drift.recent} vs baseline {drift.baseline}")
+    return dg.MaterializeResult(
+        metadata={"source": source_label(source), "findings": dg.MetadataValue.md(markdown_bullets(findings)),
+                  "subscribers": growth.subscribers, "next_milestone": growth.milestone,
+                  "milestone_date": str(growth.milestone_date) if growth.milestone_date else "not at this pace",
+                  "drift_alert": drift.alert, "quality_recent": drift.recent, "quality_baseline": drift.baseline,
+                  "top_videos": dg.MetadataValue.md(frame_markdown(top.head(5))),
+                  "views_chart": dg.MetadataValue.md(f"![views]({cr.png_data_uri(charts['views'])})"),
+                  "next_batch": dg.MetadataValue.md(frame_markdown(changed)),
+                  "report": dg.MetadataValue.path(str(html_path)),
+                  **{f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in charts.items()}},
+        check_results=[dg.AssetCheckResult(check_name="report_complete", passed=not problems,
+                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+
+
+def frame_markdown(frame: pd.DataFrame) -> str:
+    return markdown_table(list(frame.columns), frame.itertuples(index=False)) if len(frame) else "none"
+
+
+def report_findings(growth: cr.Growth, slot: dict | None, drift: cr.Drift, changed: pd.DataFrame,
+                    weights: GenerationWeights, costs_note: str) -> list[str]:
+    lines = []
+    if growth.milestone_date:
+        lines.append(f"{growth.subscribers:,.0f} subscribers, {growth.daily_net:+.1f} a day: "
+                     f"{growth.milestone:,} on {growth.milestone_date} at this pace")
+    if slot:
+        lines.append(f"best upload slot so far: {slot['weekday']} ({slot['weekday_mean_views']:.0f} first-week views "
+                     f"over {slot['weekday_videos']} videos), {slot['hour']:02d}:00 UTC")
+    if drift.alert:
+        lines.append(f"DRIFT: generation quality {drift.recent} against a baseline of {drift.baseline} "
+                     f"(−{drift.drop}, z {drift.z}) — check the model before the next batch")
+    moved = changed[changed["pieces"] != changed["pieces_before"]]
+    if weights.videos_used and len(moved):
+        lines.append("next nightly batch: " + ", ".join(
+            f"{r.arm} {r.pieces_before}→{r.pieces}" for r in moved.itertuples()) +
+            f" of {int(changed[changed['dimension'] == 'mood']['pieces'].sum())} pieces "
+            f"(from {weights.videos_used} videos' retention)")
+    elif not weights.videos_used:
+        lines.append("no retention figures yet: the nightly batch stays evenly spread")
+    if costs_note.startswith("no costs"):
+        lines.append(costs_note)
+    return lines
+
+
+def report_problems(html_path: Path, sections: list, charts: dict[str, Path], weights: GenerationWeights) -> list[str]:
+    from PIL import Image
+
+    problems = []
+    page = html_path.read_text(encoding="utf-8") if html_path.exists() else ""
+    for heading, _ in sections:
+        if f"<h2>{heading}</h2>" not in page.replace("&amp;", "&"):
+            problems.append(f"section {heading!r} missing from report.html")
+    for name, path in charts.items():
+        try:
+            with Image.open(path) as img:
+                img.verify()
+        except Exception as exc:  # any decode failure is the finding
+            problems.append(f"chart {name}: {type(exc).__name__}: {exc}")
+    for dim, values in ((d, weights.weights(d)) for d in weights.dimensions):
+        if abs(sum(values.values()) - 1) > 1e-3:
+            problems.append(f"{dim} weights sum to {sum(values.values()):.4f}")
+    return problems
+

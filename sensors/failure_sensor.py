@@ -1,0 +1,39 @@
+"""Tell the operator when a run fails: which asset, which partition, and the error."""
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from lofi_assets.core.alerts import FailureAlert, first_line
+from resources import StorageResource
+from resources.alerts import AlertsResource
+
+PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
+
+
+def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
+    run = context.dagster_run
+    tags = run.tags
+    partition = next((tags[t] for t in PARTITION_TAGS if t in tags), None)
+    if "dagster/asset_partition_range_end" in tags and partition != tags["dagster/asset_partition_range_end"]:
+        partition = f"{partition}..{tags['dagster/asset_partition_range_end']}"
+    steps = context.get_step_failure_events()
+    errors = [f"{e.step_key}: {first_line(e.step_failure_data.error.message if e.step_failure_data.error else None)}"
+              for e in steps]
+    if not errors and context.failure_event.message:
+        errors = [first_line(context.failure_event.message)]
+    assets = sorted({e.step_key for e in steps if e.step_key}) or sorted(
+        k.to_user_string() for k in (run.asset_selection or []))
+    base = os.environ.get("LOFI_UI_URL")
+    return FailureAlert(run.run_id, run.job_name, partition, assets, errors,
+                        ui_url=f"{base.rstrip('/')}/runs/{run.run_id}" if base else None)
+
+
+@dg.run_failure_sensor(name="run_failure_alerts", default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="A failed run writes an alert naming the asset, partition and error "
+                                   "(alerts/alerts.jsonl, the log, and LOFI_ALERT_WEBHOOK when set)")
+def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResource, storage: StorageResource):
+    alert = failure_alert(context)
+    outcome = alerts.send(alert, Path(str(storage.root_path)) / "alerts" / "alerts.jsonl")
+    context.log.info(f"{alert.text} → webhook {outcome['webhook']}")
