@@ -13,6 +13,10 @@
 - ``lofi uploads``: each track's upload record (live ledger or dry-run requests).
 - ``lofi auth [--client-secrets F] [--token F] [--monetary]``: authorise the YouTube
   channel once (browser consent); writes the token file with mode 0600.
+- ``lofi pools``: set the concurrency pools' limits (youtube 1, notion 2, gpu 1) on the
+  instance in ``DAGSTER_HOME``.
+- ``lofi analytics --from D --to D``: pull the channel's figures for a date range in one
+  run, then write the report of the last day (or of every day with ``--every-day``).
 """
 
 from __future__ import annotations
@@ -130,6 +134,46 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         print(f"{'ok' if result.success else 'FAILED':6} {args.job} {key or ''}  run {result.run_id[:8]}{detail}")
     print(f"{len(keys) - len(failed)} of {len(keys)} {args.job} run(s) succeeded")
     return 1 if failed and not args.keep_going else 0
+
+
+def cmd_pools(args: argparse.Namespace) -> int:
+    from lofi_assets.pools import apply_pool_limits
+
+    for pool, limit in apply_pool_limits(_instance()).items():
+        print(f"pool {pool}: {limit} at a time")
+    return 0
+
+
+def cmd_analytics(args: argparse.Namespace) -> int:
+    """One run pulls the whole range (video_stats backfills as a single run); then reports."""
+    from datetime import date, timedelta
+
+    from lofi_assets.definitions import defs
+
+    instance = _instance()
+    first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    if last < first:
+        print("lofi analytics: --to is before --from", file=sys.stderr)
+        return 2
+    stats = defs.resolve_job_def("analytics_job").get_subset(op_selection=["video_stats"])
+    result = stats.execute_in_process(
+        instance=instance, raise_on_error=False, tags={
+            "dagster/asset_partition_range_start": first.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(), "lofi/trigger": "cli"})
+    print(f"{'ok' if result.success else 'FAILED':6} video_stats {first}..{last}  run {result.run_id[:8]}")
+    if not result.success:
+        return 1
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)] if args.every_day else [last]
+    report = defs.resolve_job_def("analytics_job").get_subset(op_selection=["channel_report"])
+    failed = 0
+    for day in days:
+        run = report.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False,
+                                        tags={"lofi/trigger": "cli"})
+        failed += not run.success
+        print(f"{'ok' if run.success else 'FAILED':6} channel_report {day}  run {run.run_id[:8]}")
+    root = defs.resources["storage"].asset_dir("channel_report", last.isoformat())
+    print(f"report: {root / 'report.html'}")
+    return 1 if failed else 0
 
 
 def cmd_demo_library(args: argparse.Namespace) -> int:
@@ -387,6 +431,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening it")
     p.add_argument("--browser", default=None, help="a browser name known to Python's webbrowser module")
     p.set_defaults(func=cmd_auth)
+
+    p = sub.add_parser("pools", help="set the concurrency pools' limits on the instance (youtube 1, notion 2, gpu 1)")
+    p.set_defaults(func=cmd_pools)
+
+    p = sub.add_parser("analytics", help="pull the channel's figures for a date range in one run, then report")
+    p.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    p.add_argument("--every-day", action="store_true", help="a report for every day of the range, not only the last")
+    p.set_defaults(func=cmd_analytics)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -12,6 +12,13 @@ from resources.alerts import AlertsResource
 PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
 
+def step_error(data) -> str | None:
+    """A ``dg.Failure``'s own description (our messages name the input), else the error."""
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description
+    return data.error.message if data.error else None
+
+
 def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
     run = context.dagster_run
     tags = run.tags
@@ -19,8 +26,7 @@ def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
     if "dagster/asset_partition_range_end" in tags and partition != tags["dagster/asset_partition_range_end"]:
         partition = f"{partition}..{tags['dagster/asset_partition_range_end']}"
     steps = context.get_step_failure_events()
-    errors = [f"{e.step_key}: {first_line(e.step_failure_data.error.message if e.step_failure_data.error else None)}"
-              for e in steps]
+    errors = [f"{e.step_key}: {first_line(step_error(e.step_failure_data))}" for e in steps]
     if not errors and context.failure_event.message:
         errors = [first_line(context.failure_event.message)]
     assets = sorted({e.step_key for e in steps if e.step_key}) or sorted(

@@ -1,6 +1,7 @@
 """The single Definitions entry point loads, and `dg check defs` agrees."""
 
 import os
+from datetime import datetime, timezone
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,8 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid", "renders_decode", "mix_valid",
         "library_files_decode", "loudness_on_target", "true_peak_under_ceiling", "dynamic_range",
         "stereo_correlation", "no_clipping", "duration_matches_plan", "metadata_within_limits", "thumbnail_valid",
-        "video_valid", "upload_verified", "post_upload_steps", "page_matches_upload"}
+        "video_valid", "upload_verified", "post_upload_steps", "page_matches_upload", "stats_store_valid",
+        "report_complete"}
     master_checks = [s for s in graph.get(dg.AssetKey("track_master")).check_keys]
     assert len(master_checks) == 6
     for name in ("rendered_songs", "track_mix", "track_master"):
@@ -45,12 +47,28 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         assert graph.get(dg.AssetKey(name)).partitions_def.name == "tracks"
         assert graph.get(dg.AssetKey(name)).group_name == "publishing"
     assert graph.get(dg.AssetKey("youtube_video")).pools == {"youtube"}
+    for name in ("video_stats", "channel_report"):
+        node = graph.get(dg.AssetKey(name))
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition) and node.group_name == "analytics"
+    assert graph.get(dg.AssetKey("video_stats")).backfill_policy == dg.BackfillPolicy.single_run()
+    assert dg.AssetKey("youtube_video") in graph.get(dg.AssetKey("video_stats")).parent_keys
 
 
 def test_nightly_schedule_at_two():
     schedule = defs.resolve_schedule_def("nightly_songs_schedule")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "nightly_job"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_analytics_schedule_at_six_and_failure_sensor_on():
+    schedule = defs.resolve_schedule_def("analytics_daily")
+    assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "analytics_job"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 2, 6, tzinfo=timezone.utc),
+                                        repository_def=defs.get_repository_def())
+    (request,) = [schedule.evaluate_tick(context).run_requests[0]]
+    assert request.partition_key == "2026-12-01"
+    assert defs.resolve_sensor_def("run_failure_alerts").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_without_notion_token_no_secret_is_configured(monkeypatch):

@@ -60,6 +60,9 @@ class VideoStatsConfig(dg.Config):
 
 @dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"youtube", "parquet"}, code_version="1",
           backfill_policy=dg.BackfillPolicy.single_run(),
+          # A refused request our client gave up on (after its own backoff) is worth one more
+          # try later; quota and credentials fail without retry (dg.Failure says so).
+          retry_policy=dg.RetryPolicy(max_retries=2, delay=120, backoff=dg.Backoff.EXPONENTIAL),
           deps=[dg.AssetDep("youtube_video", partition_mapping=dg.AllPartitionMapping())],
           check_specs=[dg.AssetCheckSpec("stats_store_valid", asset="video_stats",
                                          description="the store re-read: one row per video and day, no negative "
