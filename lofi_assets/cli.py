@@ -165,10 +165,12 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         return 1
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)] if args.every_day else [last]
     report = defs.resolve_job_def("analytics_job").get_subset(op_selection=["channel_report"])
+    config = {"ops": {"channel_report": {"config": {"costs_file": str(Path(args.costs).absolute())}}}} \
+        if args.costs else None
     failed = 0
     for day in days:
         run = report.execute_in_process(instance=instance, partition_key=day.isoformat(), raise_on_error=False,
-                                        tags={"lofi/trigger": "cli"})
+                                        tags={"lofi/trigger": "cli"}, run_config=config)
         failed += not run.success
         print(f"{'ok' if run.success else 'FAILED':6} channel_report {day}  run {run.run_id[:8]}")
     root = defs.resources["storage"].asset_dir("channel_report", last.isoformat())
@@ -439,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
     p.add_argument("--every-day", action="store_true", help="a report for every day of the range, not only the last")
+    p.add_argument("--costs", default=None, help="costs YAML (default: <root>/analytics/costs.yaml)")
     p.set_defaults(func=cmd_analytics)
 
     args = parser.parse_args(argv)

@@ -37,6 +37,12 @@ def stats_dir(storage: StorageResource) -> Path:
     return local_dir(storage, "video_stats")
 
 
+def channel_dir(storage: StorageResource, channel_id: str) -> Path:
+    """One store per channel, so figures of two channels (a test server's and the real
+    one, or a second channel) never mix."""
+    return stats_dir(storage) / "channels" / channel_id
+
+
 def linked_videos(storage: StorageResource) -> dict[str, dict]:
     """Video id → the track this pipeline published it for, the conditions its songs
     were made with, and its A/B titles (from the upload ledgers)."""
@@ -98,13 +104,14 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
     except YouTubeError as exc:
         raise dg.Failure(description=f"video_stats {first}..{last}: {exc}") from None
     videos = attach_attributes(pull.videos, linked_videos(storage))
-    merged = upsert(Path(folder) / STORE, pull.daily)
-    write_parquet(folder / VIDEOS, videos)
+    store = channel_dir(storage, pull.channel["channel_id"])
+    merged = upsert(store / STORE, pull.daily)
+    write_parquet(store / VIDEOS, videos)
     storage.write_json(folder / SOURCE, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
                                          "channel": pull.channel, "pulled_at": datetime.now(timezone.utc).isoformat(),
                                          "window": [start.isoformat(), end.isoformat()], "revenue": pull.revenue,
                                          "notes": pull.notes})
-    problems = store_problems(pd.read_parquet(Path(folder) / STORE))
+    problems = store_problems(pd.read_parquet(store / STORE))
     latest = pull.latest_day_with_data
     for note in pull.notes:
         context.log.warning(note)
@@ -114,7 +121,7 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
                   "window": f"{start} .. {end}", "latest_day_with_data": latest or "none",
                   "lag_days": (end - date.fromisoformat(latest)).days if latest else None,
                   "revenue": pull.revenue, "notes": dg.MetadataValue.md(markdown_bullets(pull.notes)),
-                  "store": dg.MetadataValue.path(str(Path(folder) / STORE))},
+                  "store": dg.MetadataValue.path(str(store / STORE))},
         check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
 
@@ -214,15 +221,15 @@ def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfi
     nightly batch. Charts as PNG, everything on one HTML page (``report.html``)."""
     day_key = context.partition_key
     day = date.fromisoformat(day_key)
-    folder = stats_dir(storage)
-    store = Path(folder) / STORE
+    source = read_json(stats_dir(storage) / SOURCE) or {}
+    folder = channel_dir(storage, (source.get("channel") or {}).get("channel_id", "none"))
+    store = folder / STORE
     daily = pd.read_parquet(store) if store.exists() else normalise_daily(pd.DataFrame(columns=list(DAILY_COLUMNS)))
     daily = daily[daily["day"] <= day_key]
-    videos = pd.read_parquet(Path(folder) / VIDEOS) if (Path(folder) / VIDEOS).exists() else pd.DataFrame(
+    videos = pd.read_parquet(folder / VIDEOS) if (folder / VIDEOS).exists() else pd.DataFrame(
         columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
     if len(videos):
         videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]
-    source = read_json(Path(folder) / SOURCE) or {}
     costs, costs_note = read_costs(storage, config.costs_file)
     out = local_dir(storage, "channel_report", day_key)
 

@@ -102,6 +102,11 @@ def first_week_views(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int 
         return pd.DataFrame(columns=["video_id", "weekday", "hour", "views"])
     v["start"] = v["published_at"].dt.strftime("%Y-%m-%d")
     v["end"] = (v["published_at"] + pd.Timedelta(days=first_days - 1)).dt.strftime("%Y-%m-%d")
+    # Only videos whose whole first week lies in the figures pulled (an older video's
+    # first week is unknown, not zero; a newer one's is not over yet).
+    v = v[(v["start"] >= daily["day"].min()) & (v["end"] <= daily["day"].max())]
+    if v.empty:
+        return pd.DataFrame(columns=["video_id", "weekday", "hour", "views"])
     d = daily.merge(v, on="video_id")
     d = d[(d["day"] >= d["start"]) & (d["day"] <= d["end"])]
     views = d.groupby("video_id")["views"].sum()
@@ -332,7 +337,7 @@ def chart_retention(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         else:
             ax.barh(table[name].astype(str), table["avg view %"], color="#4f7cac")
             ax.invert_yaxis()
-        ax.set_title(f"avg view % by {name}", fontsize=9)
+        ax.set_title(f"avg view % by {name.replace('_', ' ')}", fontsize=9)
         ax.tick_params(labelsize=7)
     return _save(plt, fig, path)
 
@@ -349,8 +354,8 @@ def html_page(title: str, sections: list[tuple[str, Any]], notes: list[str]) -> 
     for heading, content in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if isinstance(content, pd.DataFrame):
-            parts.append(content.to_html(index=False, na_rep="—", border=0) if not content.empty
-                         else "<p>no data yet</p>")
+            parts.append(content.to_html(index=False, na_rep="—", border=0, float_format=_number)
+                         if not content.empty else "<p>no data yet</p>")
         elif isinstance(content, Path):
             data = base64.b64encode(content.read_bytes()).decode()
             parts.append(f"<img alt='{html.escape(heading)}' src='data:image/png;base64,{data}'>")
@@ -358,6 +363,10 @@ def html_page(title: str, sections: list[tuple[str, Any]], notes: list[str]) -> 
             parts.append(f"<p>{html.escape(str(content))}</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def png_data_uri(path: Path) -> str:

@@ -43,7 +43,7 @@ def test_backfill_a_range_in_one_run_then_repull_the_lagging_days(channel, data_
         assert result.success
         materialized = {e.partition for e in result.get_asset_materialization_events()}
         assert materialized == {f"2026-11-{d:02d}" for d in range(1, 28)}  # 27 partitions, one run
-        store = pd.read_parquet(data_dir / "assets/video_stats/daily.parquet")
+        store = pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet")
         assert store["day"].min() == "2026-10-28" and store["day"].max() == "2026-11-27"  # 4 trailing days
         assert not store.duplicated(["video_id", "day"]).any()
         reports_calls = fake.counts["reports"]
@@ -57,7 +57,7 @@ def test_backfill_a_range_in_one_run_then_repull_the_lagging_days(channel, data_
         again = dg.materialize([video_stats], partition_key="2026-11-29", instance=instance,
                                resources=res(data_dir, youtube))
         assert again.success
-        store = pd.read_parquet(data_dir / "assets/video_stats/daily.parquet")
+        store = pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet")
         assert store["day"].max() == "2026-11-29" and not store.duplicated(["video_id", "day"]).any()
         assert store.loc[(store.video_id == vid) & (store.day == "2026-11-27"), "views"].item() == 99999
         meta = again.get_asset_materialization_events()[0].materialization.metadata
@@ -115,7 +115,7 @@ def test_quota_fails_the_partition_clearly_and_keeps_the_store(channel, data_dir
     with dg.instance_for_test() as instance:
         assert dg.materialize([video_stats], partition_key="2026-11-20", instance=instance,
                               resources=res(data_dir, youtube)).success
-        before = pd.read_parquet(data_dir / "assets/video_stats/daily.parquet")
+        before = pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet")
         fake.fail("reports", 403, "quotaExceeded")
         result = dg.materialize([video_stats], partition_key="2026-11-21", instance=instance,
                                 resources=res(data_dir, youtube), raise_on_error=False)
@@ -123,4 +123,4 @@ def test_quota_fails_the_partition_clearly_and_keeps_the_store(channel, data_dir
         failure = next(e for e in result.all_events if e.is_step_failure)
         message = failure.step_failure_data.user_failure_data.description
         assert "quotaExceeded" in message and "2026-11-21" in message and "next daily run" in message
-        assert pd.read_parquet(data_dir / "assets/video_stats/daily.parquet").equals(before)
+        assert pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet").equals(before)
