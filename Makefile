@@ -71,6 +71,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_demo_track.py
 	$(BIN)/python benchmarks/bench_video.py
 	$(BIN)/python benchmarks/bench_upload.py
+	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_celery.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache
