@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import pg_database  # noqa: F401 (the throw-away PostgreSQL database, for every test)
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_NOTION = PROJECT_ROOT / "data" / "notion"
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "static_dreamscapes"

@@ -30,7 +30,7 @@ from lofi_assets.assets import library_index, notion_track, prompt_embeddings, t
 from lofi_assets.executors import celery_config_from_env, executor_from_env
 from resources import EmbedderResource, NotionResource, StorageResource
 from tests.conftest import PROJECT_ROOT
-from tests.pg import pg_database, pg_env  # noqa: F401  (pg_database is a fixture)
+from tests.pg import pg_env
 
 BROKER = os.environ.get("LOFI_TEST_CELERY_BROKER", "redis://127.0.0.1:6379/0")
 TRACK = "sunday-morning-coffee"
@@ -245,7 +245,7 @@ def test_executor_from_env_is_celery_only_when_asked(monkeypatch):
 @pytest.mark.postgres
 # dagster-celery registers its task again for every step it submits; Celery 5.7 warns.
 @pytest.mark.filterwarnings("ignore:Task name 'execute_plan' is already registered")
-def test_track_chain_runs_across_two_celery_workers(pg_database, data_dir, tmp_path, monkeypatch):  # noqa: F811
+def test_track_chain_runs_across_two_celery_workers(pg_database, data_dir, tmp_path, monkeypatch):
     require_broker()
     home = tmp_path / "dagster_home"
     write_instance(home)

@@ -263,8 +263,6 @@ class GapSongsConfig(dg.Config):
     bars: int | None = Field(default=None, description="length of every piece (default: from the plan's "
                              "target duration over its prompts, 1.5–4 minutes)")
     workers: int | None = Field(default=None, description="processes (default: every core)")
-    use_feedback: bool = Field(default=True, description="weight moods and tempi by the newest channel report's "
-                               "bandit (what holds viewers); off: evenly spread")
 
 
 @dg.asset(partitions_def=tracks_partitions, group_name="generation", kinds={"midi", "pytorch"},
@@ -315,6 +313,8 @@ class NightlyConfig(dg.Config):
     batch: int = Field(default=50, description="pieces a night")
     bars: int = Field(default=48, description="length of each piece (48 bars ≈ 2.5 minutes at 75 BPM)")
     workers: int | None = Field(default=None, description="processes (default: every core)")
+    use_feedback: bool = Field(default=True, description="weight moods and tempi by the newest channel report's "
+                               "bandit (what holds viewers); off: evenly spread")
 
 
 @dg.asset(partitions_def=daily_partitions, group_name="generation", kinds={"midi", "pytorch"}, deps=[midi_model],

@@ -130,3 +130,36 @@ def test_gap_songs_without_a_model_fail_clearly(data_dir, tmp_path):
         (failure,) = [e for e in result.all_events if e.is_step_failure]
         assert "no checkpoint at" in failure.step_failure_data.error.message
         assert failure.step_key == "gap_songs"
+
+
+def test_nightly_batch_takes_the_newest_reports_weights(data_dir, tmp_path):
+    """A channel report's weights (here strongly for ``focused`` and fast tempi) steer the
+    next batch; ``use_feedback: false`` keeps the even spread."""
+    from lofi_assets.core.conditions import MOODS
+    from lofi_assets.core.feedback import ArmStats, DimensionWeights, GenerationWeights
+
+    def arms(names, favourite):
+        return [ArmStats(n, 4, 1000.0, 0.2, 1.0, 1.0, 0.0, 0.86 if n == favourite else 0.14 / (len(names) - 1))
+                for n in names]
+
+    weights = GenerationWeights("2026-11-19", 0.2, {"mood": DimensionWeights("mood", arms(MOODS, "focused"), 0.2),
+                                                    "tempo": DimensionWeights("tempo", arms(
+                                                        ["slow", "mid", "fast"], "fast"), 0.2)}, videos_used=32)
+    folder = data_dir / "assets/channel_report/2026-11-19"
+    folder.mkdir(parents=True)
+    (folder / "generation_weights.json").write_text(json.dumps(weights.to_dict()))
+    res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
+    night = {"ops": {"nightly_songs": {"config": {"batch": 8, "bars": 2, "workers": 1}}}}
+    with dg.instance_for_test() as instance:
+        fed = run(instance, res, "nightly_job", "2026-11-20", night)
+        assert fed.success
+        meta = fed.asset_materializations_for_node("nightly_songs")[0].metadata
+        assert "channel_report 2026-11-19" in meta["conditions"].value
+        pieces = json.loads((data_dir / "assets/nightly_songs/2026-11-20/report.json").read_text())["pieces"]
+        assert sum(p["conditions"]["mood"] == "focused" for p in pieces) >= 6
+        night["ops"]["nightly_songs"]["config"]["use_feedback"] = False
+        even = run(instance, res, "nightly_job", "2026-11-20", night)
+        pieces = json.loads((data_dir / "assets/nightly_songs/2026-11-20/report.json").read_text())["pieces"]
+        assert len({p["conditions"]["mood"] for p in pieces}) == 8  # one of each mood
+        assert "use_feedback off" in even.asset_materializations_for_node("nightly_songs")[0].metadata[
+            "conditions"].value
