@@ -157,3 +157,33 @@ def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     proc = lofi("master", str(silent), str(tmp_path / "s.wav"), check=False)
     assert proc.returncode == 1 and "silent.wav: silent" in proc.stderr
     assert not (tmp_path / "s.wav").exists()
+
+
+def test_analytics_pulls_a_range_in_one_run_and_reports_every_day(data_dir, tmp_path):
+    """`lofi analytics` against the fake channel on loopback: one video_stats run for the
+    range, one channel_report run writing each day's page, and `lofi pools`."""
+    from datetime import date
+
+    from tests.fakes.youtube_analytics import FakeAnalytics, simulated_channel
+
+    fake = FakeAnalytics(today=date(2026, 11, 30))
+    simulated_channel(fake, videos=8, days=60, seed=2)
+    home = tmp_path / "home"
+    home.mkdir()
+    with fake.serve():
+        token = tmp_path / "token.json"
+        token.write_text(json.dumps(fake.authorized_user_info()))
+        token.chmod(0o600)
+        env = {"LOFI_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home), "LOFI_YOUTUBE_TOKEN": str(token),
+               "LOFI_YOUTUBE_ROOT_URL": fake.base_url, "LOFI_YOUTUBE_TOKEN_URI": fake.token_uri}
+        out = lofi("analytics", "--from", "2026-11-20", "--to", "2026-11-22", "--every-day", env=env).stdout
+    assert "ok     video_stats 2026-11-20..2026-11-22" in out
+    assert "ok     channel_report 2026-11-20..2026-11-22" in out
+    for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+        assert (data_dir / "assets" / "channel_report" / day / "report.html").is_file()
+    out_by_then = sum(v["snippet"]["publishedAt"][:10] <= "2026-11-22" for v in fake.videos.values())
+    assert fake.counts["reports"] == out_by_then  # one reports.query per video for the whole range
+    pools = lofi("pools", env={"DAGSTER_HOME": str(home)}).stdout
+    assert "pool notion: 2 at a time" in pools and "pool youtube: 1 at a time" in pools
+    bad = lofi("analytics", "--from", "2026-11-22", "--to", "2026-11-20", env=env, check=False)
+    assert bad.returncode == 2 and "before" in bad.stderr

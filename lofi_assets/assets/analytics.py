@@ -1,7 +1,7 @@
 """Analytics: the channel's daily figures from YouTube, and the daily report that turns
 them into decisions (what to upload when, what to make next)."""
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -209,7 +209,7 @@ def source_label(source: dict) -> str:
 
 
 @dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"pandas", "html"}, code_version="1",
-          deps=[video_stats],
+          deps=[video_stats], backfill_policy=dg.BackfillPolicy.single_run(),
           check_specs=[dg.AssetCheckSpec("report_complete", asset="channel_report",
                                          description="report.html re-read with every section; every chart opens "
                                                      "as a PNG; weights sum to 1 per condition")])
@@ -218,8 +218,24 @@ def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfi
     """The day's report: overview, top videos, growth and the next subscriber milestone,
     best upload weekday and hour, revenue against costs, library reuse, generation quality
     drift, retention by mood, tempo and title variant, and the weights it sets for the
-    nightly batch. Charts as PNG, everything on one HTML page (``report.html``)."""
-    day_key = context.partition_key
+    nightly batch. Charts as PNG, everything on one HTML page (``report.html``). A
+    backfill of a date range is one run that writes each day's report."""
+    problems: list[str] = []
+    for key in context.partition_keys:
+        report = write_report(storage, config, key)
+        problems += [f"{key}: {p}" for p in report.pop("problems")]
+        if report["drift"].alert:
+            context.log.warning(f"{key}: generation quality drift: rolling mean {report['drift'].recent} vs "
+                                f"baseline {report['drift'].baseline}")
+    return dg.MaterializeResult(
+        metadata={**report_metadata(report), "reports_written": len(context.partition_keys)},
+        check_results=[dg.AssetCheckResult(check_name="report_complete", passed=not problems,
+                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+
+
+def write_report(storage: StorageResource, config: ChannelReportConfig, day_key: str) -> dict:
+    """Compute one day's tables, charts, weights and page from what was known that day;
+    write them under ``channel_report/<day>/``."""
     day = date.fromisoformat(day_key)
     source = read_json(stats_dir(storage) / SOURCE) or {}
     folder = channel_dir(storage, (source.get("channel") or {}).get("channel_id", "none"))
@@ -234,52 +250,49 @@ def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfi
     out = local_dir(storage, "channel_report", day_key)
 
     growth = cr.subscriber_growth(daily, day, (source.get("channel") or {}).get("subscribers"), config.window_days)
-    timing = cr.upload_timing(daily, videos)
-    slot = cr.best_slot(daily, videos)
     money = cr.revenue_vs_costs(daily, costs, day)
     scores = quality_scores(storage, day_key)
     drift = cr.quality_drift(scores, config.quality_last_n, config.quality_window, config.drift_threshold)
     retention = {a: cr.retention_by(daily, videos, a) for a in ("mood", "tempo_band", "title_variant")}
     weights = generation_weights(day_key, videos, daily, exploration=config.exploration)
-    previous = latest_weights(storage, (pd.Timestamp(day) - pd.Timedelta(days=1)).date().isoformat())
+    previous = latest_weights(storage, (day - timedelta(days=1)).isoformat())
     changed = changes(previous, weights, config.next_batch)
     storage.write_json(storage.asset_dir("channel_report", day_key) / WEIGHTS, weights.to_dict())
 
     charts = {"views": cr.chart_views(daily, day, out / "views.png"),
               "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
-              "timing": cr.chart_timing(timing, out / "upload_timing.png"),
+              "timing": cr.chart_timing(cr.upload_timing(daily, videos), out / "upload_timing.png"),
               "revenue": cr.chart_revenue(money, out / "revenue.png"),
               "quality": cr.chart_quality(scores, drift, config.quality_window, out / "quality.png"),
               "retention": cr.chart_retention(retention, out / "retention.png")}
     top = cr.top_videos(daily, videos, day, config.window_days)
-    findings = report_findings(growth, slot, drift, changed, weights, costs_note)
+    findings = report_findings(growth, cr.best_slot(daily, videos), drift, changed, weights, costs_note)
     sections = [("Overview", cr.overview(daily, day, config.window_days)), ("Views and watch time", charts["views"]),
-                ("Top videos", top),
-                ("Subscribers", charts["subscribers"]), ("Upload timing", charts["timing"]),
+                ("Top videos", top), ("Subscribers", charts["subscribers"]), ("Upload timing", charts["timing"]),
                 ("Revenue and costs", money), ("Revenue chart", charts["revenue"]),
                 ("Library reuse", cr.reuse_rate(track_playlists(storage))),
-                ("Generation quality", charts["quality"]),
-                ("Retention", charts["retention"]), ("Retention by mood", retention["mood"]),
-                ("Retention by tempo", retention["tempo_band"]), ("Retention by title variant",
-                                                                   retention["title_variant"]),
-                ("Next nightly batch", changed)]
+                ("Generation quality", charts["quality"]), ("Retention", charts["retention"]),
+                ("Retention by mood", retention["mood"]), ("Retention by tempo", retention["tempo_band"]),
+                ("Retention by title variant", retention["title_variant"]), ("Next nightly batch", changed)]
     page = cr.html_page(f"Channel report {day_key}", sections, [source_label(source), *findings])
-    html_path = storage.write_bytes(storage.asset_dir("channel_report", day_key) / "report.html", page.encode())
-    problems = report_problems(Path(str(html_path)), sections, charts, weights)
-    if drift.alert:
-        context.log.warning(f"generation quality drift: rolling mean {drift.recent} vs baseline {drift.baseline}")
-    return dg.MaterializeResult(
-        metadata={"source": source_label(source), "findings": dg.MetadataValue.md(markdown_bullets(findings)),
-                  "subscribers": growth.subscribers, "next_milestone": growth.milestone,
-                  "milestone_date": str(growth.milestone_date) if growth.milestone_date else "not at this pace",
-                  "drift_alert": drift.alert, "quality_recent": drift.recent, "quality_baseline": drift.baseline,
-                  "top_videos": dg.MetadataValue.md(frame_markdown(top.head(5))),
-                  "views_chart": dg.MetadataValue.md(f"![views]({cr.png_data_uri(charts['views'])})"),
-                  "next_batch": dg.MetadataValue.md(frame_markdown(changed)),
-                  "report": dg.MetadataValue.path(str(html_path)),
-                  **{f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in charts.items()}},
-        check_results=[dg.AssetCheckResult(check_name="report_complete", passed=not problems,
-                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+    html_path = Path(str(storage.write_bytes(storage.asset_dir("channel_report", day_key) / "report.html",
+                                             page.encode())))
+    return {"source": source_label(source), "findings": findings, "growth": growth, "drift": drift, "top": top,
+            "changed": changed, "charts": charts, "html": html_path,
+            "problems": report_problems(html_path, sections, charts, weights)}
+
+
+def report_metadata(report: dict) -> dict:
+    growth, drift = report["growth"], report["drift"]
+    return {"source": report["source"], "findings": dg.MetadataValue.md(markdown_bullets(report["findings"])),
+            "subscribers": growth.subscribers, "next_milestone": growth.milestone,
+            "milestone_date": str(growth.milestone_date) if growth.milestone_date else "not at this pace",
+            "drift_alert": drift.alert, "quality_recent": drift.recent, "quality_baseline": drift.baseline,
+            "top_videos": dg.MetadataValue.md(frame_markdown(report["top"].head(5))),
+            "views_chart": dg.MetadataValue.md(f"![views]({cr.png_data_uri(report['charts']['views'])})"),
+            "next_batch": dg.MetadataValue.md(frame_markdown(report["changed"])),
+            "report": dg.MetadataValue.path(str(report["html"])),
+            **{f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in report["charts"].items()}}
 
 
 def frame_markdown(frame: pd.DataFrame) -> str:
@@ -294,7 +307,8 @@ def report_findings(growth: cr.Growth, slot: dict | None, drift: cr.Drift, chang
                      f"{growth.milestone:,} on {growth.milestone_date} at this pace")
     if slot:
         lines.append(f"best upload slot so far: {slot['weekday']} ({slot['weekday_mean_views']:.0f} first-week views "
-                     f"over {slot['weekday_videos']} videos), {slot['hour']:02d}:00 UTC")
+                     f"over {slot['weekday_videos']} video{'s' if slot['weekday_videos'] != 1 else ''}), "
+                     f"{slot['hour']:02d}:00 UTC")
     if drift.alert:
         lines.append(f"DRIFT: generation quality {drift.recent} against a baseline of {drift.baseline} "
                      f"(−{drift.drop}, z {drift.z}) — check the model before the next batch")
