@@ -19,7 +19,7 @@ from lofi_assets.core.feedback import (
     generation_weights,
     track_conditions,
 )
-from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.files import parquet_bytes, write_bytes_atomic
 from lofi_assets.core.library import read_json
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube_analytics import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
@@ -106,7 +106,7 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
     videos = attach_attributes(pull.videos, linked_videos(storage))
     store = channel_dir(storage, pull.channel["channel_id"])
     merged = upsert(store / STORE, pull.daily)
-    write_parquet(store / VIDEOS, videos)
+    write_bytes_atomic(store / VIDEOS, parquet_bytes(videos))
     storage.write_json(folder / SOURCE, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
                                          "channel": pull.channel, "pulled_at": datetime.now(timezone.utc).isoformat(),
                                          "window": [start.isoformat(), end.isoformat()], "revenue": pull.revenue,
@@ -124,11 +124,6 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
                   "store": dg.MetadataValue.path(str(store / STORE))},
         check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
-
-
-def write_parquet(path, frame: pd.DataFrame) -> None:
-    with atomic_local_path(Path(str(path)), ".parquet") as tmp:
-        frame.to_parquet(tmp, index=False)
 
 
 def store_problems(store: pd.DataFrame) -> list[str]:

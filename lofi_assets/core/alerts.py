@@ -48,10 +48,10 @@ def append_alert(path: Path, alert: FailureAlert) -> None:
         fh.write(json.dumps(alert.to_dict(), ensure_ascii=False) + "\n")
 
 
-def post_webhook(url: str, alert: FailureAlert, timeout_s: float = 10.0, transport=None) -> int:
+def post_webhook(url: str, alert: FailureAlert, timeout_s: float = 10.0) -> int:
     """POST the alert; the HTTP status (raises ``httpx.HTTPError`` on a transport error)."""
     import httpx
 
-    with httpx.Client(timeout=timeout_s, transport=transport) as client:
+    with httpx.Client(timeout=timeout_s) as client:
         response = client.post(url, json=alert.to_dict())
     return response.status_code

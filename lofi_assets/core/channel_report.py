@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -357,8 +356,7 @@ def html_page(title: str, sections: list[tuple[str, Any]], notes: list[str]) -> 
             parts.append(content.to_html(index=False, na_rep="—", border=0, float_format=_number)
                          if not content.empty else "<p>no data yet</p>")
         elif isinstance(content, Path):
-            data = base64.b64encode(content.read_bytes()).decode()
-            parts.append(f"<img alt='{html.escape(heading)}' src='data:image/png;base64,{data}'>")
+            parts.append(f"<img alt='{html.escape(heading)}' src='{png_data_uri(content)}'>")
         else:
             parts.append(f"<p>{html.escape(str(content))}</p>")
     parts.append("</body></html>")
@@ -370,5 +368,4 @@ def _number(value: float) -> str:
 
 
 def png_data_uri(path: Path) -> str:
-    buf = io.BytesIO(Path(path).read_bytes())
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode()

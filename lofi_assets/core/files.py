@@ -78,5 +78,14 @@ def npy_bytes(array) -> bytes:
     return buffer.getvalue()
 
 
+def parquet_bytes(frame) -> bytes:
+    """A DataFrame as the bytes of a Parquet file, for the atomic writers."""
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
 def write_json_atomic(path: UPath | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

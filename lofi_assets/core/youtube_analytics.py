@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .files import atomic_local_path
+from .files import parquet_bytes, write_bytes_atomic
 from .youtube_client import ApiCaller, YouTubeError, api_error
 
 METRICS = ("views", "estimatedMinutesWatched", "averageViewDuration", "averageViewPercentage",
@@ -207,6 +207,5 @@ def upsert(store: Path, rows: pd.DataFrame, keys: tuple[str, ...] = ("video_id",
     old = pd.read_parquet(store) if store.exists() else None
     merged = rows if old is None or old.empty else pd.concat([old, rows], ignore_index=True)
     merged = merged.drop_duplicates(list(keys), keep="last").sort_values(list(keys)).reset_index(drop=True)
-    with atomic_local_path(store, ".parquet") as tmp:
-        merged.to_parquet(tmp, index=False)
+    write_bytes_atomic(store, parquet_bytes(merged))
     return merged
