@@ -79,13 +79,17 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
     """Per published video per day: views, minutes watched, average view duration and
     percentage, subscribers, likes (and revenue with the monetary scope), from the YouTube
     Analytics API; lifetime counts from the Data API. Each run re-pulls a trailing window
-    and upserts ``video_stats/daily.parquet``; a backfill of a date range is one run."""
+    and upserts ``video_stats/channels/<channel>/daily.parquet``; a backfill of a date
+    range is one run."""
     first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start,
                                                    context.partition_key_range.end))
     start, end = pull_window(first, config.trailing_days)[0], last
     folder = stats_dir(storage)
     if not youtube.live:
-        storage.write_json(folder / SOURCE, {"mode": "none", **youtube.describe()})
+        # A channel pulled before stays the one the report reads; only a pipeline that has
+        # never pulled records that it has nothing.
+        if (read_json(folder / SOURCE) or {}).get("mode") != "live":
+            storage.write_json(folder / SOURCE, {"mode": "none", **youtube.describe()})
         context.log.warning("no YouTube credentials: no figures pulled")
         return dg.MaterializeResult(
             metadata={**youtube.describe(), "videos": 0, "rows": 0,

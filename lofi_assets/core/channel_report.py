@@ -232,12 +232,18 @@ def _round(value: Any, digits: int = 1) -> Any:
 # -- charts and the page -------------------------------------------------------------------------
 
 
-def _figure(width: float = 7.5, height: float = 3.2):
+def _pyplot():
+    """pyplot on the Agg backend: files only, no display needed."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _figure(width: float = 7.5, height: float = 3.2):
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(width, height), dpi=100)
     ax.grid(alpha=0.3)
     return plt, fig, ax
@@ -324,11 +330,7 @@ def chart_quality(scores: list[float], drift: Drift, window_size: int, path: Pat
 
 
 def chart_retention(tables: dict[str, pd.DataFrame], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, axes = plt.subplots(1, len(tables), figsize=(7.5, 3.0), dpi=100)
     for ax, (name, table) in zip(np.atleast_1d(axes), tables.items()):
         if table.empty:

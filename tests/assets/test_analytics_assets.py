@@ -124,3 +124,16 @@ def test_quota_fails_the_partition_clearly_and_keeps_the_store(channel, data_dir
         message = failure.step_failure_data.user_failure_data.description
         assert "quotaExceeded" in message and "2026-11-21" in message and "next daily run" in message
         assert pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet").equals(before)
+
+
+def test_a_run_without_credentials_keeps_the_channel_already_pulled(channel, data_dir):
+    fake, youtube = channel
+    with dg.instance_for_test() as instance:
+        assert dg.materialize([video_stats], partition_key="2026-11-20", instance=instance,
+                              resources=res(data_dir, youtube)).success
+        assert dg.materialize([video_stats], partition_key="2026-11-21", instance=instance,
+                              resources=res(data_dir, YouTubeResource())).success
+        report = dg.materialize([channel_report], partition_key="2026-11-20", instance=instance,
+                                resources=res(data_dir, YouTubeResource()))
+        page = (data_dir / "assets/channel_report/2026-11-20/report.html").read_text()
+        assert report.success and "simulated channel" in page and "No YouTube credentials" not in page
