@@ -46,7 +46,7 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lofi uploads
 	# Analytics need a channel with history: a simulated one on loopback (not YouTube, and the
 	# report says so), pulled and reported by the same code that reads YouTube.
-	$(BIN)/python -m tests.fakes.demo_channel
+	$(BIN)/lofi demo-channel
 
 test: install
 	$(BIN)/python -m pytest

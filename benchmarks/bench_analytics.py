@@ -34,10 +34,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from lofi_assets.assets.analytics import channel_report, video_stats  # noqa: E402
-from lofi_assets.core.conditions import MOODS  # noqa: E402
-from lofi_assets.core.feedback import allocate, generation_weights  # noqa: E402
+from lofi_assets.core.generation.conditions import MOODS  # noqa: E402
+from lofi_assets.core.generation.feedback import allocate, generation_weights  # noqa: E402
 from resources import StorageResource, YouTubeResource  # noqa: E402
-from tests.fakes.youtube_analytics import MOOD_RETENTION, FakeAnalytics, simulated_channel  # noqa: E402
+from lofi_assets.demo.analytics_server import MOOD_RETENTION, FakeAnalytics, simulated_channel  # noqa: E402
 
 
 def timed(fn):

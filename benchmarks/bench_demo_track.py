@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg  # noqa: E402
 
-from lofi_assets.core.demo_audio import make_demo_library  # noqa: E402
+from lofi_assets.demo.library import make_demo_library  # noqa: E402
 from lofi_assets.definitions import defs  # noqa: E402
 from resources import StorageResource  # noqa: E402
 
@@ -51,7 +51,7 @@ def main() -> int:
         (Path(tmp) / "home").mkdir()
         with dg.instance_for_test(temp_dir=str(Path(tmp) / "home")) as instance:
             instance.add_dynamic_partitions("tracks", [RAINY])
-            from lofi_assets.core.library import library_files
+            from lofi_assets.core.library.catalog import library_files
 
             songs = [f.key for f in library_files(data / "library")[0]]
             instance.add_dynamic_partitions("songs", songs)

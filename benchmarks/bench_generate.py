@@ -24,11 +24,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.composer import compose  # noqa: E402
-from lofi_assets.core.conditions import Conditions  # noqa: E402
-from lofi_assets.core.midi_generate import ModelGenerator  # noqa: E402
-from lofi_assets.core.midi_model import LofiGPT  # noqa: E402
-from lofi_assets.core.song_requests import GeneratorSpec, make_songs, nightly_requests  # noqa: E402
+from lofi_assets.core.generation.composer import compose  # noqa: E402
+from lofi_assets.core.generation.conditions import Conditions  # noqa: E402
+from lofi_assets.core.generation.generate import ModelGenerator  # noqa: E402
+from lofi_assets.core.generation.model import LofiGPT  # noqa: E402
+from lofi_assets.core.generation.requests import GeneratorSpec, make_songs, nightly_requests  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def uncached_tokens_per_s(model: LofiGPT, prompt: list[int], steps: int) -> floa
 
 
 def train_tokens_per_s(model_cfg, device: str, batch: int = 8, steps: int = 3) -> float:
-    from lofi_assets.core.midi_training import bf16_autocast
+    from lofi_assets.core.generation.training import bf16_autocast
 
     model = LofiGPT(model_cfg).to(device).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)

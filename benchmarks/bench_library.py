@@ -27,10 +27,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.audio_analysis import analyse_file, decode  # noqa: E402
-from lofi_assets.core.demo_audio import synthesize, write_audio  # noqa: E402
-from lofi_assets.core.embedding import Embedder  # noqa: E402
-from lofi_assets.core.matching import Catalog, Query, match  # noqa: E402
+from lofi_assets.core.library.analysis import analyse_file, decode  # noqa: E402
+from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
+from lofi_assets.core.library.embedding import Embedder  # noqa: E402
+from lofi_assets.core.planning.matching import Catalog, Query, match  # noqa: E402
 
 WORDS = ("warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano lazy swing "
          "jazzy chords night city window lamp slow kick muted guitar airy pads sleepy groove").split()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lofi_assets.core.plan_parser import parse_track_plan  # noqa: E402
+from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 
 WORDS = ("warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano "
          "lazy swing jazzy chords night city window lamp slow kick muted guitar airy pads "

@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from lofi_assets.core.colour import PRESETS, colour  # noqa: E402
-from lofi_assets.core.composer import compose  # noqa: E402
-from lofi_assets.core.conditions import Conditions  # noqa: E402
-from lofi_assets.core.render import RATE, render_midi, resolve_soundfont  # noqa: E402
+from lofi_assets.core.production.colour import PRESETS, colour  # noqa: E402
+from lofi_assets.core.generation.composer import compose  # noqa: E402
+from lofi_assets.core.generation.conditions import Conditions  # noqa: E402
+from lofi_assets.core.production.render import RATE, render_midi, resolve_soundfont  # noqa: E402
 
 RENDER_GOAL = 80.0
 COLOUR_GOAL = 40.0

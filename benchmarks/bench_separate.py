@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.audio_io import read_audio  # noqa: E402
-from lofi_assets.core.demo_audio import synthesize, write_audio  # noqa: E402
-from lofi_assets.core.separation import (  # noqa: E402
+from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
+from lofi_assets.core.production.separation import (  # noqa: E402
     available_cpus,
     load_separator,
     save_local_model,

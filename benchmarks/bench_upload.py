@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.youtube_client import SCOPES, build_youtube, http_client  # noqa: E402
-from lofi_assets.core.youtube_publish import Ledger, Publisher, UploadPlan  # noqa: E402
-from tests.fakes.youtube import FakeYouTube  # noqa: E402
+from lofi_assets.core.youtube.client import SCOPES, build_youtube, http_client  # noqa: E402
+from lofi_assets.core.youtube.upload import Ledger, Publisher, UploadPlan  # noqa: E402
+from lofi_assets.demo.youtube_server import FakeYouTube  # noqa: E402
 
 MB = 1_000_000
 MiB = 1024 * 1024

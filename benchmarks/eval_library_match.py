@@ -29,15 +29,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.embedding import Embedder  # noqa: E402
-from lofi_assets.core.library import plans_by_track_number, prompt_context, song_text  # noqa: E402
-from lofi_assets.core.matching import (  # noqa: E402
+from lofi_assets.core.library.embedding import Embedder  # noqa: E402
+from lofi_assets.core.library.catalog import plans_by_track_number, prompt_context, song_text  # noqa: E402
+from lofi_assets.core.planning.matching import (  # noqa: E402
     Catalog,
     Weights,
     match,
     queries_from_plan,
 )
-from lofi_assets.core.plan_parser import parse_track_plan  # noqa: E402
+from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "static_dreamscapes"
 OLD_TEMPO_WORDS = {"slow": 70.0, "mid": 90.0, "up": 110.0}

@@ -29,14 +29,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.composer import MOOD_MODE, compose  # noqa: E402
-from lofi_assets.core.conditions import MOODS, Conditions  # noqa: E402
-from lofi_assets.core.midi_analysis import estimate_key, first_tempo  # noqa: E402
-from lofi_assets.core.midi_corpus import compose_corpus  # noqa: E402
-from lofi_assets.core.midi_dataset import encode_corpus  # noqa: E402
-from lofi_assets.core.midi_generate import ModelGenerator  # noqa: E402
-from lofi_assets.core.midi_quality import random_notes, score_midi, shuffled_pitch  # noqa: E402
-from lofi_assets.core.midi_training import evaluate, fixed_windows, unigram_loss  # noqa: E402
+from lofi_assets.core.generation.composer import MOOD_MODE, compose  # noqa: E402
+from lofi_assets.core.generation.conditions import MOODS, Conditions  # noqa: E402
+from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo  # noqa: E402
+from lofi_assets.core.generation.corpus import compose_corpus  # noqa: E402
+from lofi_assets.core.generation.dataset import encode_corpus  # noqa: E402
+from lofi_assets.core.generation.generate import ModelGenerator  # noqa: E402
+from lofi_assets.core.generation.quality import random_notes, score_midi, shuffled_pitch  # noqa: E402
+from lofi_assets.core.generation.training import evaluate, fixed_windows, unigram_loss  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
 KEYS_BY_MODE = {"major": ("C", "G", "F", "Bb", "D", "Eb"), "minor": ("Am", "Dm", "Em", "Cm", "F#m", "Gm")}

@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.midi_corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
-from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.midi_model import GPTConfig, export_for_generation  # noqa: E402
-from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
-from lofi_assets.core.midi_training import TrainConfig, default_device, train  # noqa: E402
+from lofi_assets.core.generation.corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
+from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
+from lofi_assets.core.generation.model import GPTConfig, export_for_generation  # noqa: E402
+from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
+from lofi_assets.core.generation.training import TrainConfig, default_device, train  # noqa: E402
 
 
 def main() -> int:

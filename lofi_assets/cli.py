@@ -6,6 +6,8 @@
 - ``lofi materialize [KEY ...] [--all] [--job J]``: run a job (``track_job`` by default)
   headless against the Dagster instance in ``DAGSTER_HOME`` (so the runs show in the UI).
 - ``lofi demo-library``: write the synthesised demo songs into the library folder.
+- ``lofi demo-channel``: pull and report a simulated channel served on loopback (the
+  demo's analytics; labelled NOT YouTube).
 - ``lofi match --plan PLAN.json --catalog CATALOG [--top-k N]``: the playlist matcher.
 - ``lofi generate --tempo 75 --key Am --mood cozy --bars 32 --seed 1 --out x.mid``: one
   conditioned piece from the MIDI model (``--composer`` for the rule-based fallback).
@@ -40,8 +42,8 @@ def _instance():
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from lofi_assets.core.page_keys import key_from_filename, title_from_filename
-    from lofi_assets.core.plan_parser import PlanParseError, decode_page_bytes, parse_track_plan
+    from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
+    from lofi_assets.core.ingest.plan_parser import PlanParseError, decode_page_bytes, parse_track_plan
 
     path = Path(args.file)
     key = args.key or key_from_filename(path.stem)
@@ -59,8 +61,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    from lofi_assets.core.change_scan import ScanCursor, track_tick
-    from lofi_assets.core.library import library_tick
+    from lofi_assets.core.ingest.change_scan import ScanCursor, track_tick
+    from lofi_assets.core.library.catalog import library_tick
     from lofi_assets.definitions import defs
     from lofi_assets.partitions import songs_partitions, tracks_partitions
 
@@ -179,7 +181,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_library(args: argparse.Namespace) -> int:
-    from lofi_assets.core.demo_audio import make_demo_library
+    from lofi_assets.demo.library import make_demo_library
     from lofi_assets.definitions import defs
 
     folder = defs.resources["storage"].input_dir("library")
@@ -188,10 +190,16 @@ def cmd_demo_library(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_channel(args: argparse.Namespace) -> int:
+    from lofi_assets.demo.channel import main as demo_channel
+
+    return demo_channel(["--days", str(args.days), "--videos", str(args.videos)])
+
+
 def cmd_match(args: argparse.Namespace) -> int:
-    from lofi_assets.core.embedding import Embedder
-    from lofi_assets.core.matching import Catalog, Weights, load_catalog_file, match, queries_from_plan
-    from lofi_assets.core.plan import TrackPlan
+    from lofi_assets.core.library.embedding import Embedder
+    from lofi_assets.core.planning.matching import Catalog, Weights, load_catalog_file, match, queries_from_plan
+    from lofi_assets.core.ingest.plan import TrackPlan
 
     try:
         plan = TrackPlan.from_dict(json.loads(Path(args.plan).read_text(encoding="utf-8")))
@@ -211,12 +219,12 @@ def cmd_match(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from lofi_assets.core.conditions import ConditionError, Conditions
+    from lofi_assets.core.generation.conditions import ConditionError, Conditions
     from lofi_assets.core.files import atomic_local_path
-    from lofi_assets.core.midi_generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
-    from lofi_assets.core.midi_model import CheckpointError
-    from lofi_assets.core.midi_quality import score_midi
-    from lofi_assets.core.midi_tokens import TokenizerError
+    from lofi_assets.core.generation.generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
+    from lofi_assets.core.generation.model import CheckpointError
+    from lofi_assets.core.generation.quality import score_midi
+    from lofi_assets.core.generation.tokens import TokenizerError
     from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
 
     try:
@@ -255,8 +263,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_score(args: argparse.Namespace) -> int:
     import pretty_midi
 
-    from lofi_assets.core.conditions import ConditionError, parse_condition_key
-    from lofi_assets.core.midi_quality import score_midi
+    from lofi_assets.core.generation.conditions import ConditionError, parse_condition_key
+    from lofi_assets.core.generation.quality import score_midi
 
     try:
         key = parse_condition_key(args.key) if args.key else None
@@ -275,7 +283,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_master(args: argparse.Namespace) -> int:
-    from lofi_assets.core.master import MasterError, Outputs, master_file, preset_named
+    from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
 
     out = Path(args.out)
     if out.suffix.lower() != ".wav":
@@ -301,7 +309,7 @@ def cmd_master(args: argparse.Namespace) -> int:
 
 def cmd_uploads(args: argparse.Namespace) -> int:
     """One line per track: what went (or would go) to YouTube, from the files the assets wrote."""
-    from lofi_assets.core.library import read_json
+    from lofi_assets.core.library.catalog import read_json
 
     root = Path(os.environ.get("LOFI_DATA_DIR", "./data")) / "assets" / "youtube_video"
     folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -330,7 +338,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 
 def cmd_auth(args: argparse.Namespace) -> int:
-    from lofi_assets.core.youtube_client import AuthError, run_auth_flow, scopes_for
+    from lofi_assets.core.youtube.client import AuthError, run_auth_flow, scopes_for
 
     if not args.client_secrets:
         print("lofi auth: no OAuth client: pass --client-secrets or set LOFI_YOUTUBE_CLIENT_SECRETS (a Desktop-app "
@@ -376,6 +384,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=None, help="length of each song (default 30)")
     p.set_defaults(func=cmd_demo_library)
 
+    p = sub.add_parser("demo-channel", help="the demo's analytics: a SIMULATED channel on loopback (not YouTube), "
+                       "pulled and reported by the real pipeline")
+    p.add_argument("--days", type=int, default=90, help="days of figures to pull in one run")
+    p.add_argument("--videos", type=int, default=30, help="videos on the simulated channel")
+    p.set_defaults(func=cmd_demo_channel)
+
     p = sub.add_parser("match", help="match a plan's prompts against a song catalog; prints JSON")
     p.add_argument("--plan", required=True, help="a plan.json (lofi parse writes one)")
     p.add_argument("--catalog", required=True, help="CSV, JSON or Parquet: song_id, text, bpm, key, duration, "
@@ -386,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default=None, help="embedding cache folder")
     p.set_defaults(func=cmd_match)
 
-    from lofi_assets.core.conditions import MOODS
+    from lofi_assets.core.generation.conditions import MOODS
 
     p = sub.add_parser("generate", help="generate one conditioned piece of MIDI; prints JSON")
     p.add_argument("--tempo", type=float, required=True, help="BPM, 40–200 (the model knows 45–95)")

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.embedding import OFFLINE_PACKAGE, Embedder
+from lofi_assets.core.library.embedding import OFFLINE_PACKAGE, Embedder
 
 
 class EmbedderResource(dg.ConfigurableResource):

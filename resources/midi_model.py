@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.midi_model import CheckpointError
-from lofi_assets.core.midi_tokens import TokenizerError
-from lofi_assets.core.song_requests import GeneratorSpec
+from lofi_assets.core.generation.model import CheckpointError
+from lofi_assets.core.generation.tokens import TokenizerError
+from lofi_assets.core.generation.requests import GeneratorSpec
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "lofi_assets" / "models" / "lofi-gpt"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"

@@ -9,9 +9,9 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.markdown_folder import MarkdownFolderSource
-from lofi_assets.core.notion_api import NotionApiSource
-from lofi_assets.core.track_sources import SourceError, TrackSource
+from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource
+from lofi_assets.core.ingest.notion_api import NotionApiSource
+from lofi_assets.core.ingest.sources import SourceError, TrackSource
 from resources.storage import StorageResource
 
 

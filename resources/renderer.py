@@ -9,8 +9,8 @@ import dagster as dg
 import numpy as np
 from pydantic import Field
 
-from lofi_assets.core.colour import PRESETS, ColourPreset, colour, get_preset
-from lofi_assets.core.render import Rendered, render_midi, resolve_soundfont
+from lofi_assets.core.production.colour import PRESETS, ColourPreset, colour, get_preset
+from lofi_assets.core.production.render import Rendered, render_midi, resolve_soundfont
 
 
 class RendererResource(dg.ConfigurableResource):

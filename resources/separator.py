@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.separation import SeparationError, load_separator, weights_digest
+from lofi_assets.core.production.separation import SeparationError, load_separator, weights_digest
 
 
 class SeparatorResource(dg.ConfigurableResource):

@@ -9,14 +9,14 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.youtube_client import (
+from lofi_assets.core.youtube.client import (
     build_analytics,
     build_youtube,
     http_client,
     load_credentials,
     scopes_for,
 )
-from lofi_assets.core.youtube_publish import CHUNK_QUANTUM
+from lofi_assets.core.youtube.upload import CHUNK_QUANTUM
 
 
 def default_token_file() -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 import dagster as dg
 
 from lofi_assets.assets.publishing import LEDGER_FILE, failed_master_checks
-from lofi_assets.core.library import read_json
+from lofi_assets.core.library.catalog import read_json
 from lofi_assets.jobs import publish_job
 from resources import StorageResource
 

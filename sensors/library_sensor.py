@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from lofi_assets.core.library import library_tick
+from lofi_assets.core.library.catalog import library_tick
 from lofi_assets.jobs import song_job
 from lofi_assets.partitions import songs_partitions
 from resources import StorageResource

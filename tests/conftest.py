@@ -41,11 +41,11 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     ``model.pt`` (what generation loads)."""
     import torch
 
-    from lofi_assets.core.midi_corpus import compose_corpus, write_manifest
-    from lofi_assets.core.midi_dataset import encode_corpus, token_data_bytes
-    from lofi_assets.core.midi_model import GPTConfig, export_for_generation
-    from lofi_assets.core.midi_tokens import tokenizer_digest, train_tokenizer
-    from lofi_assets.core.midi_training import TrainConfig, train
+    from lofi_assets.core.generation.corpus import compose_corpus, write_manifest
+    from lofi_assets.core.generation.dataset import encode_corpus, token_data_bytes
+    from lofi_assets.core.generation.model import GPTConfig, export_for_generation
+    from lofi_assets.core.generation.tokens import tokenizer_digest, train_tokenizer
+    from lofi_assets.core.generation.training import TrainConfig, train
 
     folder = tmp_path_factory.mktemp("tiny_model")
     entries = compose_corpus(folder / "corpus", 24, seed=3)

@@ -141,7 +141,7 @@ def test_generate_and_score_refuse_bad_input(tmp_path):
 
 def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     from lofi_assets.core.audio_io import write_wav
-    from lofi_assets.core.demo_audio import synthesize
+    from lofi_assets.demo.library import synthesize
 
     song = tmp_path / "song.wav"
     write_wav(song, synthesize(72, "D minor", 8, seed=3) * 0.2)
@@ -164,7 +164,7 @@ def test_analytics_pulls_a_range_in_one_run_and_reports_every_day(data_dir, tmp_
     range, one channel_report run writing each day's page, and `lofi pools`."""
     from datetime import date
 
-    from tests.fakes.youtube_analytics import FakeAnalytics, simulated_channel
+    from lofi_assets.demo.analytics_server import FakeAnalytics, simulated_channel
 
     fake = FakeAnalytics(today=date(2026, 11, 30))
     simulated_channel(fake, videos=8, days=60, seed=2)

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from lofi_assets.assets.generation import latest_weights, local_dir
 from lofi_assets.assets.publishing import LEDGER_FILE, uploaded_video_id
-from lofi_assets.core import channel_report as cr
-from lofi_assets.core.feedback import (
+from lofi_assets.core.analytics import report as cr
+from lofi_assets.core.generation.feedback import (
     GenerationWeights,
     attach_attributes,
     changes,
@@ -20,10 +20,10 @@ from lofi_assets.core.feedback import (
     track_conditions,
 )
 from lofi_assets.core.files import parquet_bytes, write_bytes_atomic
-from lofi_assets.core.library import read_json
+from lofi_assets.core.library.catalog import read_json
 from lofi_assets.core.tables import markdown_bullets, markdown_table
-from lofi_assets.core.youtube_analytics import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
-from lofi_assets.core.youtube_client import AuthError, Parked, YouTubeError
+from lofi_assets.core.youtube.stats import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
+from lofi_assets.core.youtube.client import AuthError, Parked, YouTubeError
 from lofi_assets.partitions import daily_partitions
 from resources import StorageResource, YouTubeResource
 

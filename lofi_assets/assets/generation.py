@@ -13,16 +13,16 @@ import pretty_midi
 from pydantic import Field
 
 from lofi_assets.assets.planning import load_plan, track_playlist
-from lofi_assets.core.conditions import Conditions
+from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.files import atomic_local_path, is_local
-from lofi_assets.core.library import read_json
-from lofi_assets.core.midi_analysis import first_tempo
-from lofi_assets.core.midi_corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
-from lofi_assets.core.midi_dataset import encode_corpus, load_token_data, token_data_bytes
-from lofi_assets.core.midi_generate import ModelGenerator
-from lofi_assets.core.midi_model import CheckpointError, GPTConfig, export_for_generation
-from lofi_assets.core.midi_quality import REJECT_BELOW
-from lofi_assets.core.midi_tokens import (
+from lofi_assets.core.library.catalog import read_json
+from lofi_assets.core.generation.midi_analysis import first_tempo
+from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
+from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes
+from lofi_assets.core.generation.generate import ModelGenerator
+from lofi_assets.core.generation.model import CheckpointError, GPTConfig, export_for_generation
+from lofi_assets.core.generation.quality import REJECT_BELOW
+from lofi_assets.core.generation.tokens import (
     TokenGrammar,
     TokenizerError,
     decode_ids,
@@ -31,8 +31,8 @@ from lofi_assets.core.midi_tokens import (
     tokenizer_digest,
     train_tokenizer,
 )
-from lofi_assets.core.midi_training import TrainConfig, default_device, train
-from lofi_assets.core.song_requests import Made, gap_requests, make_songs, nightly_requests
+from lofi_assets.core.generation.training import TrainConfig, default_device, train
+from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from resources import MidiModelResource, StorageResource
@@ -42,7 +42,7 @@ from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 def latest_weights(storage: StorageResource, day: str, with_evidence: bool = False):
     """The newest channel report's generation weights at or before ``day`` (with
     ``with_evidence``, only weights that rest on some retention figures); None if none."""
-    from lofi_assets.core.feedback import GenerationWeights
+    from lofi_assets.core.generation.feedback import GenerationWeights
 
     root = Path(str(storage.asset_dir("channel_report")))
     for path in sorted(root.glob("*/generation_weights.json"), reverse=True) if root.exists() else []:

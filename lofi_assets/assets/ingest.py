@@ -5,10 +5,10 @@ import json
 
 import dagster as dg
 
-from lofi_assets.core.plan import TrackPlan, validate_plan_dict
-from lofi_assets.core.plan_parser import PlanParseError, parse_track_plan
+from lofi_assets.core.ingest.plan import TrackPlan, validate_plan_dict
+from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
 from lofi_assets.core.tables import markdown_bullets
-from lofi_assets.core.track_sources import PageNotFound, SourceError
+from lofi_assets.core.ingest.sources import PageNotFound, SourceError
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
 
@@ -75,7 +75,7 @@ def notion_track(
 ) -> dg.MaterializeResult:
     """The plan of one video, parsed from its Notion page: arcs with BPM ranges, prompts,
     title, description, hashtags and tags. Written as ``plan.json`` (schema in
-    ``lofi_assets/core/track_plan.schema.json``)."""
+    ``lofi_assets/core/ingest/track_plan.schema.json``)."""
     key = context.partition_key
     try:
         plan = read_track_plan(notion, key)

@@ -7,10 +7,10 @@ import dagster as dg
 import numpy as np
 
 from lofi_assets.assets.ingest import PLAN_FILE
-from lofi_assets.core.audio_analysis import AudioError, analyse_file
-from lofi_assets.core.embedding import text_hash
+from lofi_assets.core.library.analysis import AudioError, analyse_file
+from lofi_assets.core.library.embedding import text_hash
 from lofi_assets.core.files import npy_bytes
-from lofi_assets.core.library import (
+from lofi_assets.core.library.catalog import (
     calibrate_energy,
     library_files,
     plans_by_track_number,
@@ -19,7 +19,7 @@ from lofi_assets.core.library import (
     sidecar_context,
     song_text,
 )
-from lofi_assets.core.plan import TrackPlan
+from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import songs_partitions
 from resources import EmbedderResource, StorageResource

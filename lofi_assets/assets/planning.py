@@ -7,9 +7,9 @@ from pydantic import Field
 from lofi_assets.assets.ingest import PLAN_FILE, notion_track
 from lofi_assets.assets.library import library_index
 from lofi_assets.core.files import npy_bytes
-from lofi_assets.core.library import is_published, read_json, usage_counts
-from lofi_assets.core.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
-from lofi_assets.core.plan import TrackPlan
+from lofi_assets.core.library.catalog import is_published, read_json, usage_counts
+from lofi_assets.core.planning.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
+from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import tracks_partitions
 from resources import EmbedderResource, StorageResource

@@ -12,12 +12,12 @@ from lofi_assets.assets.generation import gap_songs, local_dir, nightly_songs
 from lofi_assets.assets.library import ANALYSIS_FILE, library_song
 from lofi_assets.assets.planning import load_plan, track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource, read_audio, write_flac, write_wav
-from lofi_assets.core.library import library_files, read_json
-from lofi_assets.core.loudness import measure
-from lofi_assets.core.master import MasterError, Outputs, master_file, preset_named
-from lofi_assets.core.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
-from lofi_assets.core.render import RenderError
-from lofi_assets.core.separation import SeparationError, separate_file
+from lofi_assets.core.library.catalog import library_files, read_json
+from lofi_assets.core.production.loudness import measure
+from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
+from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
+from lofi_assets.core.production.render import RenderError
+from lofi_assets.core.production.separation import SeparationError, separate_file
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
 from resources import RendererResource, SeparatorResource, StorageResource

@@ -13,13 +13,13 @@ from lofi_assets.assets.generation import local_dir
 from lofi_assets.assets.ingest import read_track_plan
 from lofi_assets.assets.planning import load_plan
 from lofi_assets.assets.production import seed_of, track_master
-from lofi_assets.core.library import read_json
-from lofi_assets.core.notion_writeback import mark_published
+from lofi_assets.core.library.catalog import read_json
+from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.tables import markdown_bullets, markdown_table
-from lofi_assets.core.thumbnail import ThumbnailError, render_variants, verify_thumbnail
-from lofi_assets.core.track_sources import SourceError
-from lofi_assets.core.video import VideoError, encode_video, verify_video
-from lofi_assets.core.video_metadata import (
+from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
+from lofi_assets.core.ingest.sources import SourceError
+from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
+from lofi_assets.core.publishing.metadata import (
     MetadataError,
     VideoMetadata,
     build_metadata,
@@ -27,8 +27,8 @@ from lofi_assets.core.video_metadata import (
     use_case_playlist,
     validate,
 )
-from lofi_assets.core.youtube_client import AuthError, YouTubeError
-from lofi_assets.core.youtube_publish import (
+from lofi_assets.core.youtube.client import AuthError, YouTubeError
+from lofi_assets.core.youtube.upload import (
     Ledger,
     Publisher,
     PublishInputError,

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .files import atomic_local_path
+from lofi_assets.core.files import atomic_local_path
 
 RATE = 44100
 CHANNELS = 2

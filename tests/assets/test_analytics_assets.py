@@ -12,9 +12,9 @@ from PIL import Image
 
 from lofi_assets.assets.analytics import channel_report, video_stats
 from lofi_assets.assets.generation import latest_weights
-from lofi_assets.core.song_requests import nightly_requests
+from lofi_assets.core.generation.requests import nightly_requests
 from resources import StorageResource, YouTubeResource
-from tests.fakes.youtube_analytics import MOOD_RETENTION, FakeAnalytics, simulated_channel
+from lofi_assets.demo.analytics_server import MOOD_RETENTION, FakeAnalytics, simulated_channel
 
 TODAY = date(2026, 11, 30)
 RANGE = {"dagster/asset_partition_range_start": "2026-11-01", "dagster/asset_partition_range_end": "2026-11-27"}

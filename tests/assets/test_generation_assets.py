@@ -135,8 +135,8 @@ def test_gap_songs_without_a_model_fail_clearly(data_dir, tmp_path):
 def test_nightly_batch_takes_the_newest_reports_weights(data_dir, tmp_path):
     """A channel report's weights (here strongly for ``focused`` and fast tempi) steer the
     next batch; ``use_feedback: false`` keeps the even spread."""
-    from lofi_assets.core.conditions import MOODS
-    from lofi_assets.core.feedback import ArmStats, DimensionWeights, GenerationWeights
+    from lofi_assets.core.generation.conditions import MOODS
+    from lofi_assets.core.generation.feedback import ArmStats, DimensionWeights, GenerationWeights
 
     def arms(names, favourite):
         return [ArmStats(n, 4, 1000.0, 0.2, 1.0, 1.0, 0.0, 0.86 if n == favourite else 0.14 / (len(names) - 1))

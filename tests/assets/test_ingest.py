@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from lofi_assets.assets.ingest import notion_track
-from lofi_assets.core.page_keys import page_id_to_key
-from lofi_assets.core.plan import validate_plan_dict
+from lofi_assets.core.partition_keys import page_id_to_key
+from lofi_assets.core.ingest.plan import validate_plan_dict
 from lofi_assets.definitions import defs
 from resources import NotionResource, StorageResource
 from tests.fakes.notion import FakeNotion, track_page_blocks

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from lofi_assets.core.demo_audio import synthesize, write_audio
+from lofi_assets.demo.library import synthesize, write_audio
 from lofi_assets.definitions import defs
 from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
 

@@ -8,9 +8,9 @@ import dagster as dg
 import pytest
 import torch
 
-from lofi_assets.core.demo_audio import synthesize, write_audio
-from lofi_assets.core.mix import MixSong
-from lofi_assets.core.separation import save_local_model
+from lofi_assets.demo.library import synthesize, write_audio
+from lofi_assets.core.production.mix import MixSong
+from lofi_assets.core.production.separation import save_local_model
 from lofi_assets.definitions import defs
 from resources import SeparatorResource, StorageResource
 

@@ -16,14 +16,14 @@ from lofi_assets.assets.publishing import (
     track_video,
     youtube_video,
 )
-from lofi_assets.core.demo_audio import synthesize
-from lofi_assets.core.mix import MixSong, plan_mix, render_mix
-from lofi_assets.core.plan_parser import parse_track_plan
-from lofi_assets.core.video import probe
+from lofi_assets.demo.library import synthesize
+from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix
+from lofi_assets.core.ingest.plan_parser import parse_track_plan
+from lofi_assets.core.publishing.video import probe
 from lofi_assets.definitions import defs
 from resources import NotionResource, StorageResource, YouTubeResource
 from schedules.upload_window import tracks_to_upload
-from tests.fakes.youtube import FakeYouTube
+from lofi_assets.demo.youtube_server import FakeYouTube
 
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
 CHAIN = [track_master, track_metadata, track_thumbnail, track_video]
@@ -32,7 +32,7 @@ PUBLISH = [youtube_video, notion_writeback]
 
 def write_mix(data_dir, key: str, seconds_each: float = 14.0) -> None:
     """Four short songs, one per arc, mixed by the real mixer to a 45 s target."""
-    from lofi_assets.core.demo_audio import write_audio
+    from lofi_assets.demo.library import write_audio
 
     folder = data_dir / "songs"
     folder.mkdir(exist_ok=True)

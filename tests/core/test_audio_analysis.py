@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from lofi_assets.core.audio_analysis import (
+from lofi_assets.core.library.analysis import (
     AudioError,
     TempoCandidate,
     analyse_file,
     decode,
     pick_lofi_tempo,
 )
-from lofi_assets.core.demo_audio import RATE, synthesize, write_audio
+from lofi_assets.demo.library import RATE, synthesize, write_audio
 from lofi_assets.core.music_keys import key_compatibility, parse_key
 
 
@@ -66,7 +66,7 @@ def test_loudness_agrees_with_pyloudnorm(rate):
     import pyloudnorm
     from scipy.signal import resample_poly
 
-    from lofi_assets.core.audio_analysis import integrated_loudness
+    from lofi_assets.core.library.analysis import integrated_loudness
 
     audio = synthesize(75, "Am", 10, seed=4)
     if rate != RATE:

@@ -4,10 +4,10 @@ import os
 import time
 from datetime import datetime, timezone
 
-from lofi_assets.core.change_scan import ScanCursor, scan_changes, track_tick
-from lofi_assets.core.markdown_folder import MarkdownFolderSource
-from lofi_assets.core.notion_api import NotionApiSource
-from lofi_assets.core.page_keys import page_id_to_key
+from lofi_assets.core.ingest.change_scan import ScanCursor, scan_changes, track_tick
+from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource
+from lofi_assets.core.ingest.notion_api import NotionApiSource
+from lofi_assets.core.partition_keys import page_id_to_key
 from tests.fakes.notion import FakeNotion
 
 

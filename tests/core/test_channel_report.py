@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lofi_assets.core import channel_report as cr
-from lofi_assets.core.youtube_analytics import DAILY_COLUMNS, normalise_daily
+from lofi_assets.core.analytics import report as cr
+from lofi_assets.core.youtube.stats import DAILY_COLUMNS, normalise_daily
 
 DAY = date(2026, 3, 31)
 

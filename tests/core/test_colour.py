@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lofi_assets.core.colour import PRESETS, ColourPreset, colour, get_preset, preset_table
+from lofi_assets.core.production.colour import PRESETS, ColourPreset, colour, get_preset, preset_table
 
 RATE = 44100
 

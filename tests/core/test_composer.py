@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lofi_assets.core.composer import (
+from lofi_assets.core.generation.composer import (
     BASS_PROGRAMS,
     KEYS_PROGRAMS,
     LEAD_PROGRAMS,
@@ -11,8 +11,8 @@ from lofi_assets.core.composer import (
     compose,
     section_plan,
 )
-from lofi_assets.core.conditions import KEY_NAMES, MOODS, Conditions
-from lofi_assets.core.midi_analysis import estimate_key, first_tempo
+from lofi_assets.core.generation.conditions import KEY_NAMES, MOODS, Conditions
+from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo
 
 
 def notes_of(midi):

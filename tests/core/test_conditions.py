@@ -1,6 +1,6 @@
 import pytest
 
-from lofi_assets.core.conditions import MOODS, ConditionError, Conditions, condition_vocabulary, tempo_bin
+from lofi_assets.core.generation.conditions import MOODS, ConditionError, Conditions, condition_vocabulary, tempo_bin
 
 
 @pytest.mark.parametrize("text,name", [("C", "C"), ("Db", "C#"), ("F#m", "F#m"), ("Bbm", "Bbm"), ("A minor", "Am"),

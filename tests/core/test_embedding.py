@@ -1,6 +1,6 @@
 import numpy as np
 
-from lofi_assets.core.embedding import Embedder
+from lofi_assets.core.library.embedding import Embedder
 
 
 def test_offline_model_embeds_and_caches(tmp_path):

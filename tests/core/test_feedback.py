@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from lofi_assets.core.conditions import MOODS
-from lofi_assets.core.feedback import (
+from lofi_assets.core.generation.conditions import MOODS
+from lofi_assets.core.generation.feedback import (
     GenerationWeights,
     allocate,
     attach_attributes,
@@ -14,7 +14,7 @@ from lofi_assets.core.feedback import (
     thompson_weights,
     track_conditions,
 )
-from lofi_assets.core.song_requests import nightly_requests
+from lofi_assets.core.generation.requests import nightly_requests
 
 
 def evidence(winner: str, n_each: int = 4, win: float = 0.30, rest: float = 0.15) -> tuple[pd.DataFrame, pd.DataFrame]:

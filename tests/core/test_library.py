@@ -1,7 +1,7 @@
 import os
 
-from lofi_assets.core.demo_audio import synthesize, write_audio
-from lofi_assets.core.library import (
+from lofi_assets.demo.library import synthesize, write_audio
+from lofi_assets.core.library.catalog import (
     calibrate_energy,
     is_published,
     library_tick,
@@ -10,7 +10,7 @@ from lofi_assets.core.library import (
     song_text,
     usage_counts,
 )
-from lofi_assets.core.plan import Arc, Prompt, TrackPlan
+from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 
 
 def plan12():
@@ -73,7 +73,7 @@ def test_library_tick_refuses_the_same_audio_under_a_second_name(tmp_path):
 def test_a_nightly_song_is_described_by_its_sidecar(tmp_path):
     import json
 
-    from lofi_assets.core.library import sidecar_context, song_text
+    from lofi_assets.core.library.catalog import sidecar_context, song_text
 
     audio = tmp_path / "2026-11-20-003-cozy-Am-75.flac"
     audio.write_bytes(b"")

@@ -2,7 +2,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from lofi_assets.core.loudness import (
+from lofi_assets.core.production.loudness import (
     DynamicRangeMeter,
     LoudnessMeter,
     TruePeakFollower,

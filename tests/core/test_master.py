@@ -5,8 +5,8 @@ import pytest
 from pedalboard.io import AudioFile
 
 from lofi_assets.core.audio_io import read_audio, write_wav
-from lofi_assets.core.demo_audio import synthesize
-from lofi_assets.core.master import (
+from lofi_assets.demo.library import synthesize
+from lofi_assets.core.production.master import (
     PRESETS,
     MasterError,
     Outputs,

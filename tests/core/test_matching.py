@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lofi_assets.core.matching import (
+from lofi_assets.core.planning.matching import (
     Catalog,
     Query,
     Weights,
@@ -12,7 +12,7 @@ from lofi_assets.core.matching import (
     queries_from_plan,
     tempo_words_range,
 )
-from lofi_assets.core.plan import Arc, Prompt, TrackPlan
+from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 
 DIM = 8
 

@@ -3,9 +3,9 @@ from collections import Counter
 import pretty_midi
 import pytest
 
-from lofi_assets.core.composer import compose
-from lofi_assets.core.conditions import MOODS, Conditions
-from lofi_assets.core.midi_corpus import (
+from lofi_assets.core.generation.composer import compose
+from lofi_assets.core.generation.conditions import MOODS, Conditions
+from lofi_assets.core.generation.corpus import (
     collect_operator_midi,
     compose_corpus,
     corpus_conditions,

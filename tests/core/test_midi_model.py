@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lofi_assets.core.midi_model import CheckpointError, GPTConfig, LofiGPT, load_model, save_checkpoint
+from lofi_assets.core.generation.model import CheckpointError, GPTConfig, LofiGPT, load_model, save_checkpoint
 
 
 def test_kv_cache_gives_the_same_logits_as_a_full_pass():

@@ -5,9 +5,9 @@ import pretty_midi
 import pytest
 from scipy.stats import spearmanr
 
-from lofi_assets.core.composer import compose
-from lofi_assets.core.conditions import KEY_NAMES, MOODS, Conditions
-from lofi_assets.core.midi_quality import REJECT_BELOW, WEIGHTS, random_notes, score_midi, shuffled_pitch
+from lofi_assets.core.generation.composer import compose
+from lofi_assets.core.generation.conditions import KEY_NAMES, MOODS, Conditions
+from lofi_assets.core.generation.quality import REJECT_BELOW, WEIGHTS, random_notes, score_midi, shuffled_pitch
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 import pretty_midi
 import pytest
 
-from lofi_assets.core.conditions import Conditions, condition_vocabulary
-from lofi_assets.core.midi_tokens import (
+from lofi_assets.core.generation.conditions import Conditions, condition_vocabulary
+from lofi_assets.core.generation.tokens import (
     GrammarRules,
     GrammarState,
     TokenGrammar,

@@ -2,10 +2,10 @@ import math
 
 import torch
 
-from lofi_assets.core.midi_dataset import load_token_data
-from lofi_assets.core.midi_model import GPTConfig, read_checkpoint
-from lofi_assets.core.midi_tokens import TokenGrammar, load_tokenizer, tokenizer_digest
-from lofi_assets.core.midi_training import PREFIX, TrainConfig, make_window, targets_of, train
+from lofi_assets.core.generation.dataset import load_token_data
+from lofi_assets.core.generation.model import GPTConfig, read_checkpoint
+from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest
+from lofi_assets.core.generation.training import PREFIX, TrainConfig, make_window, targets_of, train
 
 
 def test_windows_start_at_bars_with_the_conditions(tiny_model_dir):

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from lofi_assets.core.audio_io import read_audio, write_wav
-from lofi_assets.core.loudness import measure
-from lofi_assets.core.mix import MixError, MixSong, chapters, equal_power, mix_length, plan_mix, render_mix
+from lofi_assets.core.production.loudness import measure
+from lofi_assets.core.production.mix import MixError, MixSong, chapters, equal_power, mix_length, plan_mix, render_mix
 
 RATE = 44100
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lofi_assets.core.markdown_folder import MarkdownFolderSource, with_published_lines
-from lofi_assets.core.notion_api import NotionApiSource
-from lofi_assets.core.notion_writeback import WritebackResult, mark_published
-from lofi_assets.core.page_keys import page_id_to_key
-from lofi_assets.core.plan_parser import parse_track_plan
-from lofi_assets.core.track_sources import PageNotFound, SourceError
+from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource, with_published_lines
+from lofi_assets.core.ingest.notion_api import NotionApiSource
+from lofi_assets.core.ingest.writeback import WritebackResult, mark_published
+from lofi_assets.core.partition_keys import page_id_to_key
+from lofi_assets.core.ingest.plan_parser import parse_track_plan
+from lofi_assets.core.ingest.sources import PageNotFound, SourceError
 from tests.fakes.notion import (
     NOTION_VERSION,
     FakeNotion,

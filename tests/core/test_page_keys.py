@@ -1,6 +1,6 @@
 import pytest
 
-from lofi_assets.core.page_keys import (
+from lofi_assets.core.partition_keys import (
     is_page_id_key,
     key_from_filename,
     key_to_page_id,

@@ -8,7 +8,7 @@ import numpy as np
 import pretty_midi
 import pytest
 
-from lofi_assets.core.render import (
+from lofi_assets.core.production.render import (
     DEFAULT_SOUNDFONT,
     PEAK_DBFS,
     RATE,

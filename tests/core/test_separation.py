@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from lofi_assets.core.audio_io import read_audio
-from lofi_assets.core.demo_audio import RATE, synthesize, write_audio
-from lofi_assets.core.separation import (
+from lofi_assets.demo.library import RATE, synthesize, write_audio
+from lofi_assets.core.production.separation import (
     FLOOR_DB,
     SeparationError,
     cache_key,

@@ -1,4 +1,4 @@
-from lofi_assets.core.song_names import SongName, parse_song_name, song_key
+from lofi_assets.core.library.names import SongName, parse_song_name, song_key
 
 
 def test_library_names():

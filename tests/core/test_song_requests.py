@@ -3,10 +3,10 @@ from collections import Counter
 import pretty_midi
 import pytest
 
-from lofi_assets.core.conditions import MOODS
-from lofi_assets.core.midi_quality import REJECT_BELOW
-from lofi_assets.core.plan import Arc, Prompt, TrackPlan
-from lofi_assets.core.song_requests import GeneratorSpec, gap_requests, make_songs, mood_from_text, nightly_requests
+from lofi_assets.core.generation.conditions import MOODS
+from lofi_assets.core.generation.quality import REJECT_BELOW
+from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
+from lofi_assets.core.generation.requests import GeneratorSpec, gap_requests, make_songs, mood_from_text, nightly_requests
 
 
 def plan():

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lofi_assets.core import thumbnail as th
-from lofi_assets.core.thumbnail import (
+from lofi_assets.core.publishing import thumbnail as th
+from lofi_assets.core.publishing.thumbnail import (
     GRADES,
     HEIGHT,
     MAX_BYTES,

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from lofi_assets.core.audio_io import write_wav
-from lofi_assets.core.master import ffmpeg_exe
-from lofi_assets.core.video import (
+from lofi_assets.core.production.master import ffmpeg_exe
+from lofi_assets.core.publishing.video import (
     VideoError,
     audio_seconds,
     encode_video,

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from lofi_assets.core.plan import youtube_tags_length
-from lofi_assets.core.plan_parser import parse_track_plan
-from lofi_assets.core.video_metadata import (
+from lofi_assets.core.ingest.plan import youtube_tags_length
+from lofi_assets.core.ingest.plan_parser import parse_track_plan
+from lofi_assets.core.publishing.metadata import (
     MetadataError,
     VideoMetadata,
     build_metadata,

@@ -7,15 +7,15 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 import pytest
 
-from lofi_assets.core.youtube_analytics import (
+from lofi_assets.core.youtube.stats import (
     AnalyticsClient,
     iso_duration_s,
     pull_window,
     result_table,
     upsert,
 )
-from lofi_assets.core.youtube_client import SCOPES, Parked, YouTubeError, build_analytics, build_youtube, http_client
-from tests.fakes.youtube_analytics import FakeAnalytics
+from lofi_assets.core.youtube.client import SCOPES, Parked, YouTubeError, build_analytics, build_youtube, http_client
+from lofi_assets.demo.analytics_server import FakeAnalytics
 
 TODAY = date(2026, 11, 30)
 FAST = {"backoff_s": 0.001, "max_backoff_s": 0.01}

@@ -9,8 +9,8 @@ import webbrowser
 
 import pytest
 
-from lofi_assets.core.youtube_client import SCOPES, AuthError, api_error, load_credentials, run_auth_flow, scopes_for
-from tests.fakes.youtube import FakeYouTube
+from lofi_assets.core.youtube.client import SCOPES, AuthError, api_error, load_credentials, run_auth_flow, scopes_for
+from lofi_assets.demo.youtube_server import FakeYouTube
 
 
 class ConsentingBrowser(webbrowser.BaseBrowser):

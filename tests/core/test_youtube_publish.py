@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lofi_assets.core.youtube_client import (
+from lofi_assets.core.youtube.client import (
     SCOPES,
     AuthError,
     build_youtube,
@@ -24,7 +24,7 @@ from lofi_assets.core.youtube_client import (
     next_quota_reset,
     save_credentials,
 )
-from lofi_assets.core.youtube_publish import (
+from lofi_assets.core.youtube.upload import (
     CHUNK_QUANTUM,
     Ledger,
     PublishInputError,
@@ -32,7 +32,7 @@ from lofi_assets.core.youtube_publish import (
     dry_run_requests,
     publish,
 )
-from tests.fakes.youtube import FakeYouTube
+from lofi_assets.demo.youtube_server import FakeYouTube
 
 FAST = {"backoff_s": 0.001, "max_backoff_s": 0.01}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
@@ -136,8 +136,8 @@ def test_crash_and_resume_in_a_new_process(fake, tmp_path):
     script = textwrap.dedent(f"""
         import os, sys
         from pathlib import Path
-        from lofi_assets.core.youtube_client import SCOPES, build_youtube, http_client, load_credentials
-        from lofi_assets.core.youtube_publish import UploadPlan, publish
+        from lofi_assets.core.youtube.client import SCOPES, build_youtube, http_client, load_credentials
+        from lofi_assets.core.youtube.upload import UploadPlan, publish
         credentials = load_credentials(Path({str(token)!r}), [SCOPES["youtube"]], {fake.token_uri!r})
         plan = UploadPlan(track="t1", master_sha256="m" * 64, video=Path({str(plan.video)!r}),
                           body={json.dumps(plan.body)!r} and __import__("json").loads({json.dumps(plan.body)!r}),

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from lofi_assets.core.midi_model import CheckpointError
+from lofi_assets.core.generation.model import CheckpointError
 from resources.midi_model import SHIPPED_MODEL_DIR, MidiModelResource
 
 

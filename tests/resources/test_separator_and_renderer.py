@@ -1,7 +1,7 @@
 import pytest
 
-from lofi_assets.core.render import RenderError
-from lofi_assets.core.separation import SeparationError
+from lofi_assets.core.production.render import RenderError
+from lofi_assets.core.production.separation import SeparationError
 from resources import RendererResource, SeparatorResource
 
 

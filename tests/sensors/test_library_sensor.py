@@ -1,6 +1,6 @@
 import dagster as dg
 
-from lofi_assets.core.demo_audio import synthesize, write_audio
+from lofi_assets.demo.library import synthesize, write_audio
 from resources import StorageResource
 from sensors.library_sensor import library_songs_sensor
 

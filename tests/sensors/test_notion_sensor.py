@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from lofi_assets.core.page_keys import page_id_to_key
+from lofi_assets.core.partition_keys import page_id_to_key
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
 from sensors.notion_sensor import notion_tracks_sensor

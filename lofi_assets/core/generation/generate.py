@@ -1,0 +1,181 @@
+"""Conditioned generation with the MIDI model.
+
+The prompt is ``BOS TempoBin Key Mood``; tokens are sampled with temperature, top-k and
+top-p, and every sampled id is checked against :class:`TokenGrammar` (bars, increasing
+positions, the lo-fi programs, at most four parts, each program's pitch range, the
+requested tempo). A rejected id is removed and the draw repeated, which samples exactly
+from the distribution restricted to valid ids without scoring the whole vocabulary every
+step. A piece longer than the context continues in bar-aligned windows: the prompt plus
+the most recent whole bars, so the model always sees a bar from its start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pretty_midi
+import torch
+
+from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
+from lofi_assets.core.generation.conditions import Conditions
+from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
+from lofi_assets.core.generation.model import CheckpointError, LofiGPT, load_model
+from lofi_assets.core.generation.tokens import GrammarRules, GrammarState, TokenGrammar, decode_ids, load_tokenizer, tokenizer_digest
+from lofi_assets.core.music_keys import MusicKey
+
+LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
+PROMPT_LENGTH = 4  # BOS and three conditioning tokens
+
+
+class GenerationError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.9
+    top_k: int = 40
+    top_p: float = 0.95
+    max_rejections: int = 64
+
+    def __post_init__(self):
+        if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
+            raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
+
+
+@dataclass
+class GeneratedPiece:
+    midi: pretty_midi.PrettyMIDI
+    conditions: Conditions
+    generator: str  # "model <checkpoint digest>" or "composer (fallback)"
+    tokens: int = 0
+    seconds: float = 0.0
+    windows: int = 1
+    rejections: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
+    logits = logits.float() / s.temperature
+    if s.top_k < logits.numel():
+        kth = torch.topk(logits, s.top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    if s.top_p < 1.0:
+        sorted_p, order = torch.sort(probs, descending=True)
+        cumulative = torch.cumsum(sorted_p, 0)
+        drop = cumulative - sorted_p > s.top_p  # keep the smallest set reaching top_p
+        sorted_p[drop] = 0.0
+        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
+    return probs / probs.sum()
+
+
+class ModelGenerator:
+    """The product's generator: a trained :class:`LofiGPT` and its tokenizer."""
+
+    def __init__(self, model: LofiGPT, tokenizer, name: str = "model", device: str = "cpu",
+                 key_normalised: bool = False):
+        self.model = model.eval()
+        self.key_normalised = key_normalised  # trained in C major / A minor: transpose to the request
+        self.tokenizer = tokenizer
+        self.grammar = TokenGrammar(tokenizer)
+        self.name = name
+        self.device = device
+        self.tempo_tokens = {float(t.split("_")[1]): t for t in tokenizer.vocab if t.startswith("Tempo_")}
+
+    @classmethod
+    def from_files(cls, checkpoint: Path, tokenizer_path: Path, device: str = "cpu") -> ModelGenerator:
+        if not Path(checkpoint).is_file():
+            raise CheckpointError(f"no checkpoint at {checkpoint}")
+        tokenizer = load_tokenizer(tokenizer_path)
+        digest = tokenizer_digest(tokenizer_path)
+        model, payload = load_model(checkpoint, digest, len(tokenizer), device)
+        return cls(model, tokenizer, name=f"model {Path(checkpoint).name}@{digest[:8]}", device=device,
+                   key_normalised=bool(payload["extra"].get("key_normalised", False)))
+
+    def rules(self, cond: Conditions) -> GrammarRules:
+        nearest = min(self.tempo_tokens, key=lambda t: abs(t - cond.tempo))
+        # A bar must fit in half the context, so a sliding window always holds whole bars
+        # (the corpus's densest bar is about 200 base tokens).
+        per_bar = min(240, (self.model.cfg.context - PROMPT_LENGTH) // 2)
+        return GrammarRules(bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS,
+                            max_tokens_per_bar=per_bar)
+
+    def _sample(self, logits: torch.Tensor, state: GrammarState, rules: GrammarRules, s: Sampling,
+                gen: torch.Generator) -> tuple[int, GrammarState, int]:
+        probs = filtered_probs(logits, s)
+        for attempt in range(s.max_rejections):
+            if float(probs.sum()) <= 0:
+                break
+            token = int(torch.multinomial(probs, 1, generator=gen))
+            new = self.grammar.advance(state, token, rules)
+            if new is not None:
+                return token, new, attempt
+            probs[token] = 0.0
+        # Nothing valid among the likely ids: take the most likely valid id of all.
+        for token in torch.argsort(logits, descending=True).tolist():
+            new = self.grammar.advance(state, token, rules)
+            if new is not None:
+                return token, new, s.max_rejections
+        raise GenerationError(f"no valid continuation after {state}")
+
+    @torch.inference_mode()
+    def generate(self, cond: Conditions, sampling: Sampling = Sampling()) -> GeneratedPiece:
+        started = time.perf_counter()
+        rules = self.rules(cond)
+        shift = normalising_shift(cond.key) if self.key_normalised else 0
+        asked = replace(cond, key=MusicKey((cond.key.tonic + shift) % 12, cond.key.minor))
+        prompt = [self.grammar.bos, *condition_ids(self.tokenizer, asked)]
+        gen = torch.Generator().manual_seed(cond.seed)
+        context = self.model.cfg.context
+        limit = cond.bars * rules.max_tokens_per_bar + 1
+        ids: list[int] = []
+        bar_starts: list[int] = []
+        state = GrammarState()
+        windows, rejections = 1, 0
+        logits, cache = self.model(torch.tensor([prompt], device=self.device))
+        while len(ids) < limit:
+            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen)
+            rejections += rejected
+            if token == self.grammar.eos:
+                break
+            if token in self.grammar.bar_start_ids:
+                bar_starts.append(len(ids))
+            ids.append(token)
+            if cache[0][0].shape[2] + 1 > context:
+                # Slide: the prompt and the most recent whole bars filling half the context.
+                keep = next((b for b in bar_starts if len(ids) - b <= context // 2), bar_starts[-1])
+                window = prompt + ids[keep:]
+                logits, cache = self.model(torch.tensor([window], device=self.device))
+                windows += 1
+            else:
+                logits, cache = self.model(torch.tensor([[token]], device=self.device), cache)
+        if state.bars < cond.bars:
+            raise GenerationError(f"generation stopped after {state.bars} of {cond.bars} bars")
+        midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo), -shift)
+        end = cond.bars * 240.0 / cond.tempo  # the piece is exactly its bars: last notes end with it
+        for inst in midi.instruments:
+            for note in inst.notes:
+                note.end = min(note.end, end)
+            inst.notes = [n for n in inst.notes if n.end - n.start > 1e-3]
+        if not any(i.notes for i in midi.instruments):
+            raise GenerationError("the model produced no notes")
+        return GeneratedPiece(midi, cond, self.name, tokens=len(ids), seconds=time.perf_counter() - started,
+                              windows=windows, rejections=rejections, ids=ids)
+
+
+class ComposerGenerator:
+    """The labelled fallback: the rule-based composer, used only when configured."""
+
+    name = "composer (fallback)"
+
+    def generate(self, cond: Conditions, sampling: Sampling = Sampling()) -> GeneratedPiece:
+        started = time.perf_counter()
+        midi = compose(cond)
+        return GeneratedPiece(midi, cond, self.name, seconds=time.perf_counter() - started)

@@ -1,0 +1,253 @@
+"""What to generate: conditions for a track's gaps (from its plan) and for a night's batch
+(spread over moods, tempi and keys, fixed by the date), and generation of many pieces at
+once, best of N, on several processes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import zlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from lofi_assets.core.generation.composer import MOOD_MODE, MOOD_STYLES
+from lofi_assets.core.generation.conditions import LOFI_TEMPO, MOODS, TEMPO_LIMITS, Conditions
+from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
+from lofi_assets.core.music_keys import key_in_text
+from lofi_assets.core.ingest.plan import TrackPlan
+
+# Words people write in plans, and the mood each one speaks for.
+MOOD_WORDS = {
+    "peaceful": ("peace", "calm", "serene", "gentle", "tranquil", "quiet", "soft", "still"),
+    "melancholic": ("melanchol", "sad", "rain", "lonely", "bittersweet", "wistful", "grey", "gray", "blue"),
+    "uplifting": ("uplift", "hope", "bright", "happy", "sunny", "sunrise", "joy", "energ", "optimis"),
+    "dreamy": ("dream", "hazy", "float", "ethereal", "star", "cloud", "ambient", "moon"),
+    "cozy": ("cozy", "cosy", "warm", "coffee", "fireplace", "blanket", "home", "tea"),
+    "chill": ("chill", "relax", "laid-back", "mellow", "easy", "lazy", "sunday"),
+    "focused": ("focus", "study", "work", "concentrat", "deep", "productiv", "code"),
+    "nostalgic": ("nostalg", "memor", "vintage", "retro", "childhood", "old ", "yesterday"),
+}
+COMMON_KEYS = {"major": ("C", "G", "F", "D"), "minor": ("Am", "Dm", "Em")}  # the brief's usual keys
+
+
+def mood_from_text(*texts: str) -> str | None:
+    """The mood whose words appear most in the texts, the first text (the prompt itself)
+    counting most: weights 5, 2, 1, 1, …"""
+    best, best_hits = None, 0
+    for mood in MOODS:
+        hits = 0
+        for weight, text in zip((5, 2) + (1,) * len(texts), texts):
+            low = (text or "").lower()
+            hits += weight * sum(low.count(w) for w in MOOD_WORDS[mood])
+        if hits > best_hits:
+            best, best_hits = mood, hits
+    return best
+
+
+def _seed(*parts: object) -> int:
+    return zlib.crc32("|".join(str(p) for p in parts).encode())
+
+
+@dataclass
+class SongRequest:
+    """One piece to make: where it goes and the conditions it is made with."""
+
+    name: str
+    conditions: Conditions
+    prompt: str = ""
+    arc: int | None = None
+    number: int | None = None
+    why: dict = field(default_factory=dict)
+
+
+def gap_requests(plan: TrackPlan, gaps: list[dict], bars: int | None = None,
+                 song_minutes: float | None = None) -> list[SongRequest]:
+    """Conditions for each gap: tempo within the arc's BPM range, the key the prompt (or
+    the plan) names or a usual key of the mood's mode, the mood its words speak for."""
+    arcs = {a.number: a for a in plan.arcs}
+    plan_text = " ".join(filter(None, [plan.mood_arc, plan.vibe, plan.theme, plan.title]))
+    minutes = song_minutes or min(4.0, max(1.5, (plan.target_duration_min or 60) / max(1, len(plan.prompts))))
+    out = []
+    for gap in gaps:
+        arc = arcs.get(gap.get("arc"))
+        text = gap.get("text") or ""
+        seed = _seed(plan.key, gap.get("arc"), gap.get("number"), text)
+        rng = np.random.default_rng(seed)
+        mood = (mood_from_text(text, f"{arc.name} {arc.description}" if arc else "", plan_text) or "chill")
+        lo, hi = (arc.bpm_min, arc.bpm_max) if arc and arc.bpm_min else (70.0, 85.0)
+        hi = hi or lo
+        tempo = float(np.clip(round(rng.uniform(lo, hi)), *TEMPO_LIMITS))
+        key = key_in_text(text) or key_in_text(plan.description or "")
+        key_text = None
+        if key is None:
+            key_text = str(rng.choice(COMMON_KEYS[MOOD_MODE[mood]]))
+        length = bars or max(4, int(round(minutes * 60 * tempo / 240 / 4)) * 4)
+        cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000)
+        why = {"tempo": f"arc {gap.get('arc')} range {lo:g}–{hi:g} BPM", "mood": mood,
+               "key": "named in the prompt or plan" if key is not None else f"usual {MOOD_MODE[mood]} key"}
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "gap"
+        out.append(SongRequest(f"a{gap.get('arc')}-p{gap.get('number')}-{slug}", cond, text, gap.get("arc"),
+                               gap.get("number"), why))
+    return out
+
+
+def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: dict[str, float] | None = None,
+                     tempo_weights: dict[str, float] | None = None) -> list[SongRequest]:
+    """A night's batch: moods in turn (order shuffled by the date), tempo stratified over
+    the mood's usual range, key from the mood's mode. The same date gives the same batch.
+
+    With weights from the channel report (:mod:`.feedback`), moods are allotted in
+    proportion to their weights and each piece's tempo band is drawn by the tempo weights
+    (uniform within the band) instead of around the mood's usual tempo."""
+    from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
+
+    ordinal = date.fromisoformat(day).toordinal()
+    rng = np.random.default_rng(ordinal)
+    moods = list(MOODS)
+    rng.shuffle(moods)
+    if mood_weights:
+        counts = allocate({m: mood_weights.get(m, 0.0) for m in MOODS}, count)
+        order = [m for m in moods for _ in range(counts[m])]
+        rng.shuffle(order)
+    else:
+        order = [moods[i % len(moods)] for i in range(count)]
+    bands = list(TEMPO_BANDS)
+    band_p = None
+    if tempo_weights:
+        band_p = np.array([max(0.0, tempo_weights.get(b, 0.0)) for b in bands])
+        band_p = band_p / band_p.sum() if band_p.sum() > 0 else None
+    out = []
+    for i, mood in enumerate(order):
+        style = MOOD_STYLES[mood]
+        lo, hi = LOFI_TEMPO
+        if band_p is not None:
+            band_lo, band_hi = TEMPO_BANDS[bands[int(rng.choice(len(bands), p=band_p))]]
+            tempo = float(np.clip(round(rng.uniform(band_lo, band_hi - 1)), lo, hi))
+        else:
+            centre = {"peaceful": 66, "melancholic": 68, "uplifting": 86, "dreamy": 62, "cozy": 76, "chill": 78,
+                      "focused": 82, "nostalgic": 72}[mood]
+            tempo = float(np.clip(round(centre + rng.uniform(-8, 8)), lo, hi))
+        mode = "major" if rng.random() < style.major_share else "minor"
+        key = str(rng.choice(COMMON_KEYS[mode] + (("Bb", "Eb") if mode == "major" else ("Cm", "Gm", "F#m"))))
+        cond = Conditions.parse(tempo, key, mood, bars, _seed(day, i) % 1_000_000)
+        out.append(SongRequest(f"{day}-{i:03d}-{mood}-{cond.key_name.replace('#', 's')}-{tempo:g}", cond))
+    return out
+
+
+# --- generating many -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """How to build a generator in any process: a checkpoint and tokenizer, or the composer."""
+
+    checkpoint: str | None
+    tokenizer: str | None
+    composer: bool = False
+    temperature: float = 0.9
+    top_k: int = 40
+    top_p: float = 0.95
+
+    def build(self):
+        from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator
+
+        if self.composer:
+            return ComposerGenerator()
+        return ModelGenerator.from_files(Path(self.checkpoint), Path(self.tokenizer))
+
+    def sampling(self):
+        from lofi_assets.core.generation.generate import Sampling
+
+        return Sampling(self.temperature, self.top_k, self.top_p)
+
+
+@dataclass
+class Made:
+    """A finished piece: the best candidate's MIDI bytes, its score and how it was made."""
+
+    name: str
+    conditions: dict
+    generator: str
+    midi: bytes
+    score: dict
+    candidates: list[float]
+    seconds: float
+    tokens: int
+    error: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.error is None and self.score.get("combined", 0.0) >= REJECT_BELOW
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.midi).hexdigest()
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(spec: GeneratorSpec) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one core a process: processes scale, threads on tiny matmuls do not
+    _WORKER["generator"] = spec.build()
+    _WORKER["sampling"] = spec.sampling()
+
+
+def _make(args: tuple[SongRequest, int, float]) -> Made:
+    import dataclasses
+
+    request, candidates, min_score = args
+    generator, sampling = _WORKER["generator"], _WORKER["sampling"]
+    best, best_score, scores, seconds, tokens, error = None, None, [], 0.0, 0, None
+    # N candidates; while the best is still below the bar, up to 3N before giving up.
+    for j in range(3 * candidates):
+        if j >= candidates and best_score is not None and best_score.combined >= min_score:
+            break
+        cond = dataclasses.replace(request.conditions, seed=request.conditions.seed * 100 + j)
+        try:
+            piece = generator.generate(cond, sampling)
+        except Exception as exc:  # one bad candidate loses only itself
+            error = f"{type(exc).__name__}: {exc}"
+            continue
+        seconds += piece.seconds
+        tokens += piece.tokens
+        score = score_midi(piece.midi, cond.key)
+        scores.append(score.combined)
+        if best_score is None or score.combined > best_score.combined:
+            best, best_score = piece, score
+    if best is None:
+        return Made(request.name, request.conditions.to_dict(), getattr(generator, "name", "?"), b"", {}, scores,
+                    seconds, tokens, error or "no candidate")
+    buffer = io.BytesIO()
+    best.midi.write(buffer)
+    return Made(request.name, best.conditions.to_dict(), best.generator, buffer.getvalue(), best_score.to_dict(),
+                scores, round(seconds, 3), tokens)
+
+
+def make_songs(spec: GeneratorSpec, requests: list[SongRequest], candidates: int = 1, workers: int | None = None,
+               min_score: float = REJECT_BELOW) -> list[Made]:
+    """Each request's best of ``candidates`` (more, up to three times as many, while none
+    reaches ``min_score``), on ``workers`` processes (default: all cores)."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(requests)))
+    jobs = [(r, candidates, min_score) for r in requests]
+    if workers == 1:
+        import torch
+
+        threads = torch.get_num_threads()
+        try:
+            _init_worker(spec)
+            return [_make(j) for j in jobs]
+        finally:
+            torch.set_num_threads(threads)
+    import multiprocessing
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=(spec,)) as pool:
+        return list(pool.map(_make, jobs))

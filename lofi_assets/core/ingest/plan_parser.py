@@ -1,0 +1,720 @@
+"""Parse a Notion track page, as Markdown, into a :class:`TrackPlan`.
+
+The input is either Notion's own "Export as Markdown" (``# Title``, ``Property: value``
+lines, ``- [x]  text`` to-dos, toggle children indented four spaces), Markdown written by
+hand or by another tool (``| Field | Value |`` overview tables, headings with or without
+emoji at any level), or blocks from the Notion API turned into the same Markdown by
+``notion_blocks``. One parser serves all three.
+
+The page is read the way a person reads it: known sections (overview, SEO, description,
+visual design, music, checklist, brand notes) are recognised by their labels; arcs are
+headings (or toggles) that say ``Phase N`` / carry a BPM range, or any heading that has
+prompts under it; prompts are to-dos, numbered items or a quoted line after a mark. A
+checklist or any other section ends the prompts, so post-upload to-dos never become songs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from lofi_assets.core.ingest.plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackPlan, youtube_tags_length
+
+
+class PlanParseError(ValueError):
+    """A page that cannot become a track plan; the message names the page."""
+
+
+# ---------------------------------------------------------------------------------------
+# Lines
+
+
+@dataclass
+class Line:
+    no: int
+    indent: int
+    kind: str  # heading | todo | quoted | item | bullet | table | text | rule
+    text: str
+    level: int = 0  # heading level
+    checked: bool | None = None
+    number: int | None = None
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_TODO = re.compile(r"^[-*+]\s+\[( |x|X)\]\s*(.*)$")
+_NUMBERED = re.compile(r"^(\d{1,4})[.)]\s+(.*)$")
+_BULLET = re.compile(r"^[-*+•▪◦]\s+(.*)$")
+_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_QUOTE_OPEN = "\"“”'‘"
+_MARKED_QUOTE = re.compile(
+    r"^(?P<mark>[xX✓✔☑✅☐⬜✗✘❌▢□■●○•\-*+>]{1,2})\s+(?:(?P<num>\d{1,4})[.)]\s*)?"
+    r"(?P<q>[\"“”'‘])(?P<body>.+)$"
+)
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
+
+CHECK_MARKS = set("xX✓✔☑✅")
+UNCHECK_MARKS = set("☐⬜▢□")
+
+
+def _clean(text: str) -> str:
+    text = _HTML_TAG.sub("", text)
+    text = _EMPHASIS.sub("", text)
+    return text.strip()
+
+
+def tokenize(markdown: str) -> list[Line]:
+    lines: list[Line] = []
+    for no, raw in enumerate(markdown.splitlines(), start=1):
+        expanded = raw.replace("\t", "    ").replace("\u00a0", " ")
+        stripped = expanded.strip()
+        if not stripped:
+            continue
+        indent = len(expanded) - len(expanded.lstrip(" "))
+        if m := _HEADING.match(stripped):
+            lines.append(Line(no, indent, "heading", _clean(m.group(2)), level=len(m.group(1))))
+        elif _RULE.match(stripped):
+            lines.append(Line(no, indent, "rule", ""))
+        elif m := _TODO.match(stripped):
+            body = _clean(m.group(2))
+            number = None
+            if n := _NUMBERED.match(body):
+                number, body = int(n.group(1)), n.group(2).strip()
+            lines.append(Line(no, indent, "todo", body, checked=m.group(1) != " ", number=number))
+        elif (m := _MARKED_QUOTE.match(stripped)) and _closing_quote(m.group("body")):
+            number = int(m.group("num")) if m.group("num") else None
+            mark = m.group("mark")
+            checked = True if mark in CHECK_MARKS else False if mark in UNCHECK_MARKS else None
+            body = _clean(m.group("q") + m.group("body"))
+            lines.append(Line(no, indent, "quoted", body, checked=checked, number=number))
+        elif stripped.startswith("|"):
+            lines.append(Line(no, indent, "table", stripped))
+        elif m := _NUMBERED.match(stripped):
+            number, body = int(m.group(1)), _clean(m.group(2))
+            if inner := _NUMBERED.match(body):  # "1. 3. text": a list item that also writes its number
+                number, body = int(inner.group(1)), inner.group(2).strip()
+            lines.append(Line(no, indent, "item", body, number=number))
+        elif m := _BULLET.match(stripped):
+            lines.append(Line(no, indent, "bullet", _clean(m.group(1))))
+        else:
+            text = _clean(stripped.lstrip(">").strip())
+            if text:
+                lines.append(Line(no, indent, "text", text))
+    return lines
+
+
+def _closing_quote(body: str) -> bool:
+    return any(q in body for q in "\"”'’")
+
+
+def _is_prompt_line(line: Line) -> bool:
+    """To-dos, quoted lines after a mark, and numbered items (which count only under an arc)."""
+    return line.kind in ("todo", "quoted", "item")
+
+
+# ---------------------------------------------------------------------------------------
+# Labels and sections
+
+_LEADING_SYMBOLS = re.compile(r"^[^\w\"“(\[]+", re.UNICODE)
+
+
+def split_emoji(text: str) -> tuple[str | None, str]:
+    """Split leading emoji (and other symbols) from ``text``."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        cat = unicodedata.category(ch)
+        if cat in ("So", "Sk", "Cf", "Mn", "Me", "Co") or ch in "\ufe0f\u200d\u20e3" or 0x1F000 <= ord(ch) <= 0x1FAFF:
+            i += 1
+        else:
+            break
+    emoji = text[:i].replace("\u200d", "").strip() or None
+    return emoji, text[i:].strip()
+
+
+def normalize_label(text: str) -> str:
+    t = _LEADING_SYMBOLS.sub("", text).strip()
+    t = re.sub(r"^\d{1,2}[.)]\s*", "", t)
+    return t.strip(" :*_").lower()
+
+
+# Ordered: the first pattern that matches names the section.
+_SECTIONS: list[tuple[str, re.Pattern[str]]] = [
+    ("checklist", re.compile(
+        r"post[- ]?upload|checklist|after upload|publishing|^publish\b|promotion|^tasks\b|^to-?dos?$|next steps"
+    )),
+    ("brand", re.compile(r"brand notes")),
+    ("music", re.compile(r"music arc|arc structure|music structure|suno prompts|song prompts|^prompts$|^music$")),
+    ("anchor", re.compile(r"^anchor phrase")),
+    ("suffix", re.compile(r"^(?:all |each |every )?prompts? (?:must )?end with|^prompt suffix")),
+    ("exclusions", re.compile(r"^exclu|^negative prompt")),
+    ("overview", re.compile(r"track overview|^overview|^properties")),
+    ("hashtags", re.compile(r"^visible (?:hash)?tags|^hashtags|visible tags")),
+    ("hidden_tags", re.compile(r"^hidden tags|hidden tags|^tags$|seo string")),
+    ("title_formula", re.compile(r"^title formula")),
+    ("file_naming", re.compile(r"^file ?nam")),
+    ("release", re.compile(r"^release time|^upload schedule|^upload time|^publish time")),
+    ("seo", re.compile(r"^seo\b|discovery")),
+    ("description", re.compile(r"description")),
+    ("visual", re.compile(
+        r"visual|image prompt|animation|dreamina|thumbnail|chosen image|^ai prompt|^(?:final )?prompt\b"
+        r"|ctr styling"
+    )),
+]
+_VALUE_SECTIONS = {"anchor", "suffix", "exclusions"}  # labels that do not end the arc
+_NON_MUSIC_SECTIONS = {"checklist", "brand", "overview", "hashtags", "hidden_tags", "title_formula",
+                       "file_naming", "release", "seo", "description", "visual"}
+
+_SUFFIX_SENTENCE = re.compile(
+    r"(?:all|each|every)\s+(?:suno\s+)?prompts?\s+(?:must\s+|should\s+)?ends?\s+with\s*:?\s*"
+    r"[“\"']?(?P<value>[^”\"']*)[”\"']?",
+    re.IGNORECASE,
+)
+
+
+def classify(text: str, *, heading: bool) -> str | None:
+    """The section a heading (searched) or a short label paragraph (anchored) names."""
+    label = normalize_label(text)
+    if not heading:
+        label = label.partition(":")[0].strip()
+        if len(label) > 60:
+            return None
+    if not label:
+        return None
+    for name, pattern in _SECTIONS:
+        if pattern.search(label) if heading else pattern.match(label):
+            return name
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Arcs
+
+_ARC_HEAD = re.compile(
+    r"^(?:phase|arc|part|act|chapter|movement|stage)\s*#?\s*(\d{1,2})\b\s*[-–—:.|]*\s*(.*)$",
+    re.IGNORECASE,
+)
+_BPM_PATTERNS = [
+    re.compile(r"\(?\s*bpm\s*[:=]?\s*(\d{2,3}(?:\.\d+)?)(?:\s*(?:-|–|—|to)\s*(\d{2,3}(?:\.\d+)?))?\s*\)?", re.I),
+    re.compile(r"\(?\s*(\d{2,3}(?:\.\d+)?)(?:\s*(?:-|–|—|to)\s*(\d{2,3}(?:\.\d+)?))?\s*bpm\s*\)?", re.I),
+]
+
+
+def parse_bpm(text: str) -> tuple[float | None, float | None, str]:
+    """BPM range written in ``text`` and the text without it."""
+    for pattern in _BPM_PATTERNS:
+        if m := pattern.search(text):
+            lo = float(m.group(1))
+            hi = float(m.group(2)) if m.group(2) else lo
+            rest = (text[: m.start()] + text[m.end():]).strip()
+            return lo, hi, re.sub(r"\(\s*\)", "", rest).strip()
+    return None, None, text
+
+
+def _arc_from_heading(text: str) -> tuple[str | None, str, float | None, float | None, str, int | None]:
+    """(emoji, name, bpm_min, bpm_max, description, written number) of an arc heading."""
+    emoji, rest = split_emoji(text)
+    written = None
+    if m := _ARC_HEAD.match(rest):
+        written, rest = int(m.group(1)), m.group(2)
+        more_emoji, rest = split_emoji(rest)
+        emoji = emoji or more_emoji
+    bpm_min, bpm_max, rest = parse_bpm(rest)
+    description = ""
+    if m := re.search(r"\(([^()]*)\)\s*$", rest):
+        description, rest = m.group(1).strip(), rest[: m.start()]
+    name = rest.strip(" -–—:|").strip()
+    return emoji, name, bpm_min, bpm_max, description, written
+
+
+def _looks_like_arc(line: Line) -> bool:
+    """Strong signs: ``Phase N``/``Arc N`` or a BPM range."""
+    _, rest = split_emoji(line.text)
+    return bool(_ARC_HEAD.match(rest)) or parse_bpm(line.text)[0] is not None
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+
+_PROPERTY_LINE = re.compile(r"^([A-Za-z][\w #/()'’.-]{0,40}?)\s*:\s+(.+)$")
+_PROPERTY_ALIASES = {
+    "title": "title", "name": "title", "video title": "title", "track title": "title",
+    "track": "track_number", "track number": "track_number", "track no": "track_number",
+    "track #": "track_number", "number": "track_number", "no": "track_number",
+    "duration": "duration", "target duration": "duration", "length": "duration",
+    "runtime": "duration", "target length": "duration",
+    "mood arc": "mood_arc", "theme": "theme", "overall theme": "theme",
+    "vibe": "vibe", "vibe description": "vibe", "vibe & aesthetic": "vibe",
+    "visible hashtags": "hashtags", "hashtags": "hashtags", "visible tags": "hashtags",
+    "hidden tags": "hidden_tags", "tags": "hidden_tags",
+    "status": "status", "youtube url": "youtube_url", "youtube": "youtube_url",
+    "video url": "youtube_url", "url": "youtube_url",
+    "upload schedule": "upload_schedule", "upload": "upload_schedule",
+    "release": "upload_schedule", "publish": "upload_schedule",
+    "anchor phrase": "anchor", "anchor": "anchor", "prompt suffix": "suffix",
+    "all prompts end with": "suffix", "exclusions": "exclusions", "excluded": "exclusions",
+    "exclude": "exclusions", "last edited": "last_edited", "last edited time": "last_edited",
+    "description": "description",
+}
+
+
+def _property_name(raw: str) -> str | None:
+    name = re.sub(r"\(.*?\)", "", raw).strip().lower().rstrip(" :")
+    name = re.sub(r"\s+", " ", name)
+    return _PROPERTY_ALIASES.get(name)
+
+
+def parse_duration_minutes(text: str) -> float | None:
+    t = text.lower()
+    if m := re.search(r"(\d+(?:\.\d+)?)\s*-?\s*(?:h|hr|hrs|hour|hours)\b", t):
+        minutes = float(m.group(1)) * 60
+        if extra := re.search(r"(?:h|hr|hrs|hour|hours)\b\s*(?:and\s*)?(\d+)\s*(?:m|min|mins|minutes)\b", t):
+            minutes += float(extra.group(1))
+        return minutes
+    if m := re.search(r"(\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes)\b", t):
+        return float(m.group(1))
+    if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", t):
+        return float(m.group(1))
+    return None
+
+
+def _strip_quotes(text: str) -> str:
+    t = text.strip().strip("\"“”'‘’").strip()
+    t = re.sub(r"^[-–—]+\s*", "", t)
+    return t.strip().strip("\"“”'‘’").strip().rstrip(".").strip()
+
+
+def parse_hashtags(text: str) -> list[str]:
+    return re.findall(r"#[^\s#,]+", text)
+
+
+def parse_tag_list(text: str) -> list[str]:
+    return [t.strip().lstrip("#").strip() for t in re.split(r"[,\n]", text) if t.strip().lstrip("#").strip()]
+
+
+_TRACK_NUMBER = re.compile(r"\btrack\s*#?\s*(\d{1,4})\b", re.IGNORECASE)
+_SEPARATORS = re.compile(r"\s+(?:—|–|--|-)\s+")
+_SNAKE_ANCHOR = re.compile(r"\s([a-z0-9]+(?:_[a-z0-9]+)+)\s*$")
+
+
+# ---------------------------------------------------------------------------------------
+# The parser
+
+
+@dataclass
+class _RawPrompt:
+    arc_index: int
+    number: int | None
+    body: str
+    checked: bool | None
+    line_no: int
+
+
+@dataclass
+class _State:
+    props: dict[str, str] = field(default_factory=dict)
+    description: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    hidden_tags: list[str] = field(default_factory=list)
+    anchor: str | None = None
+    suffix: str | None = None
+    exclusions: list[str] = field(default_factory=list)
+    upload: str | None = None
+    arcs: list[dict] = field(default_factory=list)
+    prompts: list[_RawPrompt] = field(default_factory=list)
+    orphans: int = 0
+    heading_title: str | None = None
+    track_number: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def set_prop(self, name: str, value: str) -> None:
+        value = value.strip()
+        if value and name not in self.props:
+            self.props[name] = value
+
+
+def parse_track_plan(
+    markdown: str,
+    *,
+    key: str,
+    source: str,
+    fallback_title: str | None = None,
+    last_edited: str | None = None,
+    warnings: list[str] | None = None,
+) -> TrackPlan:
+    """Parse one page. Raises :class:`PlanParseError` naming the page when it has no
+    arcs or no prompts; smaller oddities become warnings on the plan."""
+    label = f"page {key} ({source})"
+    if not markdown.strip():
+        raise PlanParseError(f"{label} is empty")
+    lines = tokenize(markdown)
+    st = _State(warnings=list(warnings or []))
+    _walk(lines, st)
+
+    if not st.arcs:
+        detail = f"; {st.orphans} prompt line(s) sit under no arc heading" if st.orphans else ""
+        raise PlanParseError(f"{label} has no arcs: no 'Phase N', BPM or prompt-bearing heading found{detail}")
+    if not st.prompts:
+        raise PlanParseError(f"{label} has arcs ({len(st.arcs)}) but no prompts under them")
+    return _assemble(st, key=key, source=source, fallback_title=fallback_title, last_edited=last_edited)
+
+
+def _lookahead(lines: list[Line]) -> tuple[list[int], list[int]]:
+    """For each index: where the next prompt line and the next boundary (a heading or a
+    section label) are. One backward pass, so a 10,000-line page stays linear."""
+    n = len(lines)
+    next_prompt, next_boundary = [n] * (n + 1), [n] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        line = lines[i]
+        next_prompt[i] = i if _is_prompt_line(line) else next_prompt[i + 1]
+        is_boundary = line.kind == "heading" or (
+            line.kind == "text" and classify(line.text, heading=False) is not None
+        )
+        next_boundary[i] = i if is_boundary else next_boundary[i + 1]
+    return next_prompt, next_boundary
+
+
+_FIRST_WINS = {"hashtags": "hashtags", "hidden_tags": "hidden_tags", "description": "description",
+               "release": "upload"}
+
+
+def _walk(lines: list[Line], st: _State) -> None:
+    next_prompt, next_boundary = _lookahead(lines)
+
+    def prompts_follow(i: int) -> bool:
+        line = lines[i]
+        if line.kind == "bullet":  # a toggle: its prompts are its deeper-indented children
+            child = lines[i + 1] if i + 1 < len(lines) else None
+            return child is not None and child.indent > line.indent and _is_prompt_line(child)
+        return next_prompt[i + 1] < next_boundary[i + 1]
+
+    section = "preamble"
+    in_music = False
+    arc_index: int | None = None
+    arc_level = 0
+    arc_has_prompts = False
+    pending: str | None = None  # a value label ("Anchor Phrase:") waiting for its value
+    last_prompt_indent: int | None = None
+
+    for i, line in enumerate(lines):
+        # The page title: an H1 (Notion's export) or a "TRACK 21 — Title" first line.
+        if i == 0 and ((line.kind == "heading" and line.level == 1)
+                       or (line.kind == "text" and _TRACK_NUMBER.search(line.text[:40]))):
+            _, title = split_emoji(line.text)
+            if m := _TRACK_NUMBER.match(title):
+                st.track_number = int(m.group(1))
+                title = title[m.end():].strip(" -–—:|")
+            st.heading_title = title or None
+            section = "properties"
+            continue
+
+        if pending:
+            label, pending = pending, None
+            if line.kind == "text" or (line.kind == "heading" and not _looks_like_arc(line)
+                                       and classify(line.text, heading=True) is None):
+                _take_value(st, label, line.text)
+                continue
+
+        # Property lines of the page (Notion's export) or of its overview.
+        if line.kind == "text" and section in ("preamble", "properties", "overview", "seo"):
+            if (m := _PROPERTY_LINE.match(line.text)) and (name := _property_name(m.group(1))):
+                st.set_prop(name, m.group(2))
+                continue
+
+        is_heading = line.kind == "heading"
+        if is_heading or line.kind in ("bullet", "text"):
+            # Arcs: "Phase N" or a BPM range; any heading with prompts under it; an
+            # emoji-led paragraph or toggle with prompts under it.
+            emoji, _ = split_emoji(line.text)
+            strong = _looks_like_arc(line) and (is_heading or prompts_follow(i))
+            # Labels are headings or paragraphs; a bullet ("- Avoid filler words") never is.
+            sec = None if strong or line.kind == "bullet" else classify(line.text, heading=is_heading)
+            weak = (not strong and sec is None and (is_heading or (emoji and len(line.text) <= 100))
+                    and prompts_follow(i))
+            # Once arcs are headed with emoji, a plain heading with to-dos is not one of them.
+            if weak and st.arcs and st.arcs[0]["emoji"] and not emoji and not st.arcs[0]["strong"]:
+                weak = False
+            if strong or weak:
+                emoji, name, lo, hi, desc, written = _arc_from_heading(line.text)
+                st.arcs.append(dict(emoji=emoji, name=name or f"Arc {len(st.arcs) + 1}", bpm_min=lo,
+                                    bpm_max=hi, description=[desc] if desc else [], written=written,
+                                    prompts=0, strong=strong))
+                arc_index = len(st.arcs) - 1
+                arc_level = line.level if is_heading else 10 + line.indent
+                arc_has_prompts = False
+                last_prompt_indent = None
+                section, in_music = "arc", True
+                continue
+            if sec is not None:
+                inline = line.text.split(":", 1)[1].strip() if not is_heading and ":" in line.text else ""
+                if sec in _VALUE_SECTIONS:
+                    if sec == "suffix" and (m := _SUFFIX_SENTENCE.search(line.text)) and m.group("value").strip():
+                        inline = m.group("value")
+                    if inline:
+                        _take_value(st, sec, inline)
+                    else:
+                        pending = sec
+                    continue
+                if sec == "music" and arc_index is not None and is_heading and line.level > arc_level:
+                    continue  # a "Prompts" sub-heading inside an arc
+                arc_index = None
+                in_music = sec == "music"
+                # A field seen twice (a "Revised" copy further down): the first one wins.
+                field_name = _FIRST_WINS.get(sec)
+                section = f"ignored-{sec}" if field_name and getattr(st, field_name) else sec
+                if inline:
+                    _take_section_line(st, section, inline)
+                continue
+            if is_heading:
+                if section == "description":
+                    st.description.append(line.text)
+                elif arc_index is not None:
+                    arc_index, section = None, "music-other"  # a plain heading ends the arc
+                elif (m := _TRACK_NUMBER.match(split_emoji(line.text)[1])) and st.track_number is None:
+                    st.track_number = int(m.group(1))
+                continue
+
+        # A sentence that states the suffix: "(Each prompt ends with “x” for consistency)".
+        if line.kind == "text" and (m := _SUFFIX_SENTENCE.search(line.text)):
+            if m.group("value").strip():
+                _take_value(st, "suffix", m.group("value"))
+            else:
+                pending = "suffix"
+            continue
+
+        if _is_prompt_line(line):
+            if arc_index is not None and section == "arc":
+                if last_prompt_indent is not None and line.indent > last_prompt_indent:
+                    continue  # a child of a prompt (a note or an alternative), not a prompt
+                last_prompt_indent = line.indent
+                st.prompts.append(_RawPrompt(arc_index, line.number, line.text, line.checked, line.no))
+                st.arcs[arc_index]["prompts"] += 1
+                arc_has_prompts = True
+            elif in_music and line.kind != "item":
+                st.orphans += 1
+            continue
+
+        if section == "arc" and arc_index is not None:
+            if line.kind == "bullet" and prompts_follow(i):
+                continue  # a toggle that holds the arc's prompts
+            if not arc_has_prompts and line.kind in ("text", "bullet"):
+                m = re.fullmatch(r"\((.*)\)", line.text)
+                st.arcs[arc_index]["description"].append(m.group(1) if m else line.text)
+            continue
+
+        if line.kind == "table":
+            if section in ("preamble", "properties", "overview", "seo"):
+                _take_table_row(st, line.text)
+            continue
+
+        if section in ("hashtags", "hidden_tags", "description", "release"):
+            _take_section_line(st, section, line.text if line.kind != "bullet" else f"- {line.text}")
+
+
+def _take_value(st: _State, sec: str, value: str) -> None:
+    if sec == "anchor" and st.anchor is None:
+        st.anchor = _strip_quotes(value)
+    elif sec == "suffix" and st.suffix is None:
+        st.suffix = _strip_quotes(value)
+    elif sec == "exclusions":
+        st.exclusions.extend(t for t in parse_tag_list(value) if t not in st.exclusions)
+
+
+def _take_section_line(st: _State, section: str, text: str) -> None:
+    if section == "hashtags":
+        st.hashtags.extend(h for h in parse_hashtags(text) if h not in st.hashtags)
+    elif section == "hidden_tags":
+        st.hidden_tags.extend(parse_tag_list(text))
+    elif section == "description":
+        st.description.append(text)
+    elif section == "release" and st.upload is None:
+        st.upload = text.lstrip("→-> ").strip() or None
+
+
+def _take_table_row(st: _State, row: str) -> None:
+    cells = [c.strip() for c in row.strip().strip("|").split("|")]
+    if len(cells) < 2 or all(set(c) <= set("-: ") for c in cells):
+        return
+    if name := _property_name(cells[0]):
+        st.set_prop(name, cells[1])
+
+
+@lru_cache(maxsize=64)
+def _suffix_pattern(suffix: str) -> re.Pattern[str]:
+    return re.compile(r"\s*(?:[-–—]+\s*)?" + re.escape(suffix) + r"\s*\.?$", re.IGNORECASE)
+
+
+def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
+    """Split a prompt body into its text and the anchor phrase it ends with."""
+    text = body.strip()
+    # Style 1: quoted text, maybe followed by " — anchor".
+    if text[:1] in _QUOTE_OPEN:
+        m = re.match(r"^[\"“”'‘](.+?)[\"”'’](.*)$", text)
+        if m:
+            inner, rest = m.group(1).strip(), m.group(2).strip()
+            rest = re.sub(r"^[-–—]+\s*", "", rest).strip()
+            return inner, _strip_quotes(rest) or None
+    if suffix:
+        if (m := _suffix_pattern(suffix).search(text)) and m.start() > 0:
+            return text[: m.start()].rstrip(" ,;"), suffix
+    parts = list(_SEPARATORS.finditer(text))
+    if parts:
+        last = parts[-1]
+        tail = text[last.end():].strip()
+        if tail and len(tail.split()) <= 10:
+            return text[: last.start()].rstrip(" ,;"), _strip_quotes(tail)
+    if m := _SNAKE_ANCHOR.search(text):
+        return text[: m.start()].rstrip(" ,;"), m.group(1)
+    return text, None
+
+
+def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None,
+              last_edited: str | None) -> TrackPlan:
+    warnings = st.warnings
+    props = st.props
+
+    # The suffix: stated on the page, or the phrase most prompts end with.
+    suffix = st.suffix or props.get("suffix")
+    if not suffix:
+        tails = Counter(a for _, a in (_split_anchor(p.body, None) for p in st.prompts) if a)
+        if tails:
+            common, count = tails.most_common(1)[0]
+            if count >= 2 and count >= 0.6 * len(st.prompts):
+                suffix = common
+
+    prompts: list[Prompt] = []
+    used: dict[int, int] = {}
+    next_number = 1
+    for raw in st.prompts:
+        text, anchor = _split_anchor(raw.body, suffix)
+        number = raw.number if raw.number is not None else next_number
+        if number in used:
+            warnings.append(
+                f"duplicate prompt number {number} (line {raw.line_no}; first in arc {used[number]})"
+            )
+        used.setdefault(number, raw.arc_index + 1)
+        next_number = max(next_number, number + 1)
+        if not text:
+            warnings.append(f"prompt {number} (line {raw.line_no}) has no text besides its anchor phrase")
+            text = anchor or raw.body
+        prompts.append(Prompt(arc=raw.arc_index + 1, number=number, text=text, anchor_phrase=anchor,
+                              checked=raw.checked, full_text=raw.body))
+
+    arcs: list[Arc] = []
+    for n, a in enumerate(st.arcs, start=1):
+        lo, hi = a["bpm_min"], a["bpm_max"]
+        if lo is None:
+            warnings.append(f"arc {n} '{a['name']}' has no BPM range")
+        elif lo > hi:
+            warnings.append(f"arc {n} '{a['name']}' BPM range {lo:g}–{hi:g} is reversed; read as {hi:g}–{lo:g}")
+            lo, hi = hi, lo
+        if lo is not None and (lo < 30 or hi > 250):
+            warnings.append(f"arc {n} '{a['name']}' BPM range {lo:g}–{hi:g} is outside 30–250")
+        if a["written"] is not None and a["written"] != n:
+            warnings.append(f"arc {n} '{a['name']}' is headed as number {a['written']}")
+        if a["prompts"] == 0:
+            warnings.append(f"arc {n} '{a['name']}' has no prompts")
+        arcs.append(Arc(number=n, name=a["name"], emoji=a["emoji"], bpm_min=lo, bpm_max=hi,
+                        description=" ".join(d for d in a["description"] if d).strip()))
+    if st.orphans:
+        warnings.append(f"{st.orphans} prompt line(s) before the first arc heading were ignored")
+
+    title = props.get("title") or st.heading_title or fallback_title
+    if not title:
+        warnings.append("no title on the page; the partition key is used")
+        title = key
+    track_number = st.track_number
+    if track_number is None and (tn := props.get("track_number")):
+        if m := re.search(r"\d+", tn):
+            track_number = int(m.group())
+    if track_number is None and (m := _TRACK_NUMBER.search(title)):
+        track_number = int(m.group(1))
+
+    duration = None
+    if d := props.get("duration"):
+        duration = parse_duration_minutes(d)
+        if duration is None:
+            warnings.append(f"duration {d!r} is not a length of time")
+    if duration is None and (m := re.search(r"(\d+(?:\.\d+)?)\s*-?\s*(?:hr|hour)s?\b", title, re.I)):
+        duration = float(m.group(1)) * 60
+        warnings.append(f"target duration {duration:g} min read from the title")
+    if duration is None:
+        warnings.append("no target duration on the page")
+
+    hashtags = st.hashtags or parse_hashtags(props.get("hashtags", ""))
+    hidden = st.hidden_tags or parse_tag_list(props.get("hidden_tags", ""))
+    hidden = list(dict.fromkeys(hidden))  # keep order, drop repeats
+    tags_len = youtube_tags_length(hidden)
+    if tags_len > YOUTUBE_TAGS_LIMIT:
+        warnings.append(f"hidden tags take {tags_len} characters; YouTube allows {YOUTUBE_TAGS_LIMIT}")
+
+    exclusions = st.exclusions or parse_tag_list(props.get("exclusions", ""))
+    anchor = st.anchor or (_strip_quotes(props["anchor"]) if props.get("anchor") else None)
+    description = "\n".join(st.description).strip() or props.get("description", "")
+
+    return TrackPlan(
+        key=key,
+        title=title.strip(),
+        source=source,
+        track_number=track_number,
+        last_edited=_iso_date(props.get("last_edited")) or last_edited,
+        target_duration_min=duration,
+        mood_arc=props.get("mood_arc"),
+        theme=props.get("theme"),
+        vibe=props.get("vibe"),
+        status=props.get("status"),
+        youtube_url=props.get("youtube_url"),
+        description=description,
+        visible_hashtags=hashtags,
+        hidden_tags=hidden,
+        hidden_tags_length=tags_len,
+        hidden_tags_fit=tags_len <= YOUTUBE_TAGS_LIMIT,
+        anchor_phrase=anchor,
+        prompt_suffix=suffix,
+        exclusions=exclusions,
+        upload_schedule=props.get("upload_schedule") or st.upload,
+        arcs=arcs,
+        prompts=prompts,
+        warnings=warnings,
+    )
+
+
+_DATE_FORMATS = ("%B %d, %Y %I:%M %p", "%B %d, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M")
+
+
+def _iso_date(text: str | None) -> str | None:
+    """A 'Last edited time' property (Notion writes "November 18, 2026 9:42 PM") as ISO."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def decode_page_bytes(data: bytes, label: str) -> str:
+    """Text of a page file, or a clear error for empty or binary content."""
+    if not data.strip():
+        raise PlanParseError(f"{label} is empty")
+    if b"\x00" in data[:65536]:
+        raise PlanParseError(f"{label} is not a text file (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanParseError(f"{label} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    sample = text[:65536]
+    control = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\n\r\t")
+    if control > 0.05 * len(sample):
+        raise PlanParseError(f"{label} is not a text file ({control} control characters)")
+    return text
