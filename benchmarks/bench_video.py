@@ -35,7 +35,7 @@ from PIL import Image  # noqa: E402
 from scipy.signal import lfilter  # noqa: E402
 
 from lofi_assets.core.audio_io import RATE, wav_writer  # noqa: E402
-from lofi_assets.core.production.master import ffmpeg_exe  # noqa: E402
+from lofi_assets.core.audio_io import ffmpeg_exe  # noqa: E402
 from lofi_assets.core.publishing.video import encode_video, probe, verify_video  # noqa: E402
 
 BLOCK_S = 10.0

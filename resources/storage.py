@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import dagster as dg
@@ -11,12 +10,13 @@ from pydantic import Field
 from upath import UPath
 
 from lofi_assets.core.files import write_bytes_atomic, write_json_atomic
+from lofi_assets.settings import settings
 
 INPUT_FOLDERS = ("notion", "library", "midi", "analytics")
 
 
 def default_data_dir() -> str:
-    return os.environ.get("LOFI_DATA_DIR", "./data")
+    return settings().data_dir
 
 
 class StorageResource(dg.ConfigurableResource):

@@ -1,15 +1,15 @@
 """The morning analytics: yesterday's figures (and the trailing days YouTube has filled
 in since) pulled, then the day's report, whose weights steer the next nightly batch."""
 
-import os
 from datetime import timedelta
 
 import dagster as dg
 
 from lofi_assets.jobs import analytics_job
+from lofi_assets.settings import settings
 
-ANALYTICS_CRON = os.environ.get("LOFI_ANALYTICS_CRON", "0 6 * * *")
-ANALYTICS_TZ = os.environ.get("LOFI_ANALYTICS_TZ", "UTC")
+ANALYTICS_CRON = settings().analytics_cron  # a schedule's cron is fixed when the code location loads
+ANALYTICS_TZ = settings().analytics_tz
 
 
 @dg.schedule(job=analytics_job, cron_schedule=ANALYTICS_CRON, execution_timezone=ANALYTICS_TZ,

@@ -1,26 +1,26 @@
 """The evening upload window: every track whose master passed its checks and that has
 no video yet is uploaded, in plan order, one at a time (pool ``youtube``)."""
 
-import os
 from datetime import datetime
 
 import dagster as dg
 
-from lofi_assets.assets.publishing import LEDGER_FILE, failed_master_checks
-from lofi_assets.core.library.catalog import read_json
+from lofi_assets import asset_files
+from lofi_assets.asset_files import failed_master_checks
 from lofi_assets.jobs import publish_job
+from lofi_assets.settings import settings
 from resources import StorageResource
 
-UPLOAD_CRON = os.environ.get("LOFI_UPLOAD_CRON", "0 18 * * *")
-UPLOAD_TZ = os.environ.get("LOFI_UPLOAD_TZ", "UTC")
+UPLOAD_CRON = settings().upload_cron  # a schedule's cron is fixed when the code location loads
+UPLOAD_TZ = settings().upload_tz
 
 
 def tracks_to_upload(storage: StorageResource, keys: list[str], now: datetime) -> tuple[list[str], list[str]]:
     """Keys ready for upload in plan order (track number, then title), and why others wait."""
     ready, waiting = [], []
     for key in keys:
-        master = read_json(storage.asset_dir("track_master", key) / "master.json")
-        ledger = read_json(storage.asset_dir("youtube_video", key) / LEDGER_FILE) or {}
+        master = asset_files.MASTER_INFO.read(storage, key)
+        ledger = asset_files.LEDGER.read(storage, key) or {}
         parked = ledger.get("parked")
         if master is None:
             waiting.append(f"{key}: not mastered yet")
@@ -30,13 +30,13 @@ def tracks_to_upload(storage: StorageResource, keys: list[str], now: datetime) -
             continue  # published already
         elif parked and datetime.fromisoformat(parked["until"]) > now:
             waiting.append(f"{key}: parked until {parked['until']} ({parked['reason']})")
-        elif (storage.asset_dir("track_video", key) / "video.mp4").exists():
+        elif asset_files.VIDEO.exists(storage, key):
             ready.append(key)
         else:
             waiting.append(f"{key}: no video file yet")
 
     def plan_order(key: str) -> tuple:
-        plan = read_json(storage.asset_dir("notion_track", key) / "plan.json") or {}
+        plan = asset_files.PLAN.read(storage, key) or {}
         number = plan.get("track_number")
         return (number is None, number or 0, plan.get("title") or key)
 

@@ -1,11 +1,11 @@
 """Tell the operator when a run fails: which asset, which partition, and the error."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
 from lofi_assets.core.alerts import FailureAlert, first_line
+from lofi_assets.settings import settings
 from resources import StorageResource
 from resources.alerts import AlertsResource
 
@@ -31,7 +31,7 @@ def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
         errors = [first_line(context.failure_event.message)]
     assets = sorted({e.step_key for e in steps if e.step_key}) or sorted(
         k.to_user_string() for k in (run.asset_selection or []))
-    base = os.environ.get("LOFI_UI_URL")
+    base = settings().ui_url
     return FailureAlert(run.run_id, run.job_name, partition, assets, errors,
                         ui_url=f"{base.rstrip('/')}/runs/{run.run_id}" if base else None)
 

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from lofi_assets.assets.publishing import uploaded_video_id
+from lofi_assets.asset_files import uploaded_video_id
 from lofi_assets.core.ingest.change_scan import ScanCursor, track_tick
 from lofi_assets.jobs import track_job
 from lofi_assets.partitions import tracks_partitions

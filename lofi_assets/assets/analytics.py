@@ -9,8 +9,15 @@ import pandas as pd
 import yaml
 from pydantic import Field
 
-from lofi_assets.assets.generation import latest_weights, local_dir
-from lofi_assets.assets.publishing import LEDGER_FILE, uploaded_video_id
+from lofi_assets import asset_files
+from lofi_assets.asset_files import (
+    STATS_STORE,
+    STATS_VIDEOS,
+    channel_dir,
+    latest_weights,
+    local_dir,
+    uploaded_video_id,
+)
 from lofi_assets.core.analytics import report as cr
 from lofi_assets.core.generation.feedback import (
     GenerationWeights,
@@ -19,43 +26,24 @@ from lofi_assets.core.generation.feedback import (
     generation_weights,
     track_conditions,
 )
-from lofi_assets.core.files import parquet_bytes, write_bytes_atomic
-from lofi_assets.core.library.catalog import read_json
+from lofi_assets.core.files import parquet_bytes, read_json, write_bytes_atomic
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.stats import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
 from lofi_assets.core.youtube.client import AuthError, Parked, YouTubeError
 from lofi_assets.partitions import daily_partitions
 from resources import StorageResource, YouTubeResource
 
-STORE = "daily.parquet"
-VIDEOS = "videos.parquet"
-SOURCE = "source.json"
-WEIGHTS = "generation_weights.json"
-
-
-def stats_dir(storage: StorageResource) -> Path:
-    return local_dir(storage, "video_stats")
-
-
-def channel_dir(storage: StorageResource, channel_id: str) -> Path:
-    """One store per channel, so figures of two channels (a test server's and the real
-    one, or a second channel) never mix."""
-    return stats_dir(storage) / "channels" / channel_id
-
-
 def linked_videos(storage: StorageResource) -> dict[str, dict]:
     """Video id → the track this pipeline published it for, the conditions its songs
     were made with, and its A/B titles (from the upload ledgers)."""
     out = {}
-    root = storage.asset_dir("youtube_video")
-    for ledger in sorted(Path(str(root)).glob(f"*/{LEDGER_FILE}")) if Path(str(root)).exists() else []:
-        key = ledger.parent.name
+    for key, _ in asset_files.LEDGER.each(storage):
         video_id = uploaded_video_id(storage, key)
         if not video_id:
             continue
-        meta = read_json(storage.asset_dir("track_metadata", key) / "metadata.json") or {}
+        meta = asset_files.METADATA.read(storage, key) or {}
         out[video_id] = {"track": key, "variants": meta.get("variants") or [meta.get("title")],
-                         **track_conditions(read_json(storage.asset_dir("gap_songs", key) / "gap_songs.json"))}
+                         **track_conditions(asset_files.GAP_SONGS.read(storage, key))}
     return out
 
 
@@ -84,12 +72,11 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
     first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start,
                                                    context.partition_key_range.end))
     start, end = pull_window(first, config.trailing_days)[0], last
-    folder = stats_dir(storage)
     if not youtube.live:
         # A channel pulled before stays the one the report reads; only a pipeline that has
         # never pulled records that it has nothing.
-        if (read_json(folder / SOURCE) or {}).get("mode") != "live":
-            storage.write_json(folder / SOURCE, {"mode": "none", **youtube.describe()})
+        if (asset_files.STATS_SOURCE.read(storage) or {}).get("mode") != "live":
+            asset_files.STATS_SOURCE.write(storage, None, {"mode": "none", **youtube.describe()})
         context.log.warning("no YouTube credentials: no figures pulled")
         return dg.MaterializeResult(
             metadata={**youtube.describe(), "videos": 0, "rows": 0,
@@ -109,13 +96,13 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
         raise dg.Failure(description=f"video_stats {first}..{last}: {exc}") from None
     videos = attach_attributes(pull.videos, linked_videos(storage))
     store = channel_dir(storage, pull.channel["channel_id"])
-    merged = upsert(store / STORE, pull.daily)
-    write_bytes_atomic(store / VIDEOS, parquet_bytes(videos))
-    storage.write_json(folder / SOURCE, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
+    merged = upsert(store / STATS_STORE, pull.daily)
+    write_bytes_atomic(store / STATS_VIDEOS, parquet_bytes(videos))
+    asset_files.STATS_SOURCE.write(storage, None, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
                                          "channel": pull.channel, "pulled_at": datetime.now(timezone.utc).isoformat(),
                                          "window": [start.isoformat(), end.isoformat()], "revenue": pull.revenue,
                                          "notes": pull.notes})
-    problems = store_problems(pd.read_parquet(store / STORE))
+    problems = store_problems(pd.read_parquet(store / STATS_STORE))
     latest = pull.latest_day_with_data
     for note in pull.notes:
         context.log.warning(note)
@@ -125,7 +112,7 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
                   "window": f"{start} .. {end}", "latest_day_with_data": latest or "none",
                   "lag_days": (end - date.fromisoformat(latest)).days if latest else None,
                   "revenue": pull.revenue, "notes": dg.MetadataValue.md(markdown_bullets(pull.notes)),
-                  "store": dg.MetadataValue.path(str(store / STORE))},
+                  "store": dg.MetadataValue.path(str(store / STATS_STORE))},
         check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=not problems,
                                            metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
 
@@ -177,14 +164,12 @@ def quality_scores(storage: StorageResource, day: str) -> list[float]:
     """Combined scores of every generated piece up to ``day``, oldest first: the nightly
     batches by date, then the tracks' gap songs by the time they were made."""
     scored: list[tuple[str, int, float]] = []
-    root = Path(str(storage.asset_dir("nightly_songs")))
-    for report in sorted(root.glob("*/report.json")) if root.exists() else []:
-        if report.parent.name <= day:
+    for night, report in asset_files.NIGHTLY_REPORT.each(storage):
+        if night <= day:
             for i, piece in enumerate((read_json(report) or {}).get("pieces", [])):
                 if (piece.get("score") or {}).get("combined") is not None:
-                    scored.append((report.parent.name, i, float(piece["score"]["combined"])))
-    gaps = Path(str(storage.asset_dir("gap_songs")))
-    for path in sorted(gaps.glob("*/gap_songs.json")) if gaps.exists() else []:
+                    scored.append((night, i, float(piece["score"]["combined"])))
+    for _, path in asset_files.GAP_SONGS.each(storage):
         made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
         if made <= day:
             for i, song in enumerate((read_json(path) or {}).get("songs", [])):
@@ -194,8 +179,7 @@ def quality_scores(storage: StorageResource, day: str) -> list[float]:
 
 
 def track_playlists(storage: StorageResource) -> list[dict]:
-    root = Path(str(storage.asset_dir("track_playlist")))
-    return [read_json(p) or {} for p in sorted(root.glob("*/playlist.json"))] if root.exists() else []
+    return [read_json(path) or {} for _, path in asset_files.PLAYLIST.each(storage)]
 
 
 def source_label(source: dict) -> str:
@@ -236,17 +220,17 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     """Compute one day's tables, charts, weights and page from what was known that day;
     write them under ``channel_report/<day>/``."""
     day = date.fromisoformat(day_key)
-    source = read_json(stats_dir(storage) / SOURCE) or {}
+    source = asset_files.STATS_SOURCE.read(storage) or {}
     folder = channel_dir(storage, (source.get("channel") or {}).get("channel_id", "none"))
-    store = folder / STORE
+    store = folder / STATS_STORE
     daily = pd.read_parquet(store) if store.exists() else normalise_daily(pd.DataFrame(columns=list(DAILY_COLUMNS)))
     daily = daily[daily["day"] <= day_key]
-    videos = pd.read_parquet(folder / VIDEOS) if (folder / VIDEOS).exists() else pd.DataFrame(
+    videos = pd.read_parquet(folder / STATS_VIDEOS) if (folder / STATS_VIDEOS).exists() else pd.DataFrame(
         columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
     if len(videos):
         videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]
     costs, costs_note = read_costs(storage, config.costs_file)
-    out = local_dir(storage, "channel_report", day_key)
+    out = local_dir(storage, asset_files.REPORT_HTML.asset, day_key)
 
     growth = cr.subscriber_growth(daily, day, (source.get("channel") or {}).get("subscribers"), config.window_days)
     money = cr.revenue_vs_costs(daily, costs, day)
@@ -256,7 +240,7 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     weights = generation_weights(day_key, videos, daily, exploration=config.exploration)
     previous = latest_weights(storage, (day - timedelta(days=1)).isoformat())
     changed = changes(previous, weights, config.next_batch)
-    storage.write_json(storage.asset_dir("channel_report", day_key) / WEIGHTS, weights.to_dict())
+    asset_files.WEIGHTS.write(storage, day_key, weights.to_dict())
 
     charts = {"views": cr.chart_views(daily, day, out / "views.png"),
               "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
@@ -274,8 +258,7 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
                 ("Retention by mood", retention["mood"]), ("Retention by tempo", retention["tempo_band"]),
                 ("Retention by title variant", retention["title_variant"]), ("Next nightly batch", changed)]
     page = cr.html_page(f"Channel report {day_key}", sections, [source_label(source), *findings])
-    html_path = Path(str(storage.write_bytes(storage.asset_dir("channel_report", day_key) / "report.html",
-                                             page.encode())))
+    html_path = Path(str(asset_files.REPORT_HTML.write_bytes(storage, day_key, page.encode())))
     return {"source": source_label(source), "findings": findings, "growth": growth, "drift": drift, "top": top,
             "changed": changed, "charts": charts, "html": html_path,
             "problems": report_problems(html_path, sections, charts, weights)}

@@ -12,10 +12,11 @@ import numpy as np
 import pretty_midi
 from pydantic import Field
 
-from lofi_assets.assets.planning import load_plan, track_playlist
+from lofi_assets import asset_files
+from lofi_assets.asset_files import latest_weights, load_plan, local_dir
+from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.generation.conditions import Conditions
-from lofi_assets.core.files import atomic_local_path, is_local
-from lofi_assets.core.library.catalog import read_json
+from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes
@@ -39,30 +40,6 @@ from resources import MidiModelResource, StorageResource
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 
 
-def latest_weights(storage: StorageResource, day: str, with_evidence: bool = False):
-    """The newest channel report's generation weights at or before ``day`` (with
-    ``with_evidence``, only weights that rest on some retention figures); None if none."""
-    from lofi_assets.core.generation.feedback import GenerationWeights
-
-    root = Path(str(storage.asset_dir("channel_report")))
-    for path in sorted(root.glob("*/generation_weights.json"), reverse=True) if root.exists() else []:
-        if path.parent.name <= day:
-            weights = GenerationWeights.from_dict(read_json(path) or {"day": path.parent.name})
-            return weights if weights.videos_used or not with_evidence else None
-    return None
-
-
-def local_dir(storage: StorageResource, asset: str, partition: str | None = None) -> Path:
-    """Model training and MIDI tools need real files: generation runs on a local root."""
-    path = storage.asset_dir(asset, partition)
-    if not is_local(path):
-        raise dg.Failure(f"{asset} needs a local storage root (MIDI tools read files); got {path}",
-                         allow_retries=False)
-    local = Path(os.fspath(path))
-    local.mkdir(parents=True, exist_ok=True)
-    return local
-
-
 class CorpusConfig(dg.Config):
     pieces: int = Field(default=3000, description="composer pieces, spread over tempo × key × mood")
     seed: int = 0
@@ -77,7 +54,7 @@ def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage
     """Composer pieces spread over tempo × key × mood, plus the operator's MIDI from
     ``data/midi/`` (parsed, filtered by tempo, length and notes a second, deduplicated),
     with a manifest of labels (``manifest.jsonl``)."""
-    folder = local_dir(storage, "midi_corpus")
+    folder = local_dir(storage, asset_files.CORPUS)
     shutil.rmtree(folder / "composer", ignore_errors=True)
     shutil.rmtree(folder / "operator", ignore_errors=True)
     entries = compose_corpus(folder, config.pieces, seed=config.seed, workers=config.workers)
@@ -121,14 +98,14 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
     """miditok REMI (programs, tempos, 4/4, 16 velocities) with the conditioning tokens as
     special tokens and BPE learned on the corpus (``tokenizer.json``); the corpus encoded
     once (``tokens.npz``) for training."""
-    corpus = local_dir(storage, "midi_corpus")
+    corpus = local_dir(storage, asset_files.CORPUS)
     entries = read_manifest(corpus)
-    folder = local_dir(storage, "midi_tokenizer")
+    folder = local_dir(storage, asset_files.TOKENIZER)
     tokenizer = train_tokenizer([corpus / e.path for e in entries], config.vocab_size)
     with atomic_local_path(folder / TOKENIZER_FILE) as tmp:
         tokenizer.save(tmp)
     data = encode_corpus(tokenizer, corpus, entries)
-    storage.write_bytes(storage.asset_dir("midi_tokenizer") / "tokens.npz", token_data_bytes(data))
+    asset_files.TOKEN_DATA.write_bytes(storage, None, token_data_bytes(data))
 
     grammar = TokenGrammar(tokenizer)
     base = sum(len(grammar.base_tokens(p.ids.tolist())) for p in data.pieces[:200])
@@ -175,11 +152,11 @@ def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: 
     """A GPT-style decoder (about 12M parameters at the defaults) trained on the tokenized
     corpus, on CUDA when present; resumable (``checkpoint.pt`` every 100 steps) within a
     step and time budget. ``model.pt`` (fp16) and the tokenizer are what generation loads."""
-    tok_dir = local_dir(storage, "midi_tokenizer")
+    tok_dir = local_dir(storage, asset_files.TOKENIZER)
     tokenizer = load_tokenizer(tok_dir / TOKENIZER_FILE)
     grammar = TokenGrammar(tokenizer)
-    data = load_token_data(tok_dir / "tokens.npz", grammar.bar_start_ids)
-    folder = local_dir(storage, "midi_model")
+    data = load_token_data(asset_files.TOKEN_DATA.local_path(storage), grammar.bar_start_ids)
+    folder = local_dir(storage, asset_files.MODEL)
     checkpoint = folder / "checkpoint.pt"
     if not config.resume:
         checkpoint.unlink(missing_ok=True)
@@ -251,7 +228,7 @@ def verify_midi(folder: Path, rows: list[dict]) -> list[str]:
 def generator_spec(midi_generator: MidiModelResource, storage: StorageResource, what: str):
     """The generator to use, or a failure that names the files and the way out."""
     try:
-        return midi_generator.spec(local_dir(storage, "midi_model"))
+        return midi_generator.spec(local_dir(storage, asset_files.MODEL))
     except (CheckpointError, TokenizerError) as exc:
         raise dg.Failure(f"{what}: the MIDI model cannot be loaded: {exc}. Materialize midi_model, point "
                          "LOFI_MIDI_MODEL_DIR at a model folder, or set LOFI_COMPOSER_FALLBACK=1 to use the "
@@ -277,20 +254,17 @@ def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage
     words speak for; the best of N candidates by the quality scorer, none below 0.70."""
     key = context.partition_key
     plan = load_plan(storage, key)
-    playlist = read_json(storage.asset_dir("track_playlist", key) / "playlist.json")
-    if playlist is None:
-        raise dg.Failure(f"track {key}: no playlist.json; materialize track_playlist first", allow_retries=False)
+    playlist = asset_files.PLAYLIST.require(storage, key)
     gaps = [p for p in playlist.get("prompts", []) if not p.get("song_id")]
     requests = gap_requests(plan, gaps, bars=config.bars)
     spec, origin = generator_spec(midi_generator, storage, f"track {key}")
     context.log.info(f"generator: {origin}")
     made = make_songs(spec, requests, candidates=config.candidates, workers=config.workers)
-    folder = local_dir(storage, "gap_songs", key)
+    folder = local_dir(storage, asset_files.GAP_SONGS.asset, key)
     rows = write_made(folder, made)
     for row, request in zip(rows, requests):
         row.update({"arc": request.arc, "number": request.number, "prompt": request.prompt, "why": request.why})
-    storage.write_json(storage.asset_dir("gap_songs", key) / "gap_songs.json",
-                       {"track": key, "generator": origin, "songs": rows})
+    asset_files.GAP_SONGS.write(storage, key, {"track": key, "generator": origin, "songs": rows})
     problems = verify_midi(folder, rows)
     short = [r["name"] for r in rows if not r["approved"]]
     table = [(r["arc"], r["number"], r["conditions"]["tempo"], r["conditions"]["key"], r["conditions"]["mood"],
@@ -337,7 +311,7 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     spec, origin = generator_spec(midi_generator, storage, f"nightly batch {day}")
     context.log.info(f"generator: {origin}")
     made = make_songs(spec, requests, candidates=1, workers=config.workers)
-    folder = local_dir(storage, "nightly_songs", day)
+    folder = local_dir(storage, asset_files.NIGHTLY_REPORT.asset, day)
     shutil.rmtree(folder / "rejected", ignore_errors=True)
     rows = write_made(folder, made)
     scores = [r["score"]["combined"] for r in rows if r["score"]]
@@ -346,7 +320,7 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
               "rejected": len(rows) - approved, "failed": sum(1 for r in rows if r["error"]),
               "mean_score": round(float(np.mean(scores)), 4) if scores else None,
               "seconds": round(sum(r["seconds"] for r in rows), 1), "pieces": rows}
-    storage.write_json(storage.asset_dir("nightly_songs", day) / "report.json", report)
+    asset_files.NIGHTLY_REPORT.write(storage, day, report)
     problems = verify_midi(folder, rows)
     by_mood = Counter((r["conditions"]["mood"], r["approved"]) for r in rows)
     mood_rows = [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in sorted({m for m, _ in by_mood})]

@@ -5,15 +5,13 @@ import json
 
 import dagster as dg
 
+from lofi_assets import asset_files
 from lofi_assets.core.ingest.plan import TrackPlan, validate_plan_dict
 from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
 from lofi_assets.core.tables import markdown_bullets
 from lofi_assets.core.ingest.sources import PageNotFound, SourceError
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
-
-PLAN_FILE = "plan.json"
-
 
 def read_track_plan(notion: NotionResource, key: str) -> TrackPlan:
     """Fetch page ``key`` from the configured source and parse it."""
@@ -86,7 +84,7 @@ def notion_track(
     except SourceError as exc:
         raise dg.Failure(description=str(exc), metadata={"page": key, **notion.describe()}) from None
 
-    path = storage.write_json(storage.asset_dir("notion_track", key) / PLAN_FILE, plan.to_dict())
+    path = asset_files.PLAN.write(storage, key, plan.to_dict())
     for warning in plan.warnings:
         context.log.warning(f"page {key}: {warning}")
     return dg.MaterializeResult(

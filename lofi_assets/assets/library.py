@@ -6,36 +6,22 @@ import math
 import dagster as dg
 import numpy as np
 
-from lofi_assets.assets.ingest import PLAN_FILE
+from lofi_assets import asset_files
+from lofi_assets.asset_files import all_plans
+from lofi_assets.core.files import npy_bytes, read_json
 from lofi_assets.core.library.analysis import AudioError, analyse_file
 from lofi_assets.core.library.embedding import text_hash
-from lofi_assets.core.files import npy_bytes
 from lofi_assets.core.library.catalog import (
     calibrate_energy,
     library_files,
     plans_by_track_number,
     prompt_context,
-    read_json,
     sidecar_context,
     song_text,
 )
-from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import songs_partitions
 from resources import EmbedderResource, StorageResource
-
-ANALYSIS_FILE = "analysis.json"
-EMBEDDING_FILE = "embedding.npy"
-
-
-def load_plans(storage: StorageResource) -> list[TrackPlan]:
-    plans = []
-    for path in sorted(storage.asset_dir("notion_track").glob(f"*/{PLAN_FILE}")):
-        data = read_json(path)
-        if data:
-            plans.append(TrackPlan.from_dict(data))
-    return plans
-
 
 def check_analysis(path, record: dict) -> dg.AssetCheckResult:
     data = read_json(path) or {}
@@ -75,17 +61,17 @@ def library_song(context: dg.AssetExecutionContext, storage: StorageResource) ->
     except AudioError as exc:
         raise dg.Failure(f"song {key}: {exc}", metadata={"file": str(path)}, allow_retries=False) from None
 
-    for other in storage.asset_dir("library_song").glob(f"*/{ANALYSIS_FILE}"):
+    for other_key, other in asset_files.SONG_ANALYSIS.each(storage):
         data = read_json(other) or {}
-        if other.parent.name != key and data.get("sha256") == analysis.sha256:
+        if other_key != key and data.get("sha256") == analysis.sha256:
             raise dg.Failure(f"song {key}: {path.name} is the same audio as {data.get('file')} "
                              f"(sha256 {analysis.sha256[:12]}); not imported twice", allow_retries=False)
 
-    plans = plans_by_track_number(load_plans(storage))
+    plans = plans_by_track_number(all_plans(storage))
     record = {"song_id": key, "file": path.name, **analysis.to_dict(), **prompt_context(plans, path.stem)}
     if not record.get("mood_words"):
         record.update(sidecar_context(path))
-    out = storage.write_json(storage.asset_dir("library_song", key) / ANALYSIS_FILE, record)
+    out = asset_files.SONG_ANALYSIS.write(storage, key, record)
     return dg.MaterializeResult(
         metadata={
             "file": path.name,
@@ -117,15 +103,12 @@ def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
     """The song's text (the prompt it was made for, anchor phrase, mood words, measured
     tempo, key and energy) embedded with all-MiniLM-L6-v2; cached by text hash and model."""
     key = context.partition_key
-    record = read_json(storage.asset_dir("library_song", key) / ANALYSIS_FILE)
-    if record is None:
-        raise dg.Failure(f"song {key}: library_song has no analysis; materialize it first", allow_retries=False)
+    record = asset_files.SONG_ANALYSIS.require(storage, key)
     text = song_text(record)
-    model = embedder.embedder(cache_dir=storage.asset_dir("embedding_cache"))
+    model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
     vectors, computed = model.encode([text])
-    folder = storage.asset_dir("song_embedding", key)
-    storage.write_bytes(folder / EMBEDDING_FILE, npy_bytes(vectors[0]))
-    storage.write_json(folder / "embedding.json", {"text": text, "text_hash": text_hash(text),
+    asset_files.SONG_VECTOR.write_bytes(storage, key, npy_bytes(vectors[0]))
+    asset_files.SONG_VECTOR_INFO.write(storage, key, {"text": text, "text_hash": text_hash(text),
                                                    "model_id": model.model_id, "dim": int(vectors.shape[1])})
     norm = float(np.linalg.norm(vectors[0]))
     if not abs(norm - 1.0) < 1e-3:
@@ -151,14 +134,13 @@ def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -
     import pandas as pd
 
     records, vectors, skipped = [], [], []
-    for folder in sorted(storage.asset_dir("library_song").glob("*")):
-        record = read_json(folder / ANALYSIS_FILE)
-        emb_dir = storage.asset_dir("song_embedding", folder.name)
-        meta = read_json(emb_dir / "embedding.json")
-        if record is None or meta is None or not (emb_dir / EMBEDDING_FILE).exists():
-            skipped.append(folder.name)
+    for key in asset_files.partitions_written(storage, asset_files.SONG_ANALYSIS.asset):
+        record = asset_files.SONG_ANALYSIS.read(storage, key)
+        meta = asset_files.SONG_VECTOR_INFO.read(storage, key)
+        if record is None or meta is None or not asset_files.SONG_VECTOR.exists(storage, key):
+            skipped.append(key)
             continue
-        vectors.append(np.load(emb_dir / EMBEDDING_FILE))
+        vectors.append(np.load(asset_files.SONG_VECTOR.path(storage, key)))
         records.append({**record, "text": meta["text"], "model_id": meta["model_id"]})
     if not records:
         raise dg.Failure("library_index: no analysed and embedded songs yet")
@@ -173,13 +155,12 @@ def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -
         "energy_raw": r["energy_raw"], "sha256": r["sha256"],
     } for r in records])
     matrix = np.stack(vectors).astype(np.float32)
-    folder = storage.asset_dir("library_index")
-    storage.write_bytes(folder / "embeddings.npy", npy_bytes(matrix))
-    storage.write_bytes(folder / "catalog.parquet", catalog.to_parquet(index=False))
-    storage.write_json(folder / "index.json", {"songs": len(records), "model_id": records[0]["model_id"],
+    asset_files.LIBRARY_VECTORS.write_bytes(storage, None, npy_bytes(matrix))
+    asset_files.LIBRARY_CATALOG.write_bytes(storage, None, catalog.to_parquet(index=False))
+    asset_files.LIBRARY_INFO.write(storage, None, {"songs": len(records), "model_id": records[0]["model_id"],
                                                "dimension": int(matrix.shape[1]), "skipped": skipped})
-    reread = pd.read_parquet(folder / "catalog.parquet")
-    norms = np.linalg.norm(np.load(folder / "embeddings.npy"), axis=1)
+    reread = pd.read_parquet(asset_files.LIBRARY_CATALOG.path(storage))
+    norms = np.linalg.norm(np.load(asset_files.LIBRARY_VECTORS.path(storage)), axis=1)
     consistent = len(reread) == matrix.shape[0] and bool(np.all(np.abs(norms - 1) < 1e-3))
     return dg.MaterializeResult(
         metadata={"songs": len(records), "skipped": ", ".join(skipped) or "none",

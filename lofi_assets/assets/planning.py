@@ -4,22 +4,17 @@ import dagster as dg
 import numpy as np
 from pydantic import Field
 
-from lofi_assets.assets.ingest import PLAN_FILE, notion_track
+from lofi_assets import asset_files
+from lofi_assets.asset_files import load_plan, uploaded_video_id
+from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index
-from lofi_assets.core.files import npy_bytes
-from lofi_assets.core.library.catalog import is_published, read_json, usage_counts
+from lofi_assets.core.files import npy_bytes, read_json
+from lofi_assets.core.library.catalog import is_published, usage_counts
 from lofi_assets.core.planning.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import tracks_partitions
 from resources import EmbedderResource, StorageResource
-
-
-def load_plan(storage: StorageResource, key: str) -> TrackPlan:
-    data = read_json(storage.asset_dir("notion_track", key) / PLAN_FILE)
-    if data is None:
-        raise dg.Failure(f"track {key}: no plan.json; materialize notion_track first", allow_retries=False)
-    return TrackPlan.from_dict(data)
 
 
 def prompt_texts(plan: TrackPlan) -> list[str]:
@@ -40,11 +35,10 @@ def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResourc
     row per prompt, in plan order)."""
     key = context.partition_key
     plan = load_plan(storage, key)
-    model = embedder.embedder(cache_dir=storage.asset_dir("embedding_cache"))
+    model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
     vectors, computed = model.encode(prompt_texts(plan))
-    folder = storage.asset_dir("prompt_embeddings", key)
-    storage.write_bytes(folder / "prompts.npy", npy_bytes(vectors))
-    storage.write_json(folder / "prompts.json", {"model_id": model.model_id, "prompts": [
+    asset_files.PROMPT_VECTORS.write_bytes(storage, key, npy_bytes(vectors))
+    asset_files.PROMPT_INFO.write(storage, key, {"model_id": model.model_id, "prompts": [
         {"arc": p.arc, "number": p.number, "text": t} for p, t in zip(plan.prompts, prompt_texts(plan), strict=True)]})
     return dg.MaterializeResult(metadata={"prompts": len(plan.prompts), "computed": computed,
                                           "cached": len(plan.prompts) - computed, "model_id": model.model_id})
@@ -64,11 +58,9 @@ def published_playlists(storage: StorageResource, except_key: str) -> list[dict]
     """Playlists of published tracks (by their page, or by a video in the upload ledger,
     which is known before the page is read again): where song usage is counted from."""
     playlists = []
-    for path in storage.asset_dir("track_playlist").glob("*/playlist.json"):
-        key = path.parent.name
-        plan = read_json(storage.asset_dir("notion_track", key) / PLAN_FILE)
-        ledger = read_json(storage.asset_dir("youtube_video", key) / "upload.json") or {}
-        uploaded = bool(ledger.get("steps", {}).get("insert", {}).get("video_id"))
+    for key, path in asset_files.PLAYLIST.each(storage):
+        plan = asset_files.PLAN.read(storage, key)
+        uploaded = bool(uploaded_video_id(storage, key))
         if key != except_key and ((plan and is_published(plan)) or uploaded):
             playlists.append(read_json(path) or {})
     return playlists
@@ -92,14 +84,13 @@ def track_playlist(context: dg.AssetExecutionContext, config: PlaylistConfig, st
 
     key = context.partition_key
     plan = load_plan(storage, key)
-    query_emb = np.load(storage.asset_dir("prompt_embeddings", key) / "prompts.npy")
-    index_dir = storage.asset_dir("library_index")
+    query_emb = np.load(asset_files.PROMPT_VECTORS.path(storage, key))
     weights = Weights(config.semantic, config.arc, config.tempo, config.key, config.usage)
-    if (index_dir / "catalog.parquet").exists():
-        records = pd.read_parquet(index_dir / "catalog.parquet").to_dict(orient="records")
-        embeddings = np.load(index_dir / "embeddings.npy")
-        index_model = (read_json(index_dir / "index.json") or {}).get("model_id")
-        prompt_model = (read_json(storage.asset_dir("prompt_embeddings", key) / "prompts.json") or {}).get("model_id")
+    if asset_files.LIBRARY_CATALOG.exists(storage):
+        records = pd.read_parquet(asset_files.LIBRARY_CATALOG.path(storage)).to_dict(orient="records")
+        embeddings = np.load(asset_files.LIBRARY_VECTORS.path(storage))
+        index_model = (asset_files.LIBRARY_INFO.read(storage) or {}).get("model_id")
+        prompt_model = (asset_files.PROMPT_INFO.read(storage, key) or {}).get("model_id")
         if index_model != prompt_model:
             raise dg.Failure(f"track {key}: prompts embedded with {prompt_model}, library with {index_model}")
     else:
@@ -112,8 +103,7 @@ def track_playlist(context: dg.AssetExecutionContext, config: PlaylistConfig, st
     result, _ = match(queries_from_plan(plan), query_emb, catalog, weights=weights,
                       threshold=config.threshold, top_k=config.top_k)
     result.arcs = arc_coverage(plan, result, {r["song_id"]: float(r["duration"]) for r in records})
-    out = storage.write_json(storage.asset_dir("track_playlist", key) / "playlist.json",
-                             {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()})
+    out = asset_files.PLAYLIST.write(storage, key, {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()})
 
     assigned = [p.song_id for p in result.prompts if p.song_id]
     rows = [(p.arc, p.number, p.text[:60], p.song_id or "—", p.score if p.song_id else

@@ -8,11 +8,14 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.assets.generation import gap_songs, local_dir, nightly_songs
-from lofi_assets.assets.library import ANALYSIS_FILE, library_song
-from lofi_assets.assets.planning import load_plan, track_playlist
+from lofi_assets import asset_files
+from lofi_assets.asset_files import load_plan, local_dir
+from lofi_assets.assets.generation import gap_songs, nightly_songs
+from lofi_assets.assets.library import library_song
+from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource, read_audio, write_flac, write_wav
-from lofi_assets.core.library.catalog import library_files, read_json
+from lofi_assets.core.library.catalog import library_files
+from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.production.loudness import measure
 from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
@@ -21,16 +24,6 @@ from lofi_assets.core.production.separation import SeparationError, separate_fil
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
 from resources import RendererResource, SeparatorResource, StorageResource
-
-RENDER_MANIFEST = "rendered.json"
-
-
-def seed_of(*parts: str) -> int:
-    """A stable seed from names (Python's hash() changes between processes)."""
-    import zlib
-
-    return zlib.crc32("|".join(parts).encode()) & 0x7FFFFFFF
-
 
 def render_piece(renderer: RendererResource, midi: Path, out: Path, seed: int, preset: str | None,
                  flac: bool = False) -> dict:
@@ -61,11 +54,9 @@ def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, stor
     import pretty_midi
 
     key = context.partition_key
-    manifest = read_json(storage.asset_dir("gap_songs", key) / "gap_songs.json")
-    if manifest is None:
-        raise dg.Failure(f"track {key}: no gap_songs.json; materialize gap_songs first", allow_retries=False)
-    midi_dir = local_dir(storage, "gap_songs", key)
-    folder = local_dir(storage, "rendered_songs", key)
+    manifest = asset_files.GAP_SONGS.require(storage, key)
+    midi_dir = local_dir(storage, asset_files.GAP_SONGS.asset, key)
+    folder = local_dir(storage, asset_files.RENDERED.asset, key)
     rows, problems = [], []
     for song in manifest["songs"]:
         if not song.get("file") or not song.get("approved"):
@@ -83,8 +74,7 @@ def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, stor
         rows.append(row | {"name": song["name"], "arc": song["arc"], "number": song["number"],
                            "prompt": song.get("prompt"), "midi_seconds": round(expected, 2)})
     preset = config.preset or renderer.colour_preset
-    storage.write_json(storage.asset_dir("rendered_songs", key) / RENDER_MANIFEST,
-                       {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows})
+    asset_files.RENDERED.write(storage, key, {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows})
     return dg.MaterializeResult(
         metadata={"songs": len(rows), "preset": preset, "soundfont": renderer.soundfont_path().name,
                   "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
@@ -110,7 +100,7 @@ def song_stems(context: dg.AssetExecutionContext, storage: StorageResource,
         raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
     try:
         model, digest = separator.lazy()  # a cached song never loads the model
-        result = separate_file(files[key], local_dir(storage, "song_stems", key), model, model_name=separator.model,
+        result = separate_file(files[key], local_dir(storage, asset_files.STEMS_INFO.asset, key), model, model_name=separator.model,
                                weights_digest=digest, shifts=separator.shifts, overlap=separator.overlap,
                                segment=separator.segment, device=separator.device)
     except (SeparationError, AudioInputError) as exc:
@@ -144,11 +134,11 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
         if song_id not in files:
             raise dg.Failure(f"track {key}: song {song_id} is in the playlist but not in the library folder")
         path, kind = files[song_id], "library"
-        stems = read_json(storage.asset_dir("song_stems", song_id) / "stems.json") or {}
-        instrumental = storage.asset_dir("song_stems", song_id) / "instrumental.flac"
+        stems = asset_files.STEMS_INFO.read(storage, song_id) or {}
+        instrumental = asset_files.INSTRUMENTAL.path(storage, song_id)
         if stems.get("has_vocals") and instrumental.exists():
             path, kind = Path(os.fspath(instrumental)), "instrumental"
-        analysis = read_json(storage.asset_dir("library_song", song_id) / ANALYSIS_FILE) or {}
+        analysis = asset_files.SONG_ANALYSIS.read(storage, song_id) or {}
         seconds = analysis.get("duration_s")
         if not seconds:
             with AudioSource(path) as source:
@@ -156,7 +146,7 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
         songs.append(MixSong(song_id, str(path), float(seconds),
                              prompt["arc"], arc_names.get(prompt["arc"], ""), prompt["number"],
                              prompt.get("text", ""), kind))
-    folder = local_dir(storage, "rendered_songs", key)
+    folder = local_dir(storage, asset_files.RENDERED.asset, key)
     for row in (rendered or {}).get("songs", []):
         songs.append(MixSong(row["name"], str(folder / row["file"]), float(row["seconds"]), row["arc"],
                              arc_names.get(row["arc"], ""), row["number"], row.get("prompt") or "", "generated"))
@@ -173,28 +163,26 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     chosen policy; ``mix.wav`` (32-bit float) and ``mix.json`` with the chapter list."""
     key = context.partition_key
     plan = load_plan(storage, key)
-    playlist = read_json(storage.asset_dir("track_playlist", key) / "playlist.json")
-    if playlist is None:
-        raise dg.Failure(f"track {key}: no playlist.json; materialize track_playlist first", allow_retries=False)
-    rendered = read_json(storage.asset_dir("rendered_songs", key) / RENDER_MANIFEST)
+    playlist = asset_files.PLAYLIST.require(storage, key)
+    rendered = asset_files.RENDERED.read(storage, key)
     songs = mix_songs(storage, key, playlist, rendered)
     minutes = config.target_minutes or plan.target_duration_min
     target_s = minutes * 60 if minutes else None
     per_arc = {}
     for p in plan.prompts:
         per_arc[p.arc] = per_arc.get(p.arc, 0) + 1
-    folder = local_dir(storage, "track_mix", key)
+    mix_wav = asset_files.MIX.local_path(storage, key)
     try:
         placements = plan_mix(songs, target_s, config.policy, config.crossfade_s, per_arc)
-        result = render_mix(songs, placements, folder / "mix.wav", crossfade_s=config.crossfade_s,
+        result = render_mix(songs, placements, mix_wav, crossfade_s=config.crossfade_s,
                             fade_in_s=config.fade_in_s, fade_out_s=config.fade_out_s, level_lufs=config.level_lufs)
     except (MixError, AudioInputError) as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     result.target_s = target_s
     info = {"track": key, "policy": config.policy, "target_s": target_s,
             "target_source": "run config" if config.target_minutes else "plan", **result.__dict__}
-    storage.write_json(storage.asset_dir("track_mix", key) / "mix.json", info)
-    with AudioSource(folder / "mix.wav") as back:
+    asset_files.MIX_INFO.write(storage, key, info)
+    with AudioSource(mix_wav) as back:
         seconds = back.seconds
     problems = []
     if abs(seconds - result.seconds) > 0.05:
@@ -212,7 +200,7 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
                   "instrumentals": sum(s.kind == "instrumental" for s in songs),
                   "peak_dbfs": result.peak_dbfs,
                   "chapters": dg.MetadataValue.md(markdown_table(["start", "arc", "song", "kind", "play"], chapters)),
-                  "path": dg.MetadataValue.path(str(folder / "mix.wav"))},
+                  "path": dg.MetadataValue.path(str(mix_wav))},
         check_results=[dg.AssetCheckResult(check_name="mix_valid", passed=not problems,
                                            metadata={"problems": "; ".join(problems) or "none"})],
     )
@@ -268,22 +256,19 @@ def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
     ``master_16bit.wav`` (TPDF dither) and the lossy file for the video. Blocking checks:
     a failing one stops publishing of this track."""
     key = context.partition_key
-    mix = read_json(storage.asset_dir("track_mix", key) / "mix.json")
-    if mix is None:
-        raise dg.Failure(f"track {key}: no mix.json; materialize track_mix first", allow_retries=False)
+    mix = asset_files.MIX_INFO.require(storage, key)
     if config.lossy not in ("mp3", "aac"):
         raise dg.Failure(f"lossy must be mp3 or aac, not {config.lossy!r}", allow_retries=False)
     preset = preset_named(config.preset)
-    folder = local_dir(storage, "track_master", key)
-    outputs = Outputs(folder / "master.wav", folder / "master_16bit.wav",
-                      folder / ("master.mp3" if config.lossy == "mp3" else "master.m4a"))
+    outputs = Outputs(asset_files.MASTER.local_path(storage, key), asset_files.MASTER_16BIT.local_path(storage, key),
+                      asset_files.MASTER_LOSSY[config.lossy].local_path(storage, key))
     try:
         report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
     except MasterError as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     checks = master_checks(report, mix.get("target_s"))
     # The verdicts travel with the master: publishing reads them before any request.
-    storage.write_json(storage.asset_dir("track_master", key) / "master.json", report.to_dict() | {
+    asset_files.MASTER_INFO.write(storage, key, report.to_dict() | {
         "target_s": mix.get("target_s"), "chapters": mix.get("chapters", []),
         "checks": {c.check_name: c.passed for c in checks}})
     m = report.measured
@@ -312,10 +297,8 @@ def nightly_library_songs(context: dg.AssetExecutionContext, config: RenderConfi
     (``library/nightly/<date>/<name>.flac``, with a ``.json`` sidecar of the conditions and
     scores each was made with), where the library sensor finds them."""
     day = context.partition_key
-    report = read_json(storage.asset_dir("nightly_songs", day) / "report.json")
-    if report is None:
-        raise dg.Failure(f"night {day}: no report.json; materialize nightly_songs first", allow_retries=False)
-    midi_dir = local_dir(storage, "nightly_songs", day)
+    report = asset_files.NIGHTLY_REPORT.require(storage, day)
+    midi_dir = local_dir(storage, asset_files.NIGHTLY_REPORT.asset, day)
     library = Path(os.fspath(storage.input_dir("library"))) / "nightly" / day
     rows, problems = [], []
     for piece in report["pieces"]:

@@ -9,11 +9,20 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.assets.generation import local_dir
+from lofi_assets import asset_files
+from lofi_assets.asset_files import (
+    bad_input,
+    failed_master_checks,
+    ledger_path,
+    load_plan,
+    local_dir,
+    read_master,
+    uploaded_video_id,
+)
 from lofi_assets.assets.ingest import read_track_plan
-from lofi_assets.assets.planning import load_plan
-from lofi_assets.assets.production import seed_of, track_master
-from lofi_assets.core.library.catalog import read_json
+from lofi_assets.assets.production import track_master
+from lofi_assets.core.files import read_json
+from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
@@ -23,10 +32,10 @@ from lofi_assets.core.publishing.metadata import (
     MetadataError,
     VideoMetadata,
     build_metadata,
-    publish_time,
     use_case_playlist,
     validate,
 )
+from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.youtube.client import AuthError, YouTubeError
 from lofi_assets.core.youtube.upload import (
     Ledger,
@@ -37,46 +46,14 @@ from lofi_assets.core.youtube.upload import (
     file_sha256,
 )
 from lofi_assets.partitions import tracks_partitions
+from lofi_assets.settings import settings
 from resources import NotionResource, StorageResource, YouTubeResource
-
-LEDGER_FILE = "upload.json"
-DRY_RUN_FILE = "dry_run.json"
-
-
-def bad_input(message: str) -> dg.Failure:
-    """A failure no retry can fix: the message names the input."""
-    return dg.Failure(description=message, allow_retries=False)
-
-
-def read_master(storage: StorageResource, key: str) -> dict:
-    master = read_json(storage.asset_dir("track_master", key) / "master.json")
-    if master is None:
-        raise bad_input(f"track {key}: no master.json; materialize track_master first")
-    return master
-
-
-def failed_master_checks(master: dict) -> list[str]:
-    """Names of the master's blocking checks that failed (all of them when none were recorded)."""
-    checks = master.get("checks")
-    if not checks:
-        return ["no check results recorded with the master"]
-    return [name for name, passed in checks.items() if not passed]
-
-
-def ledger_path(storage: StorageResource, key: str) -> Path:
-    return local_dir(storage, "youtube_video", key) / LEDGER_FILE
-
-
-def uploaded_video_id(storage: StorageResource, key: str) -> str | None:
-    data = read_json(storage.asset_dir("youtube_video", key) / LEDGER_FILE) or {}
-    return data.get("steps", {}).get("insert", {}).get("video_id")
-
 
 # -- metadata ------------------------------------------------------------------------------
 
 
 class MetadataConfig(dg.Config):
-    channel_name: str = Field(default_factory=lambda: os.environ.get("LOFI_CHANNEL_NAME", "Static Dreamscapes"),
+    channel_name: str = Field(default_factory=lambda: settings().channel_name,
                               description="named in the credits (LOFI_CHANNEL_NAME)")
     language: str = Field(default="en", description="defaultLanguage and defaultAudioLanguage")
 
@@ -100,7 +77,7 @@ def track_metadata(context: dg.AssetExecutionContext, config: MetadataConfig,
                               when=date.today(), channel_name=config.channel_name, language=config.language)
     except MetadataError as exc:
         raise bad_input(f"track {key}: {exc}") from None
-    path = storage.write_json(storage.asset_dir("track_metadata", key) / "metadata.json", meta.to_dict())
+    path = asset_files.METADATA.write(storage, key, meta.to_dict())
     problems = validate(VideoMetadata.from_dict(read_json(path) or {"title": ""}))
     return dg.MaterializeResult(
         metadata={"title": meta.title, "variants": dg.MetadataValue.md(markdown_bullets(meta.variants)),
@@ -117,9 +94,7 @@ def track_metadata(context: dg.AssetExecutionContext, config: MetadataConfig,
 
 
 def read_metadata(storage: StorageResource, key: str) -> VideoMetadata:
-    data = read_json(storage.asset_dir("track_metadata", key) / "metadata.json")
-    if data is None:
-        raise bad_input(f"track {key}: no metadata.json; materialize track_metadata first")
+    data = asset_files.METADATA.require(storage, key)
     try:
         return VideoMetadata.from_dict(data)
     except MetadataError as exc:
@@ -161,7 +136,7 @@ def track_thumbnail(context: dg.AssetExecutionContext, config: ThumbnailConfig,
     plan, meta = load_plan(storage, key), read_metadata(storage, key)
     subtitle = plan.mood_arc or plan.theme or ""
     background = operator_background(storage, key, config.background)
-    folder = local_dir(storage, "track_thumbnail", key)
+    folder = local_dir(storage, asset_files.THUMBNAIL.asset, key)
     try:
         infos = render_variants(folder, meta.title, subtitle, grades=config.grades, seed=seed_of(key),
                                 background=background)
@@ -182,10 +157,6 @@ def track_thumbnail(context: dg.AssetExecutionContext, config: ThumbnailConfig,
     )
 
 
-def primary_thumbnail(storage: StorageResource, key: str) -> Path:
-    return Path(os.fspath(storage.asset_dir("track_thumbnail", key))) / "thumbnail_A.jpg"
-
-
 # -- video ---------------------------------------------------------------------------------
 
 
@@ -204,21 +175,21 @@ def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
     H.264 + AAC 384 kbps in MP4, encoded for a still image (far faster than real time)."""
     key = context.partition_key
     master = read_master(storage, key)
-    master_wav = Path(os.fspath(storage.asset_dir("track_master", key))) / "master.wav"
-    folder = local_dir(storage, "track_video", key)
+    master_wav = Path(os.fspath(asset_files.MASTER.path(storage, key)))
+    video = asset_files.VIDEO.local_path(storage, key)
+    thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     try:
-        info = encode_video(primary_thumbnail(storage, key), master_wav, folder / "video.mp4",
-                            waveform=config.waveform)
+        info = encode_video(thumbnail, master_wav, video, waveform=config.waveform)
     except VideoError as exc:
         raise bad_input(f"track {key}: {exc}") from None
     expected = master["measured"]["duration_s"]
-    problems = verify_video(folder / "video.mp4", expected)
+    problems = verify_video(video, expected)
     return dg.MaterializeResult(
         metadata={"minutes": round(info.seconds / 60, 2), "megabytes": round(info.bytes / 1e6, 1),
                   "encode_s": round(info.encode_s, 1), "realtime_factor": round(info.realtime_factor, 1),
                   "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
                   "audio": info.audio_codec, "waveform": info.waveform,
-                  "path": dg.MetadataValue.path(str(folder / "video.mp4"))},
+                  "path": dg.MetadataValue.path(str(video))},
         check_results=[dg.AssetCheckResult(check_name="video_valid", passed=not problems,
                                            severity=dg.AssetCheckSeverity.ERROR,
                                            metadata={"problems": "; ".join(problems) or "none",
@@ -232,7 +203,7 @@ def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
 class UploadConfig(dg.Config):
     privacy: str = Field(default="public", description="privacy when the plan has no upload schedule; with one, "
                          "the video is private with publishAt at the plan's next slot")
-    timezone: str = Field(default_factory=lambda: os.environ.get("LOFI_UPLOAD_TZ", "UTC"),
+    timezone: str = Field(default_factory=lambda: settings().upload_tz,
                           description="time zone of the plan's upload schedule (LOFI_UPLOAD_TZ)")
     playlists: list[str] = Field(default=[], description="extra playlists (a series); the use-case playlist "
                                  "(e.g. 'Lofi for Studying') is always added")
@@ -252,11 +223,11 @@ def upload_plan(storage: StorageResource, youtube: YouTubeResource, config: Uplo
         body = meta.request_body(privacy_status=privacy, publish_at=publish_at, now=now)
     except MetadataError as exc:
         raise bad_input(f"track {key}: {exc}") from None
-    thumbnail = primary_thumbnail(storage, key)
+    thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     if not thumbnail.is_file():
         raise bad_input(f"track {key}: no thumbnail at {thumbnail}; materialize track_thumbnail first")
-    video = Path(os.fspath(storage.asset_dir("track_video", key))) / "video.mp4"
-    master_wav = Path(os.fspath(storage.asset_dir("track_master", key))) / "master.wav"
+    video = Path(os.fspath(asset_files.VIDEO.path(storage, key)))
+    master_wav = Path(os.fspath(asset_files.MASTER.path(storage, key)))
     playlists = [use_case_playlist(plan), *config.playlists]
     job = UploadPlan(track=key, master_sha256=file_sha256(master_wav) if master_wav.is_file() else "",
                      video=video, body=body, thumbnail=thumbnail, playlists=playlists,
@@ -288,12 +259,11 @@ def youtube_video(context: dg.AssetExecutionContext, config: UploadConfig, stora
     key = context.partition_key
     now = datetime.now(timezone.utc)
     job, summary = upload_plan(storage, youtube, config, key, now)
-    folder = local_dir(storage, "youtube_video", key)
     if not youtube.live:
         requests = dry_run_requests(job, youtube.root_url)
         record = {"track": key, "mode": "dry-run", "at": now.isoformat(), **summary, "requests": requests,
                   "note": youtube.describe()["youtube_note"]}
-        path = storage.write_json(storage.asset_dir("youtube_video", key) / DRY_RUN_FILE, record)
+        path = asset_files.DRY_RUN.write(storage, key, record)
         yield dg.MaterializeResult(
             metadata={**youtube.describe(), **summary, "requests": len(requests),
                       "path": dg.MetadataValue.path(str(path))},
@@ -301,14 +271,14 @@ def youtube_video(context: dg.AssetExecutionContext, config: UploadConfig, stora
         return
     try:
         client = youtube.client()
-        result = Publisher(client, Ledger(folder / LEDGER_FILE, key), **youtube.publisher_options()).publish(job)
+        result = Publisher(client, Ledger(ledger_path(storage, key), key), **youtube.publisher_options()).publish(job)
     except AuthError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except PublishInputError as exc:
         raise bad_input(str(exc)) from None
     except YouTubeError as exc:
         raise dg.Failure(description=f"track {key}: {exc}") from None
-    storage.write_json(storage.asset_dir("youtube_video", key) / "result.json", result.to_dict())
+    asset_files.UPLOAD_RESULT.write(storage, key, result.to_dict())
     if result.status == "parked":
         context.log.warning(f"track {key}: parked until {result.parked_until} ({result.reason}); "
                             "the next upload window retries")
@@ -393,8 +363,7 @@ def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, 
         plan = read_track_plan(notion, key)
     except SourceError as exc:
         raise dg.Failure(description=f"track {key}: {exc}", metadata=notion.describe()) from None
-    storage.write_json(storage.asset_dir("notion_writeback", key) / "writeback.json",
-                       {"track": key, "url": url, "video_id": video_id, "changed": result.changed,
+    asset_files.WRITEBACK.write(storage, key, {"track": key, "url": url, "video_id": video_id, "changed": result.changed,
                         "mode": result.mode, "properties": list(result.properties)})
     shows = (plan.status or "").lower() == "published" and plan.youtube_url == url
     yield dg.MaterializeResult(

@@ -199,3 +199,10 @@ def write_flac(path: Path, samples: np.ndarray, rate: int = RATE, bits: int = 24
         with AudioFile(str(tmp), "w", rate, samples.shape[0], bit_depth=bits) as fh:
             fh.write(np.clip(samples, -1.0, 1.0))
     return Path(path)
+
+
+def ffmpeg_exe() -> str:
+    """The ffmpeg binary that imageio-ffmpeg ships (encoders for MP3, AAC and H.264)."""
+    import imageio_ffmpeg  # its import looks for the binary: only when an encoder is needed
+
+    return imageio_ffmpeg.get_ffmpeg_exe()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -89,3 +90,20 @@ def parquet_bytes(frame) -> bytes:
 
 def write_json_atomic(path: UPath | Path, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def read_json(path: Path | UPath) -> dict | None:
+    """A JSON file's content, or None when it is missing or does not decode."""
+    try:
+        return json.loads((Path(path) if isinstance(path, str) else path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def file_sha256(path: Path, block: int = 1 << 20) -> str:
+    """The SHA-256 of a file's content, read a block at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(block):
+            digest.update(chunk)
+    return digest.hexdigest()

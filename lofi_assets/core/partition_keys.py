@@ -1,6 +1,6 @@
-"""Partition keys for track pages.
+"""Partition keys for track pages and library songs, and stable seeds made from keys.
 
-A key is derived from the Notion page id, never from the title, so renaming a page keeps
+A track's key is derived from the Notion page id, never from the title, so renaming a page keeps
 its partition. Dagster forbids ``,`` and ``|`` in keys; ours are ``[a-z0-9-]`` only.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 
 _HEX32 = re.compile(r"[0-9a-f]{32}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -65,3 +66,8 @@ def title_from_filename(stem: str) -> str | None:
         return stem.strip() or None
     title = stem.strip()[: match.start(1)].strip(" _-")
     return title or None
+
+
+def seed_of(*parts: str) -> int:
+    """A stable seed from names (Python's hash() changes between processes)."""
+    return zlib.crc32("|".join(parts).encode()) & 0x7FFFFFFF

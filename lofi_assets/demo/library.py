@@ -15,8 +15,8 @@ import numpy as np
 
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.music_keys import MusicKey, parse_key
+from lofi_assets.core.audio_io import RATE
 
-RATE = 44100
 
 # Progressions as (semitones above the tonic, chord intervals), one chord a bar:
 # I–IV–V7–I and i7–iv7–V7–i7, so the key is plain to hear (and to measure).

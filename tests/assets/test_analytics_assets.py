@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from lofi_assets.assets.analytics import channel_report, video_stats
-from lofi_assets.assets.generation import latest_weights
+from lofi_assets.asset_files import latest_weights
 from lofi_assets.core.generation.requests import nightly_requests
 from resources import StorageResource, YouTubeResource
 from lofi_assets.demo.analytics_server import MOOD_RETENTION, FakeAnalytics, simulated_channel

@@ -3,7 +3,8 @@ import time
 import pytest
 
 from lofi_assets.core.ingest.plan import validate_plan_dict
-from lofi_assets.core.ingest.plan_parser import PlanParseError, decode_page_bytes, parse_track_plan
+from lofi_assets.core.ingest.page_text import decode_page_bytes
+from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
 from tests.conftest import SAMPLE_NOTION
 
 

@@ -13,11 +13,11 @@ from lofi_assets.core.publishing.metadata import (
     build_metadata,
     fit_tags,
     format_timestamp,
-    publish_time,
     shorten,
     validate,
     youtube_chapters,
 )
+from lofi_assets.core.publishing.upload_slots import publish_time
 from tests.conftest import SAMPLE_NOTION
 
 SAMPLES = sorted(SAMPLE_NOTION.glob("*.md"))

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lofi_assets.core.files import atomic_local_path
+
 MILESTONES = (100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -250,8 +252,6 @@ def _figure(width: float = 7.5, height: float = 3.2):
 
 
 def _save(plt, fig, path: Path) -> Path:
-    from lofi_assets.core.files import atomic_local_path
-
     fig.tight_layout()
     with atomic_local_path(path, ".png") as tmp:
         fig.savefig(tmp, format="png")

@@ -91,3 +91,29 @@ def condition_vocabulary() -> list[str]:
     """Every conditioning token, in a fixed order (they are special tokens of the tokenizer)."""
     return ([f"TempoBin_{b}" for b in TEMPO_BINS] + [f"Key_{k}" for k in KEY_NAMES]
             + [f"Mood_{m}" for m in MOODS])
+
+# Words that speak for a mood in a prompt, a plan or a video's title (stems, so "rain" finds "rainy").
+MOOD_WORDS = {
+    "peaceful": ("peace", "calm", "serene", "gentle", "tranquil", "quiet", "soft", "still"),
+    "melancholic": ("melanchol", "sad", "rain", "lonely", "bittersweet", "wistful", "grey", "gray", "blue"),
+    "uplifting": ("uplift", "hope", "bright", "happy", "sunny", "sunrise", "joy", "energ", "optimis"),
+    "dreamy": ("dream", "hazy", "float", "ethereal", "star", "cloud", "ambient", "moon"),
+    "cozy": ("cozy", "cosy", "warm", "coffee", "fireplace", "blanket", "home", "tea"),
+    "chill": ("chill", "relax", "laid-back", "mellow", "easy", "lazy", "sunday"),
+    "focused": ("focus", "study", "work", "concentrat", "deep", "productiv", "code"),
+    "nostalgic": ("nostalg", "memor", "vintage", "retro", "childhood", "old ", "yesterday"),
+}
+
+
+def mood_from_text(*texts: str) -> str | None:
+    """The mood whose words appear most in the texts, the first text (the prompt itself)
+    counting most: weights 5, 2, 1, 1, …"""
+    best, best_hits = None, 0
+    for mood in MOODS:
+        hits = 0
+        for weight, text in zip((5, 2) + (1,) * len(texts), texts):
+            low = (text or "").lower()
+            hits += weight * sum(low.count(w) for w in MOOD_WORDS[mood])
+        if hits > best_hits:
+            best, best_hits = mood, hits
+    return best

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from lofi_assets.core.generation.conditions import MOODS
+from lofi_assets.core.generation.conditions import MOODS, mood_from_text
 
 TEMPO_BANDS = {"slow": (45.0, 68.0), "mid": (68.0, 80.0), "fast": (80.0, 95.0)}
 
@@ -174,8 +174,6 @@ def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, An
     conditions and A/B titles) takes them from its track; any other video from its own
     title, tags and description, by the words the planner reads moods from and a
     "NN BPM" mention."""
-    from lofi_assets.core.generation.requests import mood_from_text
-
     out = videos.copy()
     tracks, moods, tempi, variants = [], [], [], []
     for row in out.itertuples():

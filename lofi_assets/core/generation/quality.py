@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pretty_midi
 
+from lofi_assets.core.generation.conditions import key_name
 from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo, pitched_notes
 from lofi_assets.core.music_keys import MusicKey
 
@@ -201,7 +202,6 @@ def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None) -> Qua
         "note_density": note_density(midi),
     }
     combined = sum(WEIGHTS[k] * v for k, v in parts.items())
-    from lofi_assets.core.generation.conditions import key_name
 
     return QualityScore(**{k: round(v, 4) for k, v in parts.items()}, combined=round(combined, 4),
                         key=key_name(used_key), approved=combined >= REJECT_BELOW)

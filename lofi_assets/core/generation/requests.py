@@ -17,37 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from lofi_assets.core.generation.composer import MOOD_MODE, MOOD_STYLES
-from lofi_assets.core.generation.conditions import LOFI_TEMPO, MOODS, TEMPO_LIMITS, Conditions
+from lofi_assets.core.generation.conditions import LOFI_TEMPO, MOODS, TEMPO_LIMITS, Conditions, mood_from_text
+from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
 from lofi_assets.core.music_keys import key_in_text
 from lofi_assets.core.ingest.plan import TrackPlan
 
 # Words people write in plans, and the mood each one speaks for.
-MOOD_WORDS = {
-    "peaceful": ("peace", "calm", "serene", "gentle", "tranquil", "quiet", "soft", "still"),
-    "melancholic": ("melanchol", "sad", "rain", "lonely", "bittersweet", "wistful", "grey", "gray", "blue"),
-    "uplifting": ("uplift", "hope", "bright", "happy", "sunny", "sunrise", "joy", "energ", "optimis"),
-    "dreamy": ("dream", "hazy", "float", "ethereal", "star", "cloud", "ambient", "moon"),
-    "cozy": ("cozy", "cosy", "warm", "coffee", "fireplace", "blanket", "home", "tea"),
-    "chill": ("chill", "relax", "laid-back", "mellow", "easy", "lazy", "sunday"),
-    "focused": ("focus", "study", "work", "concentrat", "deep", "productiv", "code"),
-    "nostalgic": ("nostalg", "memor", "vintage", "retro", "childhood", "old ", "yesterday"),
-}
 COMMON_KEYS = {"major": ("C", "G", "F", "D"), "minor": ("Am", "Dm", "Em")}  # the brief's usual keys
-
-
-def mood_from_text(*texts: str) -> str | None:
-    """The mood whose words appear most in the texts, the first text (the prompt itself)
-    counting most: weights 5, 2, 1, 1, …"""
-    best, best_hits = None, 0
-    for mood in MOODS:
-        hits = 0
-        for weight, text in zip((5, 2) + (1,) * len(texts), texts):
-            low = (text or "").lower()
-            hits += weight * sum(low.count(w) for w in MOOD_WORDS[mood])
-        if hits > best_hits:
-            best, best_hits = mood, hits
-    return best
 
 
 def _seed(*parts: object) -> int:
@@ -105,8 +82,6 @@ def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: di
     With weights from the channel report (:mod:`.feedback`), moods are allotted in
     proportion to their weights and each piece's tempo band is drawn by the tempo weights
     (uniform within the band) instead of around the mood's usual tempo."""
-    from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
-
     ordinal = date.fromisoformat(day).toordinal()
     rng = np.random.default_rng(ordinal)
     moods = list(MOODS)
@@ -154,6 +129,7 @@ class GeneratorSpec:
     top_p: float = 0.95
 
     def build(self):
+        # torch comes with the generator: a worker process pays for it, the planner does not.
         from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator
 
         if self.composer:

@@ -23,7 +23,7 @@ from typing import Any
 from lofi_assets.core.files import write_json_atomic
 from lofi_assets.core.ingest.writeback import PUBLISHED, WritebackResult, check_video_url
 from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
-from lofi_assets.core.ingest.plan_parser import _TRACK_NUMBER, decode_page_bytes, tokenize
+from lofi_assets.core.ingest.page_text import TRACK_NUMBER, decode_page_bytes, tokenize
 from lofi_assets.core.ingest.sources import PageBatch, PageDocument, PageNotFound, PageRef, SourceError, iso_utc
 
 log = logging.getLogger("lofi.tracks")
@@ -159,7 +159,7 @@ def with_published_lines(markdown: str, status: str, youtube_url: str | None) ->
     if tokens:
         first = tokens[0]
         if (first.kind == "heading" and first.level == 1) or (
-                first.kind == "text" and _TRACK_NUMBER.search(first.text[:40])):
+                first.kind == "text" and TRACK_NUMBER.search(first.text[:40])):
             at = first.no  # 1-based: insert after that line
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if at and not lines[at - 1].endswith(("\n", "\r")):

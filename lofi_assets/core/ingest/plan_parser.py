@@ -11,6 +11,9 @@ visual design, music, checklist, brand notes) are recognised by their labels; ar
 headings (or toggles) that say ``Phase N`` / carry a BPM range, or any heading that has
 prompts under it; prompts are to-dos, numbered items or a quoted line after a mark. A
 checklist or any other section ends the prompts, so post-upload to-dos never become songs.
+
+Decoding a page file and tokenizing its Markdown into lines is :mod:`lofi_assets.core.ingest.page_text`,
+shared with the Markdown folder source.
 """
 
 from __future__ import annotations
@@ -22,93 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from lofi_assets.core.ingest.page_text import TRACK_NUMBER, Line, PlanParseError, tokenize
 from lofi_assets.core.ingest.plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackPlan, youtube_tags_length
 
-
-class PlanParseError(ValueError):
-    """A page that cannot become a track plan; the message names the page."""
-
-
 # ---------------------------------------------------------------------------------------
-# Lines
+# Lines (tokenized by page_text)
 
-
-@dataclass
-class Line:
-    no: int
-    indent: int
-    kind: str  # heading | todo | quoted | item | bullet | table | text | rule
-    text: str
-    level: int = 0  # heading level
-    checked: bool | None = None
-    number: int | None = None
-
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_TODO = re.compile(r"^[-*+]\s+\[( |x|X)\]\s*(.*)$")
-_NUMBERED = re.compile(r"^(\d{1,4})[.)]\s+(.*)$")
-_BULLET = re.compile(r"^[-*+•▪◦]\s+(.*)$")
-_RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
 _QUOTE_OPEN = "\"“”'‘"
-_MARKED_QUOTE = re.compile(
-    r"^(?P<mark>[xX✓✔☑✅☐⬜✗✘❌▢□■●○•\-*+>]{1,2})\s+(?:(?P<num>\d{1,4})[.)]\s*)?"
-    r"(?P<q>[\"“”'‘])(?P<body>.+)$"
-)
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-_EMPHASIS = re.compile(r"(\*\*|__|~~|`)")
-
-CHECK_MARKS = set("xX✓✔☑✅")
-UNCHECK_MARKS = set("☐⬜▢□")
-
-
-def _clean(text: str) -> str:
-    text = _HTML_TAG.sub("", text)
-    text = _EMPHASIS.sub("", text)
-    return text.strip()
-
-
-def tokenize(markdown: str) -> list[Line]:
-    lines: list[Line] = []
-    for no, raw in enumerate(markdown.splitlines(), start=1):
-        expanded = raw.replace("\t", "    ").replace("\u00a0", " ")
-        stripped = expanded.strip()
-        if not stripped:
-            continue
-        indent = len(expanded) - len(expanded.lstrip(" "))
-        if m := _HEADING.match(stripped):
-            lines.append(Line(no, indent, "heading", _clean(m.group(2)), level=len(m.group(1))))
-        elif _RULE.match(stripped):
-            lines.append(Line(no, indent, "rule", ""))
-        elif m := _TODO.match(stripped):
-            body = _clean(m.group(2))
-            number = None
-            if n := _NUMBERED.match(body):
-                number, body = int(n.group(1)), n.group(2).strip()
-            lines.append(Line(no, indent, "todo", body, checked=m.group(1) != " ", number=number))
-        elif (m := _MARKED_QUOTE.match(stripped)) and _closing_quote(m.group("body")):
-            number = int(m.group("num")) if m.group("num") else None
-            mark = m.group("mark")
-            checked = True if mark in CHECK_MARKS else False if mark in UNCHECK_MARKS else None
-            body = _clean(m.group("q") + m.group("body"))
-            lines.append(Line(no, indent, "quoted", body, checked=checked, number=number))
-        elif stripped.startswith("|"):
-            lines.append(Line(no, indent, "table", stripped))
-        elif m := _NUMBERED.match(stripped):
-            number, body = int(m.group(1)), _clean(m.group(2))
-            if inner := _NUMBERED.match(body):  # "1. 3. text": a list item that also writes its number
-                number, body = int(inner.group(1)), inner.group(2).strip()
-            lines.append(Line(no, indent, "item", body, number=number))
-        elif m := _BULLET.match(stripped):
-            lines.append(Line(no, indent, "bullet", _clean(m.group(1))))
-        else:
-            text = _clean(stripped.lstrip(">").strip())
-            if text:
-                lines.append(Line(no, indent, "text", text))
-    return lines
-
-
-def _closing_quote(body: str) -> bool:
-    return any(q in body for q in "\"”'’")
 
 
 def _is_prompt_line(line: Line) -> bool:
@@ -296,7 +219,6 @@ def parse_tag_list(text: str) -> list[str]:
     return [t.strip().lstrip("#").strip() for t in re.split(r"[,\n]", text) if t.strip().lstrip("#").strip()]
 
 
-_TRACK_NUMBER = re.compile(r"\btrack\s*#?\s*(\d{1,4})\b", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+(?:—|–|--|-)\s+")
 _SNAKE_ANCHOR = re.compile(r"\s([a-z0-9]+(?:_[a-z0-9]+)+)\s*$")
 
@@ -403,9 +325,9 @@ def _walk(lines: list[Line], st: _State) -> None:
     for i, line in enumerate(lines):
         # The page title: an H1 (Notion's export) or a "TRACK 21 — Title" first line.
         if i == 0 and ((line.kind == "heading" and line.level == 1)
-                       or (line.kind == "text" and _TRACK_NUMBER.search(line.text[:40]))):
+                       or (line.kind == "text" and TRACK_NUMBER.search(line.text[:40]))):
             _, title = split_emoji(line.text)
-            if m := _TRACK_NUMBER.match(title):
+            if m := TRACK_NUMBER.match(title):
                 st.track_number = int(m.group(1))
                 title = title[m.end():].strip(" -–—:|")
             st.heading_title = title or None
@@ -474,7 +396,7 @@ def _walk(lines: list[Line], st: _State) -> None:
                     st.description.append(line.text)
                 elif arc_index is not None:
                     arc_index, section = None, "music-other"  # a plain heading ends the arc
-                elif (m := _TRACK_NUMBER.match(split_emoji(line.text)[1])) and st.track_number is None:
+                elif (m := TRACK_NUMBER.match(split_emoji(line.text)[1])) and st.track_number is None:
                     st.track_number = int(m.group(1))
                 continue
 
@@ -631,7 +553,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None,
     if track_number is None and (tn := props.get("track_number")):
         if m := re.search(r"\d+", tn):
             track_number = int(m.group())
-    if track_number is None and (m := _TRACK_NUMBER.search(title)):
+    if track_number is None and (m := TRACK_NUMBER.search(title)):
         track_number = int(m.group(1))
 
     duration = None
@@ -701,20 +623,3 @@ def _iso_date(text: str | None) -> str | None:
         except ValueError:
             continue
     return None
-
-
-def decode_page_bytes(data: bytes, label: str) -> str:
-    """Text of a page file, or a clear error for empty or binary content."""
-    if not data.strip():
-        raise PlanParseError(f"{label} is empty")
-    if b"\x00" in data[:65536]:
-        raise PlanParseError(f"{label} is not a text file (it contains NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanParseError(f"{label} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    sample = text[:65536]
-    control = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in "\n\r\t")
-    if control > 0.05 * len(sample):
-        raise PlanParseError(f"{label} is not a text file ({control} control characters)")
-    return text

@@ -13,7 +13,6 @@ period in the onset autocorrelation); ``bpm`` is the candidate a lo-fi prior pre
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ import scipy.fft
 from scipy.signal import resample_poly
 
 from lofi_assets.core.audio_io import AudioInputError, open_audio_file
+from lofi_assets.core.files import file_sha256
 from lofi_assets.core.music_keys import MusicKey, key_from_pitch_classes
 
 ANALYSIS_RATE = 11025
@@ -64,14 +64,6 @@ class SongAnalysis:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def decode(path: Path, max_duration_s: float = MAX_DURATION_S) -> tuple[np.ndarray, int]:

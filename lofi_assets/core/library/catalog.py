@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from lofi_assets.core.files import file_sha256, read_json
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.library.names import AUDIO_SUFFIXES, parse_song_name, song_key
 
@@ -139,12 +139,6 @@ def is_published(plan: dict) -> bool:
     return bool(plan.get("youtube_url")) or str(plan.get("status") or "").lower() == "published"
 
 
-def read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
 
 @dataclass
 class LibraryTick:
@@ -157,7 +151,6 @@ class LibraryTick:
 
 
 def library_tick(folder: Path, cache: dict[str, list], known_keys: set[str]) -> LibraryTick:
-    from lofi_assets.core.library.analysis import file_sha256
 
     files, refused = library_files(folder)
     new_cache: dict[str, list] = {}

@@ -28,8 +28,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import signal as sps
+from lofi_assets.core.audio_io import RATE
 
-RATE = 44100
 CONTROL_STEP = 64  # frames between points of the delay curve (689 Hz control rate)
 BLOCK = 1 << 16  # frames per block in the interpolation (keeps the temporaries small)
 CEILING = 1.0

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from lofi_assets.core.audio_io import BLOCK_FRAMES, RATE, AudioInputError, AudioSource, wav_writer
+from lofi_assets.core.audio_io import AudioInputError, AudioSource, BLOCK_FRAMES, RATE, ffmpeg_exe, wav_writer
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.production.loudness import ABSOLUTE_GATE_LUFS, LoudnessMeter, Measurement, ProgrammeMeter, TruePeakFollower, to_db
 
@@ -306,12 +306,6 @@ def render(scratch: Scratch, limiter: Limiter, gain_db: float, outputs: Outputs,
             for writer in writers:
                 writer.write(out)
     return meter.result()
-
-
-def ffmpeg_exe() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
 
 
 def lossy_codec(out: Path) -> list[str]:

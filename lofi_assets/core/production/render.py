@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pretty_midi
+from lofi_assets.core.audio_io import RATE
 
-RATE = 44100
 PEAK_DBFS = -3.0
 DRUM_CHANNEL = 9
 MELODIC_CHANNEL = 0

@@ -31,9 +31,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from lofi_assets.core.library.analysis import file_sha256
 from lofi_assets.core.audio_io import RATE, AudioInputError, read_audio, write_flac
-from lofi_assets.core.files import atomic_local_path, write_json_atomic
+from lofi_assets.core.files import atomic_local_path, file_sha256, write_json_atomic
 
 MANIFEST = "stems.json"
 INSTRUMENTAL = "instrumental.flac"

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lofi_assets.core.files import atomic_local_path
-from lofi_assets.core.production.master import ffmpeg_exe
+from lofi_assets.core.audio_io import ffmpeg_exe
 
 WIDTH, HEIGHT = 1280, 720
 STILL_FPS = 2.0  # a still needs few frames; the P-frames between keyframes are a few kB each

@@ -18,7 +18,6 @@ Pacific) instead of burning retries; an expired refresh token stops with a messa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -27,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.files import atomic_local_path, file_sha256
 from lofi_assets.core.youtube.client import (
     ApiCaller,
     AuthError,
@@ -43,14 +42,6 @@ from lofi_assets.core.youtube.client import (
 log = logging.getLogger("lofi.youtube")
 CHUNK_QUANTUM = 256 * 1024  # resumable chunks must be multiples of 256 KiB
 DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024
-
-
-def file_sha256(path: Path, block: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class PublishInputError(ValueError):
