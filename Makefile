@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export LOFI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install demo test dev bench check-defs clean
+.PHONY: install demo test lint format dev bench check-defs clean
 
 # The CPU wheel of torch goes in first, so nothing pulls a CUDA build in its place.
 $(STAMP): pyproject.toml constraints.txt
@@ -49,7 +49,14 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lofi demo-channel
 
 test: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The house style: `make format` applies it; `make test` fails where it is not kept.
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/lofi pools

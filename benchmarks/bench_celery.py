@@ -47,7 +47,6 @@ from tests.test_celery_executor import (  # noqa: E402
     write_instance,
 )
 
-
 # dagster-celery registers its task again for every step it submits; Celery 5.7 warns.
 warnings.filterwarnings("ignore", message="Task name 'execute_plan' is already registered")
 
@@ -132,10 +131,14 @@ def main() -> None:
     }
     print(f"chain of 3 steps, {args.runs} runs each after one warm-up, PostgreSQL instance, broker {args.broker}")
     print(f"  in process:          median {figures['in_process_s']['median']:.2f} s  {figures['in_process_s']['runs']}")
-    print(f"  celery, 2 workers:   median {figures['celery_2_workers_s']['median']:.2f} s  "
-          f"{figures['celery_2_workers_s']['runs']}  (steps spread over {len(spread)} workers)")
-    print(f"  overhead: {figures['overhead_ratio']}x the in-process time, "
-          f"{figures['overhead_per_step_s']:.2f} s a step; two workers ready in {startup:.1f} s")
+    print(
+        f"  celery, 2 workers:   median {figures['celery_2_workers_s']['median']:.2f} s  "
+        f"{figures['celery_2_workers_s']['runs']}  (steps spread over {len(spread)} workers)"
+    )
+    print(
+        f"  overhead: {figures['overhead_ratio']}x the in-process time, "
+        f"{figures['overhead_per_step_s']:.2f} s a step; two workers ready in {startup:.1f} s"
+    )
     if args.out:
         Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -23,19 +23,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg  # noqa: E402
 
-from lofi_assets.demo.library import make_demo_library  # noqa: E402
 from lofi_assets.definitions import defs  # noqa: E402
+from lofi_assets.demo.library import make_demo_library  # noqa: E402
 from resources import StorageResource  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
-TIMED = ["notion_track", "prompt_embeddings", "track_playlist", "gap_songs", "rendered_songs", "track_mix",
-         "track_master"]
+TIMED = [
+    "notion_track",
+    "prompt_embeddings",
+    "track_playlist",
+    "gap_songs",
+    "rendered_songs",
+    "track_mix",
+    "track_master",
+]
 
 
 def step_seconds(instance, run_id: str) -> dict[str, float]:
-    return {s.step_key: round(s.end_time - s.start_time, 1) for s in instance.get_run_step_stats(run_id)
-            if s.start_time and s.end_time}
+    return {
+        s.step_key: round(s.end_time - s.start_time, 1)
+        for s in instance.get_run_step_stats(run_id)
+        if s.start_time and s.end_time
+    }
 
 
 def main() -> int:
@@ -58,8 +68,12 @@ def main() -> int:
 
             def run(job: str, key: str | None = None):
                 result = defs.resolve_job_def(job).execute_in_process(
-                    instance=instance, partition_key=key, resources=resources, raise_on_error=False,
-                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+                    instance=instance,
+                    partition_key=key,
+                    resources=resources,
+                    raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                )
                 if not result.success:
                     raise SystemExit(f"{job} {key} failed")
                 return result
@@ -79,12 +93,15 @@ def main() -> int:
         print(f"{name:20} {steps.get(name, float('nan')):8.1f}")
     print(f"{'track_job in all':20} {total:8.1f}   ({total / 60:.1f} min; goal ≤ 15 min)")
     m = master["measured"]
-    print(f"master: {m['duration_s'] / 60:.1f} min, {m['integrated_lufs']} LUFS, {m['true_peak_dbtp']} dBTP, "
-          f"DR {m['dynamic_range_db']}, correlation {m['correlation']}")
+    print(
+        f"master: {m['duration_s'] / 60:.1f} min, {m['integrated_lufs']} LUFS, {m['true_peak_dbtp']} dBTP, "
+        f"DR {m['dynamic_range_db']}, correlation {m['correlation']}"
+    )
     print("checks:", ", ".join(f"{k} {'pass' if v else 'FAIL'}" for k, v in sorted(checks.items())))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"total_s": round(total, 1), "steps_s": steps, "checks": checks,
-                                          "master": m}, indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps({"total_s": round(total, 1), "steps_s": steps, "checks": checks, "master": m}, indent=2) + "\n"
+    )
     return 0 if all(checks.values()) else 1
 
 

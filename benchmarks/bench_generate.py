@@ -39,7 +39,7 @@ def uncached_tokens_per_s(model: LofiGPT, prompt: list[int], steps: int) -> floa
     for _ in range(steps):
         logits, _ = model(seq)
         nxt = torch.argmax(logits[0, -1]).view(1, 1)
-        seq = torch.cat([seq, nxt], dim=1)[:, -model.cfg.context:]
+        seq = torch.cat([seq, nxt], dim=1)[:, -model.cfg.context :]
     return steps / (time.perf_counter() - start)
 
 
@@ -78,24 +78,30 @@ def main() -> int:
     piece = gen.generate(cond)
     prompt = [gen.grammar.bos] + piece.ids[:3]
     plain = uncached_tokens_per_s(gen.model, prompt + piece.ids[:256], 64)
-    print(f"KV cache, one thread: {piece.tokens} tokens in {piece.seconds:.2f} s = {piece.tokens_per_s:.0f} tok/s "
-          f"(goal ≥ 120); without the cache at 260-token contexts: {plain:.0f} tok/s "
-          f"(cache {piece.tokens_per_s / plain:.1f}×)")
+    print(
+        f"KV cache, one thread: {piece.tokens} tokens in {piece.seconds:.2f} s = {piece.tokens_per_s:.0f} tok/s "
+        f"(goal ≥ 120); without the cache at 260-token contexts: {plain:.0f} tok/s "
+        f"(cache {piece.tokens_per_s / plain:.1f}×)"
+    )
 
     three = Conditions.parse(75, "Am", "cozy", bars=56, seed=2)
     long_piece = gen.generate(three)
     start = time.perf_counter()
     compose(three)
     composer_s = time.perf_counter() - start
-    print(f"three-minute piece (56 bars at 75 BPM, {long_piece.midi.get_end_time():.0f} s of music): "
-          f"{long_piece.seconds:.1f} s, {long_piece.tokens} tokens, {long_piece.windows} window(s) (goal ≤ 20 s); "
-          f"composer {composer_s * 1000:.0f} ms")
+    print(
+        f"three-minute piece (56 bars at 75 BPM, {long_piece.midi.get_end_time():.0f} s of music): "
+        f"{long_piece.seconds:.1f} s, {long_piece.tokens} tokens, {long_piece.windows} window(s) (goal ≤ 20 s); "
+        f"composer {composer_s * 1000:.0f} ms"
+    )
 
     cpu_train = train_tokens_per_s(gen.model.cfg, "cpu")
     print(f"training, CPU ({torch.get_num_threads()} thread(s) here; the asset uses all): {cpu_train:.0f} tok/s")
     torch.set_num_threads(os.cpu_count() or 1)
-    print(f"training, CPU ({torch.get_num_threads()} threads, bf16 autocast where supported): "
-          f"{train_tokens_per_s(gen.model.cfg, 'cpu'):.0f} tok/s")
+    print(
+        f"training, CPU ({torch.get_num_threads()} threads, bf16 autocast where supported): "
+        f"{train_tokens_per_s(gen.model.cfg, 'cpu'):.0f} tok/s"
+    )
     if torch.cuda.is_available():
         print(f"training, CUDA: {train_tokens_per_s(gen.model.cfg, 'cuda', batch=32):.0f} tok/s")
     else:
@@ -105,15 +111,20 @@ def main() -> int:
     if not args.skip_nightly:
         requests = nightly_requests("2026-11-21", args.batch)
         start = time.perf_counter()
-        made = make_songs(GeneratorSpec(str(SHIPPED_MODEL_DIR / MODEL_FILE), str(SHIPPED_MODEL_DIR / TOKENIZER_FILE)),
-                          requests, workers=2)
+        made = make_songs(
+            GeneratorSpec(str(SHIPPED_MODEL_DIR / MODEL_FILE), str(SHIPPED_MODEL_DIR / TOKENIZER_FILE)),
+            requests,
+            workers=2,
+        )
         seconds = time.perf_counter() - start
         approved = sum(m.approved for m in made)
         start = time.perf_counter()
         make_songs(GeneratorSpec(None, None, composer=True), requests, workers=2)
         composer_s = time.perf_counter() - start
-        print(f"nightly batch: {len(made)} pieces of 48 bars on 2 processes in {seconds / 60:.1f} min "
-              f"(goal ≤ 15 min), {approved} approved; the composer batch {composer_s:.1f} s")
+        print(
+            f"nightly batch: {len(made)} pieces of 48 bars on 2 processes in {seconds / 60:.1f} min "
+            f"(goal ≤ 15 min), {approved} approved; the composer batch {composer_s:.1f} s"
+        )
     return 0
 
 

@@ -28,12 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.library.analysis import analyse_file, decode  # noqa: E402
-from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 from lofi_assets.core.library.embedding import Embedder  # noqa: E402
 from lofi_assets.core.planning.matching import Catalog, Query, match  # noqa: E402
+from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 
-WORDS = ("warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano lazy swing "
-         "jazzy chords night city window lamp slow kick muted guitar airy pads sleepy groove").split()
+WORDS = (
+    "warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano lazy swing "
+    "jazzy chords night city window lamp slow kick muted guitar airy pads sleepy groove"
+).split()
 
 
 def timed(fn, repeat: int = 5) -> float:
@@ -49,9 +51,18 @@ def synthetic_catalog(n: int, dim: int, rng: np.random.Generator) -> Catalog:
     emb = rng.standard_normal((n, dim)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     keys = ["Am", "C", "Dm", "F", "G", "Em", "Bb", "F#m"]
-    records = [{"song_id": f"s{i}", "text": "", "bpm": float(rng.uniform(55, 170)), "key": keys[i % len(keys)],
-                "duration": 180.0, "arc": int(rng.integers(1, 6)), "times_used": int(rng.integers(0, 5))}
-               for i in range(n)]
+    records = [
+        {
+            "song_id": f"s{i}",
+            "text": "",
+            "bpm": float(rng.uniform(55, 170)),
+            "key": keys[i % len(keys)],
+            "duration": 180.0,
+            "arc": int(rng.integers(1, 6)),
+            "times_used": int(rng.integers(0, 5)),
+        }
+        for i in range(n)
+    ]
     return Catalog.from_records(records, emb)
 
 
@@ -71,8 +82,18 @@ def main() -> None:
     embed_s = timed(lambda: embedder.encode(prompts), repeat=3)
     print(f"model load {load_s:.2f} s; embed 100 prompts: {embed_s:.3f} s (goal < 1 s)")
 
-    queries = [Query(arc=1 + i // 5, number=i + 1, text=prompts[i], bpm_range=(60.0, 72.0), tempo_source="arc",
-                     key_tonic=9, key_minor=True) for i in range(20)]
+    queries = [
+        Query(
+            arc=1 + i // 5,
+            number=i + 1,
+            text=prompts[i],
+            bpm_range=(60.0, 72.0),
+            tempo_source="arc",
+            key_tonic=9,
+            key_minor=True,
+        )
+        for i in range(20)
+    ]
     query_emb, _ = embedder.encode(prompts[:20])
     fixture_dir = ROOT.parent / "shared" / "fixtures" / "static_dreamscapes"
     if fixture_dir.is_dir():
@@ -89,8 +110,10 @@ def main() -> None:
         catalog = catalog or synthetic_catalog(100_000, query_emb.shape[1], rng)
         ours = timed(lambda c=catalog: match(queries, query_emb, c))
         floor = timed(lambda c=catalog: np.argpartition(-(query_emb @ c.embeddings.T), 5, axis=1)[:, :5])
-        print(f"match 20 prompts vs {name}: {ours * 1e3:7.1f} ms (goal < {goal * 1e3:.0f} ms); "
-              f"semantic-only top-5: {floor * 1e3:6.1f} ms, ratio {ours / floor:4.1f}x")
+        print(
+            f"match 20 prompts vs {name}: {ours * 1e3:7.1f} ms (goal < {goal * 1e3:.0f} ms); "
+            f"semantic-only top-5: {floor * 1e3:6.1f} ms, ratio {ours / floor:4.1f}x"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -117,9 +140,11 @@ def main() -> None:
         for path in files:
             decode(path)
         decode_s = (time.perf_counter() - started) / len(files)
-        print(f"import and analyse {len(files)} songs of {opts.seconds:.0f} s (mp3): {per_song:.2f} s a song in one "
-              f"process, {parallel:.2f} s a song with 2 processes (goal <= 0.5 s); decoding alone "
-              f"{decode_s:.2f} s a song, ratio {per_song / decode_s:.1f}x")
+        print(
+            f"import and analyse {len(files)} songs of {opts.seconds:.0f} s (mp3): {per_song:.2f} s a song in one "
+            f"process, {parallel:.2f} s a song with 2 processes (goal <= 0.5 s); decoding alone "
+            f"{decode_s:.2f} s a song, ratio {per_song / decode_s:.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 from lofi_assets.core.audio_io import ffmpeg_exe  # noqa: E402
 from lofi_assets.core.production.master import Outputs, ebur128, master_file  # noqa: E402
 from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix  # noqa: E402
+from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 
 SONGS = [(70, "D minor"), (74, "F major"), (78, "A minor"), (82, "C major"), (66, "E minor"), (86, "Bb major")]
 
@@ -44,15 +44,49 @@ def loudnorm_two_pass(source: Path, out: Path, target: float, ceiling: float) ->
     """ffmpeg's recommended two-pass loudnorm (linear mode from the first pass's figures)."""
     ff = ffmpeg_exe()
     started = time.perf_counter()
-    first = subprocess.run([ff, "-nostdin", "-hide_banner", "-i", str(source), "-af",
-                            f"loudnorm=I={target}:TP={ceiling}:LRA=11:print_format=json", "-f", "null", "-"],
-                           capture_output=True, text=True, check=True)
+    first = subprocess.run(
+        [
+            ff,
+            "-nostdin",
+            "-hide_banner",
+            "-i",
+            str(source),
+            "-af",
+            f"loudnorm=I={target}:TP={ceiling}:LRA=11:print_format=json",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stats = json.loads(re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", first.stderr).group(0))
-    second = (f"loudnorm=I={target}:TP={ceiling}:LRA=11:measured_I={stats['input_i']}:"
-              f"measured_TP={stats['input_tp']}:measured_LRA={stats['input_lra']}:"
-              f"measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}:linear=true")
-    subprocess.run([ff, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-af", second,
-                    "-ar", "44100", "-c:a", "pcm_s24le", str(out)], check=True)
+    second = (
+        f"loudnorm=I={target}:TP={ceiling}:LRA=11:measured_I={stats['input_i']}:"
+        f"measured_TP={stats['input_tp']}:measured_LRA={stats['input_lra']}:"
+        f"measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}:linear=true"
+    )
+    subprocess.run(
+        [
+            ff,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            "-af",
+            second,
+            "-ar",
+            "44100",
+            "-c:a",
+            "pcm_s24le",
+            str(out),
+        ],
+        check=True,
+    )
     return time.perf_counter() - started
 
 
@@ -70,8 +104,7 @@ def main() -> int:
         print(f"input: {args.minutes:g}-minute mix made in {time.perf_counter() - started:.0f} s")
 
         started = time.perf_counter()
-        report = master_file(mix, Outputs(folder / "ours.wav", folder / "ours16.wav", folder / "ours.mp3"),
-                             "streaming")
+        report = master_file(mix, Outputs(folder / "ours.wav", folder / "ours16.wav", folder / "ours.mp3"), "streaming")
         ours_s = time.perf_counter() - started
         started = time.perf_counter()
         master_file(mix, Outputs(folder / "core.wav"), "streaming", verify=False)
@@ -85,17 +118,28 @@ def main() -> int:
         }
         print(f"\n{'master':44} {'seconds':>8} {'× realtime':>10} {'I (ebur128)':>12} {'TP (ebur128)':>13}")
         for name, (seconds, figures) in rows.items():
-            print(f"{name:44} {seconds:8.1f} {args.minutes * 60 / seconds:10.1f} "
-                  f"{figures['integrated_lufs']:12.1f} {figures['true_peak_dbtp']:13.1f}")
-        print(f"\nours vs loudnorm: {theirs_s / core_s:.2f}× the speed (24-bit only), "
-              f"{theirs_s / ours_s:.2f}× with every export")
+            print(
+                f"{name:44} {seconds:8.1f} {args.minutes * 60 / seconds:10.1f} "
+                f"{figures['integrated_lufs']:12.1f} {figures['true_peak_dbtp']:13.1f}"
+            )
+        print(
+            f"\nours vs loudnorm: {theirs_s / core_s:.2f}× the speed (24-bit only), "
+            f"{theirs_s / ours_s:.2f}× with every export"
+        )
         m = report.measured
-        print(f"our meters: {m.integrated_lufs:.3f} LUFS, {m.true_peak_dbtp:.2f} dBTP, LRA {m.loudness_range_lu:.1f}, "
-              f"DR {m.dynamic_range_db:.1f}, PLR {m.plr_db:.1f}, correlation {m.correlation:.2f}; "
-              f"pyloudnorm {report.verification.get('integrated_lufs')}; passes {len(report.passes)}")
-        result = {"minutes": args.minutes, "ours_s": round(ours_s, 1), "ours_core_s": round(core_s, 1),
-                  "loudnorm_s": round(theirs_s, 1),
-                  "ebur128": {k: v[1] for k, v in rows.items()}, "report": report.to_dict()}
+        print(
+            f"our meters: {m.integrated_lufs:.3f} LUFS, {m.true_peak_dbtp:.2f} dBTP, LRA {m.loudness_range_lu:.1f}, "
+            f"DR {m.dynamic_range_db:.1f}, PLR {m.plr_db:.1f}, correlation {m.correlation:.2f}; "
+            f"pyloudnorm {report.verification.get('integrated_lufs')}; passes {len(report.passes)}"
+        )
+        result = {
+            "minutes": args.minutes,
+            "ours_s": round(ours_s, 1),
+            "ours_core_s": round(core_s, 1),
+            "loudnorm_s": round(theirs_s, 1),
+            "ebur128": {k: v[1] for k, v in rows.items()},
+            "report": report.to_dict(),
+        }
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0

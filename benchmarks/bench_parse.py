@@ -26,9 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 
-WORDS = ("warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano "
-         "lazy swing jazzy chords night city window lamp slow kick muted guitar airy pads "
-         "sleepy groove distant thunder").split()
+WORDS = (
+    "warm rhodes soft rain vinyl crackle tape hiss mellow bass brushed drums dusty piano "
+    "lazy swing jazzy chords night city window lamp slow kick muted guitar airy pads "
+    "sleepy groove distant thunder"
+).split()
 EMOJI = ["🌅", "💫", "🌤", "🌙", "🌧️", "☕", "📚", "🕯️"]
 
 
@@ -42,13 +44,31 @@ def make_variant(rng: random.Random, i: int) -> tuple[str, int, int]:
     style = i % 5
     out: list[str] = []
     if style == 0:  # Notion's export form
-        out += [f"# Track {i}", "", f"Target duration: {rng.choice([60, 90, 120, 180])}",
-                "Status: Planned", f"Hidden tags: {', '.join(rng.sample(WORDS, 8))}", "",
-                "## Description", phrase(rng, 30), ""]
+        out += [
+            f"# Track {i}",
+            "",
+            f"Target duration: {rng.choice([60, 90, 120, 180])}",
+            "Status: Planned",
+            f"Hidden tags: {', '.join(rng.sample(WORDS, 8))}",
+            "",
+            "## Description",
+            phrase(rng, 30),
+            "",
+        ]
     else:  # overview table
-        out += ["## 1. TRACK OVERVIEW", "| Field | Value |", f"| Title | Mix {i} |", "| Duration | 3 hours |",
-                "### Visible Hashtags", "#lofi #study", "### Hidden Tags (≤500 chars)", ",".join(WORDS[:12]),
-                "## 5. MUSIC ARC STRUCTURE", "All prompts end with:", "— night rain"]
+        out += [
+            "## 1. TRACK OVERVIEW",
+            "| Field | Value |",
+            f"| Title | Mix {i} |",
+            "| Duration | 3 hours |",
+            "### Visible Hashtags",
+            "#lofi #study",
+            "### Hidden Tags (≤500 chars)",
+            ",".join(WORDS[:12]),
+            "## 5. MUSIC ARC STRUCTURE",
+            "All prompts end with:",
+            "— night rain",
+        ]
     n = 0
     for a in range(arcs):
         lo = rng.randint(55, 80)

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from lofi_assets.core.production.colour import PRESETS, colour  # noqa: E402
 from lofi_assets.core.generation.composer import compose  # noqa: E402
 from lofi_assets.core.generation.conditions import Conditions  # noqa: E402
+from lofi_assets.core.production.colour import PRESETS, colour  # noqa: E402
 from lofi_assets.core.production.render import RATE, render_midi, resolve_soundfont  # noqa: E402
 
 RENDER_GOAL = 80.0
@@ -66,16 +66,20 @@ def main() -> int:
     soundfont = resolve_soundfont(args.soundfont)
     midi = compose(Conditions.parse(args.tempo, "Am", "cozy", bars=args.bars, seed=args.seed))
     notes = sum(len(i.notes) for i in midi.instruments)
-    print(f"piece: composer, {args.bars} bars at {args.tempo:g} BPM, {len(midi.instruments)} parts, {notes} notes, "
-          f"{midi.get_end_time():.1f} s; soundfont {soundfont.name}; one core, best of {args.repeat}")
+    print(
+        f"piece: composer, {args.bars} bars at {args.tempo:g} BPM, {len(midi.instruments)} parts, {notes} notes, "
+        f"{midi.get_end_time():.1f} s; soundfont {soundfont.name}; one core, best of {args.repeat}"
+    )
 
     render_s, rendered = best_of(args.repeat, lambda: render_midi(midi, soundfont))
     audio_s = rendered.seconds
     stems_s, _ = best_of(args.repeat, lambda: render_midi(midi, soundfont, stems=True))
     sine_s, _ = best_of(args.repeat, lambda: midi.synthesize(fs=RATE))
-    rows = [("render (TinySoundFont)", render_s, RENDER_GOAL),
-            ("render with stems", stems_s, RENDER_GOAL),
-            ("reference: PrettyMIDI.synthesize (sines)", sine_s, None)]
+    rows = [
+        ("render (TinySoundFont)", render_s, RENDER_GOAL),
+        ("render with stems", stems_s, RENDER_GOAL),
+        ("reference: PrettyMIDI.synthesize (sines)", sine_s, None),
+    ]
 
     mix = rendered.mix
     reference_s, _ = best_of(args.repeat, lambda: lowpass_only(mix))
@@ -96,25 +100,53 @@ def main() -> int:
     print(f"\nrender + tape colour: {chain_s:.2f} s for {audio_s:.0f} s of audio ({audio_s / chain_s:.0f}× realtime)")
 
     report = {
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
-                    "cores_used": 1},
-        "piece": {"bars": args.bars, "tempo": args.tempo, "seed": args.seed, "parts": len(midi.instruments),
-                  "notes": notes, "audio_s": round(audio_s, 2), "soundfont": soundfont.name},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            "cores_used": 1,
+        },
+        "piece": {
+            "bars": args.bars,
+            "tempo": args.tempo,
+            "seed": args.seed,
+            "parts": len(midi.instruments),
+            "notes": notes,
+            "audio_s": round(audio_s, 2),
+            "soundfont": soundfont.name,
+        },
         "repeat": args.repeat,
-        "render": {"seconds": round(render_s, 4), "realtime": round(audio_s / render_s, 1), "goal": RENDER_GOAL,
-                   "with_stems_seconds": round(stems_s, 4), "with_stems_realtime": round(audio_s / stems_s, 1),
-                   "reference": "PrettyMIDI.synthesize", "reference_seconds": round(sine_s, 4),
-                   "reference_realtime": round(audio_s / sine_s, 1), "ratio": round(sine_s / render_s, 2)},
-        "colour": {name: {"seconds": round(s, 4), "realtime": round(audio_s / s, 1), "goal": COLOUR_GOAL,
-                          "ratio_to_reference": round(reference_s / s, 3)} for name, s in colour_s.items()},
-        "colour_reference": {"chain": "pedalboard LowpassFilter(11 kHz)", "seconds": round(reference_s, 4),
-                             "realtime": round(audio_s / reference_s, 1)},
+        "render": {
+            "seconds": round(render_s, 4),
+            "realtime": round(audio_s / render_s, 1),
+            "goal": RENDER_GOAL,
+            "with_stems_seconds": round(stems_s, 4),
+            "with_stems_realtime": round(audio_s / stems_s, 1),
+            "reference": "PrettyMIDI.synthesize",
+            "reference_seconds": round(sine_s, 4),
+            "reference_realtime": round(audio_s / sine_s, 1),
+            "ratio": round(sine_s / render_s, 2),
+        },
+        "colour": {
+            name: {
+                "seconds": round(s, 4),
+                "realtime": round(audio_s / s, 1),
+                "goal": COLOUR_GOAL,
+                "ratio_to_reference": round(reference_s / s, 3),
+            }
+            for name, s in colour_s.items()
+        },
+        "colour_reference": {
+            "chain": "pedalboard LowpassFilter(11 kHz)",
+            "seconds": round(reference_s, 4),
+            "realtime": round(audio_s / reference_s, 1),
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    missed = report["render"]["realtime"] < RENDER_GOAL or any(c["realtime"] < COLOUR_GOAL
-                                                               for c in report["colour"].values())
+    missed = report["render"]["realtime"] < RENDER_GOAL or any(
+        c["realtime"] < COLOUR_GOAL for c in report["colour"].values()
+    )
     return 1 if missed else 0
 
 

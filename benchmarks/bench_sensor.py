@@ -32,8 +32,13 @@ from tests.fakes.notion import FakeNotion  # noqa: E402
 
 def run_tick(fake: FakeNotion, url: str, rps: float, cursor: str | None = None) -> tuple[dg.SensorResult, float]:
     with tempfile.TemporaryDirectory() as tmp, dg.instance_for_test() as instance:
-        notion = NotionResource(storage=StorageResource(root=tmp), token=fake.token,
-                                database_id=fake.database_id, base_url=url, requests_per_second=rps)
+        notion = NotionResource(
+            storage=StorageResource(root=tmp),
+            token=fake.token,
+            database_id=fake.database_id,
+            base_url=url,
+            requests_per_second=rps,
+        )
         with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"notion": notion}) as context:
             started = time.perf_counter()
             result = notion_tracks_sensor(context)
@@ -61,29 +66,41 @@ def raw_queries(fake: FakeNotion, url: str) -> tuple[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=10_000)
-    parser.add_argument("--rate-limited", action="store_true",
-                        help=f"also run one tick at 3 requests/s (takes about {TICK_BUDGET_S:.0f} s)")
+    parser.add_argument(
+        "--rate-limited",
+        action="store_true",
+        help=f"also run one tick at 3 requests/s (takes about {TICK_BUDGET_S:.0f} s)",
+    )
     opts = parser.parse_args()
 
     fake = FakeNotion()
     for i in range(opts.pages):
-        fake.add_page(f"Track {i}", f"2026-{1 + i // 28 // 24 // 60 % 12:02d}-{1 + i // 24 // 60 % 28:02d}"
-                                    f"T{i // 60 % 24:02d}:{i % 60:02d}:00.000Z")
+        fake.add_page(
+            f"Track {i}",
+            f"2026-{1 + i // 28 // 24 // 60 % 12:02d}-{1 + i // 24 // 60 % 28:02d}"
+            f"T{i // 60 % 24:02d}:{i % 60:02d}:00.000Z",
+        )
     with fake.serve() as url:
         raw_pages, raw_s = raw_queries(fake, url)
         result, tick_s = run_tick(fake, url, rps=0)
         assert len(result.run_requests) == opts.pages == raw_pages
         print(f"fake Notion on loopback: {opts.pages} pages")
-        print(f"sensor tick, no rate limit: {tick_s:6.2f} s  ({opts.pages / tick_s:7.0f} pages/s, "
-              f"{len(result.run_requests)} run requests)  goal < 10 s: {'met' if tick_s < 10 else 'MISSED'}")
-        print(f"reference, raw httpx queries: {raw_s:6.2f} s  ({raw_pages / raw_s:7.0f} pages/s)  "
-              f"ratio {tick_s / raw_s:4.1f}x")
+        print(
+            f"sensor tick, no rate limit: {tick_s:6.2f} s  ({opts.pages / tick_s:7.0f} pages/s, "
+            f"{len(result.run_requests)} run requests)  goal < 10 s: {'met' if tick_s < 10 else 'MISSED'}"
+        )
+        print(
+            f"reference, raw httpx queries: {raw_s:6.2f} s  ({raw_pages / raw_s:7.0f} pages/s)  "
+            f"ratio {tick_s / raw_s:4.1f}x"
+        )
         again, again_s = run_tick(fake, url, rps=0, cursor=result.cursor)
         print(f"next tick, nothing changed:   {again_s:6.2f} s  ({len(again.run_requests)} run requests)")
         if opts.rate_limited:
             limited, limited_s = run_tick(fake, url, rps=3.0)
-            print(f"sensor tick at 3 requests/s:  {limited_s:6.2f} s  covers {len(limited.run_requests)} pages; "
-                  f"the rest follow on the next tick(s)")
+            print(
+                f"sensor tick at 3 requests/s:  {limited_s:6.2f} s  covers {len(limited.run_requests)} pages; "
+                f"the rest follow on the next tick(s)"
+            )
 
 
 if __name__ == "__main__":

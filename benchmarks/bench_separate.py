@@ -40,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.audio_io import read_audio  # noqa: E402
-from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 from lofi_assets.core.production.separation import (  # noqa: E402
     available_cpus,
     load_separator,
@@ -49,6 +48,7 @@ from lofi_assets.core.production.separation import (  # noqa: E402
     separate_file,
     weights_digest,
 )
+from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
 
 SOURCES = ["drums", "bass", "other", "vocals"]
 SIGNATURE = "0be4c4e5"  # any 8 hex digits: how demucs names a single model
@@ -66,8 +66,22 @@ def make_weights(folder: Path) -> int:
 
 
 def cli_options(args, weights: Path, out: Path, song: Path) -> list[str]:
-    options = ["--repo", str(weights), "-n", SIGNATURE, "-o", str(out), "-d", "cpu", "-j", "0",
-               "--shifts", str(args.shifts), "--overlap", str(args.overlap)]
+    options = [
+        "--repo",
+        str(weights),
+        "-n",
+        SIGNATURE,
+        "-o",
+        str(out),
+        "-d",
+        "cpu",
+        "-j",
+        "0",
+        "--shifts",
+        str(args.shifts),
+        "--overlap",
+        str(args.overlap),
+    ]
     if args.segment is not None:
         options += ["--segment", str(args.segment)]
     return options + [str(song)]
@@ -76,6 +90,7 @@ def cli_options(args, weights: Path, out: Path, song: Path) -> list[str]:
 def measure(work, *, children: bool) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, all threads) of ``work()``; of the child
     processes it waits for when ``children``. CPU time is the steadier figure on a shared machine."""
+
     def cpu() -> float:
         if not children:
             return time.process_time()
@@ -90,21 +105,42 @@ def measure(work, *, children: bool) -> tuple[float, float]:
 def run_ours(args, weights: Path, song: Path, out: Path) -> None:
     model = load_separator(SIGNATURE, weights)
     digest = weights_digest(SIGNATURE, weights)
-    result = separate_file(song, out, model, model_name=SIGNATURE, weights_digest=digest, shifts=args.shifts,
-                           overlap=args.overlap, segment=args.segment, device="cpu")
+    result = separate_file(
+        song,
+        out,
+        model,
+        model_name=SIGNATURE,
+        weights_digest=digest,
+        shifts=args.shifts,
+        overlap=args.overlap,
+        segment=args.segment,
+        device="cpu",
+    )
     assert not result.cached
 
 
 def run_ours_subprocess(args, weights: Path, song: Path, out: Path) -> None:
     """Ours as a fresh process, as the CLI runs: interpreter start, imports, load, separate."""
-    options = ["--worker", str(weights), str(song), str(out), "--shifts", str(args.shifts),
-               "--overlap", str(args.overlap)] + (["--segment", str(args.segment)] if args.segment else [])
+    options = [
+        "--worker",
+        str(weights),
+        str(song),
+        str(out),
+        "--shifts",
+        str(args.shifts),
+        "--overlap",
+        str(args.overlap),
+    ] + (["--segment", str(args.segment)] if args.segment else [])
     subprocess.run([sys.executable, __file__, *options], check=True, stdout=subprocess.DEVNULL)
 
 
 def run_cli_subprocess(args, weights: Path, song: Path, out: Path) -> None:
-    subprocess.run([sys.executable, "-m", "demucs", *cli_options(args, weights, out, song)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "demucs", *cli_options(args, weights, out, song)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def run_cli_in_process(args, weights: Path, song: Path, out: Path) -> None:
@@ -121,8 +157,10 @@ def warm_up(weights: Path) -> None:
 
 def largest_difference(ours: Path, cli: Path) -> float:
     """Largest sample difference between our stems and the CLI's (16-bit WAV: ~3e-5 apart at best)."""
-    return max(float(np.abs(read_audio(ours / f"{name}.flac") - read_audio(cli / SIGNATURE / "song" / f"{name}.wav"))
-                     .max()) for name in SOURCES)
+    return max(
+        float(np.abs(read_audio(ours / f"{name}.flac") - read_audio(cli / SIGNATURE / "song" / f"{name}.wav")).max())
+        for name in SOURCES
+    )
 
 
 def main() -> int:
@@ -145,18 +183,22 @@ def main() -> int:
         "ours, in process": (run_ours, False, "ours", 1),
         "demucs CLI main(), in process": (run_cli_in_process, False, "cli", 1),
     }
-    pairs = {"process": ("ours, process", "demucs CLI, process"),
-             "in process": ("ours, in process", "demucs CLI main(), in process")}
+    pairs = {
+        "process": ("ours, process", "demucs CLI, process"),
+        "in process": ("ours, in process", "demucs CLI main(), in process"),
+    }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     with tempfile.TemporaryDirectory(prefix="bench_separate_") as tmp:
         tmp = Path(tmp)
         weights = tmp / "weights"
         parameters = make_weights(weights)
         song = write_audio(tmp / "song.wav", synthesize(75, "A minor", args.seconds, seed=1))
-        print(f"input: {args.seconds:.0f} s synthesized song (75 BPM, A minor, 44.1 kHz WAV); model: untrained "
-              f"HTDemucs, default size ({parameters / 1e6:.1f}M parameters); shifts {args.shifts}, overlap "
-              f"{args.overlap}, segment {args.segment or 'model default'}; CPU, {available_cpus()} thread(s); "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"input: {args.seconds:.0f} s synthesized song (75 BPM, A minor, 44.1 kHz WAV); model: untrained "
+            f"HTDemucs, default size ({parameters / 1e6:.1f}M parameters); shifts {args.shifts}, overlap "
+            f"{args.overlap}, segment {args.segment or 'model default'}; CPU, {available_cpus()} thread(s); "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         for round_ in (0, 1):
             if round_ == 1:
                 warm_up(weights)
@@ -170,29 +212,50 @@ def main() -> int:
         load_after = os.getloadavg()[0]
 
     best = {name: (min(w for w, _ in values), min(c for _, c in values)) for name, values in runs.items()}
-    print(f"\n{'best of ' + str(args.repeat):32s} {'wall s':>8s} {'RTF':>6s} {'CPU s':>8s}"
-          "   (RTF: wall ÷ audio time; CPU: user + system, all threads)")
+    print(
+        f"\n{'best of ' + str(args.repeat):32s} {'wall s':>8s} {'RTF':>6s} {'CPU s':>8s}"
+        "   (RTF: wall ÷ audio time; CPU: user + system, all threads)"
+    )
     for name, (wall, cpu) in best.items():
         print(f"{name:32s} {wall:8.2f} {wall / args.seconds:6.3f} {cpu:8.2f}")
-    ratios = {kind: {"wall": best[ours][0] / best[cli][0], "cpu": best[ours][1] / best[cli][1]}
-              for kind, (ours, cli) in pairs.items()}
-    print(f"\nours/CLI (goal ≤ 1.00): as processes {ratios['process']['wall']:.2f} wall, "
-          f"{ratios['process']['cpu']:.2f} CPU; in process after a warm-up {ratios['in process']['wall']:.2f} wall, "
-          f"{ratios['in process']['cpu']:.2f} CPU; load average {load_after:.1f} at the end")
+    ratios = {
+        kind: {"wall": best[ours][0] / best[cli][0], "cpu": best[ours][1] / best[cli][1]}
+        for kind, (ours, cli) in pairs.items()
+    }
+    print(
+        f"\nours/CLI (goal ≤ 1.00): as processes {ratios['process']['wall']:.2f} wall, "
+        f"{ratios['process']['cpu']:.2f} CPU; in process after a warm-up {ratios['in process']['wall']:.2f} wall, "
+        f"{ratios['in process']['cpu']:.2f} CPU; load average {load_after:.1f} at the end"
+    )
     if difference is not None:
         print(f"largest difference between our stems and the CLI's: {difference:.2e}")
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "seconds_of_audio": args.seconds, "shifts": args.shifts, "overlap": args.overlap, "segment": args.segment,
-        "threads": available_cpus(), "model_parameters": parameters, "repeat": args.repeat,
-        "runs": {name: [{"wall_s": round(w, 3), "cpu_s": round(c, 3)} for w, c in values]
-                 for name, values in runs.items()},
-        "best": {name: {"wall_s": round(w, 3), "cpu_s": round(c, 3), "rtf": round(w / args.seconds, 4)}
-                 for name, (w, c) in best.items()},
-        "ours_over_cli": {kind: {k: round(v, 3) for k, v in r.items()} for kind, r in ratios.items()},
-        "largest_stem_difference": difference,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "seconds_of_audio": args.seconds,
+                "shifts": args.shifts,
+                "overlap": args.overlap,
+                "segment": args.segment,
+                "threads": available_cpus(),
+                "model_parameters": parameters,
+                "repeat": args.repeat,
+                "runs": {
+                    name: [{"wall_s": round(w, 3), "cpu_s": round(c, 3)} for w, c in values]
+                    for name, values in runs.items()
+                },
+                "best": {
+                    name: {"wall_s": round(w, 3), "cpu_s": round(c, 3), "rtf": round(w / args.seconds, 4)}
+                    for name, (w, c) in best.items()
+                },
+                "ours_over_cli": {kind: {k: round(v, 3) for k, v in r.items()} for kind, r in ratios.items()},
+                "largest_stem_difference": difference,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

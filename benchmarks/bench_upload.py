@@ -46,8 +46,13 @@ def client(fake: FakeYouTube):
 def run(video: Path, chunk: int, rate: float, faults: bool, folder: Path) -> dict:
     size = video.stat().st_size
     fake = FakeYouTube(rate_bytes_per_s=rate)
-    plan = UploadPlan(track="bench", master_sha256="0" * 64, video=video, chunk_bytes=chunk,
-                      body={"snippet": {"title": "bench", "categoryId": "10"}, "status": {"privacyStatus": "private"}})
+    plan = UploadPlan(
+        track="bench",
+        master_sha256="0" * 64,
+        video=video,
+        chunk_bytes=chunk,
+        body={"snippet": {"title": "bench", "categoryId": "10"}, "status": {"privacyStatus": "private"}},
+    )
     ledger = folder / f"ledger-{chunk}-{faults}.json"
     ledger.unlink(missing_ok=True)
     chunks = -(-size // chunk)
@@ -67,8 +72,9 @@ def run(video: Path, chunk: int, rate: float, faults: bool, folder: Path) -> dic
 
         started = time.perf_counter()
         try:
-            Publisher(client(fake), Ledger(ledger, "bench"), backoff_s=0.05,
-                      on_progress=crash_at_three_quarters).publish(plan)
+            Publisher(
+                client(fake), Ledger(ledger, "bench"), backoff_s=0.05, on_progress=crash_at_three_quarters
+            ).publish(plan)
         except Crash:
             Publisher(client(fake), Ledger(ledger, "bench"), backoff_s=0.05).publish(plan)
         seconds = time.perf_counter() - started
@@ -76,10 +82,16 @@ def run(video: Path, chunk: int, rate: float, faults: bool, folder: Path) -> dic
         assert fake.video_bytes[video_id] == video.read_bytes(), "uploaded bytes differ from the file"
         assert fake.counts["videos.insert"] == 1
     extra = fake.bytes_received - size
-    return {"chunk_mib": chunk / MiB, "faults": faults, "seconds": round(seconds, 2),
-            "throughput_mb_s": round(size / seconds / MB, 2), "resent_bytes": extra,
-            "resent_share_pct": round(100 * extra / size, 2), "status_queries": fake.counts["status_query"],
-            "sessions": fake.counts["videos.insert"]}
+    return {
+        "chunk_mib": chunk / MiB,
+        "faults": faults,
+        "seconds": round(seconds, 2),
+        "throughput_mb_s": round(size / seconds / MB, 2),
+        "resent_bytes": extra,
+        "resent_share_pct": round(100 * extra / size, 2),
+        "status_queries": fake.counts["status_query"],
+        "sessions": fake.counts["videos.insert"],
+    }
 
 
 def main() -> int:
@@ -98,15 +110,20 @@ def main() -> int:
         rows = [run(video, 4 * MiB, args.rate * MB, False, folder)]
         rows += [run(video, int(float(c) * MiB), args.rate * MB, True, folder) for c in args.chunks.split(",")]
     reference = rows[0]["seconds"]
-    print(f"{args.megabytes:.0f} MB at {args.rate:g} MB/s; faults: 503 at 25 %, dropped connection at 50 %, "
-          f"crash + resume at 75 %")
+    print(
+        f"{args.megabytes:.0f} MB at {args.rate:g} MB/s; faults: 503 at 25 %, dropped connection at 50 %, "
+        f"crash + resume at 75 %"
+    )
     print(f"{'chunk MiB':>9} {'faults':>6} {'seconds':>8} {'MB/s':>6} {'re-sent %':>9} {'× clean':>8} {'queries':>7}")
     for r in rows:
-        print(f"{r['chunk_mib']:>9g} {str(r['faults']):>6} {r['seconds']:>8.1f} {r['throughput_mb_s']:>6.2f} "
-              f"{r['resent_share_pct']:>9.2f} {r['seconds'] / reference:>8.2f} {r['status_queries']:>7}")
+        print(
+            f"{r['chunk_mib']:>9g} {str(r['faults']):>6} {r['seconds']:>8.1f} {r['throughput_mb_s']:>6.2f} "
+            f"{r['resent_share_pct']:>9.2f} {r['seconds'] / reference:>8.2f} {r['status_queries']:>7}"
+        )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"megabytes": args.megabytes, "rate_mb_s": args.rate, "rows": rows},
-                                         indent=2) + "\n")
+    Path(args.out).write_text(
+        json.dumps({"megabytes": args.megabytes, "rate_mb_s": args.rate, "rows": rows}, indent=2) + "\n"
+    )
     return 0
 
 

@@ -34,14 +34,21 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from scipy.signal import lfilter  # noqa: E402
 
-from lofi_assets.core.audio_io import RATE, wav_writer  # noqa: E402
-from lofi_assets.core.audio_io import ffmpeg_exe  # noqa: E402
+from lofi_assets.core.audio_io import (  # noqa: E402
+    RATE,
+    ffmpeg_exe,  # noqa: E402
+    wav_writer,
+)
 from lofi_assets.core.publishing.video import encode_video, probe, verify_video  # noqa: E402
 
 BLOCK_S = 10.0
 BPM = 80.0
-CHORDS = [(220.0, 261.63, 329.63, 392.0), (174.61, 220.0, 261.63, 329.63),  # Am7, Fmaj7
-          (196.0, 246.94, 293.66, 349.23), (164.81, 196.0, 246.94, 293.66)]  # G7, Em7
+CHORDS = [
+    (220.0, 261.63, 329.63, 392.0),
+    (174.61, 220.0, 261.63, 329.63),  # Am7, Fmaj7
+    (196.0, 246.94, 293.66, 349.23),
+    (164.81, 196.0, 246.94, 293.66),
+]  # G7, Em7
 
 
 def synth_block(start: int, frames: int, rng: np.random.Generator, zi: np.ndarray) -> np.ndarray:
@@ -82,7 +89,7 @@ def make_thumbnail(path: Path) -> Path:
     """A 1280×720 JPEG with gradients, soft shapes and grain: a lo-fi illustration's texture."""
     y, x = np.mgrid[0:720, 0:1280].astype(np.float32)
     sky = np.stack([40 + 120 * y / 720, 30 + 60 * y / 720, 90 + 80 * (1 - y / 720)], axis=-1)
-    moon = np.exp(-(((x - 930) / 90) ** 2 + ((y - 210) / 90) ** 2) ** 2)[..., None] * [200, 190, 150]
+    moon = np.exp(-((((x - 930) / 90) ** 2 + ((y - 210) / 90) ** 2) ** 2))[..., None] * [200, 190, 150]
     hills = (y > 520 + 60 * np.sin(x / 170))[..., None] * [-30, -20, -50]
     grain = np.random.default_rng(3).normal(0, 6, (720, 1280, 1))
     Image.fromarray(np.clip(sky + moon + hills + grain, 0, 255).astype(np.uint8)).save(path, quality=92)
@@ -96,16 +103,22 @@ def ffmpeg(*args: str) -> float:
 
 
 def row(name: str, media_s: float, seconds: float, path: Path | None, note: str = "") -> dict:
-    return {"name": name, "media_s": round(media_s, 2), "seconds": round(seconds, 1),
-            "realtime": round(media_s / seconds, 1), "mb": round(path.stat().st_size / 1e6, 1) if path else None,
-            "note": note}
+    return {
+        "name": name,
+        "media_s": round(media_s, 2),
+        "seconds": round(seconds, 1),
+        "realtime": round(media_s / seconds, 1),
+        "mb": round(path.stat().st_size / 1e6, 1) if path else None,
+        "note": note,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--reference-minutes", type=float, default=5.0,
-                        help="slice for the naive command and the side-by-side rows")
+    parser.add_argument(
+        "--reference-minutes", type=float, default=5.0, help="slice for the naive command and the side-by-side rows"
+    )
     parser.add_argument("--waveform-minutes", type=float, default=5.0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_video.json"))
     args = parser.parse_args()
@@ -116,8 +129,10 @@ def main() -> int:
         started = time.perf_counter()
         master = make_master(folder / "master.wav", args.minutes)
         image = make_thumbnail(folder / "thumb.jpg")
-        print(f"input: {args.minutes:g}-minute 24-bit WAV ({master.stat().st_size / 1e6:.0f} MB) made in "
-              f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} CPU cores")
+        print(
+            f"input: {args.minutes:g}-minute 24-bit WAV ({master.stat().st_size / 1e6:.0f} MB) made in "
+            f"{time.perf_counter() - started:.0f} s; {os.cpu_count()} CPU cores"
+        )
         ref_wav, wave_wav, ref_m4a = folder / "ref.wav", folder / "wave.wav", folder / "ref.m4a"
         ffmpeg("-i", str(master), "-t", f"{ref_s}", "-c", "copy", str(ref_wav))
         ffmpeg("-i", str(master), "-t", f"{wave_s}", "-c", "copy", str(wave_wav))
@@ -131,25 +146,76 @@ def main() -> int:
         info = encode_video(image, wave_wav, folder / "wave.mp4", waveform=True)
         infos["waveform"] = info.to_dict()
         rows.append(row(f"ours, waveform, {args.waveform_minutes:g} min", info.seconds, info.encode_s, info.path))
-        rows.append(row(f"ours, waveform, {args.minutes:g} min (extrapolated)", full_s,
-                        info.encode_s * full_s / info.seconds, None, "extrapolated from the slice"))
+        rows.append(
+            row(
+                f"ours, waveform, {args.minutes:g} min (extrapolated)",
+                full_s,
+                info.encode_s * full_s / info.seconds,
+                None,
+                "extrapolated from the slice",
+            )
+        )
 
         info = encode_video(image, ref_wav, folder / "ref_still.mp4")
         rows.append(row(f"ours, still, {args.reference_minutes:g} min", info.seconds, info.encode_s, info.path))
         ours_ref = rows[-1]
         info = encode_video(image, ref_m4a, folder / "ref_copy.mp4")
-        rows.append(row(f"ours, still, {args.reference_minutes:g} min, .m4a input", info.seconds, info.encode_s,
-                        info.path, "audio copied"))
-        seconds = ffmpeg("-i", str(ref_wav), "-c:a", "aac", "-b:a", "384k", "-af",
-                         "aresample=48000:resampler=soxr", "-f", "mp4", str(folder / "aac.m4a"))
-        rows.append(row(f"AAC 384k alone, {args.reference_minutes:g} min", ref_s, seconds, folder / "aac.m4a",
-                        "the floor for a WAV input"))
+        rows.append(
+            row(
+                f"ours, still, {args.reference_minutes:g} min, .m4a input",
+                info.seconds,
+                info.encode_s,
+                info.path,
+                "audio copied",
+            )
+        )
+        seconds = ffmpeg(
+            "-i",
+            str(ref_wav),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "384k",
+            "-af",
+            "aresample=48000:resampler=soxr",
+            "-f",
+            "mp4",
+            str(folder / "aac.m4a"),
+        )
+        rows.append(
+            row(
+                f"AAC 384k alone, {args.reference_minutes:g} min",
+                ref_s,
+                seconds,
+                folder / "aac.m4a",
+                "the floor for a WAV input",
+            )
+        )
 
         naive = folder / "naive.mp4"
-        seconds = ffmpeg("-loop", "1", "-i", str(image), "-i", str(ref_wav), "-c:v", "libx264", "-c:a", "aac",
-                         "-shortest", str(naive))
-        rows.append(row(f"naive -loop 1 … -shortest, {args.reference_minutes:g} min", ref_s, seconds, naive,
-                        "; ".join(verify_video(naive, ref_s)) or f"passes our checks ({probe(naive).duration_s} s)"))
+        seconds = ffmpeg(
+            "-loop",
+            "1",
+            "-i",
+            str(image),
+            "-i",
+            str(ref_wav),
+            "-c:v",
+            "libx264",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(naive),
+        )
+        rows.append(
+            row(
+                f"naive -loop 1 … -shortest, {args.reference_minutes:g} min",
+                ref_s,
+                seconds,
+                naive,
+                "; ".join(verify_video(naive, ref_s)) or f"passes our checks ({probe(naive).duration_s} s)",
+            )
+        )
         naive_row = rows[-1]
 
     print(f"\n{'encode':44} {'media s':>8} {'seconds':>8} {'× realtime':>10} {'MB':>7}  note")
@@ -158,12 +224,20 @@ def main() -> int:
         print(f"{r['name']:44} {r['media_s']:8.1f} {r['seconds']:8.1f} {r['realtime']:10.1f} {mb}  {r['note']}")
     ratio_full = rows[0]["realtime"] / naive_row["realtime"]
     ratio_ref = ours_ref["realtime"] / naive_row["realtime"]
-    print(f"\nours / naive (× realtime): {ratio_full:.1f}× ({args.minutes:g}-min still vs the naive slice), "
-          f"{ratio_ref:.1f}× on the same {args.reference_minutes:g}-min slice")
-    result = {"minutes": args.minutes, "reference_minutes": args.reference_minutes,
-              "waveform_minutes": args.waveform_minutes, "cpu_count": os.cpu_count(), "rows": rows,
-              "ours_over_naive": round(ratio_full, 2), "ours_over_naive_same_slice": round(ratio_ref, 2),
-              "videos": infos}
+    print(
+        f"\nours / naive (× realtime): {ratio_full:.1f}× ({args.minutes:g}-min still vs the naive slice), "
+        f"{ratio_ref:.1f}× on the same {args.reference_minutes:g}-min slice"
+    )
+    result = {
+        "minutes": args.minutes,
+        "reference_minutes": args.reference_minutes,
+        "waveform_minutes": args.waveform_minutes,
+        "cpu_count": os.cpu_count(),
+        "rows": rows,
+        "ours_over_naive": round(ratio_full, 2),
+        "ours_over_naive_same_slice": round(ratio_ref, 2),
+        "videos": infos,
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -29,30 +29,40 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lofi_assets.core.library.embedding import Embedder  # noqa: E402
+from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 from lofi_assets.core.library.catalog import plans_by_track_number, prompt_context, song_text  # noqa: E402
+from lofi_assets.core.library.embedding import Embedder  # noqa: E402
 from lofi_assets.core.planning.matching import (  # noqa: E402
     Catalog,
     Weights,
     match,
     queries_from_plan,
 )
-from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "static_dreamscapes"
 OLD_TEMPO_WORDS = {"slow": 70.0, "mid": 90.0, "up": 110.0}
 
 
 def load_fixtures():
-    plans = [parse_track_plan(p.read_text(encoding="utf-8"), key=p.stem, source=str(p))
-             for p in sorted((FIXTURES / "notion_docs").glob("*.md"))]
+    plans = [
+        parse_track_plan(p.read_text(encoding="utf-8"), key=p.stem, source=str(p))
+        for p in sorted((FIXTURES / "notion_docs").glob("*.md"))
+    ]
     numbered = plans_by_track_number(plans)
     records = []
     for path in sorted((FIXTURES / "library_analysis").glob("*.json")):
         data = json.loads(path.read_text())
         context = prompt_context(numbered, path.stem)
-        record = {"song_id": path.stem, "file": path.name, "bpm": data["bpm"], "key": data["key"],
-                  "duration": data["duration_seconds"], "energy_raw": 0.5, **context, "times_used": 0}
+        record = {
+            "song_id": path.stem,
+            "file": path.name,
+            "bpm": data["bpm"],
+            "key": data["key"],
+            "duration": data["duration_seconds"],
+            "energy_raw": 0.5,
+            **context,
+            "times_used": 0,
+        }
         record["text"] = song_text(record)
         records.append(record)
     return plans, numbered, records
@@ -61,8 +71,9 @@ def load_fixtures():
 def write_catalog(records: list[dict], path: Path) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame([{k: r[k] for k in ("song_id", "text", "bpm", "key", "duration", "arc", "times_used")}
-                          for r in records])
+    frame = pd.DataFrame(
+        [{k: r[k] for k in ("song_id", "text", "bpm", "key", "duration", "arc", "times_used")} for r in records]
+    )
     if path.suffix == ".csv":
         frame.to_csv(path, index=False)
     elif path.suffix == ".json":
@@ -111,8 +122,11 @@ def first_come(total: np.ndarray, threshold: float) -> dict[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.70)
-    parser.add_argument("--write-catalog", metavar="PATH",
-                        help="also write the real library as a catalog (CSV, JSON or Parquet) for `lofi match`")
+    parser.add_argument(
+        "--write-catalog",
+        metavar="PATH",
+        help="also write the real library as a catalog (CSV, JSON or Parquet) for `lofi match`",
+    )
     opts = parser.parse_args()
     if not FIXTURES.is_dir():
         sys.exit(f"fixtures not found at {FIXTURES}")
@@ -140,18 +154,27 @@ def main() -> None:
         ref_total = old_scores(queries, query_emb, catalog, weights)
         ref_assigned = first_come(ref_total, opts.threshold)
         for i, q in enumerate(queries):
-            relevant = {j for j, r in enumerate(records)
-                        if r["source_track"] == track_number and r["arc"] == q.arc and r["prompt"] == q.number}
+            relevant = {
+                j
+                for j, r in enumerate(records)
+                if r["source_track"] == track_number and r["arc"] == q.arc and r["prompt"] == q.number
+            }
             if not relevant:
                 continue
             is_slow = q.bpm_range is not None and q.bpm_range[1] <= 60
-            for name, total, assigned in (("ours", ours_total, {k for k, p in enumerate(result.prompts) if p.song_id}),
-                                          ("reference", ref_total, set(ref_assigned))):
+            for name, total, assigned in (
+                ("ours", ours_total, {k for k, p in enumerate(result.prompts) if p.song_id}),
+                ("reference", ref_total, set(ref_assigned)),
+            ):
                 order = np.argsort(-total[i])
-                rows[name].append({
-                    "r1": order[0] in relevant, "r5": bool(relevant & set(order[:5].tolist())),
-                    "above": bool(np.max(total[i]) >= opts.threshold), "matched": i in assigned,
-                })
+                rows[name].append(
+                    {
+                        "r1": order[0] in relevant,
+                        "r5": bool(relevant & set(order[:5].tolist())),
+                        "above": bool(np.max(total[i]) >= opts.threshold),
+                        "matched": i in assigned,
+                    }
+                )
                 if is_slow:
                     slow[name][0] += 1
                     best_relevant = max(total[i, j] for j in relevant)
@@ -171,19 +194,27 @@ def main() -> None:
         passing += result.matched
         total_prompts += len(result.prompts)
 
-    print(f"library: {len(records)} songs; plans: {len(plans)} ({len(numbered)} with a track number: "
-          f"{sorted(numbered)}); prompts evaluated: {len(rows['ours'])}; threshold {opts.threshold}")
-    print(f"embed {len(records)} song texts: {embed_s:.2f} s; match one track: "
-          f"{np.median(match_ms):.1f} ms (median of {len(match_ms)})")
+    print(
+        f"library: {len(records)} songs; plans: {len(plans)} ({len(numbered)} with a track number: "
+        f"{sorted(numbered)}); prompts evaluated: {len(rows['ours'])}; threshold {opts.threshold}"
+    )
+    print(
+        f"embed {len(records)} song texts: {embed_s:.2f} s; match one track: "
+        f"{np.median(match_ms):.1f} ms (median of {len(match_ms)})"
+    )
     print(f"{'':12} {'recall@1':>9} {'recall@5':>9} {'above thr':>10} {'matched':>8} {'slow: lost to tempo':>20}")
     for name in ("ours", "reference"):
         r = rows[name]
         n = len(r)
-        print(f"{name:12} {sum(x['r1'] for x in r) / n:9.1%} {sum(x['r5'] for x in r) / n:9.1%} "
-              f"{sum(x['above'] for x in r) / n:10.1%} {sum(x['matched'] for x in r) / n:8.1%} "
-              f"{slow[name][1]:>9} of {slow[name][0]}")
-    print(f"prompts of the {len(other)} unnumbered plans reusing a song from another track: "
-          f"{passing} of {total_prompts} ({passing / max(1, total_prompts):.0%})")
+        print(
+            f"{name:12} {sum(x['r1'] for x in r) / n:9.1%} {sum(x['r5'] for x in r) / n:9.1%} "
+            f"{sum(x['above'] for x in r) / n:10.1%} {sum(x['matched'] for x in r) / n:8.1%} "
+            f"{slow[name][1]:>9} of {slow[name][0]}"
+        )
+    print(
+        f"prompts of the {len(other)} unnumbered plans reusing a song from another track: "
+        f"{passing} of {total_prompts} ({passing / max(1, total_prompts):.0%})"
+    )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.composer import MOOD_MODE, compose  # noqa: E402
 from lofi_assets.core.generation.conditions import MOODS, Conditions  # noqa: E402
-from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo  # noqa: E402
 from lofi_assets.core.generation.corpus import compose_corpus  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus  # noqa: E402
 from lofi_assets.core.generation.generate import ModelGenerator  # noqa: E402
+from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo  # noqa: E402
 from lofi_assets.core.generation.quality import random_notes, score_midi, shuffled_pitch  # noqa: E402
 from lofi_assets.core.generation.training import evaluate, fixed_windows, unigram_loss  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
@@ -57,18 +57,33 @@ def mir(midis) -> dict:
     rows = []
     for m in midis:
         music = muspy.from_pretty_midi(m)
-        rows.append((muspy.scale_consistency(music), muspy.pitch_class_entropy(music),
-                     muspy.groove_consistency(music, 4 * music.resolution), muspy.empty_beat_rate(music)))
+        rows.append(
+            (
+                muspy.scale_consistency(music),
+                muspy.pitch_class_entropy(music),
+                muspy.groove_consistency(music, 4 * music.resolution),
+                muspy.empty_beat_rate(music),
+            )
+        )
     a = np.nanmean(np.array(rows, dtype=float), axis=0)
-    return {"scale_consistency": round(a[0], 3), "pitch_class_entropy": round(a[1], 3),
-            "groove_consistency": round(a[2], 3), "empty_beat_rate": round(a[3], 3)}
+    return {
+        "scale_consistency": round(a[0], 3),
+        "pitch_class_entropy": round(a[1], 3),
+        "groove_consistency": round(a[2], 3),
+        "empty_beat_rate": round(a[3], 3),
+    }
 
 
 def summary(scores) -> dict:
     c = np.array([s.combined for s in scores])
-    return {"n": len(c), "mean": round(float(c.mean()), 3), "p10": round(float(np.percentile(c, 10)), 3),
-            "median": round(float(np.median(c)), 3), "approved": round(float((c >= 0.70).mean()), 3),
-            "at_target": round(float((c >= 0.85).mean()), 3)}
+    return {
+        "n": len(c),
+        "mean": round(float(c.mean()), 3),
+        "p10": round(float(np.percentile(c, 10)), 3),
+        "median": round(float(np.median(c)), 3),
+        "approved": round(float((c >= 0.70).mean()), 3),
+        "at_target": round(float((c >= 0.85).mean()), 3),
+    }
 
 
 def held_out_pieces(count: int) -> tuple[list, Path]:
@@ -98,24 +113,45 @@ def main() -> int:
         near = np.mean([k == c.key or k == c.key.relative() for k, c in zip(keys, conds)])
         mode = np.mean([("minor" if k.minor else "major") == MOOD_MODE[c.mood] for k, c in zip(keys, conds)])
         tempo = np.mean([abs(first_tempo(m) - c.tempo) < 0.01 for m, c in zip(midis, conds)])
-        return {"tempo_exact": round(float(tempo), 3), "key_exact": round(float(exact), 3),
-                "key_same_or_relative": round(float(near), 3), "mood_mode_agreement": round(float(mode), 3)}
+        return {
+            "tempo_exact": round(float(tempo), 3),
+            "key_exact": round(float(exact), 3),
+            "key_same_or_relative": round(float(near), 3),
+            "mood_mode_agreement": round(float(mode), 3),
+        }
 
-    report["conditioning"] = {"model": conditioning([p.midi for p in model_out]),
-                              "composer": conditioning(composer_out)}
+    report["conditioning"] = {
+        "model": conditioning([p.midi for p in model_out]),
+        "composer": conditioning(composer_out),
+    }
     print("conditioning:", json.dumps(report["conditioning"]))
 
     held, folder, entries = held_out_pieces(args.requests)
     import pretty_midi
 
     held_midis = [pretty_midi.PrettyMIDI(str(folder / e.path)) for e in held]
-    groups = {"model": [p.midi for p in model_out], "composer": composer_out, "held-out corpus": held_midis,
-              "shuffled pitch": [shuffled_pitch(m, i) for i, m in enumerate(held_midis)],
-              "random notes": [random_notes(m, i) for i, m in enumerate(held_midis)]}
+    groups = {
+        "model": [p.midi for p in model_out],
+        "composer": composer_out,
+        "held-out corpus": held_midis,
+        "shuffled pitch": [shuffled_pitch(m, i) for i, m in enumerate(held_midis)],
+        "random notes": [random_notes(m, i) for i, m in enumerate(held_midis)],
+    }
     report["quality"] = {name: summary([score_midi(m) for m in ms]) for name, ms in groups.items()}
-    sub = {name: {k: round(float(np.mean([getattr(score_midi(m), k) for m in ms])), 3)
-                  for k in ("melodic_coherence", "harmonic_variety", "rhythmic_stability", "key_adherence",
-                            "repetition_structure", "note_density")} for name, ms in groups.items()}
+    sub = {
+        name: {
+            k: round(float(np.mean([getattr(score_midi(m), k) for m in ms])), 3)
+            for k in (
+                "melodic_coherence",
+                "harmonic_variety",
+                "rhythmic_stability",
+                "key_adherence",
+                "repetition_structure",
+                "note_density",
+            )
+        }
+        for name, ms in groups.items()
+    }
     report["sub_scores"] = sub
     for name in groups:
         print(f"quality {name}: {report['quality'][name]} {sub[name]}")
@@ -129,19 +165,26 @@ def main() -> int:
     tokenizer = gen.tokenizer
     held_set = {e.piece_id for e in held}
     normalise = gen.key_normalised
-    data = encode_corpus(tokenizer, folder, [e for e in entries if zlib.crc32(e.piece_id.encode()) % 1000 < 50],
-                         normalise_keys=normalise)
-    train = encode_corpus(tokenizer, folder, [e for e in entries if e.piece_id not in held_set][:600],
-                          normalise_keys=normalise)
+    data = encode_corpus(
+        tokenizer, folder, [e for e in entries if zlib.crc32(e.piece_id.encode()) % 1000 < 50], normalise_keys=normalise
+    )
+    train = encode_corpus(
+        tokenizer, folder, [e for e in entries if e.piece_id not in held_set][:600], normalise_keys=normalise
+    )
     windows = fixed_windows(data, gen.model.cfg.context)
     model_loss = evaluate(gen.model, windows, data.pad, "cpu")
     unigram = unigram_loss(train, windows, data.pad)
-    report["perplexity"] = {"model": round(math.exp(model_loss), 2), "unigram": round(math.exp(unigram), 2),
-                            "held_out_windows": int(len(windows))}
+    report["perplexity"] = {
+        "model": round(math.exp(model_loss), 2),
+        "unigram": round(math.exp(unigram), 2),
+        "held_out_windows": int(len(windows)),
+    }
     print("perplexity:", report["perplexity"])
     speeds = [p.tokens_per_s for p in model_out]
-    report["generation"] = {"median_tokens_per_s_2_threads": round(float(np.median(speeds)), 1),
-                            "mean_rejections_per_piece": round(float(np.mean([p.rejections for p in model_out])), 1)}
+    report["generation"] = {
+        "median_tokens_per_s_2_threads": round(float(np.median(speeds)), 1),
+        "mean_rejections_per_piece": round(float(np.mean([p.rejections for p in model_out])), 1),
+    }
     out = ROOT / "benchmarks" / "results" / "eval_midi_model.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1))

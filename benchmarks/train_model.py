@@ -59,11 +59,23 @@ def main() -> int:
     data = load_token_data(tokens, TokenGrammar(tokenizer).bar_start_ids)
     print(f"{len(data.pieces)} pieces, {data.tokens()} tokens", flush=True)
     digest = tokenizer_digest(tok_path)
-    report = train(data, GPTConfig(vocab_size=len(tokenizer)),
-                   TrainConfig(steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
-                               batch=args.batch, lr=args.lr, threads=args.threads, eval_every=100,
-                               checkpoint_every=100),
-                   args.work / "checkpoint.pt", digest, device=default_device(), log=lambda m: print(m, flush=True))
+    report = train(
+        data,
+        GPTConfig(vocab_size=len(tokenizer)),
+        TrainConfig(
+            steps=args.steps,
+            max_seconds=args.minutes * 60 if args.minutes else None,
+            batch=args.batch,
+            lr=args.lr,
+            threads=args.threads,
+            eval_every=100,
+            checkpoint_every=100,
+        ),
+        args.work / "checkpoint.pt",
+        digest,
+        device=default_device(),
+        log=lambda m: print(m, flush=True),
+    )
     (args.work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
     print(json.dumps({k: v for k, v in report.to_dict().items() if k != "history"}, indent=1))
     if args.export:

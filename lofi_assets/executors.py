@@ -34,8 +34,9 @@ def celery_config_from_env(env: dict[str, str] | None = None) -> dict:
     config: URLs are read from the environment by the executor's ``{"env": ...}`` source
     when the variable is set)."""
     broker = env_text("LOFI_CELERY_BROKER", DEFAULT_BROKER, env)
-    backend = env_text("LOFI_CELERY_BACKEND", env=env) or (broker if broker.startswith(("redis://", "rediss://"))
-                                                           else "rpc://")
+    backend = env_text("LOFI_CELERY_BACKEND", env=env) or (
+        broker if broker.startswith(("redis://", "rediss://")) else "rpc://"
+    )
     config: dict = {
         "broker": {"env": "LOFI_CELERY_BROKER"} if env_text("LOFI_CELERY_BROKER", env=env) else broker,
         "backend": {"env": "LOFI_CELERY_BACKEND"} if env_text("LOFI_CELERY_BACKEND", env=env) else backend,

@@ -10,5 +10,13 @@ from resources.separator import SeparatorResource
 from resources.storage import StorageResource
 from resources.youtube import YouTubeResource
 
-__all__ = ["AlertsResource", "EmbedderResource", "MidiModelResource", "NotionResource", "RendererResource", "SeparatorResource",
-           "StorageResource", "YouTubeResource"]
+__all__ = [
+    "AlertsResource",
+    "EmbedderResource",
+    "MidiModelResource",
+    "NotionResource",
+    "RendererResource",
+    "SeparatorResource",
+    "StorageResource",
+    "YouTubeResource",
+]

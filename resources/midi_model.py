@@ -10,8 +10,8 @@ import dagster as dg
 from pydantic import Field
 
 from lofi_assets.core.generation.model import CheckpointError
-from lofi_assets.core.generation.tokens import TokenizerError
 from lofi_assets.core.generation.requests import GeneratorSpec
+from lofi_assets.core.generation.tokens import TokenizerError
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "lofi_assets" / "models" / "lofi-gpt"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
@@ -20,10 +20,16 @@ MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
 class MidiModelResource(dg.ConfigurableResource):
     """The MIDI model and how to sample it."""
 
-    checkpoint_dir: str | None = Field(default=None, description="a folder with model.pt and tokenizer.json; "
-                                       "default: midi_model's output if materialized, else the shipped model")
-    fallback_to_composer: bool = Field(default=False, description="use the rule-based composer when the model "
-                                       "cannot be loaded (each piece's metadata names its generator)")
+    checkpoint_dir: str | None = Field(
+        default=None,
+        description="a folder with model.pt and tokenizer.json; "
+        "default: midi_model's output if materialized, else the shipped model",
+    )
+    fallback_to_composer: bool = Field(
+        default=False,
+        description="use the rule-based composer when the model "
+        "cannot be loaded (each piece's metadata names its generator)",
+    )
     temperature: float = 0.9
     top_k: int = 40
     top_p: float = 0.95
@@ -39,8 +45,13 @@ class MidiModelResource(dg.ConfigurableResource):
     def spec(self, trained_dir: Path | None = None) -> tuple[GeneratorSpec, str]:
         """A spec that builds the generator in any process, and a line saying which."""
         folder, origin = self.model_dir(trained_dir)
-        spec = GeneratorSpec(str(folder / MODEL_FILE), str(folder / TOKENIZER_FILE), temperature=self.temperature,
-                             top_k=self.top_k, top_p=self.top_p)
+        spec = GeneratorSpec(
+            str(folder / MODEL_FILE),
+            str(folder / TOKENIZER_FILE),
+            temperature=self.temperature,
+            top_k=self.top_k,
+            top_p=self.top_p,
+        )
         try:
             spec.build()  # fail here, naming the files, rather than in every worker
         except (CheckpointError, TokenizerError) as exc:

@@ -42,9 +42,13 @@ class NotionResource(dg.ConfigurableResource):
             if not self.database_id:
                 raise SourceError("NOTION_TOKEN is set but NOTION_DATABASE_ID is not")
             return NotionApiSource(
-                self.token, self.database_id, base_url=self.base_url,
-                requests_per_second=self.requests_per_second, timeout_s=self.timeout_s,
-                max_retries=self.max_retries, backoff_s=self.backoff_s,
+                self.token,
+                self.database_id,
+                base_url=self.base_url,
+                requests_per_second=self.requests_per_second,
+                timeout_s=self.timeout_s,
+                max_retries=self.max_retries,
+                backoff_s=self.backoff_s,
             )
         return MarkdownFolderSource(self.folder())
 

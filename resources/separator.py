@@ -16,16 +16,24 @@ from lofi_assets.core.production.separation import SeparationError, load_separat
 class SeparatorResource(dg.ConfigurableResource):
     """A demucs model from a local weights folder and its separation parameters."""
 
-    model: str = Field(default="htdemucs", description="demucs model name (a bag's <name>.yaml) or a signature "
-                       "(<sig>.th) in weights_dir")
-    weights_dir: str | None = Field(default=None, description="folder holding the demucs weights, e.g. <sig>.th "
-                                    "files and <name>.yaml; set from env LOFI_DEMUCS_WEIGHTS in definitions")
+    model: str = Field(
+        default="htdemucs",
+        description="demucs model name (a bag's <name>.yaml) or a signature (<sig>.th) in weights_dir",
+    )
+    weights_dir: str | None = Field(
+        default=None,
+        description="folder holding the demucs weights, e.g. <sig>.th "
+        "files and <name>.yaml; set from env LOFI_DEMUCS_WEIGHTS in definitions",
+    )
     device: str = Field(default="cpu", description="cpu, or cuda when available")
-    shifts: int = Field(default=1, description="random time shifts averaged (demucs --shifts); each one is "
-                        "another full pass")
+    shifts: int = Field(
+        default=1, description="random time shifts averaged (demucs --shifts); each one is another full pass"
+    )
     overlap: float = Field(default=0.25, description="overlap between segments (demucs --overlap)")
-    segment: float | None = Field(default=None, description="segment length in seconds; default: the model's own "
-                                  "(a transformer model cannot take longer)")
+    segment: float | None = Field(
+        default=None,
+        description="segment length in seconds; default: the model's own (a transformer model cannot take longer)",
+    )
 
     def load(self):
         """The loaded model and the digest of its weight files (part of the stems' cache key)."""
@@ -41,12 +49,15 @@ class SeparatorResource(dg.ConfigurableResource):
     def folder(self) -> Path:
         """The weights folder, checked: configured, and CUDA present when asked for."""
         if not self.weights_dir:
-            raise SeparationError(f"set LOFI_DEMUCS_WEIGHTS to a folder holding {self.model} weights "
-                                  f"(<sig>.th files and {self.model}.yaml); the hub is never asked")
+            raise SeparationError(
+                f"set LOFI_DEMUCS_WEIGHTS to a folder holding {self.model} weights "
+                f"(<sig>.th files and {self.model}.yaml); the hub is never asked"
+            )
         if self.device.startswith("cuda"):
             import torch
 
             if not torch.cuda.is_available():
-                raise SeparationError(f"device {self.device!r} is configured but CUDA is not available here; "
-                                      "use device 'cpu'")
+                raise SeparationError(
+                    f"device {self.device!r} is configured but CUDA is not available here; use device 'cpu'"
+                )
         return Path(self.weights_dir)

@@ -22,8 +22,7 @@ def default_data_dir() -> str:
 class StorageResource(dg.ConfigurableResource):
     """Where media and plans live: a local folder or any fsspec URL (``s3://bucket/lofi``)."""
 
-    root: str = Field(default_factory=default_data_dir,
-                      description="Storage root; LOFI_DATA_DIR, default ./data")
+    root: str = Field(default_factory=default_data_dir, description="Storage root; LOFI_DATA_DIR, default ./data")
 
     @property
     def root_path(self) -> UPath:

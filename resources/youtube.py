@@ -31,14 +31,17 @@ class YouTubeResource(dg.ConfigurableResource):
     contents (the refresh token) never reach logs, metadata or run config.
     """
 
-    token_file: str | None = Field(default=None, description="token written by `lofi auth` (LOFI_YOUTUBE_TOKEN); "
-                                   "unset: dry run")
-    client_secrets: str | None = Field(default=None, description="OAuth client JSON for `lofi auth` "
-                                       "(LOFI_YOUTUBE_CLIENT_SECRETS)")
+    token_file: str | None = Field(
+        default=None, description="token written by `lofi auth` (LOFI_YOUTUBE_TOKEN); unset: dry run"
+    )
+    client_secrets: str | None = Field(
+        default=None, description="OAuth client JSON for `lofi auth` (LOFI_YOUTUBE_CLIENT_SECRETS)"
+    )
     dry_run: bool = Field(default=False, description="never send, even with a token (LOFI_YOUTUBE_DRY_RUN)")
     monetary: bool = Field(default=False, description="also ask for the revenue scope (yt-analytics-monetary)")
-    root_url: str | None = Field(default=None, description="API root instead of https://youtube.googleapis.com/ "
-                                 "(a proxy or a test server)")
+    root_url: str | None = Field(
+        default=None, description="API root instead of https://youtube.googleapis.com/ (a proxy or a test server)"
+    )
     token_uri: str | None = Field(default=None, description="OAuth token endpoint instead of Google's")
     chunk_mb: float = Field(default=4.0, description="resumable upload chunk, rounded to 256 KiB")
     max_retries: int = Field(default=8, description="consecutive retries of 5xx, rate limits and lost connections")
@@ -57,8 +60,7 @@ class YouTubeResource(dg.ConfigurableResource):
         return scopes_for(self.monetary)
 
     def _http(self):
-        credentials = load_credentials(Path(os.path.expanduser(self.token_file or "")), self.scopes(),
-                                       self.token_uri)
+        credentials = load_credentials(Path(os.path.expanduser(self.token_file or "")), self.scopes(), self.token_uri)
         return http_client(credentials, self.timeout_s)
 
     def client(self):
@@ -78,6 +80,8 @@ class YouTubeResource(dg.ConfigurableResource):
         if self.live:
             return {"youtube_mode": "live", "youtube_api": self.root_url or "https://youtube.googleapis.com/"}
         why = "LOFI_YOUTUBE_DRY_RUN is set" if self.dry_run else "LOFI_YOUTUBE_TOKEN is not set"
-        return {"youtube_mode": "dry-run",
-                "youtube_note": f"{why}: nothing was sent; the exact requests were written instead "
-                                "(run `lofi auth`, then set LOFI_YOUTUBE_TOKEN, to publish)"}
+        return {
+            "youtube_mode": "dry-run",
+            "youtube_note": f"{why}: nothing was sent; the exact requests were written instead "
+            "(run `lofi auth`, then set LOFI_YOUTUBE_TOKEN, to publish)",
+        }

@@ -10,8 +10,12 @@ from schedules.analytics import analytics_daily
 from schedules.upload_window import upload_window
 
 nightly_songs_schedule = dg.build_schedule_from_partitioned_job(
-    nightly_job, hour_of_day=2, minute_of_hour=0, name="nightly_songs_schedule",
-    description="02:00: the night's batch of new songs", default_status=dg.DefaultScheduleStatus.RUNNING,
+    nightly_job,
+    hour_of_day=2,
+    minute_of_hour=0,
+    name="nightly_songs_schedule",
+    description="02:00: the night's batch of new songs",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 all_schedules: list[dg.ScheduleDefinition] = [nightly_songs_schedule, upload_window, analytics_daily]

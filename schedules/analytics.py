@@ -12,10 +12,14 @@ ANALYTICS_CRON = settings().analytics_cron  # a schedule's cron is fixed when th
 ANALYTICS_TZ = settings().analytics_tz
 
 
-@dg.schedule(job=analytics_job, cron_schedule=ANALYTICS_CRON, execution_timezone=ANALYTICS_TZ,
-             name="analytics_daily", default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="06:00 (LOFI_ANALYTICS_CRON, LOFI_ANALYTICS_TZ): pull yesterday's figures and write the "
-                         "report")
+@dg.schedule(
+    job=analytics_job,
+    cron_schedule=ANALYTICS_CRON,
+    execution_timezone=ANALYTICS_TZ,
+    name="analytics_daily",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="06:00 (LOFI_ANALYTICS_CRON, LOFI_ANALYTICS_TZ): pull yesterday's figures and write the report",
+)
 def analytics_daily(context: dg.ScheduleEvaluationContext):
     yesterday = (context.scheduled_execution_time - timedelta(days=1)).date().isoformat()
     return dg.RunRequest(partition_key=yesterday, run_key=f"analytics-{yesterday}")

@@ -43,10 +43,15 @@ def tracks_to_upload(storage: StorageResource, keys: list[str], now: datetime) -
     return sorted(ready, key=plan_order), waiting
 
 
-@dg.schedule(job=publish_job, cron_schedule=UPLOAD_CRON, execution_timezone=UPLOAD_TZ, name="upload_window",
-             default_status=dg.DefaultScheduleStatus.RUNNING,
-             description="18:00 (LOFI_UPLOAD_CRON, LOFI_UPLOAD_TZ): upload every checked track that has no video "
-                         "yet, in plan order")
+@dg.schedule(
+    job=publish_job,
+    cron_schedule=UPLOAD_CRON,
+    execution_timezone=UPLOAD_TZ,
+    name="upload_window",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="18:00 (LOFI_UPLOAD_CRON, LOFI_UPLOAD_TZ): upload every checked track that has no video "
+    "yet, in plan order",
+)
 def upload_window(context: dg.ScheduleEvaluationContext, storage: StorageResource):
     keys = context.instance.get_dynamic_partitions("tracks")
     now = context.scheduled_execution_time or datetime.now().astimezone()
@@ -55,6 +60,11 @@ def upload_window(context: dg.ScheduleEvaluationContext, storage: StorageResourc
         return dg.SkipReason("nothing to upload" + (": " + "; ".join(waiting) if waiting else ""))
     day = now.date().isoformat()
     # Earlier tracks get higher priority, so the queue releases them first.
-    return [dg.RunRequest(partition_key=key, run_key=f"upload-{key}-{day}",
-                          tags={"dagster/priority": str(len(ready) - n), "lofi/upload_window": day})
-            for n, key in enumerate(ready)]
+    return [
+        dg.RunRequest(
+            partition_key=key,
+            run_key=f"upload-{key}-{day}",
+            tags={"dagster/priority": str(len(ready) - n), "lofi/upload_window": day},
+        )
+        for n, key in enumerate(ready)
+    ]

@@ -30,15 +30,25 @@ def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
     if not errors and context.failure_event.message:
         errors = [first_line(context.failure_event.message)]
     assets = sorted({e.step_key for e in steps if e.step_key}) or sorted(
-        k.to_user_string() for k in (run.asset_selection or []))
+        k.to_user_string() for k in (run.asset_selection or [])
+    )
     base = settings().ui_url
-    return FailureAlert(run.run_id, run.job_name, partition, assets, errors,
-                        ui_url=f"{base.rstrip('/')}/runs/{run.run_id}" if base else None)
+    return FailureAlert(
+        run.run_id,
+        run.job_name,
+        partition,
+        assets,
+        errors,
+        ui_url=f"{base.rstrip('/')}/runs/{run.run_id}" if base else None,
+    )
 
 
-@dg.run_failure_sensor(name="run_failure_alerts", default_status=dg.DefaultSensorStatus.RUNNING,
-                       description="A failed run writes an alert naming the asset, partition and error "
-                                   "(alerts/alerts.jsonl, the log, and LOFI_ALERT_WEBHOOK when set)")
+@dg.run_failure_sensor(
+    name="run_failure_alerts",
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="A failed run writes an alert naming the asset, partition and error "
+    "(alerts/alerts.jsonl, the log, and LOFI_ALERT_WEBHOOK when set)",
+)
 def run_failure_alerts(context: dg.RunFailureSensorContext, alerts: AlertsResource, storage: StorageResource):
     alert = failure_alert(context)
     outcome = alerts.send(alert, Path(str(storage.root_path)) / "alerts" / "alerts.jsonl")

@@ -1,6 +1,5 @@
 """``notion_tracks_sensor``: new and edited Notion pages become ``tracks`` runs."""
 
-
 import dagster as dg
 
 from lofi_assets.asset_files import uploaded_video_id
@@ -23,8 +22,7 @@ TICK_BUDGET_S = 20.0
 )
 def notion_tracks_sensor(context: dg.SensorEvaluationContext, notion: NotionResource) -> dg.SensorResult:
     known = set(context.instance.get_dynamic_partitions(tracks_partitions.name))
-    tick = track_tick(notion.open_source(), ScanCursor.from_json(context.cursor), known,
-                      max_seconds=TICK_BUDGET_S)
+    tick = track_tick(notion.open_source(), ScanCursor.from_json(context.cursor), known, max_seconds=TICK_BUDGET_S)
     scan = tick.scan
     context.log.info(
         f"{notion.mode}: listed {scan.pages_listed} page(s) in {scan.batches} request(s); "
@@ -38,7 +36,8 @@ def notion_tracks_sensor(context: dg.SensorEvaluationContext, notion: NotionReso
         context.log.info(f"not re-made, already on YouTube: {', '.join(published)}")
     run_requests = [
         dg.RunRequest(run_key=run_key, partition_key=key, tags={"lofi/trigger": "notion_tracks_sensor"})
-        for key, run_key in tick.runs if key not in published
+        for key, run_key in tick.runs
+        if key not in published
     ]
     return dg.SensorResult(
         run_requests=run_requests,

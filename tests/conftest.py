@@ -56,9 +56,15 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     (folder / "tokens.npz").write_bytes(token_data_bytes(data))
     digest = tokenizer_digest(folder / "tokenizer.json")
     threads = torch.get_num_threads()
-    train(data, GPTConfig.tiny(len(tokenizer)), TrainConfig(steps=60, batch=4, lr=3e-3, warmup=5, eval_every=20,
-                                                            checkpoint_every=20, threads=1),
-          folder / "checkpoint.pt", digest, device="cpu", log=lambda m: None)
+    train(
+        data,
+        GPTConfig.tiny(len(tokenizer)),
+        TrainConfig(steps=60, batch=4, lr=3e-3, warmup=5, eval_every=20, checkpoint_every=20, threads=1),
+        folder / "checkpoint.pt",
+        digest,
+        device="cpu",
+        log=lambda m: None,
+    )
     torch.set_num_threads(threads)
     export_for_generation(folder / "checkpoint.pt", folder / "model.pt", digest)
     return folder

@@ -12,16 +12,23 @@ import uuid
 
 import pytest
 
-PG = dict(host=os.environ.get("LOFI_TEST_PG_HOST", "127.0.0.1"),
-          port=int(os.environ.get("LOFI_TEST_PG_PORT", "5432")),
-          user=os.environ.get("LOFI_TEST_PG_USER", "postgres"),
-          password=os.environ.get("LOFI_TEST_PG_PASSWORD", ""))
+PG = dict(
+    host=os.environ.get("LOFI_TEST_PG_HOST", "127.0.0.1"),
+    port=int(os.environ.get("LOFI_TEST_PG_PORT", "5432")),
+    user=os.environ.get("LOFI_TEST_PG_USER", "postgres"),
+    password=os.environ.get("LOFI_TEST_PG_PASSWORD", ""),
+)
 
 
 def pg_env(db_name: str) -> dict[str, str]:
     """The variables deploy/postgres and deploy/celery dagster.yaml read, for ``db_name``."""
-    return {"DAGSTER_PG_HOST": PG["host"], "DAGSTER_PG_PORT": str(PG["port"]), "DAGSTER_PG_USER": PG["user"],
-            "DAGSTER_PG_PASSWORD": PG["password"] or "unused", "DAGSTER_PG_DB": db_name}
+    return {
+        "DAGSTER_PG_HOST": PG["host"],
+        "DAGSTER_PG_PORT": str(PG["port"]),
+        "DAGSTER_PG_USER": PG["user"],
+        "DAGSTER_PG_PASSWORD": PG["password"] or "unused",
+        "DAGSTER_PG_DB": db_name,
+    }
 
 
 @pytest.fixture

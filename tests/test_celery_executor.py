@@ -36,8 +36,11 @@ BROKER = os.environ.get("LOFI_TEST_CELERY_BROKER", "redis://127.0.0.1:6379/0")
 TRACK = "sunday-morning-coffee"
 CHAIN = ("notion_track", "prompt_embeddings", "track_playlist")
 # What each step leaves on the storage root, under assets/<asset>/<partition>/.
-OUTPUTS = {"notion_track": ["plan.json"], "prompt_embeddings": ["prompts.npy", "prompts.json"],
-           "track_playlist": ["playlist.json"]}
+OUTPUTS = {
+    "notion_track": ["plan.json"],
+    "prompt_embeddings": ["prompts.npy", "prompts.json"],
+    "track_playlist": ["playlist.json"],
+}
 
 
 def celery_track_chain():
@@ -45,8 +48,9 @@ def celery_track_chain():
     so each worker rebuilds it from this module (``dg.reconstructable``); resources come
     from the environment each process was started with, like lofi_assets.definitions."""
     storage = StorageResource(root=os.environ["LOFI_DATA_DIR"])
-    job = dg.define_asset_job("celery_track_chain", selection=dg.AssetSelection.assets(*CHAIN),
-                              executor_def=executor_from_env())
+    job = dg.define_asset_job(
+        "celery_track_chain", selection=dg.AssetSelection.assets(*CHAIN), executor_def=executor_from_env()
+    )
     defs = dg.Definitions(
         assets=[notion_track, prompt_embeddings, track_playlist, library_index],
         jobs=[job],
@@ -92,12 +96,31 @@ class Workers:
         for n in range(count):
             name = f"lofi-test-{tag}-{n}"
             log = open(log_dir / f"worker-{n}.log", "wb")  # noqa: SIM115  (closed in stop)
-            cmd = [os.path.join(bin_dir, "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                   "-y", str(PROJECT_ROOT / "deploy" / "celery" / "celery.yaml"), "-q", queue, "-n", name,
-                   "-i", "tests.test_celery_executor", "-l", "INFO",
-                   "--", "-c", "1", "--without-gossip", "--without-mingle"]
-            proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            cmd = [
+                os.path.join(bin_dir, "dagster-celery"),
+                "worker",
+                "start",
+                "-A",
+                "dagster_celery.app",
+                "-y",
+                str(PROJECT_ROOT / "deploy" / "celery" / "celery.yaml"),
+                "-q",
+                queue,
+                "-n",
+                name,
+                "-i",
+                "tests.test_celery_executor",
+                "-l",
+                "INFO",
+                "--",
+                "-c",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+            proc = subprocess.Popen(
+                cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
             self.procs.append((proc, log))
             self.names.append(f"{name}@{_hostname()}")
 
@@ -105,8 +128,15 @@ class Workers:
         """Until every worker answers a ping over the broker (code imported, queue consumed)."""
         from dagster_celery.make_app import make_app
 
-        self.app = make_app({"broker": self.env["LOFI_CELERY_BROKER"], "backend": self.env["LOFI_CELERY_BACKEND"],
-                             "include": [], "config_source": None, "retries": None})
+        self.app = make_app(
+            {
+                "broker": self.env["LOFI_CELERY_BROKER"],
+                "backend": self.env["LOFI_CELERY_BACKEND"],
+                "include": [],
+                "config_source": None,
+                "retries": None,
+            }
+        )
         deadline = time.monotonic() + timeout
         answered: set[str] = set()
         while time.monotonic() < deadline:
@@ -117,8 +147,9 @@ class Workers:
                 answered.update(reply)
             if answered >= set(self.names):
                 return
-        raise TimeoutError(f"workers {sorted(set(self.names) - answered)} did not answer in {timeout:.0f} s: "
-                           f"{self.log_tail()}")
+        raise TimeoutError(
+            f"workers {sorted(set(self.names) - answered)} did not answer in {timeout:.0f} s: {self.log_tail()}"
+        )
 
     def drain(self, name: str) -> None:
         """What an operator does before taking a machine away: the worker finishes what it
@@ -163,11 +194,18 @@ def _hostname() -> str:
 
 def celery_env(home: Path, data_dir: Path, db_name: str, queue: str, broker: str = BROKER) -> dict[str, str]:
     """What the orchestrating process and every worker share: instance, storage root, broker."""
-    env = {"DAGSTER_HOME": str(home), "DAGSTER_COMPUTE_LOG_DIR": str(home / "compute_logs"),
-           "LOFI_DATA_DIR": str(data_dir), "LOFI_EXECUTOR": "celery", "LOFI_CELERY_BROKER": broker,
-           "LOFI_CELERY_QUEUE": queue, **pg_env(db_name)}
+    env = {
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_COMPUTE_LOG_DIR": str(home / "compute_logs"),
+        "LOFI_DATA_DIR": str(data_dir),
+        "LOFI_EXECUTOR": "celery",
+        "LOFI_CELERY_BROKER": broker,
+        "LOFI_CELERY_QUEUE": queue,
+        **pg_env(db_name),
+    }
     env["LOFI_CELERY_BACKEND"] = os.environ.get("LOFI_TEST_CELERY_BACKEND") or (
-        broker if broker.startswith(("redis://", "rediss://")) else "rpc://")
+        broker if broker.startswith(("redis://", "rediss://")) else "rpc://"
+    )
     return env
 
 
@@ -181,16 +219,16 @@ def worker_env(env: dict[str, str]) -> dict[str, str]:
     return full
 
 
-def execute_with_deadline(instance: dg.DagsterInstance, timeout: float,
-                          while_running=None) -> dg.ExecutionResult:
+def execute_with_deadline(instance: dg.DagsterInstance, timeout: float, while_running=None) -> dg.ExecutionResult:
     """execute_job in a thread (a step no worker takes would otherwise wait forever);
     ``while_running()`` is called about ten times a second until the run ends."""
     outcome: dict = {}
 
     def target():
         try:
-            outcome["result"] = dg.execute_job(dg.reconstructable(celery_track_chain), instance=instance,
-                                               tags={"dagster/partition": TRACK})
+            outcome["result"] = dg.execute_job(
+                dg.reconstructable(celery_track_chain), instance=instance, tags={"dagster/partition": TRACK}
+            )
         except BaseException as exc:  # noqa: BLE001  (re-raised in the test's thread)
             outcome["error"] = exc
 
@@ -235,8 +273,11 @@ def test_executor_from_env_is_celery_only_when_asked(monkeypatch):
     monkeypatch.setenv("LOFI_CELERY_BROKER", "amqp://guest:secret@rabbit:5672//")
     monkeypatch.setenv("LOFI_CELERY_QUEUE", "tracks")
     # the URL (and its password) is read from the environment, never written into config
-    assert celery_config_from_env() == {"broker": {"env": "LOFI_CELERY_BROKER"}, "backend": "rpc://",
-                                        "config_source": {"task_default_queue": "tracks"}}
+    assert celery_config_from_env() == {
+        "broker": {"env": "LOFI_CELERY_BROKER"},
+        "backend": "rpc://",
+        "config_source": {"task_default_queue": "tracks"},
+    }
     monkeypatch.setenv("LOFI_EXECUTOR", "dask")
     with pytest.raises(ValueError, match="LOFI_EXECUTOR"):
         executor_from_env()
@@ -281,8 +322,11 @@ def test_track_chain_runs_across_two_celery_workers(pg_database, data_dir, tmp_p
             assert result.success, workers.log_tail()
             hosts, pids = step_workers(instance, result.run_id)
             run = instance.get_run_by_id(result.run_id)
-            materialized = {key.to_user_string() for key in instance.get_asset_keys()
-                            if instance.get_latest_materialization_event(key)}
+            materialized = {
+                key.to_user_string()
+                for key in instance.get_asset_keys()
+                if instance.get_latest_materialization_event(key)
+            }
     finally:
         workers.stop()
 

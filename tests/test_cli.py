@@ -11,8 +11,14 @@ from tests.conftest import PROJECT_ROOT, SAMPLE_NOTION
 def lofi(*args, env=None, check=True):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NOTION_")}
     full_env.update(env or {})
-    result = subprocess.run([sys.executable, "-m", "lofi_assets.cli", *args], capture_output=True, text=True,
-                            cwd=PROJECT_ROOT, env=full_env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "lofi_assets.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        timeout=300,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -49,12 +55,33 @@ def test_match_prints_candidates_and_gaps_for_each_catalog_format(tmp_path):
     plan_path = tmp_path / "plan.json"
     plan_path.write_text(lofi("parse", str(SAMPLE_NOTION / "sunday-morning-coffee.md")).stdout)
     rows = [
-        {"song_id": "kettle", "text": "bright Rhodes chords with a lazy swing and a coffee-shop murmur", "bpm": 166,
-         "key": "F major", "duration": 180, "arc": 1, "times_used": 0},
-        {"song_id": "kalimba", "text": "gentle kalimba melody over a soft pad, slow and sweet", "bpm": 79,
-         "key": "c# minor", "duration": 150, "arc": 3, "times_used": 2},
-        {"song_id": "metal", "text": "fast thrash metal guitar riffs", "bpm": 180, "key": "Em",
-         "duration": 200, "arc": 2, "times_used": 0},
+        {
+            "song_id": "kettle",
+            "text": "bright Rhodes chords with a lazy swing and a coffee-shop murmur",
+            "bpm": 166,
+            "key": "F major",
+            "duration": 180,
+            "arc": 1,
+            "times_used": 0,
+        },
+        {
+            "song_id": "kalimba",
+            "text": "gentle kalimba melody over a soft pad, slow and sweet",
+            "bpm": 79,
+            "key": "c# minor",
+            "duration": 150,
+            "arc": 3,
+            "times_used": 2,
+        },
+        {
+            "song_id": "metal",
+            "text": "fast thrash metal guitar riffs",
+            "bpm": 180,
+            "key": "Em",
+            "duration": 200,
+            "arc": 2,
+            "times_used": 0,
+        },
     ]
     paths = [tmp_path / "catalog.csv", tmp_path / "catalog.json", tmp_path / "catalog.parquet"]
     pd.DataFrame(rows).to_csv(paths[0], index=False)
@@ -87,8 +114,13 @@ def test_match_on_the_real_catalog(tmp_path):
 
         pytest.skip(f"shared fixtures not present at {SHARED_FIXTURES}")
     catalog = tmp_path / "real.csv"
-    out = subprocess.run([sys.executable, "benchmarks/eval_library_match.py", "--write-catalog", str(catalog)],
-                         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "benchmarks/eval_library_match.py", "--write-catalog", str(catalog)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     assert "catalog of 515 songs written" in out.stdout
     plan = tmp_path / "plan.json"
@@ -102,20 +134,57 @@ def test_match_on_the_real_catalog(tmp_path):
 
 def test_generate_with_the_shipped_model_then_score(tmp_path):
     out = tmp_path / "x.mid"
-    made = json.loads(lofi("generate", "--tempo", "75", "--key", "Am", "--mood", "cozy", "--bars", "4",
-                           "--seed", "1", "--out", str(out)).stdout)
+    made = json.loads(
+        lofi(
+            "generate",
+            "--tempo",
+            "75",
+            "--key",
+            "Am",
+            "--mood",
+            "cozy",
+            "--bars",
+            "4",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ).stdout
+    )
     assert out.exists() and made["generator"].startswith("model model.pt@")
     assert made["conditions"] == {"tempo": 75.0, "key": "Am", "mood": "cozy", "bars": 4, "seed": 1}
     scored = json.loads(lofi("score", str(out), "--key", "Am").stdout)
     assert scored["combined"] == made["score"]["combined"]
-    assert set(scored) >= {"melodic_coherence", "harmonic_variety", "rhythmic_stability", "key_adherence",
-                           "repetition_structure", "note_density", "combined", "approved"}
+    assert set(scored) >= {
+        "melodic_coherence",
+        "harmonic_variety",
+        "rhythmic_stability",
+        "key_adherence",
+        "repetition_structure",
+        "note_density",
+        "combined",
+        "approved",
+    }
 
 
 def test_generate_with_the_composer_fallback(tmp_path):
     out = tmp_path / "c.mid"
-    made = json.loads(lofi("generate", "--tempo", "70", "--key", "Bb", "--mood", "nostalgic", "--bars", "16",
-                           "--out", str(out), "--composer").stdout)
+    made = json.loads(
+        lofi(
+            "generate",
+            "--tempo",
+            "70",
+            "--key",
+            "Bb",
+            "--mood",
+            "nostalgic",
+            "--bars",
+            "16",
+            "--out",
+            str(out),
+            "--composer",
+        ).stdout
+    )
     assert made["generator"] == "composer (fallback)" and made["score"]["approved"]
 
 
@@ -130,8 +199,20 @@ def test_generate_and_score_refuse_bad_input(tmp_path):
     broken.mkdir()
     (broken / "model.pt").write_bytes(b"half a file")
     (broken / "tokenizer.json").write_text((PROJECT_ROOT / "lofi_assets/models/lofi-gpt/tokenizer.json").read_text())
-    corrupt = lofi("generate", "--tempo", "75", "--key", "C", "--mood", "chill", "--out", str(tmp_path / "y.mid"),
-                   "--model-dir", str(broken), check=False)
+    corrupt = lofi(
+        "generate",
+        "--tempo",
+        "75",
+        "--key",
+        "C",
+        "--mood",
+        "chill",
+        "--out",
+        str(tmp_path / "y.mid"),
+        "--model-dir",
+        str(broken),
+        check=False,
+    )
     assert corrupt.returncode == 1 and "corrupt" in corrupt.stderr and "--composer" in corrupt.stderr
     junk = tmp_path / "junk.mid"
     junk.write_bytes(b"not midi")
@@ -174,8 +255,13 @@ def test_analytics_pulls_a_range_in_one_run_and_reports_every_day(data_dir, tmp_
         token = tmp_path / "token.json"
         token.write_text(json.dumps(fake.authorized_user_info()))
         token.chmod(0o600)
-        env = {"LOFI_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home), "LOFI_YOUTUBE_TOKEN": str(token),
-               "LOFI_YOUTUBE_ROOT_URL": fake.base_url, "LOFI_YOUTUBE_TOKEN_URI": fake.token_uri}
+        env = {
+            "LOFI_DATA_DIR": str(data_dir),
+            "DAGSTER_HOME": str(home),
+            "LOFI_YOUTUBE_TOKEN": str(token),
+            "LOFI_YOUTUBE_ROOT_URL": fake.base_url,
+            "LOFI_YOUTUBE_TOKEN_URI": fake.token_uri,
+        }
         out = lofi("analytics", "--from", "2026-11-20", "--to", "2026-11-22", "--every-day", env=env).stdout
     assert "ok     video_stats 2026-11-20..2026-11-22" in out
     assert "ok     channel_report 2026-11-20..2026-11-22" in out

@@ -1,10 +1,10 @@
 """The single Definitions entry point loads, and `dg check defs` agrees."""
 
 import os
-from datetime import datetime, timezone
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,12 +23,34 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     sensor = defs.resolve_sensor_def("notion_tracks_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert {c.name for c in defs.resolve_asset_graph().asset_check_keys} == {
-        "plan_file_valid", "analysis_valid", "index_consistent", "no_song_twice", "pieces_reparse", "round_trip",
-        "beats_unigram", "generates_midi", "gap_midi_valid", "batch_valid", "renders_decode", "mix_valid",
-        "library_files_decode", "loudness_on_target", "true_peak_under_ceiling", "dynamic_range",
-        "stereo_correlation", "no_clipping", "duration_matches_plan", "metadata_within_limits", "thumbnail_valid",
-        "video_valid", "upload_verified", "post_upload_steps", "page_matches_upload", "stats_store_valid",
-        "report_complete"}
+        "plan_file_valid",
+        "analysis_valid",
+        "index_consistent",
+        "no_song_twice",
+        "pieces_reparse",
+        "round_trip",
+        "beats_unigram",
+        "generates_midi",
+        "gap_midi_valid",
+        "batch_valid",
+        "renders_decode",
+        "mix_valid",
+        "library_files_decode",
+        "loudness_on_target",
+        "true_peak_under_ceiling",
+        "dynamic_range",
+        "stereo_correlation",
+        "no_clipping",
+        "duration_matches_plan",
+        "metadata_within_limits",
+        "thumbnail_valid",
+        "video_valid",
+        "upload_verified",
+        "post_upload_steps",
+        "page_matches_upload",
+        "stats_store_valid",
+        "report_complete",
+    }
     master_checks = [s for s in graph.get(dg.AssetKey("track_master")).check_keys]
     assert len(master_checks) == 6
     for name in ("rendered_songs", "track_mix", "track_master"):
@@ -37,8 +59,12 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
     assert graph.get(dg.AssetKey("song_stems")).partitions_def.name == "songs"
     job = defs.resolve_job_def("track_job")
     assert {"rendered_songs", "track_mix", "track_master"} <= {k.path[-1] for k in job.asset_layer.selected_asset_keys}
-    for name, partitions in (("library_song", "songs"), ("song_embedding", "songs"),
-                             ("prompt_embeddings", "tracks"), ("track_playlist", "tracks")):
+    for name, partitions in (
+        ("library_song", "songs"),
+        ("song_embedding", "songs"),
+        ("prompt_embeddings", "tracks"),
+        ("track_playlist", "tracks"),
+    ):
         assert graph.get(dg.AssetKey(name)).partitions_def.name == partitions
     assert graph.get(dg.AssetKey("library_index")).partitions_def is None
     assert graph.get(dg.AssetKey("gap_songs")).partitions_def.name == "tracks"
@@ -64,8 +90,9 @@ def test_analytics_schedule_at_six_and_failure_sensor_on():
     schedule = defs.resolve_schedule_def("analytics_daily")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.job_name == "analytics_job"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 12, 2, 6, tzinfo=timezone.utc),
-                                        repository_def=defs.get_repository_def())
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(2026, 12, 2, 6, tzinfo=UTC), repository_def=defs.get_repository_def()
+    )
     (request,) = [schedule.evaluate_tick(context).run_requests[0]]
     assert request.partition_key == "2026-12-01"
     assert defs.resolve_sensor_def("run_failure_alerts").default_status == dg.DefaultSensorStatus.RUNNING
@@ -84,7 +111,8 @@ def test_dg_check_defs():
         if dg_cli is None:
             pytest.skip("the dg CLI (dagster-dg-cli) is not installed")
     env = {**os.environ, "VIRTUAL_ENV": str(Path(sys.executable).parents[1])}
-    result = subprocess.run([str(dg_cli), "check", "defs"], cwd=PROJECT_ROOT, capture_output=True,
-                            text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=env
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr

@@ -25,8 +25,12 @@ def test_materialize_partition_on_postgres_instance(pg_database, data_dir, tmp_p
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         instance.add_dynamic_partitions("tracks", ["sunday-morning-coffee"])
         storage = StorageResource(root=str(data_dir))
-        result = dg.materialize([notion_track], partition_key="sunday-morning-coffee", instance=instance,
-                                resources={"storage": storage, "notion": NotionResource(storage=storage)})
+        result = dg.materialize(
+            [notion_track],
+            partition_key="sunday-morning-coffee",
+            instance=instance,
+            resources={"storage": storage, "notion": NotionResource(storage=storage)},
+        )
         assert result.success
         record = instance.get_latest_materialization_event(dg.AssetKey("notion_track"))
         assert record.dagster_event.partition == "sunday-morning-coffee"

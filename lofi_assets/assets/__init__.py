@@ -15,8 +15,18 @@ from lofi_assets.assets.publishing import (
 )
 
 # Every asset partitioned by ``tracks``, in order: the per-track job materializes them.
-TRACK_ASSETS = [notion_track, prompt_embeddings, track_playlist, gap_songs, rendered_songs, track_mix, track_master,
-                track_metadata, track_thumbnail, track_video]
+TRACK_ASSETS = [
+    notion_track,
+    prompt_embeddings,
+    track_playlist,
+    gap_songs,
+    rendered_songs,
+    track_mix,
+    track_master,
+    track_metadata,
+    track_thumbnail,
+    track_video,
+]
 # What the upload window runs for a track whose master passed its checks.
 PUBLISH_ASSETS = [youtube_video, notion_writeback]
 # Every asset partitioned by ``songs`` that needs nothing beyond the package.
@@ -27,5 +37,13 @@ MODEL_ASSETS = [midi_corpus, midi_tokenizer, midi_model]
 NIGHTLY_ASSETS = [nightly_songs, nightly_library_songs]
 # The day's analytics: figures pulled from YouTube, then the report (and its feedback).
 ANALYTICS_ASSETS = [video_stats, channel_report]
-ALL_ASSETS = [*TRACK_ASSETS, *PUBLISH_ASSETS, *SONG_ASSETS, song_stems, library_index, *MODEL_ASSETS, *NIGHTLY_ASSETS,
-              *ANALYTICS_ASSETS]
+ALL_ASSETS = [
+    *TRACK_ASSETS,
+    *PUBLISH_ASSETS,
+    *SONG_ASSETS,
+    song_stems,
+    library_index,
+    *MODEL_ASSETS,
+    *NIGHTLY_ASSETS,
+    *ANALYTICS_ASSETS,
+]

@@ -1,7 +1,7 @@
 """Analytics: the channel's daily figures from YouTube, and the daily report that turns
 them into decisions (what to upload when, what to make next)."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +19,7 @@ from lofi_assets.asset_files import (
     uploaded_video_id,
 )
 from lofi_assets.core.analytics import report as cr
+from lofi_assets.core.files import parquet_bytes, read_json, write_bytes_atomic
 from lofi_assets.core.generation.feedback import (
     GenerationWeights,
     attach_attributes,
@@ -26,12 +27,12 @@ from lofi_assets.core.generation.feedback import (
     generation_weights,
     track_conditions,
 )
-from lofi_assets.core.files import parquet_bytes, read_json, write_bytes_atomic
 from lofi_assets.core.tables import markdown_bullets, markdown_table
-from lofi_assets.core.youtube.stats import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
 from lofi_assets.core.youtube.client import AuthError, Parked, YouTubeError
+from lofi_assets.core.youtube.stats import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
 from lofi_assets.partitions import daily_partitions
 from resources import StorageResource, YouTubeResource
+
 
 def linked_videos(storage: StorageResource) -> dict[str, dict]:
     """Video id → the track this pipeline published it for, the conditions its songs
@@ -42,35 +43,51 @@ def linked_videos(storage: StorageResource) -> dict[str, dict]:
         if not video_id:
             continue
         meta = asset_files.METADATA.read(storage, key) or {}
-        out[video_id] = {"track": key, "variants": meta.get("variants") or [meta.get("title")],
-                         **track_conditions(asset_files.GAP_SONGS.read(storage, key))}
+        out[video_id] = {
+            "track": key,
+            "variants": meta.get("variants") or [meta.get("title")],
+            **track_conditions(asset_files.GAP_SONGS.read(storage, key)),
+        }
     return out
 
 
 class VideoStatsConfig(dg.Config):
-    trailing_days: int = Field(default=4, description="days before the partition re-pulled each run: YouTube's "
-                               "figures lag 2–3 days, so a day's early figures are replaced by later pulls")
+    trailing_days: int = Field(
+        default=4,
+        description="days before the partition re-pulled each run: YouTube's "
+        "figures lag 2–3 days, so a day's early figures are replaced by later pulls",
+    )
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"youtube", "parquet"}, code_version="1",
-          backfill_policy=dg.BackfillPolicy.single_run(),
-          # A refused request our client gave up on (after its own backoff) is worth one more
-          # try later; quota and credentials fail without retry (dg.Failure says so).
-          retry_policy=dg.RetryPolicy(max_retries=2, delay=120, backoff=dg.Backoff.EXPONENTIAL),
-          deps=[dg.AssetDep("youtube_video", partition_mapping=dg.AllPartitionMapping())],
-          check_specs=[dg.AssetCheckSpec("stats_store_valid", asset="video_stats",
-                                         description="the store re-read: one row per video and day, no negative "
-                                                     "figure, view percentages within 0–100 (a little over for "
-                                                     "replays)")])
-def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, storage: StorageResource,
-                youtube: YouTubeResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="analytics",
+    kinds={"youtube", "parquet"},
+    code_version="1",
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    # A refused request our client gave up on (after its own backoff) is worth one more
+    # try later; quota and credentials fail without retry (dg.Failure says so).
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=120, backoff=dg.Backoff.EXPONENTIAL),
+    deps=[dg.AssetDep("youtube_video", partition_mapping=dg.AllPartitionMapping())],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "stats_store_valid",
+            asset="video_stats",
+            description="the store re-read: one row per video and day, no negative "
+            "figure, view percentages within 0–100 (a little over for "
+            "replays)",
+        )
+    ],
+)
+def video_stats(
+    context: dg.AssetExecutionContext, config: VideoStatsConfig, storage: StorageResource, youtube: YouTubeResource
+) -> dg.MaterializeResult:
     """Per published video per day: views, minutes watched, average view duration and
     percentage, subscribers, likes (and revenue with the monetary scope), from the YouTube
     Analytics API; lifetime counts from the Data API. Each run re-pulls a trailing window
     and upserts ``video_stats/channels/<channel>/daily.parquet``; a backfill of a date
     range is one run."""
-    first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start,
-                                                   context.partition_key_range.end))
+    first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start, context.partition_key_range.end))
     start, end = pull_window(first, config.trailing_days)[0], last
     if not youtube.live:
         # A channel pulled before stays the one the report reads; only a pipeline that has
@@ -79,17 +96,24 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
             asset_files.STATS_SOURCE.write(storage, None, {"mode": "none", **youtube.describe()})
         context.log.warning("no YouTube credentials: no figures pulled")
         return dg.MaterializeResult(
-            metadata={**youtube.describe(), "videos": 0, "rows": 0,
-                      "note": "no YouTube token: nothing to pull (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)"},
-            check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=True,
-                                               metadata={"rows": 0})])
+            metadata={
+                **youtube.describe(),
+                "videos": 0,
+                "rows": 0,
+                "note": "no YouTube token: nothing to pull (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)",
+            },
+            check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=True, metadata={"rows": 0})],
+        )
     try:
-        client = AnalyticsClient(youtube.client(), youtube.analytics_client(), monetary=youtube.monetary,
-                                 **youtube.publisher_options())
+        client = AnalyticsClient(
+            youtube.client(), youtube.analytics_client(), monetary=youtube.monetary, **youtube.publisher_options()
+        )
         pull = client.pull(start, end)
     except Parked as exc:
-        raise dg.Failure(description=f"video_stats {first}..{last}: {exc}; the next daily run pulls this window "
-                         "again", allow_retries=False) from None
+        raise dg.Failure(
+            description=f"video_stats {first}..{last}: {exc}; the next daily run pulls this window again",
+            allow_retries=False,
+        ) from None
     except AuthError as exc:
         raise dg.Failure(description=f"video_stats: {exc}", allow_retries=False) from None
     except YouTubeError as exc:
@@ -98,23 +122,46 @@ def video_stats(context: dg.AssetExecutionContext, config: VideoStatsConfig, sto
     store = channel_dir(storage, pull.channel["channel_id"])
     merged = upsert(store / STATS_STORE, pull.daily)
     write_bytes_atomic(store / STATS_VIDEOS, parquet_bytes(videos))
-    asset_files.STATS_SOURCE.write(storage, None, {"mode": "live", "api": youtube.root_url or "https://youtube.googleapis.com/",
-                                         "channel": pull.channel, "pulled_at": datetime.now(timezone.utc).isoformat(),
-                                         "window": [start.isoformat(), end.isoformat()], "revenue": pull.revenue,
-                                         "notes": pull.notes})
+    asset_files.STATS_SOURCE.write(
+        storage,
+        None,
+        {
+            "mode": "live",
+            "api": youtube.root_url or "https://youtube.googleapis.com/",
+            "channel": pull.channel,
+            "pulled_at": datetime.now(UTC).isoformat(),
+            "window": [start.isoformat(), end.isoformat()],
+            "revenue": pull.revenue,
+            "notes": pull.notes,
+        },
+    )
     problems = store_problems(pd.read_parquet(store / STATS_STORE))
     latest = pull.latest_day_with_data
     for note in pull.notes:
         context.log.warning(note)
     return dg.MaterializeResult(
-        metadata={**youtube.describe(), "channel": pull.channel.get("title", ""), "videos": len(videos),
-                  "rows_pulled": len(pull.daily), "rows_in_store": len(merged), "requests": pull.requests,
-                  "window": f"{start} .. {end}", "latest_day_with_data": latest or "none",
-                  "lag_days": (end - date.fromisoformat(latest)).days if latest else None,
-                  "revenue": pull.revenue, "notes": dg.MetadataValue.md(markdown_bullets(pull.notes)),
-                  "store": dg.MetadataValue.path(str(store / STATS_STORE))},
-        check_results=[dg.AssetCheckResult(check_name="stats_store_valid", passed=not problems,
-                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+        metadata={
+            **youtube.describe(),
+            "channel": pull.channel.get("title", ""),
+            "videos": len(videos),
+            "rows_pulled": len(pull.daily),
+            "rows_in_store": len(merged),
+            "requests": pull.requests,
+            "window": f"{start} .. {end}",
+            "latest_day_with_data": latest or "none",
+            "lag_days": (end - date.fromisoformat(latest)).days if latest else None,
+            "revenue": pull.revenue,
+            "notes": dg.MetadataValue.md(markdown_bullets(pull.notes)),
+            "store": dg.MetadataValue.path(str(store / STATS_STORE)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="stats_store_valid",
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
+            )
+        ],
+    )
 
 
 def store_problems(store: pd.DataFrame) -> list[str]:
@@ -138,12 +185,15 @@ def store_problems(store: pd.DataFrame) -> list[str]:
 
 class ChannelReportConfig(dg.Config):
     window_days: int = Field(default=28, description="the recent period of the overview and top videos")
-    costs_file: str | None = Field(default=None, description="YAML list of costs (name, monthly or yearly, "
-                                   "currency); default <root>/analytics/costs.yaml")
+    costs_file: str | None = Field(
+        default=None,
+        description="YAML list of costs (name, monthly or yearly, currency); default <root>/analytics/costs.yaml",
+    )
     quality_last_n: int = Field(default=200, description="pieces the drift detector looks at")
     quality_window: int = Field(default=20, description="rolling window of the drift detector")
-    drift_threshold: float = Field(default=0.03, description="alert when the rolling mean is this far below "
-                                   "the baseline (and significantly so)")
+    drift_threshold: float = Field(
+        default=0.03, description="alert when the rolling mean is this far below the baseline (and significantly so)"
+    )
     exploration: float = Field(default=0.2, description="share of the nightly batch spread evenly whatever wins")
     next_batch: int = Field(default=50, description="pieces in the batch the weights are shown for")
 
@@ -155,8 +205,9 @@ def read_costs(storage: StorageResource, configured: str | None) -> tuple[list[d
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     items = data.get("costs", data) if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("name") for i in items):
-        raise dg.Failure(description=f"{path}: expected a list of costs with name and monthly or yearly",
-                         allow_retries=False)
+        raise dg.Failure(
+            description=f"{path}: expected a list of costs with name and monthly or yearly", allow_retries=False
+        )
     return items, str(path)
 
 
@@ -170,7 +221,7 @@ def quality_scores(storage: StorageResource, day: str) -> list[float]:
                 if (piece.get("score") or {}).get("combined") is not None:
                     scored.append((night, i, float(piece["score"]["combined"])))
     for _, path in asset_files.GAP_SONGS.each(storage):
-        made = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+        made = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
         if made <= day:
             for i, song in enumerate((read_json(path) or {}).get("songs", [])):
                 if (song.get("score") or {}).get("combined") is not None:
@@ -187,17 +238,31 @@ def source_label(source: dict) -> str:
         return "No YouTube credentials: no figures have been pulled (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)."
     api = source.get("api", "")
     where = "YouTube" if "googleapis.com" in api else f"a server at {api} that is NOT YouTube (simulated channel)"
-    return f"Figures from {where}, pulled {source.get('pulled_at', '?')[:16]} UTC for channel " \
-           f"{source.get('channel', {}).get('title', '?')!r}."
+    return (
+        f"Figures from {where}, pulled {source.get('pulled_at', '?')[:16]} UTC for channel "
+        f"{source.get('channel', {}).get('title', '?')!r}."
+    )
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="analytics", kinds={"pandas", "html"}, code_version="1",
-          deps=[video_stats], backfill_policy=dg.BackfillPolicy.single_run(),
-          check_specs=[dg.AssetCheckSpec("report_complete", asset="channel_report",
-                                         description="report.html re-read with every section; every chart opens "
-                                                     "as a PNG; weights sum to 1 per condition")])
-def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfig,
-                   storage: StorageResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="analytics",
+    kinds={"pandas", "html"},
+    code_version="1",
+    deps=[video_stats],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "report_complete",
+            asset="channel_report",
+            description="report.html re-read with every section; every chart opens "
+            "as a PNG; weights sum to 1 per condition",
+        )
+    ],
+)
+def channel_report(
+    context: dg.AssetExecutionContext, config: ChannelReportConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """The day's report: overview, top videos, growth and the next subscriber milestone,
     best upload weekday and hour, revenue against costs, library reuse, generation quality
     drift, retention by mood, tempo and title variant, and the weights it sets for the
@@ -208,12 +273,20 @@ def channel_report(context: dg.AssetExecutionContext, config: ChannelReportConfi
         report = write_report(storage, config, key)
         problems += [f"{key}: {p}" for p in report.pop("problems")]
         if report["drift"].alert:
-            context.log.warning(f"{key}: generation quality drift: rolling mean {report['drift'].recent} vs "
-                                f"baseline {report['drift'].baseline}")
+            context.log.warning(
+                f"{key}: generation quality drift: rolling mean {report['drift'].recent} vs "
+                f"baseline {report['drift'].baseline}"
+            )
     return dg.MaterializeResult(
         metadata={**report_metadata(report), "reports_written": len(context.partition_keys)},
-        check_results=[dg.AssetCheckResult(check_name="report_complete", passed=not problems,
-                                           metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))})])
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="report_complete",
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
+            )
+        ],
+    )
 
 
 def write_report(storage: StorageResource, config: ChannelReportConfig, day_key: str) -> dict:
@@ -225,8 +298,11 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     store = folder / STATS_STORE
     daily = pd.read_parquet(store) if store.exists() else normalise_daily(pd.DataFrame(columns=list(DAILY_COLUMNS)))
     daily = daily[daily["day"] <= day_key]
-    videos = pd.read_parquet(folder / STATS_VIDEOS) if (folder / STATS_VIDEOS).exists() else pd.DataFrame(
-        columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
+    videos = (
+        pd.read_parquet(folder / STATS_VIDEOS)
+        if (folder / STATS_VIDEOS).exists()
+        else pd.DataFrame(columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
+    )
     if len(videos):
         videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]
     costs, costs_note = read_costs(storage, config.costs_file)
@@ -242,64 +318,103 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     changed = changes(previous, weights, config.next_batch)
     asset_files.WEIGHTS.write(storage, day_key, weights.to_dict())
 
-    charts = {"views": cr.chart_views(daily, day, out / "views.png"),
-              "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
-              "timing": cr.chart_timing(cr.upload_timing(daily, videos), out / "upload_timing.png"),
-              "revenue": cr.chart_revenue(money, out / "revenue.png"),
-              "quality": cr.chart_quality(scores, drift, config.quality_window, out / "quality.png"),
-              "retention": cr.chart_retention(retention, out / "retention.png")}
+    charts = {
+        "views": cr.chart_views(daily, day, out / "views.png"),
+        "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
+        "timing": cr.chart_timing(cr.upload_timing(daily, videos), out / "upload_timing.png"),
+        "revenue": cr.chart_revenue(money, out / "revenue.png"),
+        "quality": cr.chart_quality(scores, drift, config.quality_window, out / "quality.png"),
+        "retention": cr.chart_retention(retention, out / "retention.png"),
+    }
     top = cr.top_videos(daily, videos, day, config.window_days)
     findings = report_findings(growth, cr.best_slot(daily, videos), drift, changed, weights, costs_note)
-    sections = [("Overview", cr.overview(daily, day, config.window_days)), ("Views and watch time", charts["views"]),
-                ("Top videos", top), ("Subscribers", charts["subscribers"]), ("Upload timing", charts["timing"]),
-                ("Revenue and costs", money), ("Revenue chart", charts["revenue"]),
-                ("Library reuse", cr.reuse_rate(track_playlists(storage))),
-                ("Generation quality", charts["quality"]), ("Retention", charts["retention"]),
-                ("Retention by mood", retention["mood"]), ("Retention by tempo", retention["tempo_band"]),
-                ("Retention by title variant", retention["title_variant"]), ("Next nightly batch", changed)]
+    sections = [
+        ("Overview", cr.overview(daily, day, config.window_days)),
+        ("Views and watch time", charts["views"]),
+        ("Top videos", top),
+        ("Subscribers", charts["subscribers"]),
+        ("Upload timing", charts["timing"]),
+        ("Revenue and costs", money),
+        ("Revenue chart", charts["revenue"]),
+        ("Library reuse", cr.reuse_rate(track_playlists(storage))),
+        ("Generation quality", charts["quality"]),
+        ("Retention", charts["retention"]),
+        ("Retention by mood", retention["mood"]),
+        ("Retention by tempo", retention["tempo_band"]),
+        ("Retention by title variant", retention["title_variant"]),
+        ("Next nightly batch", changed),
+    ]
     page = cr.html_page(f"Channel report {day_key}", sections, [source_label(source), *findings])
     html_path = Path(str(asset_files.REPORT_HTML.write_bytes(storage, day_key, page.encode())))
-    return {"source": source_label(source), "findings": findings, "growth": growth, "drift": drift, "top": top,
-            "changed": changed, "charts": charts, "html": html_path,
-            "problems": report_problems(html_path, sections, charts, weights)}
+    return {
+        "source": source_label(source),
+        "findings": findings,
+        "growth": growth,
+        "drift": drift,
+        "top": top,
+        "changed": changed,
+        "charts": charts,
+        "html": html_path,
+        "problems": report_problems(html_path, sections, charts, weights),
+    }
 
 
 def report_metadata(report: dict) -> dict:
     growth, drift = report["growth"], report["drift"]
-    return {"source": report["source"], "findings": dg.MetadataValue.md(markdown_bullets(report["findings"])),
-            "subscribers": growth.subscribers, "next_milestone": growth.milestone,
-            "milestone_date": str(growth.milestone_date) if growth.milestone_date else "not at this pace",
-            "drift_alert": drift.alert, "quality_recent": drift.recent, "quality_baseline": drift.baseline,
-            "top_videos": dg.MetadataValue.md(frame_markdown(report["top"].head(5))),
-            "views_chart": dg.MetadataValue.md(f"![views]({cr.png_data_uri(report['charts']['views'])})"),
-            "next_batch": dg.MetadataValue.md(frame_markdown(report["changed"])),
-            "report": dg.MetadataValue.path(str(report["html"])),
-            **{f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in report["charts"].items()}}
+    return {
+        "source": report["source"],
+        "findings": dg.MetadataValue.md(markdown_bullets(report["findings"])),
+        "subscribers": growth.subscribers,
+        "next_milestone": growth.milestone,
+        "milestone_date": str(growth.milestone_date) if growth.milestone_date else "not at this pace",
+        "drift_alert": drift.alert,
+        "quality_recent": drift.recent,
+        "quality_baseline": drift.baseline,
+        "top_videos": dg.MetadataValue.md(frame_markdown(report["top"].head(5))),
+        "views_chart": dg.MetadataValue.md(f"![views]({cr.png_data_uri(report['charts']['views'])})"),
+        "next_batch": dg.MetadataValue.md(frame_markdown(report["changed"])),
+        "report": dg.MetadataValue.path(str(report["html"])),
+        **{f"chart_{k}": dg.MetadataValue.path(str(v)) for k, v in report["charts"].items()},
+    }
 
 
 def frame_markdown(frame: pd.DataFrame) -> str:
     return markdown_table(list(frame.columns), frame.itertuples(index=False)) if len(frame) else "none"
 
 
-def report_findings(growth: cr.Growth, slot: dict | None, drift: cr.Drift, changed: pd.DataFrame,
-                    weights: GenerationWeights, costs_note: str) -> list[str]:
+def report_findings(
+    growth: cr.Growth,
+    slot: dict | None,
+    drift: cr.Drift,
+    changed: pd.DataFrame,
+    weights: GenerationWeights,
+    costs_note: str,
+) -> list[str]:
     lines = []
     if growth.milestone_date:
-        lines.append(f"{growth.subscribers:,.0f} subscribers, {growth.daily_net:+.1f} a day: "
-                     f"{growth.milestone:,} on {growth.milestone_date} at this pace")
+        lines.append(
+            f"{growth.subscribers:,.0f} subscribers, {growth.daily_net:+.1f} a day: "
+            f"{growth.milestone:,} on {growth.milestone_date} at this pace"
+        )
     if slot:
-        lines.append(f"best upload slot so far: {slot['weekday']} ({slot['weekday_mean_views']:.0f} first-week views "
-                     f"over {slot['weekday_videos']} video{'s' if slot['weekday_videos'] != 1 else ''}), "
-                     f"{slot['hour']:02d}:00 UTC")
+        lines.append(
+            f"best upload slot so far: {slot['weekday']} ({slot['weekday_mean_views']:.0f} first-week views "
+            f"over {slot['weekday_videos']} video{'s' if slot['weekday_videos'] != 1 else ''}), "
+            f"{slot['hour']:02d}:00 UTC"
+        )
     if drift.alert:
-        lines.append(f"DRIFT: generation quality {drift.recent} against a baseline of {drift.baseline} "
-                     f"(−{drift.drop}, z {drift.z}) — check the model before the next batch")
+        lines.append(
+            f"DRIFT: generation quality {drift.recent} against a baseline of {drift.baseline} "
+            f"(−{drift.drop}, z {drift.z}) — check the model before the next batch"
+        )
     moved = changed[changed["pieces"] != changed["pieces_before"]]
     if weights.videos_used and len(moved):
-        lines.append("next nightly batch: " + ", ".join(
-            f"{r.arm} {r.pieces_before}→{r.pieces}" for r in moved.itertuples()) +
-            f" of {int(changed[changed['dimension'] == 'mood']['pieces'].sum())} pieces "
-            f"(from {weights.videos_used} videos' retention)")
+        lines.append(
+            "next nightly batch: "
+            + ", ".join(f"{r.arm} {r.pieces_before}→{r.pieces}" for r in moved.itertuples())
+            + f" of {int(changed[changed['dimension'] == 'mood']['pieces'].sum())} pieces "
+            f"(from {weights.videos_used} videos' retention)"
+        )
     elif not weights.videos_used:
         lines.append("no retention figures yet: the nightly batch stays evenly spread")
     if costs_note.startswith("no costs"):
@@ -325,4 +440,3 @@ def report_problems(html_path: Path, sections: list, charts: dict[str, Path], we
         if abs(sum(values.values()) - 1) > 1e-3:
             problems.append(f"{dim} weights sum to {sum(values.values()):.4f}")
     return problems
-

@@ -15,14 +15,15 @@ from pydantic import Field
 from lofi_assets import asset_files
 from lofi_assets.asset_files import latest_weights, load_plan, local_dir
 from lofi_assets.assets.planning import track_playlist
-from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.files import atomic_local_path
-from lofi_assets.core.generation.midi_analysis import first_tempo
+from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes
 from lofi_assets.core.generation.generate import ModelGenerator
+from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.model import CheckpointError, GPTConfig, export_for_generation
 from lofi_assets.core.generation.quality import REJECT_BELOW
+from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.generation.tokens import (
     TokenGrammar,
     TokenizerError,
@@ -33,7 +34,6 @@ from lofi_assets.core.generation.tokens import (
     train_tokenizer,
 )
 from lofi_assets.core.generation.training import TrainConfig, default_device, train
-from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from resources import MidiModelResource, StorageResource
@@ -46,11 +46,21 @@ class CorpusConfig(dg.Config):
     workers: int = Field(default=2, description="processes composing in parallel")
 
 
-@dg.asset(group_name="generation", kinds={"midi"}, code_version="1",
-          check_specs=[dg.AssetCheckSpec("pieces_reparse", asset="midi_corpus",
-                                         description="every manifest entry exists; a sample re-parses with notes")])
-def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage: StorageResource
-                ) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="generation",
+    kinds={"midi"},
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "pieces_reparse",
+            asset="midi_corpus",
+            description="every manifest entry exists; a sample re-parses with notes",
+        )
+    ],
+)
+def midi_corpus(
+    context: dg.AssetExecutionContext, config: CorpusConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """Composer pieces spread over tempo × key × mood, plus the operator's MIDI from
     ``data/midi/`` (parsed, filtered by tempo, length and notes a second, deduplicated),
     with a manifest of labels (``manifest.jsonl``)."""
@@ -67,22 +77,32 @@ def midi_corpus(context: dg.AssetExecutionContext, config: CorpusConfig, storage
     rng = np.random.default_rng(0)
     sample = [entries[i] for i in rng.choice(len(entries), size=min(50, len(entries)), replace=False)]
     missing = [e.path for e in entries if not (folder / e.path).exists()]
-    empty = [e.path for e in sample
-             if not any(i.notes for i in pretty_midi.PrettyMIDI(str(folder / e.path)).instruments)]
+    empty = [
+        e.path for e in sample if not any(i.notes for i in pretty_midi.PrettyMIDI(str(folder / e.path)).instruments)
+    ]
     moods = Counter(e.mood for e in entries)
     keys = Counter(e.key for e in entries)
     tempi = np.array([e.tempo for e in entries])
     return dg.MaterializeResult(
         metadata={
-            "pieces": len(entries), "composer": len(entries) - len(operator), "operator": len(operator),
+            "pieces": len(entries),
+            "composer": len(entries) - len(operator),
+            "operator": len(operator),
             "operator_refused": dg.MetadataValue.md(markdown_bullets(rejected)),
             "hours": round(sum(e.seconds for e in entries) / 3600, 2),
             "moods": dg.MetadataValue.md(markdown_table(["mood", "pieces"], sorted(moods.items()))),
-            "keys": len(keys), "tempo_min": float(tempi.min()), "tempo_max": float(tempi.max()),
+            "keys": len(keys),
+            "tempo_min": float(tempi.min()),
+            "tempo_max": float(tempi.max()),
             "manifest": dg.MetadataValue.path(str(manifest)),
         },
-        check_results=[dg.AssetCheckResult(check_name="pieces_reparse", passed=not missing and not empty,
-                                           metadata={"missing": len(missing), "empty_in_sample": len(empty)})],
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="pieces_reparse",
+                passed=not missing and not empty,
+                metadata={"missing": len(missing), "empty_in_sample": len(empty)},
+            )
+        ],
     )
 
 
@@ -90,11 +110,18 @@ class TokenizerConfig(dg.Config):
     vocab_size: int = Field(default=3000, description="BPE vocabulary (2–4k by design)")
 
 
-@dg.asset(group_name="generation", kinds={"miditok", "json"}, deps=[midi_corpus], code_version="1",
-          check_specs=[dg.AssetCheckSpec("round_trip", asset="midi_tokenizer",
-                                         description="a corpus piece decodes back to its notes")])
-def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, storage: StorageResource
-                   ) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="generation",
+    kinds={"miditok", "json"},
+    deps=[midi_corpus],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec("round_trip", asset="midi_tokenizer", description="a corpus piece decodes back to its notes")
+    ],
+)
+def midi_tokenizer(
+    context: dg.AssetExecutionContext, config: TokenizerConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """miditok REMI (programs, tempos, 4/4, 16 velocities) with the conditioning tokens as
     special tokens and BPE learned on the corpus (``tokenizer.json``); the corpus encoded
     once (``tokens.npz``) for training."""
@@ -117,14 +144,24 @@ def midi_tokenizer(context: dg.AssetExecutionContext, config: TokenizerConfig, s
     n_in = sum(len(i.notes) for i in original.instruments)
     n_out = sum(len(i.notes) for i in back.instruments)
     return dg.MaterializeResult(
-        metadata={"vocab_size": len(tokenizer), "base_vocab": len(tokenizer.vocab),
-                  "tokens": data.tokens(), "pieces": len(data.pieces), "key_normalised": data.key_normalised,
-                  "ids_per_bar": round(data.tokens() / max(bars, 1), 1),
-                  "bpe_compression": round(base / max(merged, 1), 2),
-                  "digest": tokenizer_digest(folder / TOKENIZER_FILE),
-                  "path": dg.MetadataValue.path(str(folder / TOKENIZER_FILE))},
-        check_results=[dg.AssetCheckResult(check_name="round_trip", passed=abs(n_in - n_out) <= 0.02 * n_in,
-                                           metadata={"notes_in": n_in, "notes_out": n_out})],
+        metadata={
+            "vocab_size": len(tokenizer),
+            "base_vocab": len(tokenizer.vocab),
+            "tokens": data.tokens(),
+            "pieces": len(data.pieces),
+            "key_normalised": data.key_normalised,
+            "ids_per_bar": round(data.tokens() / max(bars, 1), 1),
+            "bpe_compression": round(base / max(merged, 1), 2),
+            "digest": tokenizer_digest(folder / TOKENIZER_FILE),
+            "path": dg.MetadataValue.path(str(folder / TOKENIZER_FILE)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="round_trip",
+                passed=abs(n_in - n_out) <= 0.02 * n_in,
+                metadata={"notes_in": n_in, "notes_out": n_out},
+            )
+        ],
     )
 
 
@@ -142,13 +179,24 @@ class ModelConfig(dg.Config):
     resume: bool = Field(default=True, description="continue a checkpoint of the same shape and tokenizer")
 
 
-@dg.asset(group_name="generation", kinds={"pytorch"}, deps=[midi_tokenizer], code_version="1", pool="gpu",
-          check_specs=[dg.AssetCheckSpec("beats_unigram", asset="midi_model",
-                                         description="held-out perplexity below a unigram model's"),
-                       dg.AssetCheckSpec("generates_midi", asset="midi_model",
-                                         description="a four-bar piece generates and re-parses at its tempo")])
-def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: StorageResource
-               ) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="generation",
+    kinds={"pytorch"},
+    deps=[midi_tokenizer],
+    code_version="1",
+    pool="gpu",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "beats_unigram", asset="midi_model", description="held-out perplexity below a unigram model's"
+        ),
+        dg.AssetCheckSpec(
+            "generates_midi", asset="midi_model", description="a four-bar piece generates and re-parses at its tempo"
+        ),
+    ],
+)
+def midi_model(
+    context: dg.AssetExecutionContext, config: ModelConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """A GPT-style decoder (about 12M parameters at the defaults) trained on the tokenized
     corpus, on CUDA when present; resumable (``checkpoint.pt`` every 100 steps) within a
     step and time budget. ``model.pt`` (fp16) and the tokenizer are what generation loads."""
@@ -160,32 +208,54 @@ def midi_model(context: dg.AssetExecutionContext, config: ModelConfig, storage: 
     checkpoint = folder / "checkpoint.pt"
     if not config.resume:
         checkpoint.unlink(missing_ok=True)
-    model_cfg = GPTConfig(vocab_size=len(tokenizer), context=config.context, d_model=config.d_model,
-                          n_layers=config.n_layers, n_heads=config.n_heads, dropout=config.dropout)
-    train_cfg = TrainConfig(steps=config.steps, batch=config.batch, lr=config.lr, threads=config.threads,
-                            max_seconds=config.max_minutes * 60 if config.max_minutes else None,
-                            eval_every=max(1, min(200, config.steps // 5)), checkpoint_every=100,
-                            warmup=min(100, max(1, config.steps // 10)))
+    model_cfg = GPTConfig(
+        vocab_size=len(tokenizer),
+        context=config.context,
+        d_model=config.d_model,
+        n_layers=config.n_layers,
+        n_heads=config.n_heads,
+        dropout=config.dropout,
+    )
+    train_cfg = TrainConfig(
+        steps=config.steps,
+        batch=config.batch,
+        lr=config.lr,
+        threads=config.threads,
+        max_seconds=config.max_minutes * 60 if config.max_minutes else None,
+        eval_every=max(1, min(200, config.steps // 5)),
+        checkpoint_every=100,
+        warmup=min(100, max(1, config.steps // 10)),
+    )
     digest = tokenizer_digest(tok_dir / TOKENIZER_FILE)
     report = train(data, model_cfg, train_cfg, checkpoint, digest, device=default_device(), log=context.log.info)
 
     export_for_generation(checkpoint, folder / MODEL_FILE, digest, report=report.to_dict())
     shutil.copyfile(tok_dir / TOKENIZER_FILE, folder / TOKENIZER_FILE)
     smoke = ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE).generate(
-        Conditions.parse(75, "Am", "cozy", bars=4, seed=0))
+        Conditions.parse(75, "Am", "cozy", bars=4, seed=0)
+    )
     history = [(h["step"], h["train_loss"], h["val_loss"], round(math.exp(h["val_loss"]), 2)) for h in report.history]
     return dg.MaterializeResult(
-        metadata={"parameters": report.parameters, "steps": report.steps, "resumed_from": report.resumed_from,
-                  "device": report.device, "seconds": report.seconds, "tokens_per_s": report.tokens_per_s,
-                  "held_out_loss": report.val_loss, "held_out_perplexity": report.val_perplexity,
-                  "unigram_perplexity": report.unigram_perplexity,
-                  "history": dg.MetadataValue.md(markdown_table(["step", "train", "held-out", "ppl"], history)),
-                  "path": dg.MetadataValue.path(str(folder / MODEL_FILE))},
+        metadata={
+            "parameters": report.parameters,
+            "steps": report.steps,
+            "resumed_from": report.resumed_from,
+            "device": report.device,
+            "seconds": report.seconds,
+            "tokens_per_s": report.tokens_per_s,
+            "held_out_loss": report.val_loss,
+            "held_out_perplexity": report.val_perplexity,
+            "unigram_perplexity": report.unigram_perplexity,
+            "history": dg.MetadataValue.md(markdown_table(["step", "train", "held-out", "ppl"], history)),
+            "path": dg.MetadataValue.path(str(folder / MODEL_FILE)),
+        },
         check_results=[
             dg.AssetCheckResult(check_name="beats_unigram", passed=report.val_perplexity < report.unigram_perplexity),
-            dg.AssetCheckResult(check_name="generates_midi",
-                                passed=abs(first_tempo(smoke.midi) - 75) < 0.01 and smoke.tokens > 0,
-                                metadata={"tokens": smoke.tokens}),
+            dg.AssetCheckResult(
+                check_name="generates_midi",
+                passed=abs(first_tempo(smoke.midi) - 75) < 0.01 and smoke.tokens > 0,
+                metadata={"tokens": smoke.tokens},
+            ),
         ],
     )
 
@@ -194,9 +264,17 @@ def write_made(folder: Path, made: list[Made]) -> list[dict]:
     """Write each approved piece's MIDI (temp name, then rename) and return report rows."""
     rows = []
     for m in made:
-        row = {"name": m.name, "conditions": m.conditions, "generator": m.generator, "score": m.score,
-               "candidates": m.candidates, "seconds": m.seconds, "tokens": m.tokens, "approved": m.approved,
-               "error": m.error}
+        row = {
+            "name": m.name,
+            "conditions": m.conditions,
+            "generator": m.generator,
+            "score": m.score,
+            "candidates": m.candidates,
+            "seconds": m.seconds,
+            "tokens": m.tokens,
+            "approved": m.approved,
+            "error": m.error,
+        }
         if m.midi:
             sub = "" if m.approved else "rejected/"
             path = folder / f"{sub}{m.name}.mid"
@@ -230,25 +308,43 @@ def generator_spec(midi_generator: MidiModelResource, storage: StorageResource, 
     try:
         return midi_generator.spec(local_dir(storage, asset_files.MODEL))
     except (CheckpointError, TokenizerError) as exc:
-        raise dg.Failure(f"{what}: the MIDI model cannot be loaded: {exc}. Materialize midi_model, point "
-                         "LOFI_MIDI_MODEL_DIR at a model folder, or set LOFI_COMPOSER_FALLBACK=1 to use the "
-                         "rule-based composer", allow_retries=False) from exc
+        raise dg.Failure(
+            f"{what}: the MIDI model cannot be loaded: {exc}. Materialize midi_model, point "
+            "LOFI_MIDI_MODEL_DIR at a model folder, or set LOFI_COMPOSER_FALLBACK=1 to use the "
+            "rule-based composer",
+            allow_retries=False,
+        ) from exc
 
 
 class GapSongsConfig(dg.Config):
     candidates: int = Field(default=4, description="candidates per gap; the best by score is kept")
-    bars: int | None = Field(default=None, description="length of every piece (default: from the plan's "
-                             "target duration over its prompts, 1.5–4 minutes)")
+    bars: int | None = Field(
+        default=None,
+        description="length of every piece (default: from the plan's target duration over its prompts, 1.5–4 minutes)",
+    )
     workers: int | None = Field(default=None, description="processes (default: every core)")
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="generation", kinds={"midi", "pytorch"},
-          deps=[track_playlist, midi_model], code_version="1",
-          check_specs=[dg.AssetCheckSpec("gap_midi_valid", asset="gap_songs",
-                                         description="every gap has a MIDI file that re-parses at its tempo, "
-                                                     "scored at or above 0.70")])
-def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage: StorageResource,
-              midi_generator: MidiModelResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="generation",
+    kinds={"midi", "pytorch"},
+    deps=[track_playlist, midi_model],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "gap_midi_valid",
+            asset="gap_songs",
+            description="every gap has a MIDI file that re-parses at its tempo, scored at or above 0.70",
+        )
+    ],
+)
+def gap_songs(
+    context: dg.AssetExecutionContext,
+    config: GapSongsConfig,
+    storage: StorageResource,
+    midi_generator: MidiModelResource,
+) -> dg.MaterializeResult:
     """MIDI for every gap of the track's playlist, conditioned on the arc's BPM range, the
     key the prompt or plan names (else a usual key of the mood's mode) and the mood its
     words speak for; the best of N candidates by the quality scorer, none below 0.70."""
@@ -267,19 +363,40 @@ def gap_songs(context: dg.AssetExecutionContext, config: GapSongsConfig, storage
     asset_files.GAP_SONGS.write(storage, key, {"track": key, "generator": origin, "songs": rows})
     problems = verify_midi(folder, rows)
     short = [r["name"] for r in rows if not r["approved"]]
-    table = [(r["arc"], r["number"], r["conditions"]["tempo"], r["conditions"]["key"], r["conditions"]["mood"],
-              r["conditions"]["bars"], r["score"].get("combined"), len(r["candidates"]), r["generator"]) for r in rows]
+    table = [
+        (
+            r["arc"],
+            r["number"],
+            r["conditions"]["tempo"],
+            r["conditions"]["key"],
+            r["conditions"]["mood"],
+            r["conditions"]["bars"],
+            r["score"].get("combined"),
+            len(r["candidates"]),
+            r["generator"],
+        )
+        for r in rows
+    ]
     if short:
         context.log.warning(f"track {key}: {len(short)} gap(s) below {REJECT_BELOW}: {short}")
     return dg.MaterializeResult(
-        metadata={"gaps": len(requests), "approved": len(rows) - len(short), "generator": origin,
-                  "mean_score": round(float(np.mean([r["score"]["combined"] for r in rows if r["score"]] or [0])), 4),
-                  "songs": dg.MetadataValue.md(markdown_table(
-                      ["arc", "#", "bpm", "key", "mood", "bars", "score", "tries", "generator"], table))},
-        check_results=[dg.AssetCheckResult(check_name="gap_midi_valid", passed=not problems and not short,
-                                           severity=dg.AssetCheckSeverity.ERROR,
-                                           metadata={"problems": dg.MetadataValue.md(
-                                               markdown_bullets(problems + short))})],
+        metadata={
+            "gaps": len(requests),
+            "approved": len(rows) - len(short),
+            "generator": origin,
+            "mean_score": round(float(np.mean([r["score"]["combined"] for r in rows if r["score"]] or [0])), 4),
+            "songs": dg.MetadataValue.md(
+                markdown_table(["arc", "#", "bpm", "key", "mood", "bars", "score", "tries", "generator"], table)
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="gap_midi_valid",
+                passed=not problems and not short,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems + short))},
+            )
+        ],
     )
 
 
@@ -287,26 +404,46 @@ class NightlyConfig(dg.Config):
     batch: int = Field(default=50, description="pieces a night")
     bars: int = Field(default=48, description="length of each piece (48 bars ≈ 2.5 minutes at 75 BPM)")
     workers: int | None = Field(default=None, description="processes (default: every core)")
-    use_feedback: bool = Field(default=True, description="weight moods and tempi by the newest channel report's "
-                               "bandit (what holds viewers); off: evenly spread")
+    use_feedback: bool = Field(
+        default=True,
+        description="weight moods and tempi by the newest channel report's "
+        "bandit (what holds viewers); off: evenly spread",
+    )
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="generation", kinds={"midi", "pytorch"}, deps=[midi_model],
-          code_version="1",
-          check_specs=[dg.AssetCheckSpec("batch_valid", asset="nightly_songs",
-                                         description="every written piece re-parses at its tempo")])
-def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, storage: StorageResource,
-                  midi_generator: MidiModelResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="generation",
+    kinds={"midi", "pytorch"},
+    deps=[midi_model],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "batch_valid", asset="nightly_songs", description="every written piece re-parses at its tempo"
+        )
+    ],
+)
+def nightly_songs(
+    context: dg.AssetExecutionContext,
+    config: NightlyConfig,
+    storage: StorageResource,
+    midi_generator: MidiModelResource,
+) -> dg.MaterializeResult:
     """The night's batch: pieces spread over moods, tempi and keys, fixed by the date (a
     backfill of any date makes that date's batch again), scored; approved pieces in the
     partition's folder, rejected ones under ``rejected/``, and ``report.json``."""
     day = context.partition_key
     feedback = latest_weights(storage, day, with_evidence=True) if config.use_feedback else None
-    requests = nightly_requests(day, config.batch, config.bars, *(
-        (feedback.weights("mood"), feedback.weights("tempo")) if feedback else ()))
-    steer = (f"weighted by channel_report {feedback.day} ({feedback.videos_used} videos' retention)" if feedback
-             else "evenly spread (no channel report with retention yet)" if config.use_feedback
-             else "evenly spread (use_feedback off)")
+    requests = nightly_requests(
+        day, config.batch, config.bars, *((feedback.weights("mood"), feedback.weights("tempo")) if feedback else ())
+    )
+    steer = (
+        f"weighted by channel_report {feedback.day} ({feedback.videos_used} videos' retention)"
+        if feedback
+        else "evenly spread (no channel report with retention yet)"
+        if config.use_feedback
+        else "evenly spread (use_feedback off)"
+    )
     context.log.info(f"conditions: {steer}")
     spec, origin = generator_spec(midi_generator, storage, f"nightly batch {day}")
     context.log.info(f"generator: {origin}")
@@ -316,20 +453,34 @@ def nightly_songs(context: dg.AssetExecutionContext, config: NightlyConfig, stor
     rows = write_made(folder, made)
     scores = [r["score"]["combined"] for r in rows if r["score"]]
     approved = sum(r["approved"] for r in rows)
-    report = {"date": day, "generator": origin, "made": len(rows), "approved": approved,
-              "rejected": len(rows) - approved, "failed": sum(1 for r in rows if r["error"]),
-              "mean_score": round(float(np.mean(scores)), 4) if scores else None,
-              "seconds": round(sum(r["seconds"] for r in rows), 1), "pieces": rows}
+    report = {
+        "date": day,
+        "generator": origin,
+        "made": len(rows),
+        "approved": approved,
+        "rejected": len(rows) - approved,
+        "failed": sum(1 for r in rows if r["error"]),
+        "mean_score": round(float(np.mean(scores)), 4) if scores else None,
+        "seconds": round(sum(r["seconds"] for r in rows), 1),
+        "pieces": rows,
+    }
     asset_files.NIGHTLY_REPORT.write(storage, day, report)
     problems = verify_midi(folder, rows)
     by_mood = Counter((r["conditions"]["mood"], r["approved"]) for r in rows)
     mood_rows = [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in sorted({m for m, _ in by_mood})]
     return dg.MaterializeResult(
         metadata={k: report[k] for k in ("made", "approved", "rejected", "failed", "mean_score", "seconds")}
-        | {"generator": origin, "conditions": steer,
-           "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
-           "report": dg.MetadataValue.path(str(folder / "report.json"))},
-        check_results=[dg.AssetCheckResult(check_name="batch_valid", passed=not problems,
-                                           metadata={"problems": dg.MetadataValue.md(
-                                               markdown_bullets(problems))})],
+        | {
+            "generator": origin,
+            "conditions": steer,
+            "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
+            "report": dg.MetadataValue.path(str(folder / "report.json")),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="batch_valid",
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
+            )
+        ],
     )

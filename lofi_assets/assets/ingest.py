@@ -1,6 +1,5 @@
 """Ingest: track plans from Notion."""
 
-
 import json
 
 import dagster as dg
@@ -8,10 +7,11 @@ import dagster as dg
 from lofi_assets import asset_files
 from lofi_assets.core.ingest.plan import TrackPlan, validate_plan_dict
 from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
-from lofi_assets.core.tables import markdown_bullets
 from lofi_assets.core.ingest.sources import PageNotFound, SourceError
+from lofi_assets.core.tables import markdown_bullets
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
+
 
 def read_track_plan(notion: NotionResource, key: str) -> TrackPlan:
     """Fetch page ``key`` from the configured source and parse it."""
@@ -62,10 +62,13 @@ def arcs_table(plan: TrackPlan) -> str:
     kinds={"notion", "json"},
     pool="notion",
     code_version="1",
-    check_specs=[dg.AssetCheckSpec(
-        "plan_file_valid", asset="notion_track",
-        description="plan.json re-read, valid against the track plan schema",
-    )],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "plan_file_valid",
+            asset="notion_track",
+            description="plan.json re-read, valid against the track plan schema",
+        )
+    ],
     retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
 )
 def notion_track(
@@ -79,8 +82,9 @@ def notion_track(
         plan = read_track_plan(notion, key)
     except (PlanParseError, PageNotFound) as exc:
         # Bad input: retrying cannot help, and the message names the page.
-        raise dg.Failure(description=str(exc), metadata={"page": key, **notion.describe()},
-                         allow_retries=False) from None
+        raise dg.Failure(
+            description=str(exc), metadata={"page": key, **notion.describe()}, allow_retries=False
+        ) from None
     except SourceError as exc:
         raise dg.Failure(description=str(exc), metadata={"page": key, **notion.describe()}) from None
 

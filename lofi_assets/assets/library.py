@@ -10,7 +10,6 @@ from lofi_assets import asset_files
 from lofi_assets.asset_files import all_plans
 from lofi_assets.core.files import npy_bytes, read_json
 from lofi_assets.core.library.analysis import AudioError, analyse_file
-from lofi_assets.core.library.embedding import text_hash
 from lofi_assets.core.library.catalog import (
     calibrate_energy,
     library_files,
@@ -19,9 +18,11 @@ from lofi_assets.core.library.catalog import (
     sidecar_context,
     song_text,
 )
+from lofi_assets.core.library.embedding import text_hash
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import songs_partitions
 from resources import EmbedderResource, StorageResource
+
 
 def check_analysis(path, record: dict) -> dg.AssetCheckResult:
     data = read_json(path) or {}
@@ -34,8 +35,9 @@ def check_analysis(path, record: dict) -> dg.AssetCheckResult:
         problems.append(f"tempo {data.get('bpm')} BPM is not plausible")
     if not math.isfinite(float(data.get("loudness_lufs", float("nan")))):
         problems.append("loudness not measurable")
-    return dg.AssetCheckResult(check_name="analysis_valid", passed=not problems,
-                               metadata={"problems": "; ".join(problems) or "none"})
+    return dg.AssetCheckResult(
+        check_name="analysis_valid", passed=not problems, metadata={"problems": "; ".join(problems) or "none"}
+    )
 
 
 @dg.asset(
@@ -43,8 +45,13 @@ def check_analysis(path, record: dict) -> dg.AssetCheckResult:
     group_name="library",
     kinds={"audio", "json"},
     code_version="1",
-    check_specs=[dg.AssetCheckSpec("analysis_valid", asset="library_song",
-                                   description="analysis.json re-read: duration, plausible tempo, finite loudness")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "analysis_valid",
+            asset="library_song",
+            description="analysis.json re-read: duration, plausible tempo, finite loudness",
+        )
+    ],
 )
 def library_song(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
     """One library song, decoded and measured: duration, tempo (raw, half and double with
@@ -64,8 +71,11 @@ def library_song(context: dg.AssetExecutionContext, storage: StorageResource) ->
     for other_key, other in asset_files.SONG_ANALYSIS.each(storage):
         data = read_json(other) or {}
         if other_key != key and data.get("sha256") == analysis.sha256:
-            raise dg.Failure(f"song {key}: {path.name} is the same audio as {data.get('file')} "
-                             f"(sha256 {analysis.sha256[:12]}); not imported twice", allow_retries=False)
+            raise dg.Failure(
+                f"song {key}: {path.name} is the same audio as {data.get('file')} "
+                f"(sha256 {analysis.sha256[:12]}); not imported twice",
+                allow_retries=False,
+            )
 
     plans = plans_by_track_number(all_plans(storage))
     record = {"song_id": key, "file": path.name, **analysis.to_dict(), **prompt_context(plans, path.stem)}
@@ -78,8 +88,9 @@ def library_song(context: dg.AssetExecutionContext, storage: StorageResource) ->
             "duration_s": analysis.duration_s,
             "bpm": analysis.bpm,
             "bpm_raw": analysis.bpm_raw,
-            "tempo_candidates": ", ".join(f"{c.relation} {c.bpm:g} ({c.confidence:.2f})"
-                                          for c in analysis.tempo_candidates),
+            "tempo_candidates": ", ".join(
+                f"{c.relation} {c.bpm:g} ({c.confidence:.2f})" for c in analysis.tempo_candidates
+            ),
             "key": analysis.key,
             "loudness_lufs": analysis.loudness_lufs,
             "energy_raw": analysis.energy_raw,
@@ -98,8 +109,9 @@ def library_song(context: dg.AssetExecutionContext, storage: StorageResource) ->
     deps=[library_song],
     code_version="1",
 )
-def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
-                   embedder: EmbedderResource) -> dg.MaterializeResult:
+def song_embedding(
+    context: dg.AssetExecutionContext, storage: StorageResource, embedder: EmbedderResource
+) -> dg.MaterializeResult:
     """The song's text (the prompt it was made for, anchor phrase, mood words, measured
     tempo, key and energy) embedded with all-MiniLM-L6-v2; cached by text hash and model."""
     key = context.partition_key
@@ -108,13 +120,17 @@ def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
     model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
     vectors, computed = model.encode([text])
     asset_files.SONG_VECTOR.write_bytes(storage, key, npy_bytes(vectors[0]))
-    asset_files.SONG_VECTOR_INFO.write(storage, key, {"text": text, "text_hash": text_hash(text),
-                                                   "model_id": model.model_id, "dim": int(vectors.shape[1])})
+    asset_files.SONG_VECTOR_INFO.write(
+        storage,
+        key,
+        {"text": text, "text_hash": text_hash(text), "model_id": model.model_id, "dim": int(vectors.shape[1])},
+    )
     norm = float(np.linalg.norm(vectors[0]))
     if not abs(norm - 1.0) < 1e-3:
         raise dg.Failure(f"song {key}: embedding norm {norm:.4f} is not 1")
-    return dg.MaterializeResult(metadata={"text": text, "model_id": model.model_id, "cached": computed == 0,
-                                          "dimension": int(vectors.shape[1])})
+    return dg.MaterializeResult(
+        metadata={"text": text, "model_id": model.model_id, "cached": computed == 0, "dimension": int(vectors.shape[1])}
+    )
 
 
 @dg.asset(
@@ -122,10 +138,16 @@ def song_embedding(context: dg.AssetExecutionContext, storage: StorageResource,
     kinds={"parquet", "numpy"},
     deps=[song_embedding, library_song],
     code_version="1",
-    automation_condition=dg.AutomationCondition.any_deps_updated() & ~dg.AutomationCondition.in_progress()
+    automation_condition=dg.AutomationCondition.any_deps_updated()
+    & ~dg.AutomationCondition.in_progress()
     & ~dg.AutomationCondition.any_deps_in_progress(),
-    check_specs=[dg.AssetCheckSpec("index_consistent", asset="library_index",
-                                   description="catalog rows match matrix rows; vectors are unit length")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "index_consistent",
+            asset="library_index",
+            description="catalog rows match matrix rows; vectors are unit length",
+        )
+    ],
 )
 def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
     """Every analysed and embedded song: ``embeddings.npy`` (one unit row per song) and
@@ -147,30 +169,66 @@ def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -
     if len({r["model_id"] for r in records}) > 1:
         raise dg.Failure("library_index: songs were embedded with different models; re-embed them")
     energy = calibrate_energy({r["song_id"]: r["energy_raw"] for r in records}, {r["song_id"]: r for r in records})
-    catalog = pd.DataFrame([{
-        "song_id": r["song_id"], "file": r["file"], "text": r["text"], "bpm": r["bpm"], "bpm_raw": r["bpm_raw"],
-        "tempo_candidates": json.dumps(r["tempo_candidates"]), "key": r["key"], "duration": r["duration_s"],
-        "arc": r["arc"], "prompt": r["prompt"], "source_track": r["source_track"], "prefix": r["prefix"],
-        "order": r["order"], "loudness_lufs": r["loudness_lufs"], "energy": energy[r["song_id"]],
-        "energy_raw": r["energy_raw"], "sha256": r["sha256"],
-    } for r in records])
+    catalog = pd.DataFrame(
+        [
+            {
+                "song_id": r["song_id"],
+                "file": r["file"],
+                "text": r["text"],
+                "bpm": r["bpm"],
+                "bpm_raw": r["bpm_raw"],
+                "tempo_candidates": json.dumps(r["tempo_candidates"]),
+                "key": r["key"],
+                "duration": r["duration_s"],
+                "arc": r["arc"],
+                "prompt": r["prompt"],
+                "source_track": r["source_track"],
+                "prefix": r["prefix"],
+                "order": r["order"],
+                "loudness_lufs": r["loudness_lufs"],
+                "energy": energy[r["song_id"]],
+                "energy_raw": r["energy_raw"],
+                "sha256": r["sha256"],
+            }
+            for r in records
+        ]
+    )
     matrix = np.stack(vectors).astype(np.float32)
     asset_files.LIBRARY_VECTORS.write_bytes(storage, None, npy_bytes(matrix))
     asset_files.LIBRARY_CATALOG.write_bytes(storage, None, catalog.to_parquet(index=False))
-    asset_files.LIBRARY_INFO.write(storage, None, {"songs": len(records), "model_id": records[0]["model_id"],
-                                               "dimension": int(matrix.shape[1]), "skipped": skipped})
+    asset_files.LIBRARY_INFO.write(
+        storage,
+        None,
+        {
+            "songs": len(records),
+            "model_id": records[0]["model_id"],
+            "dimension": int(matrix.shape[1]),
+            "skipped": skipped,
+        },
+    )
     reread = pd.read_parquet(asset_files.LIBRARY_CATALOG.path(storage))
     norms = np.linalg.norm(np.load(asset_files.LIBRARY_VECTORS.path(storage)), axis=1)
     consistent = len(reread) == matrix.shape[0] and bool(np.all(np.abs(norms - 1) < 1e-3))
     return dg.MaterializeResult(
-        metadata={"songs": len(records), "skipped": ", ".join(skipped) or "none",
-                  "hours": round(float(catalog["duration"].sum()) / 3600, 2),
-                  "bpm_range": f"{catalog['bpm'].min():g}–{catalog['bpm'].max():g}",
-                  "energy_spread": f"{catalog['energy'].min():.2f}–{catalog['energy'].max():.2f}",
-                  "model_id": records[0]["model_id"],
-                  "preview": dg.MetadataValue.md(markdown_table(
-                      ["song", "BPM", "key", "seconds", "energy"],
-                      catalog[["song_id", "bpm", "key", "duration", "energy"]].head(30).itertuples(index=False)))},
-        check_results=[dg.AssetCheckResult(check_name="index_consistent", passed=consistent,
-                                           metadata={"rows": len(reread), "matrix_rows": int(matrix.shape[0])})],
+        metadata={
+            "songs": len(records),
+            "skipped": ", ".join(skipped) or "none",
+            "hours": round(float(catalog["duration"].sum()) / 3600, 2),
+            "bpm_range": f"{catalog['bpm'].min():g}–{catalog['bpm'].max():g}",
+            "energy_spread": f"{catalog['energy'].min():.2f}–{catalog['energy'].max():.2f}",
+            "model_id": records[0]["model_id"],
+            "preview": dg.MetadataValue.md(
+                markdown_table(
+                    ["song", "BPM", "key", "seconds", "energy"],
+                    catalog[["song_id", "bpm", "key", "duration", "energy"]].head(30).itertuples(index=False),
+                )
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="index_consistent",
+                passed=consistent,
+                metadata={"rows": len(reread), "matrix_rows": int(matrix.shape[0])},
+            )
+        ],
     )

@@ -9,9 +9,9 @@ from lofi_assets.asset_files import load_plan, uploaded_video_id
 from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index
 from lofi_assets.core.files import npy_bytes, read_json
+from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.library.catalog import is_published, usage_counts
 from lofi_assets.core.planning.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
-from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import tracks_partitions
 from resources import EmbedderResource, StorageResource
@@ -29,8 +29,9 @@ def prompt_texts(plan: TrackPlan) -> list[str]:
     deps=[notion_track],
     code_version="1",
 )
-def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResource,
-                      embedder: EmbedderResource) -> dg.MaterializeResult:
+def prompt_embeddings(
+    context: dg.AssetExecutionContext, storage: StorageResource, embedder: EmbedderResource
+) -> dg.MaterializeResult:
     """Each prompt of the track embedded with the library's model (``prompts.npy``, one unit
     row per prompt, in plan order)."""
     key = context.partition_key
@@ -38,10 +39,25 @@ def prompt_embeddings(context: dg.AssetExecutionContext, storage: StorageResourc
     model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
     vectors, computed = model.encode(prompt_texts(plan))
     asset_files.PROMPT_VECTORS.write_bytes(storage, key, npy_bytes(vectors))
-    asset_files.PROMPT_INFO.write(storage, key, {"model_id": model.model_id, "prompts": [
-        {"arc": p.arc, "number": p.number, "text": t} for p, t in zip(plan.prompts, prompt_texts(plan), strict=True)]})
-    return dg.MaterializeResult(metadata={"prompts": len(plan.prompts), "computed": computed,
-                                          "cached": len(plan.prompts) - computed, "model_id": model.model_id})
+    asset_files.PROMPT_INFO.write(
+        storage,
+        key,
+        {
+            "model_id": model.model_id,
+            "prompts": [
+                {"arc": p.arc, "number": p.number, "text": t}
+                for p, t in zip(plan.prompts, prompt_texts(plan), strict=True)
+            ],
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "prompts": len(plan.prompts),
+            "computed": computed,
+            "cached": len(plan.prompts) - computed,
+            "model_id": model.model_id,
+        }
+    )
 
 
 class PlaylistConfig(dg.Config):
@@ -72,11 +88,15 @@ def published_playlists(storage: StorageResource, except_key: str) -> list[dict]
     kinds={"json"},
     deps=[prompt_embeddings, library_index, notion_track],
     code_version="1",
-    check_specs=[dg.AssetCheckSpec("no_song_twice", asset="track_playlist",
-                                   description="no song is assigned to two prompts of the track")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "no_song_twice", asset="track_playlist", description="no song is assigned to two prompts of the track"
+        )
+    ],
 )
-def track_playlist(context: dg.AssetExecutionContext, config: PlaylistConfig, storage: StorageResource,
-                   embedder: EmbedderResource) -> dg.MaterializeResult:
+def track_playlist(
+    context: dg.AssetExecutionContext, config: PlaylistConfig, storage: StorageResource, embedder: EmbedderResource
+) -> dg.MaterializeResult:
     """Library songs reused for the track's prompts by the multi-factor score and a global
     assignment; every other prompt is a gap with its reason. Per arc: matched duration
     against the plan's target."""
@@ -100,20 +120,43 @@ def track_playlist(context: dg.AssetExecutionContext, config: PlaylistConfig, st
     for r in records:
         r["times_used"] = usage.get(r["song_id"], 0)
     catalog = Catalog.from_records(records, embeddings)
-    result, _ = match(queries_from_plan(plan), query_emb, catalog, weights=weights,
-                      threshold=config.threshold, top_k=config.top_k)
+    result, _ = match(
+        queries_from_plan(plan), query_emb, catalog, weights=weights, threshold=config.threshold, top_k=config.top_k
+    )
     result.arcs = arc_coverage(plan, result, {r["song_id"]: float(r["duration"]) for r in records})
-    out = asset_files.PLAYLIST.write(storage, key, {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()})
+    out = asset_files.PLAYLIST.write(
+        storage, key, {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()}
+    )
 
     assigned = [p.song_id for p in result.prompts if p.song_id]
-    rows = [(p.arc, p.number, p.text[:60], p.song_id or "—", p.score if p.song_id else
-             (p.candidates[0].total if p.candidates else None), p.gap_reason or "") for p in result.prompts]
-    arcs = [(a.arc, a.name, f"{a.matched}/{a.prompts}", round(a.matched_s / 60, 1),
-             round(a.target_s / 60, 1) if a.target_s else None) for a in result.arcs]
+    rows = [
+        (
+            p.arc,
+            p.number,
+            p.text[:60],
+            p.song_id or "—",
+            p.score if p.song_id else (p.candidates[0].total if p.candidates else None),
+            p.gap_reason or "",
+        )
+        for p in result.prompts
+    ]
+    arcs = [
+        (
+            a.arc,
+            a.name,
+            f"{a.matched}/{a.prompts}",
+            round(a.matched_s / 60, 1),
+            round(a.target_s / 60, 1) if a.target_s else None,
+        )
+        for a in result.arcs
+    ]
     return dg.MaterializeResult(
         metadata={
-            "prompts": len(result.prompts), "matched": result.matched, "gaps": len(result.prompts) - result.matched,
-            "library_songs": len(records), "threshold": config.threshold,
+            "prompts": len(result.prompts),
+            "matched": result.matched,
+            "gaps": len(result.prompts) - result.matched,
+            "library_songs": len(records),
+            "threshold": config.threshold,
             "playlist": dg.MetadataValue.md(markdown_table(["arc", "#", "prompt", "song", "score", "gap"], rows)),
             "arcs": dg.MetadataValue.md(markdown_table(["arc", "name", "matched", "minutes", "target min"], arcs)),
             "path": dg.MetadataValue.path(str(out)),

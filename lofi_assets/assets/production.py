@@ -25,30 +25,46 @@ from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
 from resources import RendererResource, SeparatorResource, StorageResource
 
-def render_piece(renderer: RendererResource, midi: Path, out: Path, seed: int, preset: str | None,
-                 flac: bool = False) -> dict:
+
+def render_piece(
+    renderer: RendererResource, midi: Path, out: Path, seed: int, preset: str | None, flac: bool = False
+) -> dict:
     """Render and colour one MIDI file, write it, and re-read what was written."""
     audio = renderer.render(midi, seed=seed, preset=preset)
     (write_flac if flac else write_wav)(out, audio)
     back = read_audio(out)
     figures = measure(back, 44100)
-    return {"file": out.name, "seconds": round(back.shape[1] / 44100, 2),
-            "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
-            "peak_dbfs": round(figures.sample_peak_dbfs, 2)}
+    return {
+        "file": out.name,
+        "seconds": round(back.shape[1] / 44100, 2),
+        "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
+        "peak_dbfs": round(figures.sample_peak_dbfs, 2),
+    }
 
 
 class RenderConfig(dg.Config):
-    preset: str | None = Field(default=None, description="lo-fi colour preset (clean, tape, vinyl, dusty); "
-                               "default: the renderer resource's")
+    preset: str | None = Field(
+        default=None, description="lo-fi colour preset (clean, tape, vinyl, dusty); default: the renderer resource's"
+    )
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav"}, deps=[gap_songs],
-          code_version="1",
-          check_specs=[dg.AssetCheckSpec("renders_decode", asset="rendered_songs",
-                                         description="every gap song's WAV decodes, is as long as its MIDI and "
-                                                     "is not silent")])
-def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource,
-                   renderer: RendererResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="production",
+    kinds={"audio", "wav"},
+    deps=[gap_songs],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "renders_decode",
+            asset="rendered_songs",
+            description="every gap song's WAV decodes, is as long as its MIDI and is not silent",
+        )
+    ],
+)
+def rendered_songs(
+    context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource, renderer: RendererResource
+) -> dg.MaterializeResult:
     """Each gap song's MIDI rendered with the General MIDI soundfont at 44.1 kHz stereo and
     given the lo-fi colour (one WAV per gap, ``rendered.json`` beside them)."""
     import pretty_midi
@@ -63,34 +79,63 @@ def rendered_songs(context: dg.AssetExecutionContext, config: RenderConfig, stor
             continue
         midi = midi_dir / song["file"]
         try:
-            row = render_piece(renderer, midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]),
-                               config.preset)
+            row = render_piece(
+                renderer, midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]), config.preset
+            )
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{song['name']}: {exc}")
             continue
         expected = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
         if row["seconds"] < expected or row["lufs"] is None:
             problems.append(f"{row['file']}: {row['seconds']} s for {expected:.1f} s of MIDI, {row['lufs']} LUFS")
-        rows.append(row | {"name": song["name"], "arc": song["arc"], "number": song["number"],
-                           "prompt": song.get("prompt"), "midi_seconds": round(expected, 2)})
+        rows.append(
+            row
+            | {
+                "name": song["name"],
+                "arc": song["arc"],
+                "number": song["number"],
+                "prompt": song.get("prompt"),
+                "midi_seconds": round(expected, 2),
+            }
+        )
     preset = config.preset or renderer.colour_preset
-    asset_files.RENDERED.write(storage, key, {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows})
+    asset_files.RENDERED.write(
+        storage, key, {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows}
+    )
     return dg.MaterializeResult(
-        metadata={"songs": len(rows), "preset": preset, "soundfont": renderer.soundfont_path().name,
-                  "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
-                  "renders": dg.MetadataValue.md(markdown_table(
-                      ["arc", "#", "file", "seconds", "LUFS", "peak dBFS"],
-                      [(r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"]) for r in rows]))},
-        check_results=[dg.AssetCheckResult(check_name="renders_decode", passed=not problems,
-                                           metadata={"problems": dg.MetadataValue.md(
-                                               markdown_bullets(problems))})],
+        metadata={
+            "songs": len(rows),
+            "preset": preset,
+            "soundfont": renderer.soundfont_path().name,
+            "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
+            "renders": dg.MetadataValue.md(
+                markdown_table(
+                    ["arc", "#", "file", "seconds", "LUFS", "peak dBFS"],
+                    [(r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"]) for r in rows],
+                )
+            ),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="renders_decode",
+                passed=not problems,
+                metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
+            )
+        ],
     )
 
 
-@dg.asset(partitions_def=songs_partitions, group_name="library", kinds={"demucs", "audio"}, deps=[library_song],
-          code_version="1", pool="gpu")
-def song_stems(context: dg.AssetExecutionContext, storage: StorageResource,
-               separator: SeparatorResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=songs_partitions,
+    group_name="library",
+    kinds={"demucs", "audio"},
+    deps=[library_song],
+    code_version="1",
+    pool="gpu",
+)
+def song_stems(
+    context: dg.AssetExecutionContext, storage: StorageResource, separator: SeparatorResource
+) -> dg.MaterializeResult:
     """The song separated by demucs into drums, bass, other and vocals (FLAC), and an
     instrumental (every stem but vocals) when it has vocals; cached by the audio's hash,
     the model and its parameters, so a re-run with nothing changed does no work."""
@@ -100,15 +145,30 @@ def song_stems(context: dg.AssetExecutionContext, storage: StorageResource,
         raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
     try:
         model, digest = separator.lazy()  # a cached song never loads the model
-        result = separate_file(files[key], local_dir(storage, asset_files.STEMS_INFO.asset, key), model, model_name=separator.model,
-                               weights_digest=digest, shifts=separator.shifts, overlap=separator.overlap,
-                               segment=separator.segment, device=separator.device)
+        result = separate_file(
+            files[key],
+            local_dir(storage, asset_files.STEMS_INFO.asset, key),
+            model,
+            model_name=separator.model,
+            weights_digest=digest,
+            shifts=separator.shifts,
+            overlap=separator.overlap,
+            segment=separator.segment,
+            device=separator.device,
+        )
     except (SeparationError, AudioInputError) as exc:
         raise dg.Failure(f"song {key}: {exc}", allow_retries=False) from None
-    return dg.MaterializeResult(metadata={
-        "model": separator.model, "cached": result.cached, "has_vocals": result.has_vocals,
-        "vocals_db": round(result.vocals_db, 1), "seconds": round(result.seconds, 1),
-        "stems": ", ".join(sorted(result.stems)), "instrumental": str(result.instrumental or "—")})
+    return dg.MaterializeResult(
+        metadata={
+            "model": separator.model,
+            "cached": result.cached,
+            "has_vocals": result.has_vocals,
+            "vocals_db": round(result.vocals_db, 1),
+            "seconds": round(result.seconds, 1),
+            "stems": ", ".join(sorted(result.stems)),
+            "instrumental": str(result.instrumental or "—"),
+        }
+    )
 
 
 class MixConfig(dg.Config):
@@ -117,8 +177,9 @@ class MixConfig(dg.Config):
     fade_in_s: float = 3.0
     fade_out_s: float = 8.0
     level_lufs: float = Field(default=-18.0, description="every song is matched to this loudness")
-    target_minutes: float | None = Field(default=None, description="length of the mix; default: the plan's "
-                                         "target duration (a demo may ask for less)")
+    target_minutes: float | None = Field(
+        default=None, description="length of the mix; default: the plan's target duration (a demo may ask for less)"
+    )
 
 
 def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict | None) -> list[MixSong]:
@@ -143,20 +204,47 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
         if not seconds:
             with AudioSource(path) as source:
                 seconds = source.seconds
-        songs.append(MixSong(song_id, str(path), float(seconds),
-                             prompt["arc"], arc_names.get(prompt["arc"], ""), prompt["number"],
-                             prompt.get("text", ""), kind))
+        songs.append(
+            MixSong(
+                song_id,
+                str(path),
+                float(seconds),
+                prompt["arc"],
+                arc_names.get(prompt["arc"], ""),
+                prompt["number"],
+                prompt.get("text", ""),
+                kind,
+            )
+        )
     folder = local_dir(storage, asset_files.RENDERED.asset, key)
     for row in (rendered or {}).get("songs", []):
-        songs.append(MixSong(row["name"], str(folder / row["file"]), float(row["seconds"]), row["arc"],
-                             arc_names.get(row["arc"], ""), row["number"], row.get("prompt") or "", "generated"))
+        songs.append(
+            MixSong(
+                row["name"],
+                str(folder / row["file"]),
+                float(row["seconds"]),
+                row["arc"],
+                arc_names.get(row["arc"], ""),
+                row["number"],
+                row.get("prompt") or "",
+                "generated",
+            )
+        )
     return songs
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav"},
-          deps=[track_playlist, rendered_songs, song_stems], code_version="1",
-          check_specs=[dg.AssetCheckSpec("mix_valid", asset="track_mix",
-                                         description="mix.wav decodes at the planned length and is not silent")])
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="production",
+    kinds={"audio", "wav"},
+    deps=[track_playlist, rendered_songs, song_stems],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "mix_valid", asset="track_mix", description="mix.wav decodes at the planned length and is not silent"
+        )
+    ],
+)
 def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: StorageResource) -> dg.MaterializeResult:
     """The playlist's songs (reused and rendered) in arc order, each matched to −18 LUFS,
     joined by equal-power crossfades, faded in and out, filling the plan's duration by the
@@ -174,13 +262,25 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     mix_wav = asset_files.MIX.local_path(storage, key)
     try:
         placements = plan_mix(songs, target_s, config.policy, config.crossfade_s, per_arc)
-        result = render_mix(songs, placements, mix_wav, crossfade_s=config.crossfade_s,
-                            fade_in_s=config.fade_in_s, fade_out_s=config.fade_out_s, level_lufs=config.level_lufs)
+        result = render_mix(
+            songs,
+            placements,
+            mix_wav,
+            crossfade_s=config.crossfade_s,
+            fade_in_s=config.fade_in_s,
+            fade_out_s=config.fade_out_s,
+            level_lufs=config.level_lufs,
+        )
     except (MixError, AudioInputError) as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     result.target_s = target_s
-    info = {"track": key, "policy": config.policy, "target_s": target_s,
-            "target_source": "run config" if config.target_minutes else "plan", **result.__dict__}
+    info = {
+        "track": key,
+        "policy": config.policy,
+        "target_s": target_s,
+        "target_source": "run config" if config.target_minutes else "plan",
+        **result.__dict__,
+    }
     asset_files.MIX_INFO.write(storage, key, info)
     with AudioSource(mix_wav) as back:
         seconds = back.seconds
@@ -191,18 +291,28 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
         problems.append(f"{seconds:.1f} s for a target of {target_s:.1f} s")
     if not math.isfinite(result.peak_dbfs):
         problems.append("silent")
-    chapters = [(f"{int(c['start_s'] // 60):02d}:{int(c['start_s'] % 60):02d}", c["arc"], c["song_id"], c["kind"],
-                 c["play"]) for c in result.chapters]
+    chapters = [
+        (f"{int(c['start_s'] // 60):02d}:{int(c['start_s'] % 60):02d}", c["arc"], c["song_id"], c["kind"], c["play"])
+        for c in result.chapters
+    ]
     return dg.MaterializeResult(
-        metadata={"minutes": round(seconds / 60, 2), "target_minutes": round(target_s / 60, 2) if target_s else None,
-                  "policy": config.policy, "songs": len(songs), "placements": len(placements),
-                  "generated": sum(s.kind == "generated" for s in songs),
-                  "instrumentals": sum(s.kind == "instrumental" for s in songs),
-                  "peak_dbfs": result.peak_dbfs,
-                  "chapters": dg.MetadataValue.md(markdown_table(["start", "arc", "song", "kind", "play"], chapters)),
-                  "path": dg.MetadataValue.path(str(mix_wav))},
-        check_results=[dg.AssetCheckResult(check_name="mix_valid", passed=not problems,
-                                           metadata={"problems": "; ".join(problems) or "none"})],
+        metadata={
+            "minutes": round(seconds / 60, 2),
+            "target_minutes": round(target_s / 60, 2) if target_s else None,
+            "policy": config.policy,
+            "songs": len(songs),
+            "placements": len(placements),
+            "generated": sum(s.kind == "generated" for s in songs),
+            "instrumentals": sum(s.kind == "instrumental" for s in songs),
+            "peak_dbfs": result.peak_dbfs,
+            "chapters": dg.MetadataValue.md(markdown_table(["start", "arc", "song", "kind", "play"], chapters)),
+            "path": dg.MetadataValue.path(str(mix_wav)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="mix_valid", passed=not problems, metadata={"problems": "; ".join(problems) or "none"}
+            )
+        ],
     )
 
 
@@ -225,32 +335,56 @@ def master_checks(report, target_s: float | None) -> list[dg.AssetCheckResult]:
     m = report.measured
     independent = report.verification.get("integrated_lufs")
     loudness_ok = abs(m.integrated_lufs - report.target_lufs) <= 0.5 and (
-        independent is None or abs(independent - report.target_lufs) <= 0.5)
+        independent is None or abs(independent - report.target_lufs) <= 0.5
+    )
     duration_ok = target_s is None or abs(m.duration_s - target_s) <= 0.02 * target_s
 
     def check(name: str, passed: bool, **metadata) -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(check_name=name, passed=bool(passed), severity=dg.AssetCheckSeverity.ERROR,
-                                   metadata=metadata)
+        return dg.AssetCheckResult(
+            check_name=name, passed=bool(passed), severity=dg.AssetCheckSeverity.ERROR, metadata=metadata
+        )
 
     return [
-        check("loudness_on_target", loudness_ok, lufs=round(m.integrated_lufs, 3), target=report.target_lufs,
-              independent=independent, independent_meter=report.verification.get("meter")),
-        check("true_peak_under_ceiling", m.true_peak_dbtp <= report.ceiling_dbtp,
-              true_peak_dbtp=round(m.true_peak_dbtp, 3), ceiling=report.ceiling_dbtp),
+        check(
+            "loudness_on_target",
+            loudness_ok,
+            lufs=round(m.integrated_lufs, 3),
+            target=report.target_lufs,
+            independent=independent,
+            independent_meter=report.verification.get("meter"),
+        ),
+        check(
+            "true_peak_under_ceiling",
+            m.true_peak_dbtp <= report.ceiling_dbtp,
+            true_peak_dbtp=round(m.true_peak_dbtp, 3),
+            ceiling=report.ceiling_dbtp,
+        ),
         check("dynamic_range", m.dynamic_range_db > 6.0, dr_db=round(m.dynamic_range_db, 2)),
         check("stereo_correlation", 0.5 <= m.correlation <= 1.0, correlation=round(m.correlation, 3)),
         check("no_clipping", m.clipped_samples == 0, clipped_samples=m.clipped_samples),
-        check("duration_matches_plan", duration_ok, seconds=round(m.duration_s, 2),
-              target_s=round(target_s, 2) if target_s else None),
+        check(
+            "duration_matches_plan",
+            duration_ok,
+            seconds=round(m.duration_s, 2),
+            target_s=round(target_s, 2) if target_s else None,
+        ),
     ]
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="production", kinds={"audio", "wav", "mp3"},
-          deps=[track_mix], code_version="1",
-          check_specs=[dg.AssetCheckSpec(name, asset="track_master", description=text, blocking=True)
-                       for name, text in MASTER_CHECKS.items()])
-def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
-                 storage: StorageResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="production",
+    kinds={"audio", "wav", "mp3"},
+    deps=[track_mix],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="track_master", description=text, blocking=True)
+        for name, text in MASTER_CHECKS.items()
+    ],
+)
+def track_master(
+    context: dg.AssetExecutionContext, config: MasterConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """The mix mastered: EQ and glue compression, gain found by secant steps into a
     true-peak limiter, verified by our meters and pyloudnorm; ``master.wav`` (24-bit),
     ``master_16bit.wav`` (TPDF dither) and the lossy file for the video. Blocking checks:
@@ -260,39 +394,67 @@ def track_master(context: dg.AssetExecutionContext, config: MasterConfig,
     if config.lossy not in ("mp3", "aac"):
         raise dg.Failure(f"lossy must be mp3 or aac, not {config.lossy!r}", allow_retries=False)
     preset = preset_named(config.preset)
-    outputs = Outputs(asset_files.MASTER.local_path(storage, key), asset_files.MASTER_16BIT.local_path(storage, key),
-                      asset_files.MASTER_LOSSY[config.lossy].local_path(storage, key))
+    outputs = Outputs(
+        asset_files.MASTER.local_path(storage, key),
+        asset_files.MASTER_16BIT.local_path(storage, key),
+        asset_files.MASTER_LOSSY[config.lossy].local_path(storage, key),
+    )
     try:
         report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
     except MasterError as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     checks = master_checks(report, mix.get("target_s"))
     # The verdicts travel with the master: publishing reads them before any request.
-    asset_files.MASTER_INFO.write(storage, key, report.to_dict() | {
-        "target_s": mix.get("target_s"), "chapters": mix.get("chapters", []),
-        "checks": {c.check_name: c.passed for c in checks}})
+    asset_files.MASTER_INFO.write(
+        storage,
+        key,
+        report.to_dict()
+        | {
+            "target_s": mix.get("target_s"),
+            "chapters": mix.get("chapters", []),
+            "checks": {c.check_name: c.passed for c in checks},
+        },
+    )
     m = report.measured
     passes = [(i + 1, p["kind"], p["gain_db"], p["lufs"]) for i, p in enumerate(report.passes)]
     return dg.MaterializeResult(
-        metadata={"preset": preset.name, "integrated_lufs": round(m.integrated_lufs, 3),
-                  "true_peak_dbtp": round(m.true_peak_dbtp, 3), "loudness_range_lu": round(m.loudness_range_lu, 2),
-                  "plr_db": round(m.plr_db, 2), "dynamic_range_db": round(m.dynamic_range_db, 2),
-                  "correlation": round(m.correlation, 3), "minutes": round(m.duration_s / 60, 2),
-                  "pyloudnorm_lufs": report.verification.get("integrated_lufs"),
-                  "lossy_true_peak_dbtp": report.lossy.get("true_peak_dbtp"), "gain_db": report.gain_db,
-                  "seconds": report.seconds,
-                  "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
-                  "path": dg.MetadataValue.path(str(outputs.wav24))},
+        metadata={
+            "preset": preset.name,
+            "integrated_lufs": round(m.integrated_lufs, 3),
+            "true_peak_dbtp": round(m.true_peak_dbtp, 3),
+            "loudness_range_lu": round(m.loudness_range_lu, 2),
+            "plr_db": round(m.plr_db, 2),
+            "dynamic_range_db": round(m.dynamic_range_db, 2),
+            "correlation": round(m.correlation, 3),
+            "minutes": round(m.duration_s / 60, 2),
+            "pyloudnorm_lufs": report.verification.get("integrated_lufs"),
+            "lossy_true_peak_dbtp": report.lossy.get("true_peak_dbtp"),
+            "gain_db": report.gain_db,
+            "seconds": report.seconds,
+            "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
+            "path": dg.MetadataValue.path(str(outputs.wav24)),
+        },
         check_results=checks,
     )
 
 
-@dg.asset(partitions_def=daily_partitions, group_name="production", kinds={"audio", "flac"}, deps=[nightly_songs],
-          code_version="1",
-          check_specs=[dg.AssetCheckSpec("library_files_decode", asset="nightly_library_songs",
-                                         description="every song added to the library decodes and is not silent")])
-def nightly_library_songs(context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource,
-                          renderer: RendererResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=daily_partitions,
+    group_name="production",
+    kinds={"audio", "flac"},
+    deps=[nightly_songs],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "library_files_decode",
+            asset="nightly_library_songs",
+            description="every song added to the library decodes and is not silent",
+        )
+    ],
+)
+def nightly_library_songs(
+    context: dg.AssetExecutionContext, config: RenderConfig, storage: StorageResource, renderer: RendererResource
+) -> dg.MaterializeResult:
     """The night's approved pieces rendered and coloured into the library folder
     (``library/nightly/<date>/<name>.flac``, with a ``.json`` sidecar of the conditions and
     scores each was made with), where the library sensor finds them."""
@@ -306,22 +468,37 @@ def nightly_library_songs(context: dg.AssetExecutionContext, config: RenderConfi
             continue
         out = library / f"{piece['name']}.flac"
         try:
-            row = render_piece(renderer, midi_dir / piece["file"], out, seed_of(day, piece["name"]), config.preset,
-                               flac=True)
+            row = render_piece(
+                renderer, midi_dir / piece["file"], out, seed_of(day, piece["name"]), config.preset, flac=True
+            )
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{piece['name']}: {exc}")
             continue
         if row["lufs"] is None:
             problems.append(f"{out.name}: silent")
-        sidecar = {"made_by": "nightly_songs", "date": day, "generator": piece["generator"],
-                   "conditions": piece["conditions"], "score": piece["score"],
-                   "colour_preset": config.preset or renderer.colour_preset, "midi": piece["file"], **row}
+        sidecar = {
+            "made_by": "nightly_songs",
+            "date": day,
+            "generator": piece["generator"],
+            "conditions": piece["conditions"],
+            "score": piece["score"],
+            "colour_preset": config.preset or renderer.colour_preset,
+            "midi": piece["file"],
+            **row,
+        }
         storage.write_json(library / f"{piece['name']}.json", sidecar)
         rows.append(row)
     return dg.MaterializeResult(
-        metadata={"added": len(rows), "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
-                  "folder": dg.MetadataValue.path(str(library))},
-        check_results=[dg.AssetCheckResult(check_name="library_files_decode", passed=not problems,
-                                           metadata={"problems": "; ".join(problems) or "none"})],
+        metadata={
+            "added": len(rows),
+            "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
+            "folder": dg.MetadataValue.path(str(library)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="library_files_decode",
+                passed=not problems,
+                metadata={"problems": "; ".join(problems) or "none"},
+            )
+        ],
     )
-

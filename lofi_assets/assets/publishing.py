@@ -3,7 +3,7 @@ Notion write-back. A track is uploaded only when every blocking check of its mas
 passed, and never twice (the upload ledger decides)."""
 
 import os
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -22,12 +22,9 @@ from lofi_assets.asset_files import (
 from lofi_assets.assets.ingest import read_track_plan
 from lofi_assets.assets.production import track_master
 from lofi_assets.core.files import read_json
-from lofi_assets.core.partition_keys import seed_of
-from lofi_assets.core.ingest.writeback import mark_published
-from lofi_assets.core.tables import markdown_bullets, markdown_table
-from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.ingest.sources import SourceError
-from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
+from lofi_assets.core.ingest.writeback import mark_published
+from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.publishing.metadata import (
     MetadataError,
     VideoMetadata,
@@ -35,7 +32,10 @@ from lofi_assets.core.publishing.metadata import (
     use_case_playlist,
     validate,
 )
+from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.upload_slots import publish_time
+from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
+from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.client import AuthError, YouTubeError
 from lofi_assets.core.youtube.upload import (
     Ledger,
@@ -53,18 +53,30 @@ from resources import NotionResource, StorageResource, YouTubeResource
 
 
 class MetadataConfig(dg.Config):
-    channel_name: str = Field(default_factory=lambda: settings().channel_name,
-                              description="named in the credits (LOFI_CHANNEL_NAME)")
+    channel_name: str = Field(
+        default_factory=lambda: settings().channel_name, description="named in the credits (LOFI_CHANNEL_NAME)"
+    )
     language: str = Field(default="en", description="defaultLanguage and defaultAudioLanguage")
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"youtube", "json"}, deps=[track_master],
-          code_version="1",
-          check_specs=[dg.AssetCheckSpec("metadata_within_limits", asset="track_metadata",
-                                         description="metadata.json re-read: title ≤ 100, tags ≤ 500, description "
-                                                     "≤ 5000 bytes, no < or >, chapters YouTube accepts")])
-def track_metadata(context: dg.AssetExecutionContext, config: MetadataConfig,
-                   storage: StorageResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="publishing",
+    kinds={"youtube", "json"},
+    deps=[track_master],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "metadata_within_limits",
+            asset="track_metadata",
+            description="metadata.json re-read: title ≤ 100, tags ≤ 500, description "
+            "≤ 5000 bytes, no < or >, chapters YouTube accepts",
+        )
+    ],
+)
+def track_metadata(
+    context: dg.AssetExecutionContext, config: MetadataConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """Title (the plan's, or made from its mood, use case and season) with A/B variants,
     description with the mix's chapters, tracklist, credits and hashtags, tags from the
     hidden tags, category Music, synthetic-media declaration: ``metadata.json``."""
@@ -73,23 +85,39 @@ def track_metadata(context: dg.AssetExecutionContext, config: MetadataConfig,
     master = read_master(storage, key)
     chapters = master.get("chapters", [])
     try:
-        meta = build_metadata(plan, chapters, duration_s=master["measured"]["duration_s"],
-                              when=date.today(), channel_name=config.channel_name, language=config.language)
+        meta = build_metadata(
+            plan,
+            chapters,
+            duration_s=master["measured"]["duration_s"],
+            when=date.today(),
+            channel_name=config.channel_name,
+            language=config.language,
+        )
     except MetadataError as exc:
         raise bad_input(f"track {key}: {exc}") from None
     path = asset_files.METADATA.write(storage, key, meta.to_dict())
     problems = validate(VideoMetadata.from_dict(read_json(path) or {"title": ""}))
     return dg.MaterializeResult(
-        metadata={"title": meta.title, "variants": dg.MetadataValue.md(markdown_bullets(meta.variants)),
-                  "chapters": len(meta.chapters), "chapters_ok": meta.chapters_ok, "tags": len(meta.tags),
-                  "description_bytes": len(meta.description.encode()),
-                  "contains_synthetic_media": meta.contains_synthetic_media,
-                  "description": dg.MetadataValue.md(meta.description),
-                  "notes": dg.MetadataValue.md(markdown_bullets(meta.notes)),
-                  "path": dg.MetadataValue.path(str(path))},
-        check_results=[dg.AssetCheckResult(check_name="metadata_within_limits", passed=not problems,
-                                           severity=dg.AssetCheckSeverity.ERROR,
-                                           metadata={"problems": "; ".join(problems) or "none"})],
+        metadata={
+            "title": meta.title,
+            "variants": dg.MetadataValue.md(markdown_bullets(meta.variants)),
+            "chapters": len(meta.chapters),
+            "chapters_ok": meta.chapters_ok,
+            "tags": len(meta.tags),
+            "description_bytes": len(meta.description.encode()),
+            "contains_synthetic_media": meta.contains_synthetic_media,
+            "description": dg.MetadataValue.md(meta.description),
+            "notes": dg.MetadataValue.md(markdown_bullets(meta.notes)),
+            "path": dg.MetadataValue.path(str(path)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="metadata_within_limits",
+                passed=not problems,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"problems": "; ".join(problems) or "none"},
+            )
+        ],
     )
 
 
@@ -105,10 +133,16 @@ def read_metadata(storage: StorageResource, key: str) -> VideoMetadata:
 
 
 class ThumbnailConfig(dg.Config):
-    grades: list[str] = Field(default=["warm", "cyberpunk"], description="one A/B variant per colour grade "
-                              "(warm, cool, vintage, cyberpunk, noir, pastel); the first is uploaded")
-    background: str | None = Field(default=None, description="an image to use instead of procedural art; "
-                                   "default: <root>/thumbnails/<track>.jpg|png when present")
+    grades: list[str] = Field(
+        default=["warm", "cyberpunk"],
+        description="one A/B variant per colour grade "
+        "(warm, cool, vintage, cyberpunk, noir, pastel); the first is uploaded",
+    )
+    background: str | None = Field(
+        default=None,
+        description="an image to use instead of procedural art; "
+        "default: <root>/thumbnails/<track>.jpg|png when present",
+    )
 
 
 def operator_background(storage: StorageResource, key: str, configured: str | None) -> Path | None:
@@ -122,13 +156,23 @@ def operator_background(storage: StorageResource, key: str, configured: str | No
     return None
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"image", "jpeg"}, deps=[track_metadata],
-          code_version="1",
-          check_specs=[dg.AssetCheckSpec("thumbnail_valid", asset="track_thumbnail",
-                                         description="every variant reopened: 1280×720 JPEG, < 2 MB, text contrast "
-                                                     "≥ 4.5")])
-def track_thumbnail(context: dg.AssetExecutionContext, config: ThumbnailConfig,
-                    storage: StorageResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="publishing",
+    kinds={"image", "jpeg"},
+    deps=[track_metadata],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "thumbnail_valid",
+            asset="track_thumbnail",
+            description="every variant reopened: 1280×720 JPEG, < 2 MB, text contrast ≥ 4.5",
+        )
+    ],
+)
+def track_thumbnail(
+    context: dg.AssetExecutionContext, config: ThumbnailConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """The video's thumbnail in A/B variants (one per colour grade): procedural lo-fi art,
     or the operator's image from ``<root>/thumbnails/``, with the title and the mood arc
     fitted inside YouTube's safe area. ``thumbnail_A.jpg`` is the one uploaded."""
@@ -138,22 +182,31 @@ def track_thumbnail(context: dg.AssetExecutionContext, config: ThumbnailConfig,
     background = operator_background(storage, key, config.background)
     folder = local_dir(storage, asset_files.THUMBNAIL.asset, key)
     try:
-        infos = render_variants(folder, meta.title, subtitle, grades=config.grades, seed=seed_of(key),
-                                background=background)
+        infos = render_variants(
+            folder, meta.title, subtitle, grades=config.grades, seed=seed_of(key), background=background
+        )
     except (ThumbnailError, ValueError) as exc:
         raise bad_input(f"track {key}: thumbnail: {exc}") from None
     problems = [f"{Path(i.path).name}: {p}" for i in infos for p in verify_thumbnail(i.path)]
     problems += [f"{Path(i.path).name}: contrast {i.contrast_ratio:.1f}" for i in infos if i.contrast_ratio < 4.5]
     rows = [(i.variant, i.grade, i.layout, i.title_font_px, round(i.contrast_ratio, 1), i.bytes) for i in infos]
     return dg.MaterializeResult(
-        metadata={"variants": dg.MetadataValue.md(markdown_table(
-                      ["variant", "grade", "layout", "title px", "contrast", "bytes"], rows)),
-                  "background": str(background) if background else "procedural",
-                  "dropped_chars": "".join(infos[0].dropped_chars) if infos[0].dropped_chars else "",
-                  "path": dg.MetadataValue.path(infos[0].path)},
-        check_results=[dg.AssetCheckResult(check_name="thumbnail_valid", passed=not problems,
-                                           severity=dg.AssetCheckSeverity.ERROR,
-                                           metadata={"problems": "; ".join(problems) or "none"})],
+        metadata={
+            "variants": dg.MetadataValue.md(
+                markdown_table(["variant", "grade", "layout", "title px", "contrast", "bytes"], rows)
+            ),
+            "background": str(background) if background else "procedural",
+            "dropped_chars": "".join(infos[0].dropped_chars) if infos[0].dropped_chars else "",
+            "path": dg.MetadataValue.path(infos[0].path),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="thumbnail_valid",
+                passed=not problems,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"problems": "; ".join(problems) or "none"},
+            )
+        ],
     )
 
 
@@ -164,13 +217,23 @@ class VideoConfig(dg.Config):
     waveform: bool = Field(default=False, description="draw a waveform band over the still (slower encode)")
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"video", "mp4"},
-          deps=[track_thumbnail, track_master], code_version="1",
-          check_specs=[dg.AssetCheckSpec("video_valid", asset="track_video",
-                                         description="probed: H.264 1280×720 and AAC stereo, duration within 0.5 s "
-                                                     "of the master")])
-def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
-                storage: StorageResource) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="publishing",
+    kinds={"video", "mp4"},
+    deps=[track_thumbnail, track_master],
+    code_version="1",
+    check_specs=[
+        dg.AssetCheckSpec(
+            "video_valid",
+            asset="track_video",
+            description="probed: H.264 1280×720 and AAC stereo, duration within 0.5 s of the master",
+        )
+    ],
+)
+def track_video(
+    context: dg.AssetExecutionContext, config: VideoConfig, storage: StorageResource
+) -> dg.MaterializeResult:
     """The upload: the thumbnail held as a still (or with a waveform) over the master,
     H.264 + AAC 384 kbps in MP4, encoded for a still image (far faster than real time)."""
     key = context.partition_key
@@ -185,15 +248,24 @@ def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
     expected = master["measured"]["duration_s"]
     problems = verify_video(video, expected)
     return dg.MaterializeResult(
-        metadata={"minutes": round(info.seconds / 60, 2), "megabytes": round(info.bytes / 1e6, 1),
-                  "encode_s": round(info.encode_s, 1), "realtime_factor": round(info.realtime_factor, 1),
-                  "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
-                  "audio": info.audio_codec, "waveform": info.waveform,
-                  "path": dg.MetadataValue.path(str(video))},
-        check_results=[dg.AssetCheckResult(check_name="video_valid", passed=not problems,
-                                           severity=dg.AssetCheckSeverity.ERROR,
-                                           metadata={"problems": "; ".join(problems) or "none",
-                                                     "master_s": round(expected, 2)})],
+        metadata={
+            "minutes": round(info.seconds / 60, 2),
+            "megabytes": round(info.bytes / 1e6, 1),
+            "encode_s": round(info.encode_s, 1),
+            "realtime_factor": round(info.realtime_factor, 1),
+            "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
+            "audio": info.audio_codec,
+            "waveform": info.waveform,
+            "path": dg.MetadataValue.path(str(video)),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="video_valid",
+                passed=not problems,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"problems": "; ".join(problems) or "none", "master_s": round(expected, 2)},
+            )
+        ],
     )
 
 
@@ -201,16 +273,24 @@ def track_video(context: dg.AssetExecutionContext, config: VideoConfig,
 
 
 class UploadConfig(dg.Config):
-    privacy: str = Field(default="public", description="privacy when the plan has no upload schedule; with one, "
-                         "the video is private with publishAt at the plan's next slot")
-    timezone: str = Field(default_factory=lambda: settings().upload_tz,
-                          description="time zone of the plan's upload schedule (LOFI_UPLOAD_TZ)")
-    playlists: list[str] = Field(default=[], description="extra playlists (a series); the use-case playlist "
-                                 "(e.g. 'Lofi for Studying') is always added")
+    privacy: str = Field(
+        default="public",
+        description="privacy when the plan has no upload schedule; with one, "
+        "the video is private with publishAt at the plan's next slot",
+    )
+    timezone: str = Field(
+        default_factory=lambda: settings().upload_tz,
+        description="time zone of the plan's upload schedule (LOFI_UPLOAD_TZ)",
+    )
+    playlists: list[str] = Field(
+        default=[],
+        description="extra playlists (a series); the use-case playlist (e.g. 'Lofi for Studying') is always added",
+    )
 
 
-def upload_plan(storage: StorageResource, youtube: YouTubeResource, config: UploadConfig, key: str,
-                now: datetime) -> tuple[UploadPlan, dict]:
+def upload_plan(
+    storage: StorageResource, youtube: YouTubeResource, config: UploadConfig, key: str, now: datetime
+) -> tuple[UploadPlan, dict]:
     """What will be sent for track ``key``, checked before any request (bad_input otherwise)."""
     master = read_master(storage, key)
     failed = failed_master_checks(master)
@@ -229,9 +309,15 @@ def upload_plan(storage: StorageResource, youtube: YouTubeResource, config: Uplo
     video = Path(os.fspath(asset_files.VIDEO.path(storage, key)))
     master_wav = Path(os.fspath(asset_files.MASTER.path(storage, key)))
     playlists = [use_case_playlist(plan), *config.playlists]
-    job = UploadPlan(track=key, master_sha256=file_sha256(master_wav) if master_wav.is_file() else "",
-                     video=video, body=body, thumbnail=thumbnail, playlists=playlists,
-                     chunk_bytes=youtube.chunk_bytes)
+    job = UploadPlan(
+        track=key,
+        master_sha256=file_sha256(master_wav) if master_wav.is_file() else "",
+        video=video,
+        body=body,
+        thumbnail=thumbnail,
+        playlists=playlists,
+        chunk_bytes=youtube.chunk_bytes,
+    )
     problems = job.problems()
     if problems:
         raise bad_input(f"track {key}: " + "; ".join(problems))
@@ -240,34 +326,54 @@ def upload_plan(storage: StorageResource, youtube: YouTubeResource, config: Uplo
 
 UPLOAD_CHECKS = {
     "upload_verified": "live: YouTube lists the video with our title; dry run: the written requests re-read and "
-                       "match the metadata and the video file",
+    "match the metadata and the video file",
     "post_upload_steps": "thumbnail set and playlist membership done (retried by the next run when not)",
 }
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"youtube"}, pool="youtube",
-          deps=[track_video, track_metadata, track_thumbnail], code_version="1", output_required=False,
-          check_specs=[dg.AssetCheckSpec(name, asset="youtube_video", description=text)
-                       for name, text in UPLOAD_CHECKS.items()])
-def youtube_video(context: dg.AssetExecutionContext, config: UploadConfig, storage: StorageResource,
-                  youtube: YouTubeResource):
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="publishing",
+    kinds={"youtube"},
+    pool="youtube",
+    deps=[track_video, track_metadata, track_thumbnail],
+    code_version="1",
+    output_required=False,
+    check_specs=[
+        dg.AssetCheckSpec(name, asset="youtube_video", description=text) for name, text in UPLOAD_CHECKS.items()
+    ],
+)
+def youtube_video(
+    context: dg.AssetExecutionContext, config: UploadConfig, storage: StorageResource, youtube: YouTubeResource
+):
     """The track on YouTube: resumable upload, thumbnail, playlists, scheduled through
     ``publishAt`` when the plan has an upload slot. Never twice: ``upload.json`` records
     every step. A spent daily quota parks the track until the Pacific-time reset (no
     materialization; the next upload window retries). Without credentials: a dry run that
     writes the exact requests to ``dry_run.json``."""
     key = context.partition_key
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     job, summary = upload_plan(storage, youtube, config, key, now)
     if not youtube.live:
         requests = dry_run_requests(job, youtube.root_url)
-        record = {"track": key, "mode": "dry-run", "at": now.isoformat(), **summary, "requests": requests,
-                  "note": youtube.describe()["youtube_note"]}
+        record = {
+            "track": key,
+            "mode": "dry-run",
+            "at": now.isoformat(),
+            **summary,
+            "requests": requests,
+            "note": youtube.describe()["youtube_note"],
+        }
         path = asset_files.DRY_RUN.write(storage, key, record)
         yield dg.MaterializeResult(
-            metadata={**youtube.describe(), **summary, "requests": len(requests),
-                      "path": dg.MetadataValue.path(str(path))},
-            check_results=dry_run_checks(path, job))
+            metadata={
+                **youtube.describe(),
+                **summary,
+                "requests": len(requests),
+                "path": dg.MetadataValue.path(str(path)),
+            },
+            check_results=dry_run_checks(path, job),
+        )
         return
     try:
         client = youtube.client()
@@ -280,21 +386,31 @@ def youtube_video(context: dg.AssetExecutionContext, config: UploadConfig, stora
         raise dg.Failure(description=f"track {key}: {exc}") from None
     asset_files.UPLOAD_RESULT.write(storage, key, result.to_dict())
     if result.status == "parked":
-        context.log.warning(f"track {key}: parked until {result.parked_until} ({result.reason}); "
-                            "the next upload window retries")
+        context.log.warning(
+            f"track {key}: parked until {result.parked_until} ({result.reason}); the next upload window retries"
+        )
         parked = {"status": "parked", "reason": result.reason, "parked_until": result.parked_until}
         context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=parked))
         # No materialization: the partition stays waiting; the checks say why (warnings).
         for name in UPLOAD_CHECKS:
-            yield dg.AssetCheckResult(check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                      metadata=parked)
+            yield dg.AssetCheckResult(
+                check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=parked
+            )
         return
     yield dg.MaterializeResult(
-        metadata={**youtube.describe(), **summary, "video_id": result.video_id,
-                  "url": dg.MetadataValue.url(result.url), "steps": str(result.steps), "retries": result.retries,
-                  "resumed": result.resumed, "megabytes_sent": round(result.bytes_sent / 1e6, 1),
-                  "notes": dg.MetadataValue.md(markdown_bullets(result.notes))},
-        check_results=live_checks(client, result, job))
+        metadata={
+            **youtube.describe(),
+            **summary,
+            "video_id": result.video_id,
+            "url": dg.MetadataValue.url(result.url),
+            "steps": str(result.steps),
+            "retries": result.retries,
+            "resumed": result.resumed,
+            "megabytes_sent": round(result.bytes_sent / 1e6, 1),
+            "notes": dg.MetadataValue.md(markdown_bullets(result.notes)),
+        },
+        check_results=live_checks(client, result, job),
+    )
 
 
 def dry_run_checks(path, job: UploadPlan) -> list[dg.AssetCheckResult]:
@@ -309,10 +425,16 @@ def dry_run_checks(path, job: UploadPlan) -> list[dg.AssetCheckResult]:
     steps = {r["step"] for r in requests}
     missing = {"thumbnails.set", "playlistItems.insert"} - steps
     return [
-        dg.AssetCheckResult(check_name="upload_verified", passed=not problems,
-                            metadata={"mode": "dry-run", "problems": "; ".join(problems) or "none"}),
-        dg.AssetCheckResult(check_name="post_upload_steps", passed=not missing,
-                            metadata={"mode": "dry-run", "missing": ", ".join(sorted(missing)) or "none"}),
+        dg.AssetCheckResult(
+            check_name="upload_verified",
+            passed=not problems,
+            metadata={"mode": "dry-run", "problems": "; ".join(problems) or "none"},
+        ),
+        dg.AssetCheckResult(
+            check_name="post_upload_steps",
+            passed=not missing,
+            metadata={"mode": "dry-run", "missing": ", ".join(sorted(missing)) or "none"},
+        ),
     ]
 
 
@@ -327,23 +449,45 @@ def live_checks(client, result, job: UploadPlan) -> list[dg.AssetCheckResult]:
     title_ok = found.get("snippet", {}).get("title") == job.body["snippet"]["title"]
     pending = {k: v for k, v in result.steps.items() if v not in ("done", "skipped")}
     return [
-        dg.AssetCheckResult(check_name="upload_verified", passed=bool(found) and title_ok,
-                            metadata={"mode": "live", "video_id": result.video_id or "",
-                                      "upload_status": found.get("status", {}).get("uploadStatus", ""),
-                                      "error": error or "none"}),
-        dg.AssetCheckResult(check_name="post_upload_steps", passed=not pending, severity=dg.AssetCheckSeverity.WARN,
-                            metadata={"pending": str(pending) or "none"}),
+        dg.AssetCheckResult(
+            check_name="upload_verified",
+            passed=bool(found) and title_ok,
+            metadata={
+                "mode": "live",
+                "video_id": result.video_id or "",
+                "upload_status": found.get("status", {}).get("uploadStatus", ""),
+                "error": error or "none",
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="post_upload_steps",
+            passed=not pending,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"pending": str(pending) or "none"},
+        ),
     ]
 
 
 # -- Notion --------------------------------------------------------------------------------
 
 
-@dg.asset(partitions_def=tracks_partitions, group_name="publishing", kinds={"notion"}, pool="notion",
-          deps=[youtube_video], code_version="1", output_required=False,
-          check_specs=[dg.AssetCheckSpec("page_matches_upload", asset="notion_writeback",
-                                         description="the page re-read: status Published and the video URL once "
-                                                     "a video exists; not claimed published before")])
+@dg.asset(
+    partitions_def=tracks_partitions,
+    group_name="publishing",
+    kinds={"notion"},
+    pool="notion",
+    deps=[youtube_video],
+    code_version="1",
+    output_required=False,
+    check_specs=[
+        dg.AssetCheckSpec(
+            "page_matches_upload",
+            asset="notion_writeback",
+            description="the page re-read: status Published and the video URL once "
+            "a video exists; not claimed published before",
+        )
+    ],
+)
 def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, storage: StorageResource):
     """Status Published and the video URL on the track's Notion page (or, for the export
     folder, a ``.published.json`` sidecar beside the page). Idempotent; nothing happens
@@ -353,9 +497,11 @@ def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, 
     if not video_id:
         context.log.info(f"track {key}: no video on YouTube yet (dry run or parked); nothing to write back")
         plan = read_track_plan(notion, key)
-        yield dg.AssetCheckResult(check_name="page_matches_upload", passed=(plan.status or "").lower() != "published"
-                                  or bool(plan.youtube_url), metadata={"video": "none yet",
-                                                                       "status": plan.status or ""})
+        yield dg.AssetCheckResult(
+            check_name="page_matches_upload",
+            passed=(plan.status or "").lower() != "published" or bool(plan.youtube_url),
+            metadata={"video": "none yet", "status": plan.status or ""},
+        )
         return
     url = f"https://www.youtube.com/watch?v={video_id}"
     try:
@@ -363,11 +509,32 @@ def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, 
         plan = read_track_plan(notion, key)
     except SourceError as exc:
         raise dg.Failure(description=f"track {key}: {exc}", metadata=notion.describe()) from None
-    asset_files.WRITEBACK.write(storage, key, {"track": key, "url": url, "video_id": video_id, "changed": result.changed,
-                        "mode": result.mode, "properties": list(result.properties)})
+    asset_files.WRITEBACK.write(
+        storage,
+        key,
+        {
+            "track": key,
+            "url": url,
+            "video_id": video_id,
+            "changed": result.changed,
+            "mode": result.mode,
+            "properties": list(result.properties),
+        },
+    )
     shows = (plan.status or "").lower() == "published" and plan.youtube_url == url
     yield dg.MaterializeResult(
-        metadata={"url": dg.MetadataValue.url(url), "changed": result.changed, "mode": result.mode,
-                  "properties": ", ".join(result.properties) or "none (already published)", **notion.describe()},
-        check_results=[dg.AssetCheckResult(check_name="page_matches_upload", passed=shows, metadata={
-            "status": plan.status or "", "youtube_url": plan.youtube_url or ""})])
+        metadata={
+            "url": dg.MetadataValue.url(url),
+            "changed": result.changed,
+            "mode": result.mode,
+            "properties": ", ".join(result.properties) or "none (already published)",
+            **notion.describe(),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="page_matches_upload",
+                passed=shows,
+                metadata={"status": plan.status or "", "youtube_url": plan.youtube_url or ""},
+            )
+        ],
+    )

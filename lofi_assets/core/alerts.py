@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 MAX_ERROR_CHARS = 500
@@ -22,7 +22,7 @@ class FailureAlert:
     partition: str | None
     assets: list[str]
     errors: list[str]  # "step: first line of its error"
-    at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     ui_url: str | None = None
 
     @property

@@ -11,9 +11,9 @@ always to a temporary name that is renamed into place when complete.
 from __future__ import annotations
 
 import wave
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -42,8 +42,9 @@ def to_stereo(block: np.ndarray) -> np.ndarray:
 def check_finite(block: np.ndarray, name: str, offset_frames: int, rate: int) -> None:
     if not np.isfinite(block).all():
         bad = int(np.argwhere(~np.isfinite(block))[0][-1])
-        raise AudioInputError(f"{name}: NaN or infinite samples from {(offset_frames + bad) / rate:.3f} s; "
-                              "the file is corrupt")
+        raise AudioInputError(
+            f"{name}: NaN or infinite samples from {(offset_frames + bad) / rate:.3f} s; the file is corrupt"
+        )
 
 
 def open_audio_file(path: Path):
@@ -93,8 +94,9 @@ class AudioSource:
             try:
                 block = self._reader.read(min(block_frames, self.frames - self._position))
             except Exception as exc:
-                raise AudioInputError(f"{self.path.name}: decoding failed at "
-                                      f"{self._position / self.rate:.1f} s ({exc})") from None
+                raise AudioInputError(
+                    f"{self.path.name}: decoding failed at {self._position / self.rate:.1f} s ({exc})"
+                ) from None
             if block.shape[-1] == 0:
                 break
             check_finite(block, self.path.name, self._position, self.rate)
@@ -103,13 +105,15 @@ class AudioSource:
 
     def read_all(self, max_seconds: float | None = None) -> np.ndarray:
         if max_seconds is not None and self.seconds > max_seconds:
-            raise AudioInputError(f"{self.path.name}: {self.seconds / 60:.1f} min long; at most "
-                                  f"{max_seconds / 60:.0f} min can be read whole")
+            raise AudioInputError(
+                f"{self.path.name}: {self.seconds / 60:.1f} min long; at most "
+                f"{max_seconds / 60:.0f} min can be read whole"
+            )
         out = np.empty((CHANNELS, self.frames), dtype=np.float32)
         at = 0
         for block in self.blocks():
             n = min(block.shape[1], self.frames - at)
-            out[:, at:at + n] = block[:, :n]
+            out[:, at : at + n] = block[:, :n]
             at += n
         return out[:, :at]
 
@@ -173,8 +177,9 @@ class WavWriter:
 
 
 @contextmanager
-def wav_writer(path: Path, bits: int = 24, rate: int = RATE, dither: bool = False,
-               seed: int = 0) -> Iterator[WavWriter]:
+def wav_writer(
+    path: Path, bits: int = 24, rate: int = RATE, dither: bool = False, seed: int = 0
+) -> Iterator[WavWriter]:
     """Write ``path`` through a temporary name; only a finished file carries the name."""
     with atomic_local_path(Path(path), suffix=".wav") as tmp:
         with wave.open(str(tmp), "wb") as handle:
@@ -182,12 +187,13 @@ def wav_writer(path: Path, bits: int = 24, rate: int = RATE, dither: bool = Fals
             yield writer
 
 
-def write_wav(path: Path, samples: np.ndarray, bits: int = 24, rate: int = RATE, dither: bool | None = None,
-              seed: int = 0) -> Path:
+def write_wav(
+    path: Path, samples: np.ndarray, bits: int = 24, rate: int = RATE, dither: bool | None = None, seed: int = 0
+) -> Path:
     """A whole signal as a PCM WAV (dither defaults on for 16 bit)."""
     with wav_writer(path, bits, rate, dither=bits == 16 if dither is None else dither, seed=seed) as writer:
         for start in range(0, samples.shape[-1], BLOCK_FRAMES):
-            writer.write(samples[..., start:start + BLOCK_FRAMES])
+            writer.write(samples[..., start : start + BLOCK_FRAMES])
     return Path(path)
 
 

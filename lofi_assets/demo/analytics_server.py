@@ -19,26 +19,48 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lofi_assets.demo.youtube_server import FakeYouTube, _Handler
 
-METRICS = ("views", "estimatedMinutesWatched", "averageViewDuration", "averageViewPercentage", "subscribersGained",
-           "subscribersLost", "likes", "estimatedRevenue")
-INTEGER = {"views", "estimatedMinutesWatched", "averageViewDuration", "subscribersGained", "subscribersLost",
-           "likes"}
+METRICS = (
+    "views",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "averageViewPercentage",
+    "subscribersGained",
+    "subscribersLost",
+    "likes",
+    "estimatedRevenue",
+)
+INTEGER = {"views", "estimatedMinutesWatched", "averageViewDuration", "subscribersGained", "subscribersLost", "likes"}
 MONETARY = "https://www.googleapis.com/auth/yt-analytics-monetary.readonly"
-MOOD_RETENTION = {"peaceful": 38.0, "melancholic": 52.0, "uplifting": 31.0, "dreamy": 41.0, "cozy": 44.0,
-                  "chill": 40.0, "focused": 47.0, "nostalgic": 36.0}
+MOOD_RETENTION = {
+    "peaceful": 38.0,
+    "melancholic": 52.0,
+    "uplifting": 31.0,
+    "dreamy": 41.0,
+    "cozy": 44.0,
+    "chill": 40.0,
+    "focused": 47.0,
+    "nostalgic": 36.0,
+}
 
 
 class FakeAnalytics(FakeYouTube):
-    def __init__(self, *, today: date | None = None, lag_days: int = 2, monetary: bool = False,
-                 channel_title: str = "Static Dreamscapes (simulated)", **kwargs: Any):
+    def __init__(
+        self,
+        *,
+        today: date | None = None,
+        lag_days: int = 2,
+        monetary: bool = False,
+        channel_title: str = "Static Dreamscapes (simulated)",
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
-        self.today = today or datetime.now(timezone.utc).date()
+        self.today = today or datetime.now(UTC).date()
         self.lag_days = lag_days
         self.monetary = monetary  # whether the owner granted the revenue scope
         self.channel_title = channel_title
@@ -49,15 +71,23 @@ class FakeAnalytics(FakeYouTube):
     def handler_base(self) -> type:
         return _AnalyticsHandler
 
-    def add_video(self, video_id: str, title: str, published: datetime, duration_s: int, tags: list[str],
-                  description: str = "") -> None:
+    def add_video(
+        self, video_id: str, title: str, published: datetime, duration_s: int, tags: list[str], description: str = ""
+    ) -> None:
         with self.lock:
             self.videos[video_id] = {
-                "kind": "youtube#video", "id": video_id,
-                "snippet": {"title": title, "publishedAt": published.strftime("%Y-%m-%dT%H:%M:%SZ"), "tags": tags,
-                            "description": description, "categoryId": "10"},
+                "kind": "youtube#video",
+                "id": video_id,
+                "snippet": {
+                    "title": title,
+                    "publishedAt": published.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "tags": tags,
+                    "description": description,
+                    "categoryId": "10",
+                },
                 "contentDetails": {"duration": f"PT{duration_s // 3600}H{duration_s % 3600 // 60}M{duration_s % 60}S"},
-                "statistics": {"viewCount": "0", "likeCount": "0", "commentCount": "0"}}
+                "statistics": {"viewCount": "0", "likeCount": "0", "commentCount": "0"},
+            }
             self.upload_order.insert(0, video_id)  # the uploads playlist lists the newest first
 
     def set_day(self, video_id: str, day: date, **figures: float) -> None:
@@ -78,8 +108,11 @@ class _AnalyticsHandler(_Handler):
     def do_GET(self) -> None:
         url = urlsplit(self.path)
         query = parse_qs(url.query)
-        routes = {"/v2/reports": self._reports, "/youtube/v3/channels": self._channels,
-                  "/youtube/v3/videos": self._videos}
+        routes = {
+            "/v2/reports": self._reports,
+            "/youtube/v3/channels": self._channels,
+            "/youtube/v3/videos": self._videos,
+        }
         if url.path == "/youtube/v3/playlistItems" and query.get("playlistId", [""])[0] == "UU-sim":
             routes[url.path] = self._uploads
         if url.path not in routes:
@@ -97,19 +130,35 @@ class _AnalyticsHandler(_Handler):
         if query.get("mine", [""])[0] != "true":
             return self._error(400, "missingRequiredParameter", "mine=true is the only filter this fake knows")
         fake = self.fake
-        self._send(200, {"kind": "youtube#channelListResponse", "items": [{
-            "kind": "youtube#channel", "id": "UC-sim", "snippet": {"title": fake.channel_title},
-            "contentDetails": {"relatedPlaylists": {"uploads": "UU-sim"}},
-            "statistics": {"subscriberCount": str(fake.subscribers), "videoCount": str(len(fake.videos)),
-                           "viewCount": str(sum(int(v["statistics"]["viewCount"]) for v in fake.videos.values()))}}]})
+        self._send(
+            200,
+            {
+                "kind": "youtube#channelListResponse",
+                "items": [
+                    {
+                        "kind": "youtube#channel",
+                        "id": "UC-sim",
+                        "snippet": {"title": fake.channel_title},
+                        "contentDetails": {"relatedPlaylists": {"uploads": "UU-sim"}},
+                        "statistics": {
+                            "subscriberCount": str(fake.subscribers),
+                            "videoCount": str(len(fake.videos)),
+                            "viewCount": str(sum(int(v["statistics"]["viewCount"]) for v in fake.videos.values())),
+                        },
+                    }
+                ],
+            },
+        )
 
     def _uploads(self, query: dict[str, list[str]]) -> None:
         per_page = min(50, int(query.get("maxResults", ["5"])[0]))
         start = int(query.get("pageToken", ["0"])[0] or 0)
-        ids = self.fake.upload_order[start:start + per_page]
-        body = {"kind": "youtube#playlistItemListResponse",
-                "items": [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": i}} for i in ids],
-                "pageInfo": {"totalResults": len(self.fake.upload_order), "resultsPerPage": per_page}}
+        ids = self.fake.upload_order[start : start + per_page]
+        body = {
+            "kind": "youtube#playlistItemListResponse",
+            "items": [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": i}} for i in ids],
+            "pageInfo": {"totalResults": len(self.fake.upload_order), "resultsPerPage": per_page},
+        }
         if start + per_page < len(self.fake.upload_order):
             body["nextPageToken"] = str(start + per_page)
         self._send(200, body)
@@ -132,7 +181,9 @@ class _AnalyticsHandler(_Handler):
         metrics = q["metrics"].split(",")
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
-            return self._error(400, "badRequest", f"Unknown identifier ({unknown[0]}) given in field parameters.metrics.")
+            return self._error(
+                400, "badRequest", f"Unknown identifier ({unknown[0]}) given in field parameters.metrics."
+            )
         if "estimatedRevenue" in metrics and not self.fake.monetary:
             return self._error(403, "forbidden", "Forbidden")
         if q.get("dimensions") != "day" or not q.get("filters", "").startswith("video=="):
@@ -151,12 +202,14 @@ class _AnalyticsHandler(_Handler):
                     rows.append([day.isoformat(), *(figures.get(m, 0) for m in metrics)])
                 day += timedelta(days=1)
         headers = [{"name": "day", "columnType": "DIMENSION", "dataType": "STRING"}] + [
-            {"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER else "FLOAT"} for m in metrics]
+            {"name": m, "columnType": "METRIC", "dataType": "INTEGER" if m in INTEGER else "FLOAT"} for m in metrics
+        ]
         self._send(200, {"kind": "youtubeAnalytics#resultTable", "columnHeaders": headers, "rows": rows})
 
 
-def simulated_channel(fake: FakeAnalytics, *, videos: int = 24, days: int = 365, seed: int = 7,
-                      retention: dict[str, float] | None = None) -> None:
+def simulated_channel(
+    fake: FakeAnalytics, *, videos: int = 24, days: int = 365, seed: int = 7, retention: dict[str, float] | None = None
+) -> None:
     """Fill ``fake`` with ``videos`` uploads over the last ``days`` days and their daily
     figures up to today: views decaying from an upload peak to a long tail, retention by
     mood (``retention``: the known answer), subscribers and likes in proportion, revenue
@@ -168,14 +221,20 @@ def simulated_channel(fake: FakeAnalytics, *, videos: int = 24, days: int = 365,
     for n in range(videos):
         mood = moods[n % len(moods)]
         age = int((videos - n) * days / (videos + 1))
-        published = datetime.combine(today - timedelta(days=age), datetime.min.time(), timezone.utc) + timedelta(
-            hours=rng.choice([14, 16, 18, 20]))
+        published = datetime.combine(today - timedelta(days=age), datetime.min.time(), UTC) + timedelta(
+            hours=rng.choice([14, 16, 18, 20])
+        )
         tempo = rng.choice([62, 70, 74, 78, 84, 88])
         duration = rng.choice([3600, 5400, 7200])
         vid = f"sim{n:04d}{mood[:3]}"
-        fake.add_video(vid, f"{mood.title()} lofi beats to relax and study to — {tempo} BPM mix #{n + 1}",
-                       published, duration, ["lofi", mood, f"{tempo} bpm", "study music"],
-                       f"A {mood} lo-fi mix at {tempo} BPM.")
+        fake.add_video(
+            vid,
+            f"{mood.title()} lofi beats to relax and study to — {tempo} BPM mix #{n + 1}",
+            published,
+            duration,
+            ["lofi", mood, f"{tempo} bpm", "study music"],
+            f"A {mood} lo-fi mix at {tempo} BPM.",
+        )
         peak = rng.uniform(300, 1500) * (1.6 if published.weekday() >= 4 else 1.0)
         pct = retention[mood]
         for k in range(age + 1):
@@ -185,7 +244,15 @@ def simulated_channel(fake: FakeAnalytics, *, videos: int = 24, days: int = 365,
             views = int(peak * math.exp(-k / 12) + peak * 0.08 * rng.uniform(0.6, 1.4))
             p = max(5.0, min(95.0, rng.gauss(pct, 2.0)))
             avg_s = int(duration * p / 100 * 0.35)
-            fake.set_day(vid, day, views=views, estimatedMinutesWatched=int(views * avg_s / 60),
-                         averageViewDuration=avg_s, averageViewPercentage=round(p * 0.35, 2),
-                         subscribersGained=int(views * 0.012 * p / 40), subscribersLost=int(views * 0.002),
-                         likes=int(views * 0.03), estimatedRevenue=round(views / 1000 * 2.1, 2))
+            fake.set_day(
+                vid,
+                day,
+                views=views,
+                estimatedMinutesWatched=int(views * avg_s / 60),
+                averageViewDuration=avg_s,
+                averageViewPercentage=round(p * 0.35, 2),
+                subscribersGained=int(views * 0.012 * p / 40),
+                subscribersLost=int(views * 0.002),
+                likes=int(views * 0.03),
+                estimatedRevenue=round(views / 1000 * 2.1, 2),
+            )

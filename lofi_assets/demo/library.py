@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lofi_assets.core.audio_io import RATE
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.music_keys import MusicKey, parse_key
-from lofi_assets.core.audio_io import RATE
-
 
 # Progressions as (semitones above the tonic, chord intervals), one chord a bar:
 # I–IV–V7–I and i7–iv7–V7–i7, so the key is plain to hear (and to measure).
@@ -94,14 +93,18 @@ def synthesize(bpm: float, key: MusicKey | str, seconds: float, seed: int = 0) -
             else:
                 add(_noise_hit(int(0.25 * RATE), 18, rng, bright=False), tq + 0.01, 0.12)
             for eighth, swing in ((0, 0.0), (1, 0.58)):
-                add(_noise_hit(int(0.05 * RATE), 80, rng, bright=True), tq + swing * beat * eighth,
-                    0.05 * rng.uniform(0.7, 1.0), pan=0.3)
+                add(
+                    _noise_hit(int(0.05 * RATE), 80, rng, bright=True),
+                    tq + swing * beat * eighth,
+                    0.05 * rng.uniform(0.7, 1.0),
+                    pan=0.3,
+                )
     out = out[:, :total]
     out += (0.004 * rng.standard_normal(out.shape)).astype(np.float32)  # hiss bed
     fade = min(total // 4, int(0.5 * RATE))
     ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
     out[:, :fade] *= ramp
-    out[:, total - fade:] *= ramp[::-1]
+    out[:, total - fade :] *= ramp[::-1]
     return (out * (0.7 / max(1e-9, float(np.abs(out).max())))).astype(np.float32)
 
 

@@ -32,23 +32,39 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 QUANTUM = 256 * 1024
-REASON_DOMAINS = {"quotaExceeded": "youtube.quota", "uploadLimitExceeded": "youtube.video",
-                  "rateLimitExceeded": "usageLimits", "invalidImage": "youtube.thumbnail",
-                  "authError": "global", "backendError": "global", "invalidTitle": "youtube.video",
-                  "invalidTags": "youtube.video", "invalidDescription": "youtube.video"}
+REASON_DOMAINS = {
+    "quotaExceeded": "youtube.quota",
+    "uploadLimitExceeded": "youtube.video",
+    "rateLimitExceeded": "usageLimits",
+    "invalidImage": "youtube.thumbnail",
+    "authError": "global",
+    "backendError": "global",
+    "invalidTitle": "youtube.video",
+    "invalidTags": "youtube.video",
+    "invalidDescription": "youtube.video",
+}
 
 
 def error_body(status: int, reason: str, message: str = "") -> bytes:
     message = message or reason
-    return json.dumps({"error": {"code": status, "message": message, "errors": [
-        {"message": message, "domain": REASON_DOMAINS.get(reason, "global"), "reason": reason}]}}).encode()
+    return json.dumps(
+        {
+            "error": {
+                "code": status,
+                "message": message,
+                "errors": [{"message": message, "domain": REASON_DOMAINS.get(reason, "global"), "reason": reason}],
+            }
+        }
+    ).encode()
 
 
 @dataclass
@@ -107,24 +123,35 @@ class FakeYouTube:
             self.valid_refresh_tokens.clear()
             self.access_tokens.clear()
 
-    def authorized_user_info(self, refresh_token: str = "refresh-1", scopes: list[str] | None = None,
-                             access_token: str | None = None) -> dict[str, Any]:
+    def authorized_user_info(
+        self, refresh_token: str = "refresh-1", scopes: list[str] | None = None, access_token: str | None = None
+    ) -> dict[str, Any]:
         """What ``lofi auth`` writes to the token file, pointing at this server."""
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
-        info = {"refresh_token": refresh_token, "client_id": "fake-client.apps.googleusercontent.com",
-                "client_secret": "fake-secret", "token_uri": f"{self.base_url}/token",
-                "scopes": scopes or ["https://www.googleapis.com/auth/youtube",
-                                     "https://www.googleapis.com/auth/yt-analytics.readonly"]}
+        info = {
+            "refresh_token": refresh_token,
+            "client_id": "fake-client.apps.googleusercontent.com",
+            "client_secret": "fake-secret",
+            "token_uri": f"{self.base_url}/token",
+            "scopes": scopes
+            or ["https://www.googleapis.com/auth/youtube", "https://www.googleapis.com/auth/yt-analytics.readonly"],
+        }
         if access_token:
             info["token"] = access_token
-            info["expiry"] = (datetime.now(timezone.utc) + timedelta(hours=1)).replace(tzinfo=None).isoformat()
+            info["expiry"] = (datetime.now(UTC) + timedelta(hours=1)).replace(tzinfo=None).isoformat()
         return info
 
     def client_secrets(self) -> dict[str, Any]:
-        return {"installed": {"client_id": "fake-client.apps.googleusercontent.com", "client_secret": "fake-secret",
-                              "auth_uri": f"{self.base_url}/auth", "token_uri": f"{self.base_url}/token",
-                              "redirect_uris": ["http://localhost"]}}
+        return {
+            "installed": {
+                "client_id": "fake-client.apps.googleusercontent.com",
+                "client_secret": "fake-secret",
+                "auth_uri": f"{self.base_url}/auth",
+                "token_uri": f"{self.base_url}/token",
+                "redirect_uris": ["http://localhost"],
+            }
+        }
 
     # -- the server ------------------------------------------------------------------------
 
@@ -305,10 +332,15 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 ok, refresh = False, None
         if not ok:
-            return self._send(400, {"error": "invalid_grant",
-                                    "error_description": "Token has been expired or revoked."})
-        body = {"access_token": fake.issue_access_token(), "expires_in": 3599, "token_type": "Bearer",
-                "scope": form.get("scope", "https://www.googleapis.com/auth/youtube")}
+            return self._send(
+                400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            )
+        body = {
+            "access_token": fake.issue_access_token(),
+            "expires_in": 3599,
+            "token_type": "Bearer",
+            "scope": form.get("scope", "https://www.googleapis.com/auth/youtube"),
+        }
         if refresh:
             body["refresh_token"] = refresh
         self._send(200, body)
@@ -344,7 +376,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "invalidTitle", "The request metadata specifies an invalid video title.")
         tags = snippet.get("tags") or []
         if sum(len(t) + (2 if " " in t else 0) for t in tags) + max(len(tags) - 1, 0) > 500 or any(
-                "<" in t or ">" in t for t in tags):
+            "<" in t or ">" in t for t in tags
+        ):
             return self._error(400, "invalidTags", "The request metadata specifies invalid video keywords.")
         status = metadata.get("status", {})
         if status.get("publishAt") and status.get("privacyStatus") != "private":
@@ -391,7 +424,7 @@ class _Handler(BaseHTTPRequestHandler):
             have = len(session.data)
             if start > have:
                 return  # a gap: keep nothing, the client will be told where we are
-            data = data[have - start:]
+            data = data[have - start :]
             if whole_units:
                 data = data[: (len(data) // QUANTUM) * QUANTUM]
             session.data.extend(data)
@@ -404,9 +437,12 @@ class _Handler(BaseHTTPRequestHandler):
                 session.video_id = video_id
                 metadata = session.metadata
                 fake.videos[video_id] = {
-                    "kind": "youtube#video", "id": video_id, "snippet": metadata.get("snippet", {}),
+                    "kind": "youtube#video",
+                    "id": video_id,
+                    "snippet": metadata.get("snippet", {}),
                     "status": {**metadata.get("status", {}), "uploadStatus": "uploaded"},
-                    "statistics": {"viewCount": "0", "likeCount": "0", "commentCount": "0"}}
+                    "statistics": {"viewCount": "0", "likeCount": "0", "commentCount": "0"},
+                }
                 fake.video_bytes[video_id] = bytes(session.data)
                 fake.counts["videos_created"] += 1
             return fake.videos.get(session.video_id) if session.video_id else None
@@ -438,14 +474,23 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             self.fake.thumbnails[video_id] = data
         digest = hashlib.md5(data).hexdigest()[:8]
-        self._send(200, {"kind": "youtube#thumbnailSetResponse", "items": [
-            {"default": {"url": f"https://i.ytimg.com/vi/{video_id}/default.jpg?{digest}"}}]})
+        self._send(
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "items": [{"default": {"url": f"https://i.ytimg.com/vi/{video_id}/default.jpg?{digest}"}}],
+            },
+        )
 
     def _insert_playlist(self) -> None:
         body = json.loads(self._read_body() or b"{}")
         playlist_id = "PL" + uuid.uuid4().hex[:16]
-        item = {"kind": "youtube#playlist", "id": playlist_id, "snippet": body.get("snippet", {}),
-                "status": body.get("status", {})}
+        item = {
+            "kind": "youtube#playlist",
+            "id": playlist_id,
+            "snippet": body.get("snippet", {}),
+            "status": body.get("status", {}),
+        }
         with self.fake.lock:
             self.fake.playlists[playlist_id] = item
             self.fake.counts["playlists.insert"] += 1
@@ -456,9 +501,12 @@ class _Handler(BaseHTTPRequestHandler):
         start = int(query.get("pageToken", ["0"])[0] or 0)
         with self.fake.lock:
             items = list(self.fake.playlists.values())
-        page = items[start:start + size]
-        body: dict[str, Any] = {"kind": "youtube#playlistListResponse", "items": page,
-                                "pageInfo": {"totalResults": len(items), "resultsPerPage": size}}
+        page = items[start : start + size]
+        body: dict[str, Any] = {
+            "kind": "youtube#playlistListResponse",
+            "items": page,
+            "pageInfo": {"totalResults": len(items), "resultsPerPage": size},
+        }
         if start + size < len(items):
             body["nextPageToken"] = str(start + size)
         self._send(200, body)
@@ -484,10 +532,20 @@ class _Handler(BaseHTTPRequestHandler):
         playlist_id = query.get("playlistId", [""])[0]
         video_id = query.get("videoId", [None])[0]
         with self.fake.lock:
-            items = [i for i in self.fake.playlist_items if i["snippet"].get("playlistId") == playlist_id and (
-                video_id is None or i["snippet"].get("resourceId", {}).get("videoId") == video_id)]
-        self._send(200, {"kind": "youtube#playlistItemListResponse", "items": items,
-                         "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)}})
+            items = [
+                i
+                for i in self.fake.playlist_items
+                if i["snippet"].get("playlistId") == playlist_id
+                and (video_id is None or i["snippet"].get("resourceId", {}).get("videoId") == video_id)
+            ]
+        self._send(
+            200,
+            {
+                "kind": "youtube#playlistItemListResponse",
+                "items": items,
+                "pageInfo": {"totalResults": len(items), "resultsPerPage": len(items)},
+            },
+        )
 
     def _list_videos(self, query: dict[str, list[str]]) -> None:
         ids = ",".join(query.get("id", [""])).split(",")

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lofi_assets.assets.analytics import channel_report, video_stats
 from lofi_assets.asset_files import latest_weights
+from lofi_assets.assets.analytics import channel_report, video_stats
 from lofi_assets.core.generation.requests import nightly_requests
-from resources import StorageResource, YouTubeResource
 from lofi_assets.demo.analytics_server import MOOD_RETENTION, FakeAnalytics, simulated_channel
+from resources import StorageResource, YouTubeResource
 
 TODAY = date(2026, 11, 30)
 RANGE = {"dagster/asset_partition_range_start": "2026-11-01", "dagster/asset_partition_range_end": "2026-11-27"}
@@ -28,8 +28,10 @@ def channel(tmp_path):
         token = tmp_path / "token.json"
         token.write_text(json.dumps(fake.authorized_user_info()))
         token.chmod(0o600)
-        yield fake, YouTubeResource(token_file=str(token), root_url=fake.base_url, token_uri=fake.token_uri,
-                                    backoff_s=0.001)
+        yield (
+            fake,
+            YouTubeResource(token_file=str(token), root_url=fake.base_url, token_uri=fake.token_uri, backoff_s=0.001),
+        )
 
 
 def res(data_dir, youtube):
@@ -47,15 +49,17 @@ def test_backfill_a_range_in_one_run_then_repull_the_lagging_days(channel, data_
         assert store["day"].min() == "2026-10-28" and store["day"].max() == "2026-11-27"  # 4 trailing days
         assert not store.duplicated(["video_id", "day"]).any()
         reports_calls = fake.counts["reports"]
-        assert reports_calls == 16 - sum(1 for v in fake.videos.values()
-                                         if v["snippet"]["publishedAt"][:10] > "2026-11-27")
+        assert reports_calls == 16 - sum(
+            1 for v in fake.videos.values() if v["snippet"]["publishedAt"][:10] > "2026-11-27"
+        )
 
         # Two days on, YouTube has finished the 28th and 29th and revised the 27th.
         vid = sorted(fake.videos)[-1]
         fake.set_day(vid, date(2026, 11, 27), views=99999, averageViewPercentage=20.0)
         fake.today = TODAY + timedelta(days=2)
-        again = dg.materialize([video_stats], partition_key="2026-11-29", instance=instance,
-                               resources=res(data_dir, youtube))
+        again = dg.materialize(
+            [video_stats], partition_key="2026-11-29", instance=instance, resources=res(data_dir, youtube)
+        )
         assert again.success
         store = pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet")
         assert store["day"].max() == "2026-11-29" and not store.duplicated(["video_id", "day"]).any()
@@ -70,13 +74,22 @@ def test_report_page_charts_and_feedback_for_the_nightly_batch(channel, data_dir
     fake, youtube = channel
     with dg.instance_for_test() as instance:
         assert dg.materialize([video_stats], instance=instance, resources=res(data_dir, youtube), tags=RANGE).success
-        result = dg.materialize([channel_report], partition_key="2026-11-27", instance=instance,
-                                resources=res(data_dir, youtube))
+        result = dg.materialize(
+            [channel_report], partition_key="2026-11-27", instance=instance, resources=res(data_dir, youtube)
+        )
         assert result.success
         folder = data_dir / "assets/channel_report/2026-11-27"
         page = (folder / "report.html").read_text()
-        for heading in ("Overview", "Top videos", "Upload timing", "Revenue and costs", "Library reuse",
-                        "Generation quality", "Retention by mood", "Next nightly batch"):
+        for heading in (
+            "Overview",
+            "Top videos",
+            "Upload timing",
+            "Revenue and costs",
+            "Library reuse",
+            "Generation quality",
+            "Retention by mood",
+            "Next nightly batch",
+        ):
             assert f"<h2>{heading}</h2>" in page
         assert "NOT YouTube (simulated channel)" in page  # labelled as what it is
         assert page.count("data:image/png;base64,") == 6
@@ -113,12 +126,18 @@ def test_without_credentials_nothing_is_pulled_and_the_report_says_so(data_dir):
 def test_quota_fails_the_partition_clearly_and_keeps_the_store(channel, data_dir):
     fake, youtube = channel
     with dg.instance_for_test() as instance:
-        assert dg.materialize([video_stats], partition_key="2026-11-20", instance=instance,
-                              resources=res(data_dir, youtube)).success
+        assert dg.materialize(
+            [video_stats], partition_key="2026-11-20", instance=instance, resources=res(data_dir, youtube)
+        ).success
         before = pd.read_parquet(data_dir / "assets/video_stats/channels/UC-sim/daily.parquet")
         fake.fail("reports", 403, "quotaExceeded")
-        result = dg.materialize([video_stats], partition_key="2026-11-21", instance=instance,
-                                resources=res(data_dir, youtube), raise_on_error=False)
+        result = dg.materialize(
+            [video_stats],
+            partition_key="2026-11-21",
+            instance=instance,
+            resources=res(data_dir, youtube),
+            raise_on_error=False,
+        )
         assert not result.success
         failure = next(e for e in result.all_events if e.is_step_failure)
         message = failure.step_failure_data.user_failure_data.description
@@ -129,11 +148,14 @@ def test_quota_fails_the_partition_clearly_and_keeps_the_store(channel, data_dir
 def test_a_run_without_credentials_keeps_the_channel_already_pulled(channel, data_dir):
     fake, youtube = channel
     with dg.instance_for_test() as instance:
-        assert dg.materialize([video_stats], partition_key="2026-11-20", instance=instance,
-                              resources=res(data_dir, youtube)).success
-        assert dg.materialize([video_stats], partition_key="2026-11-21", instance=instance,
-                              resources=res(data_dir, YouTubeResource())).success
-        report = dg.materialize([channel_report], partition_key="2026-11-20", instance=instance,
-                                resources=res(data_dir, YouTubeResource()))
+        assert dg.materialize(
+            [video_stats], partition_key="2026-11-20", instance=instance, resources=res(data_dir, youtube)
+        ).success
+        assert dg.materialize(
+            [video_stats], partition_key="2026-11-21", instance=instance, resources=res(data_dir, YouTubeResource())
+        ).success
+        report = dg.materialize(
+            [channel_report], partition_key="2026-11-20", instance=instance, resources=res(data_dir, YouTubeResource())
+        )
         page = (data_dir / "assets/channel_report/2026-11-20/report.html").read_text()
         assert report.success and "simulated channel" in page and "No YouTube credentials" not in page

@@ -12,24 +12,42 @@ from lofi_assets.definitions import defs
 from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
 
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
-TINY = {"ops": {
-    "midi_corpus": {"config": {"pieces": 16, "workers": 1}},
-    "midi_tokenizer": {"config": {"vocab_size": 600}},
-    "midi_model": {"config": {"steps": 80, "batch": 4, "context": 128, "d_model": 64, "n_layers": 2,
-                              "n_heads": 2, "dropout": 0.0, "lr": 3e-3, "threads": 1}},
-}}
+TINY = {
+    "ops": {
+        "midi_corpus": {"config": {"pieces": 16, "workers": 1}},
+        "midi_tokenizer": {"config": {"vocab_size": 600}},
+        "midi_model": {
+            "config": {
+                "steps": 80,
+                "batch": 4,
+                "context": 128,
+                "d_model": 64,
+                "n_layers": 2,
+                "n_heads": 2,
+                "dropout": 0.0,
+                "lr": 3e-3,
+                "threads": 1,
+            }
+        },
+    }
+}
 NIGHT = {"ops": {"nightly_songs": {"config": {"batch": 3, "bars": 2, "workers": 1}}}}
 
 
 def resources(root, **generator):
     storage = StorageResource(root=str(root))
-    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource(),
-            "midi_generator": MidiModelResource(**generator)}
+    return {
+        "storage": storage,
+        "notion": NotionResource(storage=storage),
+        "embedder": EmbedderResource(),
+        "midi_generator": MidiModelResource(**generator),
+    }
 
 
 def run(instance, res, job, key=None, config=None):
-    return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key, resources=res,
-                                                        raise_on_error=False, run_config=config)
+    return defs.resolve_job_def(job).execute_in_process(
+        instance=instance, partition_key=key, resources=res, raise_on_error=False, run_config=config
+    )
 
 
 def checks(result):
@@ -43,8 +61,12 @@ def test_model_chain_then_three_nights(data_dir):
     with dg.instance_for_test() as instance:
         model = run(instance, res, "model_job", config=TINY)
         assert model.success
-        assert checks(model) == {"pieces_reparse": True, "round_trip": True, "beats_unigram": True,
-                                 "generates_midi": True}
+        assert checks(model) == {
+            "pieces_reparse": True,
+            "round_trip": True,
+            "beats_unigram": True,
+            "generates_midi": True,
+        }
         meta = model.asset_materializations_for_node("midi_model")[0].metadata
         assert meta["steps"].value == 80 and meta["held_out_perplexity"].value < meta["unigram_perplexity"].value
         corpus_meta = model.asset_materializations_for_node("midi_corpus")[0].metadata
@@ -60,7 +82,8 @@ def test_model_chain_then_three_nights(data_dir):
             assert report["made"] == 3 and report["approved"] + report["rejected"] == 3
             assert "midi_model asset" in report["generator"]
             assert report["mean_score"] == pytest.approx(
-                sum(p["score"]["combined"] for p in report["pieces"]) / 3, abs=1e-3)
+                sum(p["score"]["combined"] for p in report["pieces"]) / 3, abs=1e-3
+            )
         assert reports[0]["pieces"][0]["conditions"] != reports[1]["pieces"][0]["conditions"]
 
         def digests(day):
@@ -83,9 +106,13 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
     """No library and no model: every prompt is a gap, composed, rendered, mixed to the
     run's target and mastered with every blocking check passing."""
     res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
-    config = {"ops": {"gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}},
-                      "rendered_songs": {"config": {"preset": "vinyl"}},
-                      "track_mix": {"config": {"target_minutes": 1.5}}}}
+    config = {
+        "ops": {
+            "gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}},
+            "rendered_songs": {"config": {"preset": "vinyl"}},
+            "track_mix": {"config": {"target_minutes": 1.5}},
+        }
+    }
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tracks", [RAINY])
         result = run(instance, res, "track_job", RAINY, config)
@@ -139,12 +166,20 @@ def test_nightly_batch_takes_the_newest_reports_weights(data_dir, tmp_path):
     from lofi_assets.core.generation.feedback import ArmStats, DimensionWeights, GenerationWeights
 
     def arms(names, favourite):
-        return [ArmStats(n, 4, 1000.0, 0.2, 1.0, 1.0, 0.0, 0.86 if n == favourite else 0.14 / (len(names) - 1))
-                for n in names]
+        return [
+            ArmStats(n, 4, 1000.0, 0.2, 1.0, 1.0, 0.0, 0.86 if n == favourite else 0.14 / (len(names) - 1))
+            for n in names
+        ]
 
-    weights = GenerationWeights("2026-11-19", 0.2, {"mood": DimensionWeights("mood", arms(MOODS, "focused"), 0.2),
-                                                    "tempo": DimensionWeights("tempo", arms(
-                                                        ["slow", "mid", "fast"], "fast"), 0.2)}, videos_used=32)
+    weights = GenerationWeights(
+        "2026-11-19",
+        0.2,
+        {
+            "mood": DimensionWeights("mood", arms(MOODS, "focused"), 0.2),
+            "tempo": DimensionWeights("tempo", arms(["slow", "mid", "fast"], "fast"), 0.2),
+        },
+        videos_used=32,
+    )
     folder = data_dir / "assets/channel_report/2026-11-19"
     folder.mkdir(parents=True)
     (folder / "generation_weights.json").write_text(json.dumps(weights.to_dict()))
@@ -161,5 +196,6 @@ def test_nightly_batch_takes_the_newest_reports_weights(data_dir, tmp_path):
         even = run(instance, res, "nightly_job", "2026-11-20", night)
         pieces = json.loads((data_dir / "assets/nightly_songs/2026-11-20/report.json").read_text())["pieces"]
         assert len({p["conditions"]["mood"] for p in pieces}) == 8  # one of each mood
-        assert "use_feedback off" in even.asset_materializations_for_node("nightly_songs")[0].metadata[
-            "conditions"].value
+        assert (
+            "use_feedback off" in even.asset_materializations_for_node("nightly_songs")[0].metadata["conditions"].value
+        )

@@ -6,8 +6,8 @@ import dagster as dg
 import pytest
 
 from lofi_assets.assets.ingest import notion_track
-from lofi_assets.core.partition_keys import page_id_to_key
 from lofi_assets.core.ingest.plan import validate_plan_dict
+from lofi_assets.core.partition_keys import page_id_to_key
 from lofi_assets.definitions import defs
 from resources import NotionResource, StorageResource
 from tests.fakes.notion import FakeNotion, track_page_blocks
@@ -17,8 +17,7 @@ SAMPLE_KEYS = {"4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b": 11, "midnight-train-home": 9,
 
 def run_job(instance, resources, key):
     job = defs.resolve_job_def("notion_job")
-    return job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False,
-                                  resources=resources)
+    return job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False, resources=resources)
 
 
 def folder_resources(root):
@@ -45,11 +44,14 @@ def test_every_sample_track_materializes_with_a_passing_check(data_dir):
             assert [p.name for p in path.parent.iterdir()] == ["plan.json"]  # no temporary files left
 
 
-@pytest.mark.parametrize("name,content,message", [
-    ("empty.md", b"", "is empty"),
-    ("junk.md", b"\x00\x01\x02\xff" * 200, "not a text file"),
-    ("notes-only.md", b"# Notes\n\nJust an idea for a mix.\n", "has no arcs"),
-])
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("empty.md", b"", "is empty"),
+        ("junk.md", b"\x00\x01\x02\xff" * 200, "not a text file"),
+        ("notes-only.md", b"# Notes\n\nJust an idea for a mix.\n", "has no arcs"),
+    ],
+)
 def test_bad_pages_fail_their_partition_only(data_dir, name, content, message):
     (data_dir / "notion" / name).write_bytes(content)
     bad_key = name[:-3]
@@ -81,10 +83,12 @@ def test_materializes_from_the_notion_api(tmp_path):
     storage = StorageResource(root=str(tmp_path))
     with fake.serve() as url, dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tracks", [key])
-        notion = NotionResource(storage=storage, token=fake.token, database_id=fake.database_id,
-                                base_url=url, requests_per_second=0)
-        result = dg.materialize([notion_track], partition_key=key, instance=instance,
-                                resources={"storage": storage, "notion": notion})
+        notion = NotionResource(
+            storage=storage, token=fake.token, database_id=fake.database_id, base_url=url, requests_per_second=0
+        )
+        result = dg.materialize(
+            [notion_track], partition_key=key, instance=instance, resources={"storage": storage, "notion": notion}
+        )
     assert result.success
     (mat,) = result.asset_materializations_for_node("notion_track")
     assert mat.metadata["notion_source"].value == "notion-api"

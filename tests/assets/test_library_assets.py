@@ -6,8 +6,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from lofi_assets.demo.library import synthesize, write_audio
 from lofi_assets.definitions import defs
+from lofi_assets.demo.library import synthesize, write_audio
 from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
 
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
@@ -26,20 +26,32 @@ def library(data_dir):
 
 def resources(root):
     storage = StorageResource(root=str(root))
-    return {"storage": storage, "notion": NotionResource(storage=storage), "embedder": EmbedderResource(),
-            "midi_generator": MidiModelResource()}
+    return {
+        "storage": storage,
+        "notion": NotionResource(storage=storage),
+        "embedder": EmbedderResource(),
+        "midi_generator": MidiModelResource(),
+    }
 
 
 # The track's gaps are generated short and its mix is a minute and a half here (the generation
 # and production tests cover the rest).
-SHORT_GAPS = {"ops": {"gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}},
-                      "track_mix": {"config": {"target_minutes": 1.5, "crossfade_s": 1.0}}}}
+SHORT_GAPS = {
+    "ops": {
+        "gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}},
+        "track_mix": {"config": {"target_minutes": 1.5, "crossfade_s": 1.0}},
+    }
+}
 
 
 def run(instance, res, job, key=None):
-    return defs.resolve_job_def(job).execute_in_process(instance=instance, partition_key=key, resources=res,
-                                                        raise_on_error=False,
-                                                        run_config=SHORT_GAPS if job == "track_job" else None)
+    return defs.resolve_job_def(job).execute_in_process(
+        instance=instance,
+        partition_key=key,
+        resources=res,
+        raise_on_error=False,
+        run_config=SHORT_GAPS if job == "track_job" else None,
+    )
 
 
 def failure_message(result):
@@ -81,8 +93,11 @@ def test_library_to_playlist(library):
         assert by_number[10]["song_id"] == "4-10-12a"
         assert by_number[4]["song_id"] == "a-2-4-12a"
         assert playlist["matched"] == 3 and playlist["gaps"] == 8
-        assert all(p["gap_reason"] in ("nothing similar", "tempo", "already used")
-                   for p in playlist["prompts"] if not p["song_id"])
+        assert all(
+            p["gap_reason"] in ("nothing similar", "tempo", "already used")
+            for p in playlist["prompts"]
+            if not p["song_id"]
+        )
         arc1 = playlist["arcs"][0]
         assert arc1["matched"] == 1 and arc1["matched_s"] == pytest.approx(6, abs=0.1) and arc1["target_s"] > 0
         checks = {c.check_name: c.passed for c in track.get_asset_check_evaluations()}
@@ -90,8 +105,9 @@ def test_library_to_playlist(library):
         # the eight gaps got MIDI from the shipped model, each file named in gap_songs.json
         made = json.loads((library / f"assets/gap_songs/{RAINY}/gap_songs.json").read_text())
         assert "shipped with the package" in made["generator"]
-        assert sorted(s["number"] for s in made["songs"]) == sorted(p["number"] for p in playlist["prompts"]
-                                                                    if not p["song_id"])
+        assert sorted(s["number"] for s in made["songs"]) == sorted(
+            p["number"] for p in playlist["prompts"] if not p["song_id"]
+        )
         assert all((library / f"assets/gap_songs/{RAINY}" / s["file"]).exists() for s in made["songs"])
         # reused library songs and rendered gaps are mixed together, in arc order
         mix = json.loads((library / f"assets/track_mix/{RAINY}/mix.json").read_text())

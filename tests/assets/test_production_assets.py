@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 import torch
 
-from lofi_assets.demo.library import synthesize, write_audio
 from lofi_assets.core.production.mix import MixSong
 from lofi_assets.core.production.separation import save_local_model
 from lofi_assets.definitions import defs
+from lofi_assets.demo.library import synthesize, write_audio
 from resources import SeparatorResource, StorageResource
 
 SOURCES = ["drums", "bass", "other", "vocals"]
@@ -24,15 +24,17 @@ def weights(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
-    save_local_model(HTDemucs(sources=SOURCES, channels=8, depth=4, t_layers=1, t_heads=2, nfft=1024, segment=2),
-                     folder, TINY)
+    save_local_model(
+        HTDemucs(sources=SOURCES, channels=8, depth=4, t_layers=1, t_heads=2, nfft=1024, segment=2), folder, TINY
+    )
     return folder
 
 
 def stems_run(instance, data_dir, separator, key):
     res = {"storage": StorageResource(root=str(data_dir)), "separator": separator}
-    return defs.resolve_job_def("stems_job").execute_in_process(instance=instance, partition_key=key,
-                                                                resources=res, raise_on_error=False)
+    return defs.resolve_job_def("stems_job").execute_in_process(
+        instance=instance, partition_key=key, resources=res, raise_on_error=False
+    )
 
 
 def test_song_stems_separates_caches_and_fails_clearly_without_weights(data_dir, weights):
@@ -53,8 +55,9 @@ def test_song_stems_separates_caches_and_fails_clearly_without_weights(data_dir,
         assert {p.name for p in folder.glob("*.flac")} >= {f"{s}.flac" for s in SOURCES}
         again = stems_run(instance, data_dir, separator, "1-1-12a")
         assert again.asset_materializations_for_node("song_stems")[0].metadata["cached"].value is True
-        shifted = stems_run(instance, data_dir, SeparatorResource(model=TINY, weights_dir=str(weights), shifts=2),
-                            "1-1-12a")
+        shifted = stems_run(
+            instance, data_dir, SeparatorResource(model=TINY, weights_dir=str(weights), shifts=2), "1-1-12a"
+        )
         assert shifted.asset_materializations_for_node("song_stems")[0].metadata["cached"].value is False
 
 
@@ -65,13 +68,16 @@ def test_mix_takes_the_instrumental_of_a_song_with_vocals(data_dir):
     storage = StorageResource(root=str(data_dir))
     stems = data_dir / "assets" / "song_stems" / "1-1-12a"
     stems.mkdir(parents=True)
-    playlist = {"arcs": [{"arc": 1, "name": "Drizzle"}],
-                "prompts": [{"arc": 1, "number": 1, "text": "rain", "song_id": "1-1-12a"}]}
+    playlist = {
+        "arcs": [{"arc": 1, "name": "Drizzle"}],
+        "prompts": [{"arc": 1, "number": 1, "text": "rain", "song_id": "1-1-12a"}],
+    }
     (stems / "stems.json").write_text(json.dumps({"has_vocals": False}))
     (song,) = mix_songs(storage, "t", playlist, None)
     assert song.kind == "library" and song.path.endswith("1_1_12a.wav")
     write_audio(stems / "instrumental.flac", synthesize(70, "D minor", 4, seed=1))
     (stems / "stems.json").write_text(json.dumps({"has_vocals": True}))
     (song,) = mix_songs(storage, "t", playlist, None)
-    assert song == MixSong("1-1-12a", str(stems / "instrumental.flac"), song.seconds, 1, "Drizzle", 1, "rain",
-                           "instrumental")
+    assert song == MixSong(
+        "1-1-12a", str(stems / "instrumental.flac"), song.seconds, 1, "Drizzle", 1, "rain", "instrumental"
+    )

@@ -3,7 +3,7 @@ thumbnail and a video; then a dry run, and a live run against the fake YouTube w
 faults, parking and re-runs, ending with exactly one video and the page marked Published."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -16,14 +16,14 @@ from lofi_assets.assets.publishing import (
     track_video,
     youtube_video,
 )
-from lofi_assets.demo.library import synthesize
-from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix
 from lofi_assets.core.ingest.plan_parser import parse_track_plan
+from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix
 from lofi_assets.core.publishing.video import probe
 from lofi_assets.definitions import defs
+from lofi_assets.demo.library import synthesize
+from lofi_assets.demo.youtube_server import FakeYouTube
 from resources import NotionResource, StorageResource, YouTubeResource
 from schedules.upload_window import tracks_to_upload
-from lofi_assets.demo.youtube_server import FakeYouTube
 
 RAINY = "4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b"
 CHAIN = [track_master, track_metadata, track_thumbnail, track_video]
@@ -39,14 +39,14 @@ def write_mix(data_dir, key: str, seconds_each: float = 14.0) -> None:
     songs = []
     for arc, (bpm, key_name) in enumerate([(70, "Dm"), (75, "F"), (78, "Am"), (66, "Cm")], start=1):
         path = write_audio(folder / f"song{arc}.wav", synthesize(bpm, key_name, seconds_each, seed=arc))
-        songs.append(MixSong(f"song{arc}", str(path), seconds_each, arc, f"Arc {arc}", arc, f"Song {arc}",
-                             "generated"))
+        songs.append(MixSong(f"song{arc}", str(path), seconds_each, arc, f"Arc {arc}", arc, f"Song {arc}", "generated"))
     placements = plan_mix(songs, 45.0, "extend", 3.0, {1: 1, 2: 1, 3: 1, 4: 1})
     out = data_dir / "assets" / "track_mix" / key
     out.mkdir(parents=True)
     result = render_mix(songs, placements, out / "mix.wav", crossfade_s=3.0, fade_in_s=1.0, fade_out_s=3.0)
-    (out / "mix.json").write_text(json.dumps({"path": str(out / "mix.wav"), "target_s": 45.0,
-                                              "chapters": result.chapters}))
+    (out / "mix.json").write_text(
+        json.dumps({"path": str(out / "mix.wav"), "target_s": 45.0, "chapters": result.chapters})
+    )
 
 
 @pytest.fixture
@@ -56,8 +56,9 @@ def mastered(data_dir):
     res = {"storage": storage, "notion": NotionResource(storage=storage)}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tracks", [RAINY])
-        parsed = defs.resolve_job_def("notion_job").execute_in_process(instance=instance, partition_key=RAINY,
-                                                                      resources=res)
+        parsed = defs.resolve_job_def("notion_job").execute_in_process(
+            instance=instance, partition_key=RAINY, resources=res
+        )
         assert parsed.success
         write_mix(data_dir, RAINY)
         result = dg.materialize(CHAIN, partition_key=RAINY, resources=res, instance=instance)
@@ -68,8 +69,13 @@ def mastered(data_dir):
 
 
 def publish(instance, res, youtube, raise_on_error=True):
-    return dg.materialize(PUBLISH, partition_key=RAINY, resources={**res, "youtube": youtube}, instance=instance,
-                          raise_on_error=raise_on_error)
+    return dg.materialize(
+        PUBLISH,
+        partition_key=RAINY,
+        resources={**res, "youtube": youtube},
+        instance=instance,
+        raise_on_error=raise_on_error,
+    )
 
 
 def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
@@ -102,7 +108,10 @@ def test_dry_run_writes_the_requests_and_publishes_nothing(mastered, data_dir):
     # The plan's slot ("Friday 18:00 local"): private, with publishAt.
     assert insert["body"]["status"]["privacyStatus"] == "private" and insert["body"]["status"]["publishAt"]
     assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()} == {
-        "upload_verified": True, "post_upload_steps": True, "page_matches_upload": True}
+        "upload_verified": True,
+        "post_upload_steps": True,
+        "page_matches_upload": True,
+    }
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert materialized == {"youtube_video"}  # no write-back without a real video
     assert not (data_dir / f"assets/youtube_video/{RAINY}/upload.json").exists()
@@ -114,8 +123,9 @@ def test_live_upload_parks_resumes_and_never_makes_a_second_video(mastered, data
     with fake.serve():
         token = tmp_path / "token.json"
         token.write_text(json.dumps(fake.authorized_user_info()))
-        youtube = YouTubeResource(token_file=str(token), root_url=fake.base_url, token_uri=fake.token_uri,
-                                  backoff_s=0.001, chunk_mb=0.25)
+        youtube = YouTubeResource(
+            token_file=str(token), root_url=fake.base_url, token_uri=fake.token_uri, backoff_s=0.001, chunk_mb=0.25
+        )
 
         fake.fail("init", 403, "quotaExceeded")
         parked = publish(instance, res, youtube)
@@ -123,20 +133,23 @@ def test_live_upload_parks_resumes_and_never_makes_a_second_video(mastered, data
         ledger_file = data_dir / f"assets/youtube_video/{RAINY}/upload.json"
         ledger = json.loads(ledger_file.read_text())
         assert ledger["parked"]["reason"] == "quotaExceeded"
-        ready, waiting = tracks_to_upload(storage, [RAINY], datetime.now(timezone.utc))
+        ready, waiting = tracks_to_upload(storage, [RAINY], datetime.now(UTC))
         assert ready == [] and "parked until" in waiting[0]
 
         # The next day's window: the quota is back; a 503 and a dropped connection on the way.
-        ledger["parked"]["until"] = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+        ledger["parked"]["until"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
         ledger_file.write_text(json.dumps(ledger))
-        assert tracks_to_upload(storage, [RAINY], datetime.now(timezone.utc))[0] == [RAINY]
+        assert tracks_to_upload(storage, [RAINY], datetime.now(UTC))[0] == [RAINY]
         fake.fail("chunk", "pass")
         fake.fail("chunk", 503)
         fake.fail("chunk", "drop")
         done = publish(instance, res, youtube)
         assert done.success
         assert {c.check_name: c.passed for c in done.get_asset_check_evaluations()} == {
-            "upload_verified": True, "post_upload_steps": True, "page_matches_upload": True}
+            "upload_verified": True,
+            "post_upload_steps": True,
+            "page_matches_upload": True,
+        }
         (video_id,) = fake.videos
         video = (data_dir / f"assets/track_video/{RAINY}/video.mp4").read_bytes()
         assert fake.video_bytes[video_id] == video
@@ -152,7 +165,7 @@ def test_live_upload_parks_resumes_and_never_makes_a_second_video(mastered, data
         assert again.success
         assert fake.counts["videos.insert"] == 1 and fake.counts["videos_created"] == 1
         assert len(fake.playlist_items) == 1 and fake.counts["thumbnails.set"] == 1
-        assert tracks_to_upload(storage, [RAINY], datetime.now(timezone.utc)) == ([], [])
+        assert tracks_to_upload(storage, [RAINY], datetime.now(UTC)) == ([], [])
 
 
 def _fetch(res, key):
@@ -174,7 +187,7 @@ def test_failed_master_or_bad_metadata_stop_before_any_request(mastered, data_di
         assert not result.success
         failure = result.get_step_failure_events()[0].step_failure_data.error.message
         assert "true_peak_under_ceiling" in failure
-        assert tracks_to_upload(storage, [RAINY], datetime.now(timezone.utc))[0] == []
+        assert tracks_to_upload(storage, [RAINY], datetime.now(UTC))[0] == []
 
         master["checks"]["true_peak_under_ceiling"] = True
         master_file.write_text(json.dumps(master))

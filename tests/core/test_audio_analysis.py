@@ -10,12 +10,14 @@ from lofi_assets.core.library.analysis import (
     decode,
     pick_lofi_tempo,
 )
-from lofi_assets.demo.library import RATE, synthesize, write_audio
 from lofi_assets.core.music_keys import key_compatibility, parse_key
+from lofi_assets.demo.library import RATE, synthesize, write_audio
 
 
-@pytest.mark.parametrize("suffix,bpm,key", [(".mp3", 70, "D minor"), (".wav", 84, "F major"),
-                                            (".flac", 64, "A minor"), (".ogg", 78, "G major")])
+@pytest.mark.parametrize(
+    "suffix,bpm,key",
+    [(".mp3", 70, "D minor"), (".wav", 84, "F major"), (".flac", 64, "A minor"), (".ogg", 78, "G major")],
+)
 def test_measures_tempo_key_and_loudness(tmp_path, suffix, bpm, key):
     path = write_audio(tmp_path / f"song{suffix}", synthesize(bpm, key, 12, seed=bpm))
     a = analyse_file(path)
@@ -32,8 +34,12 @@ def test_doubled_tracker_tempo_is_brought_down_an_octave():
     candidates = [TempoCandidate(140, "raw", 1.0), TempoCandidate(70, "half", 0.9), TempoCandidate(280, "double", 0.2)]
     assert pick_lofi_tempo(candidates) == 70
     # A real 140 BPM song with no half-time pulse stays at 140.
-    assert pick_lofi_tempo([TempoCandidate(140, "raw", 1.0), TempoCandidate(70, "half", 0.1),
-                            TempoCandidate(280, "double", 0.0)]) == 140
+    assert (
+        pick_lofi_tempo(
+            [TempoCandidate(140, "raw", 1.0), TempoCandidate(70, "half", 0.1), TempoCandidate(280, "double", 0.0)]
+        )
+        == 140
+    )
 
 
 def test_bad_files_get_clear_errors(tmp_path):

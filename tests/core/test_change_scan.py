@@ -2,7 +2,7 @@
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lofi_assets.core.ingest.change_scan import ScanCursor, scan_changes, track_tick
 from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource
@@ -45,7 +45,7 @@ def test_bounded_ticks_continue_where_they_stopped():
             break
         assert cursor.scan_cursor and cursor.high_water is None  # mid-scan: no mark moves yet
     assert ticks == 3 and sorted(found) == sorted(keys)
-    assert cursor.high_water == datetime(2026, 11, 20, 10, 59, tzinfo=timezone.utc)
+    assert cursor.high_water == datetime(2026, 11, 20, 10, 59, tzinfo=UTC)
     assert scan_changes(api(fake), cursor).changed == []
 
 

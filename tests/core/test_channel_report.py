@@ -1,6 +1,6 @@
 """The report's figures from fixed data, checked against figures worked out by hand."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,17 +25,42 @@ def stats() -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     for d in pd.date_range("2026-03-01", "2026-03-31"):
         day = d.strftime("%Y-%m-%d")
-        rows.append({"video_id": "A", "day": day, "views": 100, "estimatedMinutesWatched": 600,
-                     "averageViewPercentage": 20.0, "subscribersGained": 3, "subscribersLost": 1, "likes": 5,
-                     "estimatedRevenue": 1.0})
+        rows.append(
+            {
+                "video_id": "A",
+                "day": day,
+                "views": 100,
+                "estimatedMinutesWatched": 600,
+                "averageViewPercentage": 20.0,
+                "subscribersGained": 3,
+                "subscribersLost": 1,
+                "likes": 5,
+                "estimatedRevenue": 1.0,
+            }
+        )
         if day >= "2026-03-07":
-            rows.append({"video_id": "B", "day": day, "views": 300, "estimatedMinutesWatched": 1200,
-                         "averageViewPercentage": 10.0, "subscribersGained": 4, "subscribersLost": 0, "likes": 9,
-                         "estimatedRevenue": 2.0})
-    videos = pd.DataFrame({"video_id": ["A", "B"], "title": ["Rainy", "Cozy"],
-                           "published_at": [datetime(2026, 3, 2, 18, tzinfo=timezone.utc),
-                                            datetime(2026, 3, 7, 14, tzinfo=timezone.utc)],
-                           "mood": ["melancholic", "cozy"], "tempo_band": ["slow", "mid"]})
+            rows.append(
+                {
+                    "video_id": "B",
+                    "day": day,
+                    "views": 300,
+                    "estimatedMinutesWatched": 1200,
+                    "averageViewPercentage": 10.0,
+                    "subscribersGained": 4,
+                    "subscribersLost": 0,
+                    "likes": 9,
+                    "estimatedRevenue": 2.0,
+                }
+            )
+    videos = pd.DataFrame(
+        {
+            "video_id": ["A", "B"],
+            "title": ["Rainy", "Cozy"],
+            "published_at": [datetime(2026, 3, 2, 18, tzinfo=UTC), datetime(2026, 3, 7, 14, tzinfo=UTC)],
+            "mood": ["melancholic", "cozy"],
+            "tempo_band": ["slow", "mid"],
+        }
+    )
     return daily_rows(rows), videos
 
 
@@ -94,12 +119,16 @@ def test_revenue_against_costs_by_month(stats):
 
 
 def test_reuse_rate_per_track():
-    table = cr.reuse_rate([{"title": "Rain", "prompts": [{"song_id": "s1"}, {"song_id": None}, {"song_id": "s2"},
-                                                         {"song_id": None}]},
-                           {"track": "k2", "prompts": [{"song_id": None}]}])
+    table = cr.reuse_rate(
+        [
+            {"title": "Rain", "prompts": [{"song_id": "s1"}, {"song_id": None}, {"song_id": "s2"}, {"song_id": None}]},
+            {"track": "k2", "prompts": [{"song_id": None}]},
+        ]
+    )
     assert table.to_dict("records") == [
         {"track": "Rain", "songs": 4, "reused": 2, "made": 2, "reuse %": 50.0},
-        {"track": "k2", "songs": 1, "reused": 0, "made": 1, "reuse %": 0.0}]
+        {"track": "k2", "songs": 1, "reused": 0, "made": 1, "reuse %": 0.0},
+    ]
 
 
 def test_drift_detector_finds_a_known_shift_and_stays_quiet_without_one():
@@ -126,14 +155,17 @@ def test_retention_by_attribute_is_views_weighted(stats):
 def test_charts_and_page_open(stats, tmp_path: Path):
     daily, videos = stats
     growth = cr.subscriber_growth(daily, DAY, 900)
-    paths = [cr.chart_views(daily, DAY, tmp_path / "v.png"),
-             cr.chart_subscribers(daily, growth, DAY, tmp_path / "s.png"),
-             cr.chart_timing(cr.upload_timing(daily, videos), tmp_path / "t.png"),
-             cr.chart_revenue(cr.revenue_vs_costs(daily, [], DAY), tmp_path / "r.png")]
+    paths = [
+        cr.chart_views(daily, DAY, tmp_path / "v.png"),
+        cr.chart_subscribers(daily, growth, DAY, tmp_path / "s.png"),
+        cr.chart_timing(cr.upload_timing(daily, videos), tmp_path / "t.png"),
+        cr.chart_revenue(cr.revenue_vs_costs(daily, [], DAY), tmp_path / "r.png"),
+    ]
     for p in paths:
         with Image.open(p) as img:
             assert img.format == "PNG" and img.size[0] >= 600
-    page = cr.html_page("Report <1>", [("Top", cr.top_videos(daily, videos, DAY)), ("Views", paths[0])],
-                        ["a note & more"])
+    page = cr.html_page(
+        "Report <1>", [("Top", cr.top_videos(daily, videos, DAY)), ("Views", paths[0])], ["a note & more"]
+    )
     assert "Report &lt;1&gt;" in page and "<table" in page and "data:image/png;base64," in page
     assert "a note &amp; more" in page

@@ -99,7 +99,7 @@ def test_width_scales_the_side_signal():
 
 def test_wow_and_flutter_move_the_pitch_of_a_steady_tone():
     x = sine(1000, 3.0)
-    steady = instantaneous_hz(colour(x, "clean", seed=0)[0, RATE // 2:])
+    steady = instantaneous_hz(colour(x, "clean", seed=0)[0, RATE // 2 :])
     assert np.ptp(steady) < 0.5
     wobbly = instantaneous_hz(colour(x, ColourPreset("wow", wow_depth_ms=0.8, flutter_depth_ms=0.03), seed=0)[0])
     deviation = np.ptp(wobbly[200:-200]) / 2 / 1000

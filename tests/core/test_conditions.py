@@ -3,8 +3,19 @@ import pytest
 from lofi_assets.core.generation.conditions import MOODS, ConditionError, Conditions, condition_vocabulary, tempo_bin
 
 
-@pytest.mark.parametrize("text,name", [("C", "C"), ("Db", "C#"), ("F#m", "F#m"), ("Bbm", "Bbm"), ("A minor", "Am"),
-                                       ("C#m", "C#m"), ("Ebm", "Ebm"), ("G", "G")])
+@pytest.mark.parametrize(
+    "text,name",
+    [
+        ("C", "C"),
+        ("Db", "C#"),
+        ("F#m", "F#m"),
+        ("Bbm", "Bbm"),
+        ("A minor", "Am"),
+        ("C#m", "C#m"),
+        ("Ebm", "Ebm"),
+        ("G", "G"),
+    ],
+)
 def test_keys_as_musicians_write_them(text, name):
     assert Conditions.parse(75, text, "cozy").key_name == name
 

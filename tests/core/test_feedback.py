@@ -23,8 +23,14 @@ def evidence(winner: str, n_each: int = 4, win: float = 0.30, rest: float = 0.15
         for k in range(n_each):
             vid = f"{mood}-{k}"
             videos.append({"video_id": vid, "mood": mood, "tempo": 84.0 if mood == winner else 66.0})
-            daily.append({"video_id": vid, "day": "2026-11-01", "views": 500.0,
-                          "averageViewPercentage": 100 * (win if mood == winner else rest)})
+            daily.append(
+                {
+                    "video_id": vid,
+                    "day": "2026-11-01",
+                    "views": 500.0,
+                    "averageViewPercentage": 100 * (win if mood == winner else rest),
+                }
+            )
     return pd.DataFrame(videos), pd.DataFrame(daily)
 
 
@@ -41,17 +47,24 @@ def test_weight_moves_toward_the_winning_mood_and_keeps_exploring():
 
 
 def test_no_evidence_leaves_the_spread_even():
-    weights = generation_weights("2026-11-02", pd.DataFrame(columns=["video_id", "mood", "tempo"]),
-                                 pd.DataFrame(columns=["video_id", "day", "views", "averageViewPercentage"]))
+    weights = generation_weights(
+        "2026-11-02",
+        pd.DataFrame(columns=["video_id", "mood", "tempo"]),
+        pd.DataFrame(columns=["video_id", "day", "views", "averageViewPercentage"]),
+    )
     assert list(weights.weights("mood").values()) == pytest.approx([1 / len(MOODS)] * len(MOODS))
     assert weights.videos_used == 0
 
 
 def test_weak_evidence_moves_less_than_strong():
-    strong = thompson_weights("mood", ["a", "b"], pd.DataFrame({"arm": ["a"] * 8 + ["b"] * 8,
-                                                                "retention": [0.3] * 8 + [0.2] * 8, "views": 100}))
-    weak = thompson_weights("mood", ["a", "b"], pd.DataFrame({"arm": ["a", "b"], "retention": [0.3, 0.2],
-                                                              "views": 100}))
+    strong = thompson_weights(
+        "mood",
+        ["a", "b"],
+        pd.DataFrame({"arm": ["a"] * 8 + ["b"] * 8, "retention": [0.3] * 8 + [0.2] * 8, "views": 100}),
+    )
+    weak = thompson_weights(
+        "mood", ["a", "b"], pd.DataFrame({"arm": ["a", "b"], "retention": [0.3, 0.2], "views": 100})
+    )
     assert strong.weights["a"] > weak.weights["a"] > 0.5
 
 
@@ -67,7 +80,8 @@ def test_weights_shift_the_nightly_batch():
     fast = sum(r.conditions.tempo >= 80 for r in fed) / len(fed)
     assert fast > 0.6  # the winner's videos were fast
     assert nightly_requests("2026-11-03", 48, 16, weights.weights("mood")) == nightly_requests(
-        "2026-11-03", 48, 16, weights.weights("mood"))  # still fixed by the date
+        "2026-11-03", 48, 16, weights.weights("mood")
+    )  # still fixed by the date
 
 
 def test_allocate_and_changes_report_what_moved():
@@ -83,16 +97,32 @@ def test_allocate_and_changes_report_what_moved():
 
 
 def test_attributes_from_the_track_or_from_the_video_text():
-    videos = pd.DataFrame({"video_id": ["ours", "old"], "title": ["Night Drive A", "Rainy cafe beats - 72 BPM"],
-                           "tags": [["lofi"], ["lofi", "rain"]], "description": ["", "sad rainy evening"]})
+    videos = pd.DataFrame(
+        {
+            "video_id": ["ours", "old"],
+            "title": ["Night Drive A", "Rainy cafe beats - 72 BPM"],
+            "tags": [["lofi"], ["lofi", "rain"]],
+            "description": ["", "sad rainy evening"],
+        }
+    )
     linked = {"ours": {"track": "k1", "mood": "focused", "tempo": 84.0, "variants": ["Night Drive B", "Night Drive A"]}}
     out = attach_attributes(videos, linked).set_index("video_id")
     assert out.loc["ours", ["track", "mood", "tempo", "tempo_band", "title_variant"]].tolist() == [
-        "k1", "focused", 84.0, "fast", "variant B"]
+        "k1",
+        "focused",
+        84.0,
+        "fast",
+        "variant B",
+    ]
     assert out.loc["old", "mood"] == "melancholic" and out.loc["old", "tempo"] == 72.0
     assert out.loc["old", "tempo_band"] == "mid" and pd.isna(out.loc["old", "track"])
-    assert track_conditions({"songs": [{"conditions": {"mood": "cozy", "tempo": 70}},
-                                       {"conditions": {"mood": "cozy", "tempo": 80}},
-                                       {"conditions": {"mood": "chill", "tempo": 75}}]}) == {"mood": "cozy",
-                                                                                             "tempo": 75.0}
+    assert track_conditions(
+        {
+            "songs": [
+                {"conditions": {"mood": "cozy", "tempo": 70}},
+                {"conditions": {"mood": "cozy", "tempo": 80}},
+                {"conditions": {"mood": "chill", "tempo": 75}},
+            ]
+        }
+    ) == {"mood": "cozy", "tempo": 75.0}
     assert tempo_band(50) == "slow" and tempo_band(68) == "mid" and tempo_band(99) == "fast"

@@ -1,6 +1,6 @@
 import os
 
-from lofi_assets.demo.library import synthesize, write_audio
+from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 from lofi_assets.core.library.catalog import (
     calibrate_energy,
     is_published,
@@ -10,13 +10,19 @@ from lofi_assets.core.library.catalog import (
     song_text,
     usage_counts,
 )
-from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
+from lofi_assets.demo.library import synthesize, write_audio
 
 
 def plan12():
-    return TrackPlan(key="p12", title="Rain", source="s", track_number=12, vibe="soft rain, warm lamp",
-                     arcs=[Arc(1, "Grey Afternoon", description="brushed drums")],
-                     prompts=[Prompt(1, 1, "slow Rhodes chords", anchor_phrase="rain on the glass")])
+    return TrackPlan(
+        key="p12",
+        title="Rain",
+        source="s",
+        track_number=12,
+        vibe="soft rain, warm lamp",
+        arcs=[Arc(1, "Grey Afternoon", description="brushed drums")],
+        prompts=[Prompt(1, 1, "slow Rhodes chords", anchor_phrase="rain on the glass")],
+    )
 
 
 def test_song_carries_the_prompt_it_was_made_for():
@@ -32,21 +38,22 @@ def test_song_carries_the_prompt_it_was_made_for():
 
 def test_freely_named_song_is_described_by_its_name():
     assert song_text({"file": "late_night_rain.mp3", "bpm": 90, "key": "C major", "arc": None}).startswith(
-        "late night rain. upbeat tempo")
+        "late night rain. upbeat tempo"
+    )
 
 
 def test_energy_is_calibrated_across_the_library_not_saturated():
     raw = {f"s{i}": 1.0 for i in range(5)}  # a fixed scale saturates: every song says 1.0
-    features = {f"s{i}": {"rms_dbfs": -20 + i, "onset_rate": 3 + i, "spectral_centroid_hz": 1000 + 100 * i}
-                for i in range(5)}
+    features = {
+        f"s{i}": {"rms_dbfs": -20 + i, "onset_rate": 3 + i, "spectral_centroid_hz": 1000 + 100 * i} for i in range(5)
+    }
     energy = calibrate_energy(raw, features)
     assert energy["s0"] == 0.0 and energy["s4"] == 1.0
     assert len(set(energy.values())) == 5
 
 
 def test_usage_is_derived_from_published_playlists():
-    playlists = [{"prompts": [{"song_id": "a"}, {"song_id": None}, {"song_id": "b"}]},
-                 {"prompts": [{"song_id": "a"}]}]
+    playlists = [{"prompts": [{"song_id": "a"}, {"song_id": None}, {"song_id": "b"}]}, {"prompts": [{"song_id": "a"}]}]
     assert usage_counts(playlists) == {"a": 2, "b": 1}
     assert is_published({"status": "Published"}) and is_published({"youtube_url": "https://youtu.be/x"})
     assert not is_published({"status": "Planned"})
@@ -78,8 +85,9 @@ def test_a_nightly_song_is_described_by_its_sidecar(tmp_path):
     audio = tmp_path / "2026-11-20-003-cozy-Am-75.flac"
     audio.write_bytes(b"")
     assert sidecar_context(audio) == {}
-    audio.with_suffix(".json").write_text(json.dumps({"conditions": {"mood": "cozy", "tempo": 75, "key": "Am"},
-                                                      "score": {"combined": 0.81}}))
+    audio.with_suffix(".json").write_text(
+        json.dumps({"conditions": {"mood": "cozy", "tempo": 75, "key": "Am"}, "score": {"combined": 0.81}})
+    )
     context = sidecar_context(audio)
     assert context["mood_words"] == "cozy lo-fi" and context["quality_score"] == 0.81
     text = song_text({"file": audio.name, "arc": None, "bpm": 75, "key": "A minor", **context})

@@ -32,7 +32,7 @@ def test_agrees_with_pyloudnorm_on_noise_with_a_quiet_passage(rate):
     x[:, : rate * 5] *= 0.05  # gated out by the relative gate
     ours = LoudnessMeter(rate)
     for start in range(0, x.shape[1], 12345):  # blocks that do not line up with 100 ms
-        ours.add(x[:, start:start + 12345])
+        ours.add(x[:, start : start + 12345])
     reference = pyloudnorm.Meter(rate).integrated_loudness(x.T.astype(np.float64))
     # pyloudnorm designs its K-weighting from rounded parameters (shelf 1500 Hz, +4 dB;
     # high-pass 38 Hz), which reads about 0.04 LU low; ours follows the spec's
@@ -46,8 +46,9 @@ def test_loudness_range_matches_pyloudnorm():
     x[:, : RATE * 20] *= 0.3
     meter = LoudnessMeter(RATE)
     meter.add(x)
-    assert meter.loudness_range() == pytest.approx(pyloudnorm.Meter(RATE).loudness_range(x.T.astype(np.float64)),
-                                                   abs=0.3)
+    assert meter.loudness_range() == pytest.approx(
+        pyloudnorm.Meter(RATE).loudness_range(x.T.astype(np.float64)), abs=0.3
+    )
 
 
 def test_silence_has_no_integrated_loudness():
@@ -69,7 +70,7 @@ def test_true_peak_envelope_is_the_same_in_any_blocks():
     whole = TruePeakFollower()
     one = np.concatenate([whole.push(x), whole.flush()])
     parts = TruePeakFollower()
-    pieces = [parts.push(x[:, s:s + 777]) for s in range(0, x.shape[1], 777)] + [parts.flush()]
+    pieces = [parts.push(x[:, s : s + 777]) for s in range(0, x.shape[1], 777)] + [parts.flush()]
     assert one.size == x.shape[1]
     np.testing.assert_allclose(np.concatenate(pieces), one, rtol=1e-5)
 

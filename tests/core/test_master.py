@@ -5,7 +5,6 @@ import pytest
 from pedalboard.io import AudioFile
 
 from lofi_assets.core.audio_io import read_audio, write_wav
-from lofi_assets.demo.library import synthesize
 from lofi_assets.core.production.master import (
     PRESETS,
     MasterError,
@@ -15,6 +14,7 @@ from lofi_assets.core.production.master import (
     measure_file,
     next_gain,
 )
+from lofi_assets.demo.library import synthesize
 
 RATE = 44100
 
@@ -129,7 +129,7 @@ def test_other_rates_and_mono_are_resampled(tmp_path, rate):
     assert report.input.rate == rate and report.input.channels == 1
     out = read_audio(tmp_path / "m24.wav")
     assert out.shape[1] == pytest.approx(4 * RATE, abs=2)
-    spectrum = np.abs(np.fft.rfft(out[0, RATE:3 * RATE]))
+    spectrum = np.abs(np.fft.rfft(out[0, RATE : 3 * RATE]))
     assert np.argmax(spectrum) * RATE / (2 * RATE) == pytest.approx(1000, abs=1)  # the tone stays at 1 kHz
     assert report.measured.correlation == pytest.approx(1.0, abs=1e-3)
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 from lofi_assets.core.planning.matching import (
     Catalog,
     Query,
@@ -12,7 +13,6 @@ from lofi_assets.core.planning.matching import (
     queries_from_plan,
     tempo_words_range,
 )
-from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 
 DIM = 8
 
@@ -24,8 +24,10 @@ def unit(*values):
 
 
 def catalog(rows, embeddings):
-    records = [{"song_id": r[0], "text": "", "bpm": r[1], "key": r[2], "duration": 180, "arc": r[3],
-                "times_used": r[4]} for r in rows]
+    records = [
+        {"song_id": r[0], "text": "", "bpm": r[1], "key": r[2], "duration": 180, "arc": r[3], "times_used": r[4]}
+        for r in rows
+    ]
     return Catalog.from_records(records, np.stack(embeddings))
 
 
@@ -47,16 +49,19 @@ def test_semantic_term():
 
 
 def test_arc_term_same_adjacent_far():
-    cat = catalog([("same", 70, "Am", 2, 0), ("next", 70, "Am", 3, 0), ("far", 70, "Am", 5, 0),
-                   ("unknown", 70, "Am", None, 0)], [unit(1)] * 4)
+    cat = catalog(
+        [("same", 70, "Am", 2, 0), ("next", 70, "Am", 3, 0), ("far", 70, "Am", 5, 0), ("unknown", 70, "Am", None, 0)],
+        [unit(1)] * 4,
+    )
     terms = {c.song_id: c.terms["arc"] for c in best(query(arc=2), cat, unit(1))}
     assert terms == {"same": 1.0, "next": 0.5, "far": 0.0, "unknown": 0.0}
 
 
 def test_tempo_term_is_octave_aware():
     # The tracker said 118 for a song really at 59; the slow arc wants 45-60.
-    cat = catalog([("doubled", 118, "Am", 1, 0), ("too_fast", 72, "Am", 1, 0), ("inside", 52, "Am", 1, 0)],
-                  [unit(1)] * 3)
+    cat = catalog(
+        [("doubled", 118, "Am", 1, 0), ("too_fast", 72, "Am", 1, 0), ("inside", 52, "Am", 1, 0)], [unit(1)] * 3
+    )
     terms = {c.song_id: c.terms["tempo"] for c in best(query(bpm_range=(45, 60), tempo_source="arc"), cat, unit(1))}
     assert terms["inside"] == 1.0
     assert terms["doubled"] >= 0.85  # its half (59) fits
@@ -73,8 +78,16 @@ def test_tempo_words():
 
 
 def test_key_term_is_case_proof():
-    cat = catalog([("same", 70, "a minor", 1, 0), ("relative", 70, "C", 1, 0), ("fifth", 70, "e minor", 1, 0),
-                   ("other", 70, "F#", 1, 0), ("unknown", 70, "", 1, 0)], [unit(1)] * 5)
+    cat = catalog(
+        [
+            ("same", 70, "a minor", 1, 0),
+            ("relative", 70, "C", 1, 0),
+            ("fifth", 70, "e minor", 1, 0),
+            ("other", 70, "F#", 1, 0),
+            ("unknown", 70, "", 1, 0),
+        ],
+        [unit(1)] * 5,
+    )
     terms = {c.song_id: c.terms["key"] for c in best(query(key_tonic=9, key_minor=True), cat, unit(1))}
     assert terms == {"same": 1.0, "relative": 0.5, "fifth": 0.5, "other": 0.0, "unknown": 0.5}
 
@@ -107,8 +120,12 @@ def test_global_assignment_beats_first_come():
 
 def test_no_song_twice_and_gap_reasons():
     cat = catalog([("rain", 70, "Am", 1, 0), ("slow_rain", 130, "Am", 1, 0)], [unit(1, 0.05), unit(0.2, 1)])
-    queries = [query(number=1), query(number=2), query(number=3, bpm_range=(45, 50), tempo_source="arc"),
-               query(number=4)]
+    queries = [
+        query(number=1),
+        query(number=2),
+        query(number=3, bpm_range=(45, 50), tempo_source="arc"),
+        query(number=4),
+    ]
     emb = np.stack([unit(1), unit(1), unit(0.2, 1, 1), unit(0, 0, 0, 1)])
     result, _ = match(queries, emb, cat, threshold=0.7)
     assigned = [p.song_id for p in result.prompts if p.song_id]
@@ -120,10 +137,13 @@ def test_no_song_twice_and_gap_reasons():
 
 
 def test_queries_take_tempo_from_the_arc_then_the_words_and_key_from_the_text():
-    plan = TrackPlan(key="t", title="t", source="s",
-                     arcs=[Arc(1, "Dawn", bpm_min=60, bpm_max=66), Arc(2, "Night")],
-                     prompts=[Prompt(1, 1, "soft keys"), Prompt(2, 2, "very slow pads in A minor"),
-                              Prompt(2, 3, "airy")])
+    plan = TrackPlan(
+        key="t",
+        title="t",
+        source="s",
+        arcs=[Arc(1, "Dawn", bpm_min=60, bpm_max=66), Arc(2, "Night")],
+        prompts=[Prompt(1, 1, "soft keys"), Prompt(2, 2, "very slow pads in A minor"), Prompt(2, 3, "airy")],
+    )
     q = queries_from_plan(plan)
     assert (q[0].bpm_range, q[0].tempo_source) == ((60, 66), "arc")
     assert (q[1].bpm_range, q[1].tempo_source, q[1].key_tonic, q[1].key_minor) == ((45, 60), "words", 9, True)

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from lofi_assets.core.generation.conditions import Conditions
-from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.generate import LOFI_PROGRAMS, ModelGenerator, Sampling, filtered_probs
+from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.tokens import GrammarState
 
 
@@ -58,8 +58,9 @@ def test_key_normalised_model_transposes_to_the_requested_key(generator):
     assert pitches(in_c, True) == pitches(in_d, True)
 
 
-@pytest.mark.parametrize("key,shift", [("C", 0), ("G", 5), ("F#", -6), ("B", 1), ("Am", 0), ("Em", 5),
-                                       ("Cm", -3), ("Bbm", -1)])
+@pytest.mark.parametrize(
+    "key,shift", [("C", 0), ("G", 5), ("F#", -6), ("B", 1), ("Am", 0), ("Em", 5), ("Cm", -3), ("Bbm", -1)]
+)
 def test_normalising_shift_takes_the_nearer_way(key, shift):
     from lofi_assets.core.generation.dataset import normalising_shift
 

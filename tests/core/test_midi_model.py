@@ -12,7 +12,7 @@ def test_kv_cache_gives_the_same_logits_as_a_full_pass():
     logits, cache = model(seq[:, :5])
     steps = [logits[:, -1]]
     for t in range(5, 20):
-        logits, cache = model(seq[:, t:t + 1], cache)
+        logits, cache = model(seq[:, t : t + 1], cache)
         steps.append(logits[:, -1])
     assert torch.allclose(torch.stack(steps[:-1], 1), full[:, 4:19], atol=1e-5)
     assert cache[0][0].shape[2] == 20

@@ -53,8 +53,22 @@ def test_grammar_accepts_every_corpus_piece(tokenizer, tiny_model_dir):
 def test_grammar_refuses_what_breaks_the_rules(tokenizer):
     grammar = TokenGrammar(tokenizer)
     vocab = tokenizer.vocab
-    base = {t: vocab[t] for t in ("Bar_None", "TimeSig_4/4", "Position_12", "Position_0", "Program_33", "Pitch_40",
-                                 "Pitch_90", "Program_-1", "PitchDrum_36", "Velocity_63", "EOS_None")}
+    base = {
+        t: vocab[t]
+        for t in (
+            "Bar_None",
+            "TimeSig_4/4",
+            "Position_12",
+            "Position_0",
+            "Program_33",
+            "Pitch_40",
+            "Pitch_90",
+            "Program_-1",
+            "PitchDrum_36",
+            "Velocity_63",
+            "EOS_None",
+        )
+    }
     rules = GrammarRules(bars=1, programs=frozenset({33, -1}))
     s = GrammarState()
     assert grammar.advance(s, base["EOS_None"], rules) is None  # no bars yet
@@ -69,8 +83,9 @@ def test_grammar_refuses_what_breaks_the_rules(tokenizer):
     assert grammar.advance(s, vocab["Program_0"], rules) is None if "Program_0" in vocab else True
     assert grammar.advance(GrammarState("Duration", 33, 12, 1), base["Bar_None"], rules) is None  # bar 2 of 1
     assert grammar.advance(GrammarState("Duration", 33, 12, 1), base["EOS_None"], rules) is not None
-    assert grammar.advance(GrammarState(), vocab[Conditions.parse(75, "Am", "cozy").condition_tokens()[0]],
-                           rules) is None
+    assert (
+        grammar.advance(GrammarState(), vocab[Conditions.parse(75, "Am", "cozy").condition_tokens()[0]], rules) is None
+    )
 
 
 def test_bad_tokenizer_files(tmp_path):

@@ -19,7 +19,7 @@ def test_windows_start_at_bars_with_the_conditions(tiny_model_dir):
     whole = make_window(data, piece, 0, len(piece.ids) + 10)
     assert data.eos in whole.tolist() and whole[-1] == data.pad
     _, targets = targets_of(torch.from_numpy(make_window(data, piece, 0, 64)[None]), data.pad)
-    assert (targets[0, :PREFIX - 1] == -100).all()
+    assert (targets[0, : PREFIX - 1] == -100).all()
 
 
 def test_training_learns_and_resumes(tiny_model_dir, tmp_path):
@@ -28,26 +28,48 @@ def test_training_learns_and_resumes(tiny_model_dir, tmp_path):
     digest = tokenizer_digest(tiny_model_dir / "tokenizer.json")
     cfg = GPTConfig.tiny(len(tokenizer))
     ckpt = tmp_path / "ckpt.pt"
-    first = train(data, cfg, TrainConfig(steps=80, batch=4, lr=3e-3, warmup=3, eval_every=10, threads=1), ckpt, digest,
-                  device="cpu", log=lambda m: None)
+    first = train(
+        data,
+        cfg,
+        TrainConfig(steps=80, batch=4, lr=3e-3, warmup=3, eval_every=10, threads=1),
+        ckpt,
+        digest,
+        device="cpu",
+        log=lambda m: None,
+    )
     assert first.steps == 80 and first.resumed_from == 0
     assert first.val_loss < math.log(len(tokenizer)) - 1  # far below a uniform guess
     assert first.val_perplexity < first.unigram_perplexity
-    second = train(data, cfg, TrainConfig(steps=90, batch=4, lr=3e-3, warmup=3, eval_every=10, threads=1), ckpt, digest,
-                   device="cpu", log=lambda m: None)
+    second = train(
+        data,
+        cfg,
+        TrainConfig(steps=90, batch=4, lr=3e-3, warmup=3, eval_every=10, threads=1),
+        ckpt,
+        digest,
+        device="cpu",
+        log=lambda m: None,
+    )
     assert second.resumed_from == 80 and second.steps == 90
     assert read_checkpoint(ckpt)["extra"]["step"] == 90
     assert [h["step"] for h in second.history] == list(range(10, 100, 10))
     # another tokenizer: the old checkpoint is not reused
-    other = train(data, cfg, TrainConfig(steps=2, batch=2, threads=1), ckpt, "another", device="cpu",
-                  log=lambda m: None)
+    other = train(
+        data, cfg, TrainConfig(steps=2, batch=2, threads=1), ckpt, "another", device="cpu", log=lambda m: None
+    )
     assert other.resumed_from == 0
 
 
 def test_time_budget_stops_cleanly(tiny_model_dir, tmp_path):
     tokenizer = load_tokenizer(tiny_model_dir / "tokenizer.json")
     data = load_token_data(tiny_model_dir / "tokens.npz", TokenGrammar(tokenizer).bar_start_ids)
-    report = train(data, GPTConfig.tiny(len(tokenizer)), TrainConfig(steps=10_000, max_seconds=0.5, batch=2,
-                   threads=1), tmp_path / "c.pt", "d", device="cpu", log=lambda m: None)
+    report = train(
+        data,
+        GPTConfig.tiny(len(tokenizer)),
+        TrainConfig(steps=10_000, max_seconds=0.5, batch=2, threads=1),
+        tmp_path / "c.pt",
+        "d",
+        device="cpu",
+        log=lambda m: None,
+    )
     assert 0 < report.steps < 10_000
     assert read_checkpoint(tmp_path / "c.pt")["extra"]["step"] == report.steps

@@ -9,8 +9,10 @@ RATE = 44100
 
 
 def songs_of(seconds, arcs):
-    return [MixSong(f"s{i}", f"/nowhere/{i}.wav", s, a, f"arc {a}", i + 1, f"song {i}", "library")
-            for i, (s, a) in enumerate(zip(seconds, arcs))]
+    return [
+        MixSong(f"s{i}", f"/nowhere/{i}.wav", s, a, f"arc {a}", i + 1, f"song {i}", "library")
+        for i, (s, a) in enumerate(zip(seconds, arcs))
+    ]
 
 
 def test_extend_keeps_each_arc_near_its_share_and_hits_the_target():
@@ -52,7 +54,7 @@ def test_bad_plans_are_refused():
 
 def test_equal_power_crossfade_keeps_power():
     out, into = equal_power(1000)
-    np.testing.assert_allclose(out ** 2 + into ** 2, 1.0, atol=1e-6)
+    np.testing.assert_allclose(out**2 + into**2, 1.0, atol=1e-6)
     assert out[0] > 0.99 and into[-1] > 0.99
 
 
@@ -65,16 +67,18 @@ def test_render_matches_loudness_crossfades_and_writes_chapters(tmp_path):
         path = tmp_path / f"{i}.wav"
         write_wav(path, np.stack([tone, tone]).astype(np.float32))
         paths.append(path)
-    songs = [MixSong(f"s{i}", str(p), 12.0, i + 1, f"arc {i + 1}", 1, f"song {i}", "library")
-             for i, p in enumerate(paths)]
+    songs = [
+        MixSong(f"s{i}", str(p), 12.0, i + 1, f"arc {i + 1}", 1, f"song {i}", "library") for i, p in enumerate(paths)
+    ]
     placements = plan_mix(songs, 40, "repeat", crossfade_s=2.0)
-    result = render_mix(songs, placements, tmp_path / "mix.wav", crossfade_s=2.0, fade_in_s=1, fade_out_s=1,
-                        level_lufs=-20)
+    result = render_mix(
+        songs, placements, tmp_path / "mix.wav", crossfade_s=2.0, fade_in_s=1, fade_out_s=1, level_lufs=-20
+    )
     mix = read_audio(tmp_path / "mix.wav")
     assert mix.shape[1] / RATE == pytest.approx(40, abs=0.01) and result.seconds == pytest.approx(40, abs=0.01)
     # Both songs were brought to −20 LUFS: the middles of the first two read the same.
-    first = measure(mix[:, 2 * RATE:8 * RATE], RATE).integrated_lufs
-    second = measure(mix[:, 13 * RATE:18 * RATE], RATE).integrated_lufs
+    first = measure(mix[:, 2 * RATE : 8 * RATE], RATE).integrated_lufs
+    second = measure(mix[:, 13 * RATE : 18 * RATE], RATE).integrated_lufs
     assert first == pytest.approx(-20, abs=0.5) and second == pytest.approx(-20, abs=0.5)
     assert np.abs(mix[:, :10]).max() < 0.01 and np.abs(mix[:, -10:]).max() < 0.01  # faded in and out
     marks = chapters(placements, songs, 2.0)

@@ -3,11 +3,23 @@ import pytest
 from lofi_assets.core.music_keys import MusicKey, key_compatibility, key_in_text, parse_key
 
 
-@pytest.mark.parametrize("text,tonic,minor", [
-    ("Am", 9, True), ("F#m", 6, True), ("Bb", 10, False), ("C major", 0, False), ("C minor", 0, True),
-    ("c# minor", 1, True), ("F# major", 6, False), ("Eb min", 3, True), ("A MINOR", 9, True), ("g", 7, False),
-    ("D♭ major", 1, False), ("am", 9, True),
-])
+@pytest.mark.parametrize(
+    "text,tonic,minor",
+    [
+        ("Am", 9, True),
+        ("F#m", 6, True),
+        ("Bb", 10, False),
+        ("C major", 0, False),
+        ("C minor", 0, True),
+        ("c# minor", 1, True),
+        ("F# major", 6, False),
+        ("Eb min", 3, True),
+        ("A MINOR", 9, True),
+        ("g", 7, False),
+        ("D♭ major", 1, False),
+        ("am", 9, True),
+    ],
+)
 def test_keys_as_people_and_analysers_write_them(text, tonic, minor):
     assert parse_key(text) == MusicKey(tonic, minor)
 

@@ -2,7 +2,7 @@
 export folder (a sidecar beside the page, applied when the page is read)."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -10,10 +10,10 @@ import pytest
 
 from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource, with_published_lines
 from lofi_assets.core.ingest.notion_api import NotionApiSource
-from lofi_assets.core.ingest.writeback import WritebackResult, mark_published
-from lofi_assets.core.partition_keys import page_id_to_key
 from lofi_assets.core.ingest.plan_parser import parse_track_plan
 from lofi_assets.core.ingest.sources import PageNotFound, SourceError
+from lofi_assets.core.ingest.writeback import WritebackResult, mark_published
+from lofi_assets.core.partition_keys import page_id_to_key
 from tests.fakes.notion import (
     NOTION_VERSION,
     FakeNotion,
@@ -47,12 +47,17 @@ def test_sets_status_and_url_then_sends_nothing_the_second_time():
     fake = FakeNotion()
     fake.status_options["Status"] = ["Planned", "Rendering", "Published"]
     pid = track_page(fake, Status=status_prop("Planned"), **{"YouTube URL": url_prop()})
-    fake.now = lambda: datetime(2026, 11, 21, 9, 30, 12, tzinfo=timezone.utc)
+    fake.now = lambda: datetime(2026, 11, 21, 9, 30, 12, tzinfo=UTC)
     source = source_for(fake)
 
     result = source.mark_published(page_id_to_key(pid), VIDEO)
-    assert result == WritebackResult(key=page_id_to_key(pid), page_url=fake.page(pid)["url"], changed=True,
-                                     properties=("Status", "YouTube URL"), mode="notion-api")
+    assert result == WritebackResult(
+        key=page_id_to_key(pid),
+        page_url=fake.page(pid)["url"],
+        changed=True,
+        properties=("Status", "YouTube URL"),
+        mode="notion-api",
+    )
     props = fake.page(pid)["properties"]
     assert props["Status"]["status"]["name"] == "Published" and props["YouTube URL"]["url"] == VIDEO
     assert fake.page(pid)["last_edited_time"] == "2026-11-21T09:30:00.000Z"
@@ -79,8 +84,9 @@ def test_only_the_property_that_differs_is_sent():
 
 def test_a_select_status_and_a_named_text_url_property():
     fake = FakeNotion()
-    pid = track_page(fake, Stage=select_prop("Planned"), Link=text_prop(),
-                     **{"Reference URL": url_prop("https://example.com/ref")})
+    pid = track_page(
+        fake, Stage=select_prop("Planned"), Link=text_prop(), **{"Reference URL": url_prop("https://example.com/ref")}
+    )
     source = source_for(fake)
     result = source.mark_published(page_id_to_key(pid), VIDEO, status_property="Stage", url_property="Link")
     assert result.properties == ("Stage", "Link")
@@ -89,8 +95,7 @@ def test_a_select_status_and_a_named_text_url_property():
     assert props["Link"]["rich_text"][0]["plain_text"] == VIDEO
     assert props["Link"]["rich_text"][0]["href"] == VIDEO
     assert props["Reference URL"]["url"] == "https://example.com/ref"  # untouched
-    assert not source.mark_published(page_id_to_key(pid), VIDEO, status_property="Stage",
-                                     url_property="Link").changed
+    assert not source.mark_published(page_id_to_key(pid), VIDEO, status_property="Stage", url_property="Link").changed
     assert fake.patch_count() == 1
 
 
@@ -127,14 +132,12 @@ def test_missing_properties_are_named_with_the_page_properties_listed():
     assert fake.patch_count() == 0
 
     with pytest.raises(SourceError, match="no status property 'Phase'.*Status or Select"):
-        source_for(fake).mark_published(page_id_to_key(pid), VIDEO, status_property="Phase",
-                                        url_property="Notes")
+        source_for(fake).mark_published(page_id_to_key(pid), VIDEO, status_property="Phase", url_property="Notes")
 
 
 def test_a_status_property_of_the_wrong_type_is_refused():
     fake = FakeNotion()
-    pid = track_page(fake, Status={"id": "c", "type": "checkbox", "checkbox": False},
-                     **{"YouTube URL": url_prop()})
+    pid = track_page(fake, Status={"id": "c", "type": "checkbox", "checkbox": False}, **{"YouTube URL": url_prop()})
     with pytest.raises(SourceError, match="'Status' is of type checkbox"):
         source_for(fake).mark_published(page_id_to_key(pid), VIDEO)
 
@@ -143,8 +146,12 @@ def test_503_on_the_patch_is_retried_once():
     fake = FakeNotion()
     fake.status_options["Status"] = ["Planned", "Published"]
     pid = track_page(fake, Status=status_prop("Planned"), **{"YouTube URL": url_prop()})
-    fake.fail("PATCH", r"^/v1/pages/", status=503,
-              body={"object": "error", "status": 503, "code": "service_unavailable", "message": "busy"})
+    fake.fail(
+        "PATCH",
+        r"^/v1/pages/",
+        status=503,
+        body={"object": "error", "status": 503, "code": "service_unavailable", "message": "busy"},
+    )
     result = source_for(fake).mark_published(page_id_to_key(pid), VIDEO)
     assert result.changed
     assert fake.patch_count(pid) == 2  # notion-client leaves a PATCH 5xx alone; _call retries it
@@ -166,8 +173,12 @@ def test_a_409_conflict_on_the_patch_is_retried():
     fake = FakeNotion()
     fake.status_options["Status"] = ["Planned", "Published"]
     pid = track_page(fake, Status=status_prop("Planned"), **{"YouTube URL": url_prop()})
-    fake.fail("PATCH", r"^/v1/pages/", status=409,
-              body={"object": "error", "status": 409, "code": "conflict_error", "message": "try again"})
+    fake.fail(
+        "PATCH",
+        r"^/v1/pages/",
+        status=409,
+        body={"object": "error", "status": 409, "code": "conflict_error", "message": "try again"},
+    )
     assert source_for(fake).mark_published(page_id_to_key(pid), VIDEO).changed
     assert fake.patch_count(pid) == 2
 
@@ -189,8 +200,9 @@ def test_a_status_option_that_does_not_exist_fails_clearly_without_retry():
 
 def test_an_archived_page_is_not_written():
     fake = FakeNotion()
-    pid = fake.add_page("Gone", EDITED, archived=True, properties={"Status": status_prop("Done"),
-                                                                    "YouTube URL": url_prop()})
+    pid = fake.add_page(
+        "Gone", EDITED, archived=True, properties={"Status": status_prop("Done"), "YouTube URL": url_prop()}
+    )
     with pytest.raises(SourceError, match="archived or in the trash"):
         source_for(fake).mark_published(page_id_to_key(pid), VIDEO)
     assert fake.patch_count() == 0
@@ -208,21 +220,30 @@ def test_not_a_url_is_refused_before_any_request():
 
 def patch(fake: FakeNotion, pid: str, properties: dict) -> httpx.Response:
     with httpx.Client(transport=fake.transport(), base_url="https://api.notion.com") as client:
-        return client.patch(f"/v1/pages/{pid}", json={"properties": properties},
-                            headers={"Authorization": f"Bearer {fake.token}", "Notion-Version": NOTION_VERSION})
+        return client.patch(
+            f"/v1/pages/{pid}",
+            json={"properties": properties},
+            headers={"Authorization": f"Bearer {fake.token}", "Notion-Version": NOTION_VERSION},
+        )
 
 
-@pytest.mark.parametrize("properties,message", [
-    ({"Colour": {"select": {"name": "red"}}}, "Colour is not a property that exists."),
-    ({"Status": {"select": {"name": "Done"}}}, "Status is expected to be status."),
-    ({"YouTube URL": {"url": 5}}, "url should be a string"),
-    ({"Status": {"status": {"name": "Nope"}}}, 'Status option "Nope" does not exist'),
-    ({"Status": {"status": {"name": "Done"}}, "Created": {"created_time": "2026-01-01"}}, "cannot be updated"),
-])
+@pytest.mark.parametrize(
+    "properties,message",
+    [
+        ({"Colour": {"select": {"name": "red"}}}, "Colour is not a property that exists."),
+        ({"Status": {"select": {"name": "Done"}}}, "Status is expected to be status."),
+        ({"YouTube URL": {"url": 5}}, "url should be a string"),
+        ({"Status": {"status": {"name": "Nope"}}}, 'Status option "Nope" does not exist'),
+        ({"Status": {"status": {"name": "Done"}}, "Created": {"created_time": "2026-01-01"}}, "cannot be updated"),
+    ],
+)
 def test_the_fake_validates_a_patch_like_notion(properties, message):
     fake = FakeNotion()
-    pid = track_page(fake, Status=status_prop("Not started"), **{"YouTube URL": url_prop(),
-                     "Created": {"id": "ct", "type": "created_time", "created_time": EDITED}})
+    pid = track_page(
+        fake,
+        Status=status_prop("Not started"),
+        **{"YouTube URL": url_prop(), "Created": {"id": "ct", "type": "created_time", "created_time": EDITED}},
+    )
     answer = patch(fake, pid, properties)
     assert answer.status_code == 400
     assert answer.json()["code"] == "validation_error" and message in answer.json()["message"]
@@ -267,7 +288,7 @@ def test_export_folder_sidecar_is_written_once_and_read_back(tmp_path):
     before = path.read_bytes()
     mtime = path.stat().st_mtime_ns
     source = MarkdownFolderSource(tmp_path)
-    at = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
 
     result = mark_published(source, key, VIDEO, video_id="dQw4w9WgXcQ")
     sidecar = tmp_path / f"Rainy Night {key}.published.json"
@@ -294,8 +315,8 @@ def test_export_folder_sidecar_is_written_once_and_read_back(tmp_path):
 def test_export_folder_a_new_url_rewrites_the_sidecar(tmp_path):
     key, _ = export_page(tmp_path)
     source = MarkdownFolderSource(tmp_path)
-    source.mark_published(key, "https://youtu.be/first", published_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
-    result = source.mark_published(key, VIDEO, published_at=datetime(2026, 2, 1, tzinfo=timezone.utc))
+    source.mark_published(key, "https://youtu.be/first", published_at=datetime(2026, 1, 1, tzinfo=UTC))
+    result = source.mark_published(key, VIDEO, published_at=datetime(2026, 2, 1, tzinfo=UTC))
     assert result.changed
     record = json.loads(Path(result.sidecar).read_text(encoding="utf-8"))
     assert record["youtube_url"] == VIDEO and record["published_at"] == "2026-02-01T00:00:00.000Z"
@@ -323,13 +344,18 @@ def test_export_folder_unknown_page_and_unreadable_sidecar(tmp_path):
     assert source.mark_published(key, VIDEO).changed  # a broken sidecar is replaced
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("# T\n\nStatus: Planned\n", "# T\nStatus: Published\nYouTube URL: u\n\nStatus: Planned\n"),
-    ("TRACK 21 — T\r\nx\r\n", "TRACK 21 — T\r\nStatus: Published\r\nYouTube URL: u\r\nx\r\n"),
-    ("# T", "# T\nStatus: Published\nYouTube URL: u\n"),
-    ("\n## Overview\n| Status | Planned |\n",
-     "Status: Published\nYouTube URL: u\n\n## Overview\n| Status | Planned |\n"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("# T\n\nStatus: Planned\n", "# T\nStatus: Published\nYouTube URL: u\n\nStatus: Planned\n"),
+        ("TRACK 21 — T\r\nx\r\n", "TRACK 21 — T\r\nStatus: Published\r\nYouTube URL: u\r\nx\r\n"),
+        ("# T", "# T\nStatus: Published\nYouTube URL: u\n"),
+        (
+            "\n## Overview\n| Status | Planned |\n",
+            "Status: Published\nYouTube URL: u\n\n## Overview\n| Status | Planned |\n",
+        ),
+    ],
+)
 def test_published_lines_go_where_the_parser_reads_them_first(text, expected):
     assert with_published_lines(text, "Published", "u") == expected
 

@@ -19,13 +19,16 @@ def test_page_id_forms_give_one_key():
         page_id_to_key("not-an-id")
 
 
-@pytest.mark.parametrize("stem", [
-    f"Rainy Window Study Session {HEX}",
-    f"Renamed Page Title {HEX}",  # renaming the page keeps the key
-    HEX,
-    key_to_page_id(HEX),
-    f"Title_{HEX}",
-])
+@pytest.mark.parametrize(
+    "stem",
+    [
+        f"Rainy Window Study Session {HEX}",
+        f"Renamed Page Title {HEX}",  # renaming the page keeps the key
+        HEX,
+        key_to_page_id(HEX),
+        f"Title_{HEX}",
+    ],
+)
 def test_exported_file_names_key_on_the_page_id(stem):
     assert key_from_filename(stem) == HEX
 

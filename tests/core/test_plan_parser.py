@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from lofi_assets.core.ingest.plan import validate_plan_dict
 from lofi_assets.core.ingest.page_text import decode_page_bytes
+from lofi_assets.core.ingest.plan import validate_plan_dict
 from lofi_assets.core.ingest.plan_parser import PlanParseError, parse_track_plan
 from tests.conftest import SAMPLE_NOTION
 
@@ -21,48 +21,75 @@ FIXTURES = {
         "rainy neon night lo-fi beat, soft ambient rain, warm analog pads, slow tempo, cozy city atmosphere",
     ),
     "291433e57885806792f6e0aa1ac46418": (
-        [("Golden Hour Warmth", None, 3), ("Dusk Focus Loop", None, 4), ("Nightfall Dream State", None, 4),
-         ("Late Night Flow", None, 4), ("Gentle Ending", None, 3)],
+        [
+            ("Golden Hour Warmth", None, 3),
+            ("Dusk Focus Loop", None, 4),
+            ("Nightfall Dream State", None, 4),
+            ("Late Night Flow", None, 4),
+            ("Gentle Ending", None, 3),
+        ],
         "warm lo-fi synthwave, soft sunset glow, analog pads, slow tempo, cozy coding atmosphere, relaxed beat",
     ),
     "293433e5788580459a0adbe61113fc73": (
-        [("First Light", None, 3), ("Flow Drive", None, 3), ("Daybreak Clarity", None, 3),
-         ("Reflective Return", None, 3)],
+        [
+            ("First Light", None, 3),
+            ("Flow Drive", None, 3),
+            ("Daybreak Clarity", None, 3),
+            ("Reflective Return", None, 3),
+        ],
         "soft ambient lofi intro, warm synth pads, analog hiss, pre-dawn calm",
     ),
     "293433e57885807ab72edea95328d5b0": (
-        [("Urban Rainfall", None, 3), ("Deep Focus Flow", None, 4), ("Midnight Stillness", None, 3),
-         ("Vaporwave Dreamfade", None, 3)],
+        [
+            ("Urban Rainfall", None, 3),
+            ("Deep Focus Flow", None, 4),
+            ("Midnight Stillness", None, 3),
+            ("Vaporwave Dreamfade", None, 3),
+        ],
         "ambient vaporwave hum with soft rain textures and slow city rhythm",
     ),
     "293433e5788580b8b868fd7acd0abe31": (
-        [("Urban Twilight", None, 3), ("Focus Flow", None, 4), ("Midnight Calm", None, 3),
-         ("Dreamlike Fade", None, 3)],
+        [("Urban Twilight", None, 3), ("Focus Flow", None, 4), ("Midnight Calm", None, 3), ("Dreamlike Fade", None, 3)],
         "ambient vaporwave hum, low analog tone, slow city rhythm",
     ),
     "2a8433e57885807c9393da50e905fe0d": (
-        [("VHS Static Haze", None, 3), ("Focused System Check", None, 4), ("Deep Nostalgia", None, 3),
-         ("Tape Loop Calm", None, 3)],
+        [
+            ("VHS Static Haze", None, 3),
+            ("Focused System Check", None, 4),
+            ("Deep Nostalgia", None, 3),
+            ("Tape Loop Calm", None, 3),
+        ],
         "ambient vaporwave drone, slow tempo, dominant VHS static and tape hiss textures, low analogue synth pads",
     ),
     "2a8433e5788580ae8965c2b6eb22d5a6": (
-        [("Pre-Dawn Quiet", None, 4), ("Early Focus Flow", None, 4), ("Blue-Hour Momentum", None, 3),
-         ("Citylight Fade", None, 3)],
+        [
+            ("Pre-Dawn Quiet", None, 4),
+            ("Early Focus Flow", None, 4),
+            ("Blue-Hour Momentum", None, 3),
+            ("Citylight Fade", None, 3),
+        ],
         "Soft ambient pads, no drums, subtle analog warmth, cold blue tone",
     ),
     "2a8433e5788580b38210f405dafd42f1": (
-        [("Quiet Glow", None, 3), ("Dreamwave Pulse", None, 3), ("Bedroom Stillness", None, 3),
-         ("Hazy Fade", None, 3)],
+        [("Quiet Glow", None, 3), ("Dreamwave Pulse", None, 3), ("Bedroom Stillness", None, 3), ("Hazy Fade", None, 3)],
         "ambient pad + soft rain textures",
     ),
     "2c2433e5788580d59ae5e3c7cda39e57": (
-        [("Rain Ambience", (45, 55), 3), ("Steady Focus Flow", (60, 70), 4), ("Midnight Clarity", (70, 78), 3),
-         ("Vaporwave Fadeout", (45, 60), 3)],
+        [
+            ("Rain Ambience", (45, 55), 3),
+            ("Steady Focus Flow", (60, 70), 4),
+            ("Midnight Clarity", (70, 78), 3),
+            ("Vaporwave Fadeout", (45, 60), 3),
+        ],
         "ambient vaporwave pads + soft rain textures, slow drift, muted attack, no drums, warm analog hiss",
     ),
     "2c8433e5788580599853cd5b9c19da70": (
-        [("Neon Rain Calm", (50, 60), 3), ("Retro Tech Pulse", (60, 72), 4), ("Deep Focus Drift", (68, 76), 3),
-         ("Vaporwave Fade", (50, 60), 3)],
+        [
+            ("Neon Rain Calm", (50, 60), 3),
+            ("Retro Tech Pulse", (60, 72), 4),
+            ("Deep Focus Drift", (68, 76), 3),
+            ("Vaporwave Fade", (50, 60), 3),
+        ],
         "soft ambient pads with light rain textures, warm analog drift, muted low-end movement",
     ),
 }
@@ -125,6 +152,7 @@ def test_fixture_details(shared_notion_docs):
 
 # -- the project's own samples -----------------------------------------------------------
 
+
 def test_sample_notion_export_form():
     path = next(SAMPLE_NOTION.glob("Rainy Window Study Session *.md"))
     plan = parse(path.read_text(encoding="utf-8"), key="4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b")
@@ -132,8 +160,10 @@ def test_sample_notion_export_form():
     assert (plan.track_number, plan.status, plan.target_duration_min) == (12, "Planned", 60.0)
     assert plan.last_edited == "2026-11-18T21:42:00"
     assert [(a.emoji, a.name, a.bpm_min, a.bpm_max) for a in plan.arcs] == [
-        ("🌧️", "Grey Afternoon", 68, 74), ("🕯️", "Warm Lamp", 72, 78),
-        ("📚", "Deep Focus", 74, 80), ("🌙", "Night Rain", 62, 70),
+        ("🌧️", "Grey Afternoon", 68, 74),
+        ("🕯️", "Warm Lamp", 72, 78),
+        ("📚", "Deep Focus", 74, 80),
+        ("🌙", "Night Rain", 62, 70),
     ]
     # Prompts inside a toggle (children indented four spaces) belong to their arc.
     assert [p.number for p in plan.prompts_in_arc(3)] == [7, 8, 9]
@@ -148,7 +178,10 @@ def test_sample_quoted_style():
     assert plan.track_number == 13
     assert plan.exclusions == ["vocals", "heavy 808s"]
     assert [(p.number, p.checked, p.anchor_phrase) for p in plan.prompts_in_arc(1)] == [
-        (1, True, None), (2, True, "kettle steam"), (3, False, None)]
+        (1, True, None),
+        (2, True, "kettle steam"),
+        (3, False, None),
+    ]
     assert plan.prompts[0].text == "bright Rhodes chords with a lazy swing and a coffee-shop murmur"
 
 
@@ -163,6 +196,7 @@ def test_sample_unnumbered_todos_with_anchor_names():
 
 
 # -- edge cases --------------------------------------------------------------------------
+
 
 def test_plain_headings_at_any_level_and_numbered_prompts():
     plan = parse("""# Late Shift

@@ -39,7 +39,7 @@ def test_a_440_hz_note_renders_stereo_at_its_pitch_and_length():
     assert r.parts == ["0-acoustic-grand-piano"]
     assert np.isfinite(r.mix).all()
     assert 20 * np.log10(np.abs(r.mix).max()) == pytest.approx(PEAK_DBFS, abs=0.01)
-    block = r.mix[0, round(0.35 * RATE):round(0.35 * RATE) + 16384] * np.hanning(16384)
+    block = r.mix[0, round(0.35 * RATE) : round(0.35 * RATE) + 16384] * np.hanning(16384)
     spectrum = np.abs(np.fft.rfft(block))
     peak_hz = np.fft.rfftfreq(16384, 1 / RATE)[spectrum.argmax()]
     assert abs(peak_hz - 440) < 6, peak_hz
@@ -59,8 +59,7 @@ def test_notes_start_at_their_exact_frame():
 
 def test_sustain_pedal_holds_notes_until_it_lifts():
     pm = piece((0, False, [(60, 0.0, 0.2)]))
-    pm.instruments[0].control_changes = [pretty_midi.ControlChange(64, 127, 0.0),
-                                         pretty_midi.ControlChange(64, 0, 1.0)]
+    pm.instruments[0].control_changes = [pretty_midi.ControlChange(64, 127, 0.0), pretty_midi.ControlChange(64, 0, 1.0)]
     held = render_midi(pm, tail_s=0.5, gain_db=0.0)
     dry = render_midi(piece((0, False, [(60, 0.0, 0.2)])), tail_s=0.5, gain_db=0.0)
     assert held.seconds == pytest.approx(1.5, abs=1e-3) and dry.seconds == pytest.approx(0.7, abs=1e-3)
@@ -69,9 +68,11 @@ def test_sustain_pedal_holds_notes_until_it_lifts():
 
 
 def test_stems_sum_to_the_mix_and_parts_do_not_leak_into_each_other():
-    pm = piece((4, False, [(60, 0.0, 2.0), (64, 0.0, 2.0)]),
-               (33, False, [(40, 1.0, 1.5)]),
-               (0, True, [(36, 0.5, 0.6), (38, 1.0, 1.1), (42, 1.5, 1.6)]))
+    pm = piece(
+        (4, False, [(60, 0.0, 2.0), (64, 0.0, 2.0)]),
+        (33, False, [(40, 1.0, 1.5)]),
+        (0, True, [(36, 0.5, 0.6), (38, 1.0, 1.1), (42, 1.5, 1.6)]),
+    )
     r = render_midi(pm, stems=True, tail_s=0.0)
     assert list(r.stems) == ["0-electric-piano-1", "1-electric-bass-finger", "2-drums"] == r.parts
     assert r.notes == 6
@@ -80,9 +81,9 @@ def test_stems_sum_to_the_mix_and_parts_do_not_leak_into_each_other():
     for stem in r.stems.values():
         assert stem.shape == r.mix.shape and stem.dtype == np.float32
     # the bass starts at 1.0 s although the piano rendered before it was still sounding at the end
-    assert np.abs(r.stems["0-electric-piano-1"][:, -RATE // 10:-RATE // 20]).max() > 0.01
+    assert np.abs(r.stems["0-electric-piano-1"][:, -RATE // 10 : -RATE // 20]).max() > 0.01
     assert np.abs(r.stems["1-electric-bass-finger"][:, :RATE]).max() == 0.0
-    assert np.abs(r.stems["2-drums"][:, :RATE // 2]).max() == 0.0
+    assert np.abs(r.stems["2-drums"][:, : RATE // 2]).max() == 0.0
     # the same gain for all: the mix without stems is the same signal
     alone = render_midi(pm, tail_s=0.0)
     assert alone.gain_db == pytest.approx(r.gain_db)
@@ -91,7 +92,7 @@ def test_stems_sum_to_the_mix_and_parts_do_not_leak_into_each_other():
 
 def test_drums_sound_on_the_drum_channel_with_the_kit():
     r = render_midi(piece((0, True, [(36, 0.0, 0.1), (42, 0.5, 0.6)])), tail_s=0.5, gain_db=0.0)
-    hat = r.mix[0, round(0.5 * RATE):round(0.6 * RATE)]
+    hat = r.mix[0, round(0.5 * RATE) : round(0.6 * RATE)]
     assert np.abs(r.mix).max() > 0.01
     spectrum = np.abs(np.fft.rfft(hat * np.hanning(hat.size)))
     freqs = np.fft.rfftfreq(hat.size, 1 / RATE)

@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from lofi_assets.core.audio_io import read_audio
-from lofi_assets.demo.library import RATE, synthesize, write_audio
 from lofi_assets.core.production.separation import (
     FLOOR_DB,
     SeparationError,
@@ -26,6 +25,7 @@ from lofi_assets.core.production.separation import (
     separate_file,
     weights_digest,
 )
+from lofi_assets.demo.library import RATE, synthesize, write_audio
 
 SOURCES = ["drums", "bass", "other", "vocals"]
 TINY = "5eed0001"  # a signature, as demucs names single models
@@ -134,7 +134,7 @@ def test_a_model_at_another_rate_gets_resampled_audio():
     tones = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.2 * np.sin(2 * np.pi * 3000 * t)]).astype(np.float32)
     stems = separate(GainSplit(samplerate=48000), tones, shifts=0)
     assert stems["bass"].shape == tones.shape
-    error = (sum(stems.values()) - tones)[:, RATE // 10:-RATE // 10]  # resampling filters ring at the edges
+    error = (sum(stems.values()) - tones)[:, RATE // 10 : -RATE // 10]  # resampling filters ring at the edges
     assert float(np.sqrt(np.mean(error**2) / np.mean(tones**2))) < 1e-3
 
 
@@ -166,8 +166,17 @@ def test_the_cache_key_changes_with_everything_that_decides_the_stems():
 
 
 def run(path, out_dir, model, shifts=1):
-    return separate_file(path, out_dir, model, model_name="gains", weights_digest="0" * 64, shifts=shifts,
-                         overlap=0.25, segment=None, device="cpu")
+    return separate_file(
+        path,
+        out_dir,
+        model,
+        model_name="gains",
+        weights_digest="0" * 64,
+        shifts=shifts,
+        overlap=0.25,
+        segment=None,
+        device="cpu",
+    )
 
 
 def test_separate_file_writes_stems_and_reuses_them(tmp_path, song):
@@ -175,8 +184,9 @@ def test_separate_file_writes_stems_and_reuses_them(tmp_path, song):
     out = tmp_path / "stems"
     first = run(path, out, GainSplit())
     assert not first.cached and first.has_vocals and first.vocals_db == pytest.approx(-12.04, abs=0.05)
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{s}.flac" for s in SOURCES]
-                                                           + ["instrumental.flac", "stems.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{s}.flac" for s in SOURCES] + ["instrumental.flac", "stems.json"]
+    )
     mix = read_audio(path)  # the song as stored (16-bit FLAC)
     np.testing.assert_allclose(read_audio(first.stems["drums"]), 0.25 * (mix - dc(mix)) + dc(mix), atol=1e-6)
     np.testing.assert_allclose(read_audio(first.instrumental), 0.75 * (mix - dc(mix)) + 3 * dc(mix), atol=1e-6)
@@ -194,7 +204,7 @@ def test_separate_file_writes_stems_and_reuses_them(tmp_path, song):
 
     (out / "bass.flac").unlink()  # a stem gone: the cache no longer counts
     assert not run(path, out, GainSplit(), shifts=2).cached
-    (out / "stems.json").write_text('{"cache_key": "%s"}' % recomputed.cache_key)  # damaged manifest
+    (out / "stems.json").write_text(f'{{"cache_key": "{recomputed.cache_key}"}}')  # damaged manifest
     assert not run(path, out, GainSplit(), shifts=2).cached
 
 

@@ -5,17 +5,33 @@ import pytest
 
 from lofi_assets.core.generation.conditions import MOODS
 from lofi_assets.core.generation.quality import REJECT_BELOW
+from lofi_assets.core.generation.requests import (
+    GeneratorSpec,
+    gap_requests,
+    make_songs,
+    mood_from_text,
+    nightly_requests,
+)
 from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
-from lofi_assets.core.generation.requests import GeneratorSpec, gap_requests, make_songs, mood_from_text, nightly_requests
 
 
 def plan():
-    return TrackPlan(key="t1", title="Rainy Window Study", source="test", target_duration_min=30, mood_arc="cozy",
-                     arcs=[Arc(1, "Drizzle", bpm_min=60, bpm_max=66, description="soft rain, calm"),
-                           Arc(2, "Focus", bpm_min=78, bpm_max=84, description="deep work")],
-                     prompts=[Prompt(1, 1, "slow Rhodes chords, gentle rain"),
-                              Prompt(2, 2, "steady beat for deep focus in F major"),
-                              Prompt(2, 3, "warm coffee and tape hiss")])
+    return TrackPlan(
+        key="t1",
+        title="Rainy Window Study",
+        source="test",
+        target_duration_min=30,
+        mood_arc="cozy",
+        arcs=[
+            Arc(1, "Drizzle", bpm_min=60, bpm_max=66, description="soft rain, calm"),
+            Arc(2, "Focus", bpm_min=78, bpm_max=84, description="deep work"),
+        ],
+        prompts=[
+            Prompt(1, 1, "slow Rhodes chords, gentle rain"),
+            Prompt(2, 2, "steady beat for deep focus in F major"),
+            Prompt(2, 3, "warm coffee and tape hiss"),
+        ],
+    )
 
 
 def test_mood_words():
@@ -33,8 +49,9 @@ def test_gap_conditions_follow_the_plan():
     assert second.key_name == "F"  # named in the prompt
     assert third.mood == "cozy"
     # 30 minutes over three prompts: songs of 4 minutes at most, in whole phrases
-    assert all(r.conditions.bars % 4 == 0 and r.conditions.bars * 240 / r.conditions.tempo <= 4 * 60 + 20
-               for r in requests)
+    assert all(
+        r.conditions.bars % 4 == 0 and r.conditions.bars * 240 / r.conditions.tempo <= 4 * 60 + 20 for r in requests
+    )
     assert gap_requests(plan(), gaps, bars=8)[0].conditions.bars == 8
     assert gap_requests(plan(), gaps)[0] == requests[0]  # deterministic
 

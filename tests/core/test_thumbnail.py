@@ -153,8 +153,9 @@ def test_contrast_reaches_4_5_even_on_a_white_operator_background(tmp_path):
     white = tmp_path / "white.png"
     Image.new("RGB", (1600, 900), "white").save(white)
     for variant, look in (("A", "warm"), ("B", "pastel")):
-        info = render_thumbnail(tmp_path / f"t{variant}.png", TITLE, "lo-fi beats", grade=look,
-                                background=white, variant=variant)
+        info = render_thumbnail(
+            tmp_path / f"t{variant}.png", TITLE, "lo-fi beats", grade=look, background=white, variant=variant
+        )
         assert info.contrast_ratio >= 4.5 and info.scrim_alpha > 0.3
         assert info.background == str(white)
     # the ratio reported is the one measured on the scrimmed pixels
@@ -209,8 +210,14 @@ def test_emoji_and_other_glyphs_the_font_lacks_are_dropped_and_reported(tmp_path
 
 @pytest.mark.parametrize("variant, layout", [("A", "left"), ("B", "centre")])
 def test_text_stays_inside_the_margins_and_out_of_the_duration_stamp(tmp_path, variant, layout):
-    info = render_thumbnail(tmp_path / "t.png", "Late Night Rainy Window Study Session with Soft Jazz Piano",
-                            "lo-fi hip hop beats to relax and study to", grade="cyberpunk", seed=4, variant=variant)
+    info = render_thumbnail(
+        tmp_path / "t.png",
+        "Late Night Rainy Window Study Session with Soft Jazz Piano",
+        "lo-fi hip hop beats to relax and study to",
+        grade="cyberpunk",
+        seed=4,
+        variant=variant,
+    )
     assert info.layout == layout and set(info.text_boxes) == {"title", "subtitle"}
     for x0, y0, x1, y1 in info.text_boxes.values():
         assert x0 >= 0.05 * WIDTH and y0 >= 0.05 * HEIGHT and x1 <= 0.95 * WIDTH and y1 <= 0.95 * HEIGHT
@@ -234,7 +241,10 @@ def test_variants_write_a_b_files_with_different_grades_and_layouts(tmp_path):
     infos = render_variants(tmp_path / "ab", TITLE, "lo-fi beats", grades=("warm", "cyberpunk", "noir"), seed=2)
     assert sorted(os.listdir(tmp_path / "ab")) == ["thumbnail_A.jpg", "thumbnail_B.jpg", "thumbnail_C.jpg"]
     assert [(i.variant, i.grade, i.layout) for i in infos] == [
-        ("A", "warm", "left"), ("B", "cyberpunk", "centre"), ("C", "noir", "left")]
+        ("A", "warm", "left"),
+        ("B", "cyberpunk", "centre"),
+        ("C", "noir", "left"),
+    ]
     assert all(i.seed == 2 and verify_thumbnail(i.path) == [] for i in infos)
     assert mean_diff(pixels(infos[0].path), pixels(infos[1].path)) > 10
     with pytest.raises(ValueError, match="unknown grade"):

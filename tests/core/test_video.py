@@ -122,8 +122,9 @@ def test_odd_sized_transparent_image_is_fitted_with_black_bars(inputs, tmp_path)
     assert np.abs(frame[360, 640] - [200, 40, 40]).max() < 12  # picture
 
 
-@pytest.mark.parametrize("case", ["missing audio", "empty audio", "corrupt audio", "missing image",
-                                  "corrupt image", "truncated image"])
+@pytest.mark.parametrize(
+    "case", ["missing audio", "empty audio", "corrupt audio", "missing image", "corrupt image", "truncated image"]
+)
 def test_bad_input_is_named_and_nothing_is_written(inputs, tmp_path, case):
     image, audio = inputs / "thumb.png", inputs / "song.wav"
     if case == "missing audio":
@@ -182,7 +183,7 @@ def test_verify_flags_a_wrong_duration_an_audio_only_file_and_a_missing_one(inpu
 def test_audio_length_comes_from_the_packets_not_the_header(inputs, tmp_path):
     cut = tmp_path / "cut.wav"
     data = (inputs / "song.wav").read_bytes()
-    cut.write_bytes(data[:len(data) // 2])  # the header still claims 3 s
+    cut.write_bytes(data[: len(data) // 2])  # the header still claims 3 s
     assert audio_seconds(cut) == pytest.approx(SECONDS / 2, abs=0.05)
     assert audio_seconds(inputs / "song.wav") == pytest.approx(SECONDS, abs=1e-3)
 

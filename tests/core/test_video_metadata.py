@@ -36,15 +36,30 @@ def sample(name):
 def mix_chapters(plan, song_s=185.0, crossfade_s=6.0):
     """Chapters as the mix writes them: one per prompt, mid-crossfade, unchecked prompts generated."""
     names = {a.number: a.name for a in plan.arcs}
-    return [{"start_s": 0.0 if i == 0 else round(i * (song_s - crossfade_s) + crossfade_s / 2, 2),
-             "arc": p.arc, "arc_name": names[p.arc], "song_id": f"song-{i}", "title": p.text,
-             "kind": "library" if p.checked else "generated", "play": 1}
-            for i, p in enumerate(plan.prompts)]
+    return [
+        {
+            "start_s": 0.0 if i == 0 else round(i * (song_s - crossfade_s) + crossfade_s / 2, 2),
+            "arc": p.arc,
+            "arc_name": names[p.arc],
+            "song_id": f"song-{i}",
+            "title": p.text,
+            "kind": "library" if p.checked else "generated",
+            "play": 1,
+        }
+        for i, p in enumerate(plan.prompts)
+    ]
 
 
 def chapter(start_s, song_id, arc_name="Warm Lamp", kind="library"):
-    return {"start_s": start_s, "arc": 1, "arc_name": arc_name, "song_id": song_id, "title": f"Song {song_id}",
-            "kind": kind, "play": 1}
+    return {
+        "start_s": start_s,
+        "arc": 1,
+        "arc_name": arc_name,
+        "song_id": song_id,
+        "title": f"Song {song_id}",
+        "kind": kind,
+        "play": 1,
+    }
 
 
 def build(plan, chapters=None, **kwargs):
@@ -110,12 +125,15 @@ def test_use_case_variant_reads_like_a_search_title():
 
 
 @pytest.mark.parametrize("placeholder", ["", "Untitled", "New page", "track-key"])
-@pytest.mark.parametrize(("name", "when", "use", "season"), [
-    ("Rainy", date(2026, 11, 20), "Studying", "Autumn"),
-    ("Rainy", date(2026, 1, 5), "Studying", "Winter"),
-    ("midnight", date(2026, 7, 1), "Sleeping", "Summer"),
-    ("sunday", date(2026, 4, 12), "Relaxing", "Spring"),
-])
+@pytest.mark.parametrize(
+    ("name", "when", "use", "season"),
+    [
+        ("Rainy", date(2026, 11, 20), "Studying", "Autumn"),
+        ("Rainy", date(2026, 1, 5), "Studying", "Winter"),
+        ("midnight", date(2026, 7, 1), "Sleeping", "Summer"),
+        ("sunday", date(2026, 4, 12), "Relaxing", "Spring"),
+    ],
+)
 def test_generated_title_names_use_case_and_season(placeholder, name, when, use, season):
     plan = sample(name)
     plan.title = placeholder
@@ -130,8 +148,9 @@ def test_page_without_a_title_gets_a_generated_one():
     text = "## 🌙 Night Rain (BPM 60–66)\n- [x] 1. sleepy piano in the rain\n- [ ] 2. slow pad for sleeping\n"
     plan = parse_track_plan(text, key="abc123", source="x.md")
     assert plan.title == "abc123"
-    meta = build(plan, [chapter(0, "a"), chapter(200, "b"), chapter(400, "c")], duration_s=600.0,
-                 when=date(2026, 12, 24))
+    meta = build(
+        plan, [chapter(0, "a"), chapter(200, "b"), chapter(400, "c")], duration_s=600.0, when=date(2026, 12, 24)
+    )
     assert "Winter" in meta.title and "Sleeping" in meta.title and "abc123" not in meta.title
 
 
@@ -166,13 +185,16 @@ def _copy_too_long(plan):
     plan.description = "é" * 2501  # 5002 bytes
 
 
-@pytest.mark.parametrize(("spoil", "expected"), [
-    (_title_101, "title (from the plan) is 101 characters (YouTube allows 100)"),
-    (_tags_501, "tags (hidden tags of the plan) take 501 characters"),
-    (_tag_lt, "tag 'a<b' contains '<' or '>' (YouTube rejects them)"),
-    (_copy_gt, "description copy (from the plan) contains '<' or '>'"),
-    (_copy_too_long, "description copy (from the plan) is 5002 bytes"),
-])
+@pytest.mark.parametrize(
+    ("spoil", "expected"),
+    [
+        (_title_101, "title (from the plan) is 101 characters (YouTube allows 100)"),
+        (_tags_501, "tags (hidden tags of the plan) take 501 characters"),
+        (_tag_lt, "tag 'a<b' contains '<' or '>' (YouTube rejects them)"),
+        (_copy_gt, "description copy (from the plan) contains '<' or '>'"),
+        (_copy_too_long, "description copy (from the plan) is 5002 bytes"),
+    ],
+)
 def test_each_limit_raises_naming_the_field(spoil, expected):
     plan = sample("Rainy")
     spoil(plan)
@@ -236,8 +258,16 @@ def test_too_many_hashtags_are_cut_to_fifteen():
 
 
 def test_close_chapters_are_merged_keeping_the_first():
-    chapters = [chapter(0, "a"), chapter(4.5, "b"), chapter(200.2, "c"), chapter(209.9, "d"),
-                chapter(400, "e"), chapter(400.5, "f"), chapter(600, "g"), chapter(895, "h")]
+    chapters = [
+        chapter(0, "a"),
+        chapter(4.5, "b"),
+        chapter(200.2, "c"),
+        chapter(209.9, "d"),
+        chapter(400, "e"),
+        chapter(400.5, "f"),
+        chapter(600, "g"),
+        chapter(895, "h"),
+    ]
     kept, notes = youtube_chapters(chapters, 900.0)
     assert [s for s, _ in kept] == [0, 200, 400, 600]
     assert kept[1][1] == "Warm Lamp — Song c"
@@ -272,8 +302,11 @@ def test_hour_long_videos_use_hours_in_timestamps():
     plan = sample("Rainy")
     chapters = [chapter(0, "a"), chapter(1800, "b"), chapter(3725.4, "c")]
     meta = build(plan, chapters, duration_s=5400.0)
-    assert timestamp_lines(meta.description) == ["0:00:00 Warm Lamp — Song a", "0:30:00 Warm Lamp — Song b",
-                                                 "1:02:05 Warm Lamp — Song c"]
+    assert timestamp_lines(meta.description) == [
+        "0:00:00 Warm Lamp — Song a",
+        "0:30:00 Warm Lamp — Song b",
+        "1:02:05 Warm Lamp — Song c",
+    ]
     short = build(plan, [chapter(0, "a"), chapter(60, "b"), chapter(125, "c")], duration_s=600.0)
     assert timestamp_lines(short.description)[-1] == "02:05 Warm Lamp — Song c"
 
@@ -319,8 +352,11 @@ def test_synthetic_media_follows_the_songs():
     assert meta.contains_synthetic_media is False and "AI-generated" not in meta.description
     assert "Music from this channel's song library; mixed and mastered by the pipeline." in meta.description
     assert build(plan, library, duration_s=600.0, synthetic=True).contains_synthetic_media is True
-    generated = [chapter(0, "a", kind="generated"), chapter(200, "b", kind="generated"),
-                 chapter(400, "c", kind="generated")]
+    generated = [
+        chapter(0, "a", kind="generated"),
+        chapter(200, "b", kind="generated"),
+        chapter(400, "c", kind="generated"),
+    ]
     meta = build(plan, generated, duration_s=600.0, channel_name="Static Dreamscapes")
     assert meta.contains_synthetic_media is True
     assert "Music composed and produced by Static Dreamscapes' own models" in meta.description
@@ -337,10 +373,21 @@ def test_request_body_is_the_videos_insert_body():
     meta = build(sample("Rainy"), language="en-GB")
     body = meta.request_body(now=NOW)
     assert set(body) == {"snippet", "status"}
-    assert body["snippet"] == {"title": meta.title, "description": meta.description, "tags": meta.tags,
-                               "categoryId": "10", "defaultLanguage": "en-GB", "defaultAudioLanguage": "en-GB"}
-    assert body["status"] == {"privacyStatus": "private", "selfDeclaredMadeForKids": False,
-                              "containsSyntheticMedia": True, "license": "youtube", "embeddable": True}
+    assert body["snippet"] == {
+        "title": meta.title,
+        "description": meta.description,
+        "tags": meta.tags,
+        "categoryId": "10",
+        "defaultLanguage": "en-GB",
+        "defaultAudioLanguage": "en-GB",
+    }
+    assert body["status"] == {
+        "privacyStatus": "private",
+        "selfDeclaredMadeForKids": False,
+        "containsSyntheticMedia": True,
+        "license": "youtube",
+        "embeddable": True,
+    }
 
 
 def test_publish_at_is_private_and_rfc3339_utc():
@@ -351,12 +398,15 @@ def test_publish_at_is_private_and_rfc3339_utc():
     assert status["publishAt"] == "2026-11-27T17:00:00Z"
 
 
-@pytest.mark.parametrize(("privacy", "publish_at", "expected"), [
-    ("public", NOW + timedelta(days=1), "needs privacy status 'private'"),
-    ("private", NOW - timedelta(minutes=1), "not in the future"),
-    ("private", datetime(2026, 12, 1, 18, 0), "no time zone"),
-    ("secret", None, "privacy status 'secret'"),
-])
+@pytest.mark.parametrize(
+    ("privacy", "publish_at", "expected"),
+    [
+        ("public", NOW + timedelta(days=1), "needs privacy status 'private'"),
+        ("private", NOW - timedelta(minutes=1), "not in the future"),
+        ("private", datetime(2026, 12, 1, 18, 0), "no time zone"),
+        ("secret", None, "privacy status 'secret'"),
+    ],
+)
 def test_bad_schedules_raise(privacy, publish_at, expected):
     meta = build(sample("Rainy"))
     with pytest.raises(MetadataError, match=expected):
@@ -411,25 +461,30 @@ def test_publish_time_same_day_and_exactly_at_the_hour():
     assert publish_time("Friday 18:00 local", friday_six, "Europe/London") == friday_six + timedelta(days=7)
 
 
-@pytest.mark.parametrize(("schedule", "expected"), [
-    ("Saturday @ 18:00", "2026-11-21T18:00:00+00:00"),
-    ("Friday @ 7:30 PM ET", "2026-11-21T00:30:00+00:00"),
-    ("Wednesday @ 10 AM ET", "2026-11-25T15:00:00+00:00"),
-    ("Sundays 9am", "2026-11-22T09:00:00+00:00"),
-    ("Friday", "2026-11-20T18:00:00+00:00"),
-    ("2026-11-27 18:00", "2026-11-27T18:00:00+00:00"),
-    ("2026-12-01", "2026-12-01T18:00:00+00:00"),
-    ("Monday 09:00 Europe/Berlin", "2026-11-23T08:00:00+00:00"),
-    ("18:00", "2026-11-20T18:00:00+00:00"),
-])
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("Saturday @ 18:00", "2026-11-21T18:00:00+00:00"),
+        ("Friday @ 7:30 PM ET", "2026-11-21T00:30:00+00:00"),
+        ("Wednesday @ 10 AM ET", "2026-11-25T15:00:00+00:00"),
+        ("Sundays 9am", "2026-11-22T09:00:00+00:00"),
+        ("Friday", "2026-11-20T18:00:00+00:00"),
+        ("2026-11-27 18:00", "2026-11-27T18:00:00+00:00"),
+        ("2026-12-01", "2026-12-01T18:00:00+00:00"),
+        ("Monday 09:00 Europe/Berlin", "2026-11-23T08:00:00+00:00"),
+        ("18:00", "2026-11-20T18:00:00+00:00"),
+    ],
+)
 def test_publish_time_reads_the_plans_schedules(schedule, expected):
     got = publish_time(schedule, NOW, "Europe/London")
     assert got is not None and got.tzinfo is not None
     assert got.isoformat() == expected
 
 
-@pytest.mark.parametrize("schedule", [None, "", "  ", "TBD", "2026-11-01 18:00", "Friday 25:00", "2026-02-30",
-                                      "Friday 20h", "every 2nd Friday"])
+@pytest.mark.parametrize(
+    "schedule",
+    [None, "", "  ", "TBD", "2026-11-01 18:00", "Friday 25:00", "2026-02-30", "Friday 20h", "every 2nd Friday"],
+)
 def test_publish_time_is_none_when_it_cannot_say(schedule):
     assert publish_time(schedule, NOW, "Europe/London") is None
 

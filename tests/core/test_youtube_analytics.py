@@ -2,11 +2,12 @@
 API does: result tables with column headers, the processing lag, 403 without the monetary
 scope, quota and rate-limit errors."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
 
+from lofi_assets.core.youtube.client import SCOPES, Parked, YouTubeError, build_analytics, build_youtube, http_client
 from lofi_assets.core.youtube.stats import (
     AnalyticsClient,
     iso_duration_s,
@@ -14,7 +15,6 @@ from lofi_assets.core.youtube.stats import (
     result_table,
     upsert,
 )
-from lofi_assets.core.youtube.client import SCOPES, Parked, YouTubeError, build_analytics, build_youtube, http_client
 from lofi_assets.demo.analytics_server import FakeAnalytics
 
 TODAY = date(2026, 11, 30)
@@ -33,16 +33,26 @@ def client_for(fake: FakeAnalytics, monetary: bool = False) -> AnalyticsClient:
 
     credentials = Credentials.from_authorized_user_info(fake.authorized_user_info(), [SCOPES["analytics"]])
     http = http_client(credentials.with_token_uri(fake.token_uri))
-    return AnalyticsClient(build_youtube(http, fake.base_url), build_analytics(http, fake.base_url),
-                           monetary=monetary, **FAST)
+    return AnalyticsClient(
+        build_youtube(http, fake.base_url), build_analytics(http, fake.base_url), monetary=monetary, **FAST
+    )
 
 
 def add(fake: FakeAnalytics, vid: str, published: date, days: int, views: int = 100) -> None:
-    fake.add_video(vid, f"video {vid}", datetime.combine(published, datetime.min.time(), timezone.utc), 3600, ["lofi"])
+    fake.add_video(vid, f"video {vid}", datetime.combine(published, datetime.min.time(), UTC), 3600, ["lofi"])
     for k in range(days):
-        fake.set_day(vid, published + timedelta(days=k), views=views + k, estimatedMinutesWatched=10 * (views + k),
-                     averageViewDuration=600, averageViewPercentage=16.7, subscribersGained=2, subscribersLost=1,
-                     likes=3, estimatedRevenue=0.25)
+        fake.set_day(
+            vid,
+            published + timedelta(days=k),
+            views=views + k,
+            estimatedMinutesWatched=10 * (views + k),
+            averageViewDuration=600,
+            averageViewPercentage=16.7,
+            subscribersGained=2,
+            subscribersLost=1,
+            likes=3,
+            estimatedRevenue=0.25,
+        )
 
 
 def test_pull_reads_result_tables_and_leaves_out_the_lagging_days(fake):
@@ -95,7 +105,7 @@ def test_other_refusals_fail_with_the_reason(fake):
 
 def test_many_uploads_page_through_the_playlist_and_batch_50_ids(fake):
     for n in range(120):
-        fake.add_video(f"v{n:03d}", f"t{n}", datetime(2026, 1, 1, tzinfo=timezone.utc), 60, [])
+        fake.add_video(f"v{n:03d}", f"t{n}", datetime(2026, 1, 1, tzinfo=UTC), 60, [])
     client = client_for(fake)
     ids = client.upload_ids("UU-sim")
     assert len(ids) == 120 and ids[0] == "v119"  # newest first

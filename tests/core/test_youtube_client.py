@@ -67,8 +67,15 @@ def test_token_missing_a_scope_asks_for_lofi_auth(fake, tmp_path):
 
 
 def test_api_error_reads_google_and_oauth_shapes():
-    body = json.dumps({"error": {"code": 403, "message": "quota", "errors": [
-        {"domain": "youtube.quota", "reason": "quotaExceeded", "message": "quota"}]}})
+    body = json.dumps(
+        {
+            "error": {
+                "code": 403,
+                "message": "quota",
+                "errors": [{"domain": "youtube.quota", "reason": "quotaExceeded", "message": "quota"}],
+            }
+        }
+    )
     assert api_error(403, body.encode()).reason == "quotaExceeded"
     assert api_error(400, b'{"error": "invalid_grant", "error_description": "x"}').reason == "invalid_grant"
     assert api_error(502, b"<html>bad gateway</html>").reason == ""

@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,10 +59,19 @@ def make_plan(tmp_path: Path, track: str = "t1", size: int = 12 * CHUNK_QUANTUM 
         video.write_bytes(os.urandom(size))
     thumb = tmp_path / f"{track}.png"
     thumb.write_bytes(PNG)
-    body = {"snippet": {"title": f"Rainy lofi {track}", "description": "d", "tags": ["lofi"], "categoryId": "10"},
-            "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True}}
-    options = {"track": track, "master_sha256": "m" * 64, "video": video, "body": body, "thumbnail": thumb,
-               "playlists": ["Study Lofi"], "chunk_bytes": 2 * CHUNK_QUANTUM}
+    body = {
+        "snippet": {"title": f"Rainy lofi {track}", "description": "d", "tags": ["lofi"], "categoryId": "10"},
+        "status": {"privacyStatus": "private", "selfDeclaredMadeForKids": False, "containsSyntheticMedia": True},
+    }
+    options = {
+        "track": track,
+        "master_sha256": "m" * 64,
+        "video": video,
+        "body": body,
+        "thumbnail": thumb,
+        "playlists": ["Study Lofi"],
+        "chunk_bytes": 2 * CHUNK_QUANTUM,
+    }
     options.update(kw)
     return UploadPlan(**options)
 
@@ -148,8 +157,9 @@ def test_crash_and_resume_in_a_new_process(fake, tmp_path):
         publish(build_youtube(http_client(credentials), {fake.base_url!r}), Path({str(ledger)!r}), plan,
                 on_progress=crash)
     """)
-    child = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True,
-                           text=True, timeout=60)
+    child = subprocess.run(
+        [sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=60
+    )
     assert child.returncode == 17, child.stderr
     assert fake.counts["videos.insert"] == 1 and fake.counts["videos_created"] == 0
     received_before = fake.bytes_received
@@ -165,7 +175,7 @@ def test_quota_exceeded_parks_until_the_pacific_reset(fake, tmp_path):
     plan = make_plan(tmp_path)
     ledger = tmp_path / "upload.json"
     fake.fail("init", 403, "quotaExceeded")
-    now = datetime(2026, 11, 21, 18, 0, tzinfo=timezone.utc)  # 10:00 in Los Angeles
+    now = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)  # 10:00 in Los Angeles
     result = publish(youtube_for(fake), ledger, plan, now=lambda: now, **FAST)
     assert result.status == "parked" and result.reason == "quotaExceeded"
     assert result.parked_until == "2026-11-22T08:00:00+00:00"  # midnight PST
@@ -176,7 +186,7 @@ def test_quota_exceeded_parks_until_the_pacific_reset(fake, tmp_path):
     still = publish(youtube_for(fake), ledger, plan, now=lambda: later, **FAST)
     assert still.status == "parked" and len(fake.log) == requests_so_far  # nothing sent
 
-    tomorrow = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+    tomorrow = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
     done = publish(youtube_for(fake), ledger, plan, now=lambda: tomorrow, **FAST)
     assert done.status == "published"
     one_video(fake, plan)
@@ -301,13 +311,18 @@ def test_dry_run_writes_the_exact_requests(tmp_path):
     assert insert["media"]["bytes"] == plan.video.stat().st_size
     assert insert["headers"]["X-Upload-Content-Type"] == "video/mp4"
     assert insert["headers"]["X-Upload-Content-Length"] == str(plan.video.stat().st_size)
-    assert [r["step"] for r in records[1:]] == ["thumbnails.set", "playlists.list", "playlists.insert",
-                                                 "playlistItems.list", "playlistItems.insert"]
+    assert [r["step"] for r in records[1:]] == [
+        "thumbnails.set",
+        "playlists.list",
+        "playlists.insert",
+        "playlistItems.list",
+        "playlistItems.insert",
+    ]
     assert all("authorization" not in {k.lower() for k in r["headers"]} for r in records)
 
 
 def test_next_quota_reset_follows_daylight_saving():
-    summer = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
-    assert next_quota_reset(summer) == datetime(2026, 7, 2, 7, 0, tzinfo=timezone.utc)  # PDT
-    winter = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
-    assert next_quota_reset(winter) == datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)  # PST
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert next_quota_reset(summer) == datetime(2026, 7, 2, 7, 0, tzinfo=UTC)  # PDT
+    winter = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert next_quota_reset(winter) == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # PST

@@ -24,11 +24,12 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import httpx
 
@@ -46,26 +47,39 @@ def new_id() -> str:
 
 
 def rich(text: str, link: str | None = None) -> list[dict[str, Any]]:
-    return [{"type": "text", "text": {"content": text, "link": {"url": link} if link else None},
-             "annotations": {}, "plain_text": text, "href": link}]
+    return [
+        {
+            "type": "text",
+            "text": {"content": text, "link": {"url": link} if link else None},
+            "annotations": {},
+            "plain_text": text,
+            "href": link,
+        }
+    ]
 
 
 def minute_iso(moment: datetime) -> str:
     """A time as Notion writes ``last_edited_time``: UTC, rounded down to the minute."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:00.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00.000Z")
 
 
 # -- property builders (page property values as the API returns them) -----------------
 
 
 def status_prop(name: str | None) -> dict[str, Any]:
-    return {"id": new_id()[:4], "type": "status",
-            "status": {"id": new_id()[:4], "name": name, "color": "default"} if name else None}
+    return {
+        "id": new_id()[:4],
+        "type": "status",
+        "status": {"id": new_id()[:4], "name": name, "color": "default"} if name else None,
+    }
 
 
 def select_prop(name: str | None) -> dict[str, Any]:
-    return {"id": new_id()[:4], "type": "select",
-            "select": {"id": new_id()[:4], "name": name, "color": "default"} if name else None}
+    return {
+        "id": new_id()[:4],
+        "type": "select",
+        "select": {"id": new_id()[:4], "name": name, "color": "default"} if name else None,
+    }
 
 
 def url_prop(url: str | None = None) -> dict[str, Any]:
@@ -81,9 +95,16 @@ def text_prop(text: str = "", link: str | None = None) -> dict[str, Any]:
 
 def block(kind: str, text: str = "", children: list[dict] | None = None, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"rich_text": rich(text), "color": "default", **extra}
-    return {"object": "block", "id": new_id(), "type": kind, kind: body,
-            "has_children": bool(children), "_children": children or [], "archived": False,
-            "in_trash": False}
+    return {
+        "object": "block",
+        "id": new_id(),
+        "type": kind,
+        kind: body,
+        "has_children": bool(children),
+        "_children": children or [],
+        "archived": False,
+        "in_trash": False,
+    }
 
 
 def heading(level: int, text: str, children: list[dict] | None = None) -> dict[str, Any]:
@@ -111,17 +132,29 @@ def toggle(text: str, children: list[dict]) -> dict[str, Any]:
 
 
 def table(rows: list[list[str]]) -> dict[str, Any]:
-    row_blocks = [{"object": "block", "id": new_id(), "type": "table_row",
-                   "table_row": {"cells": [rich(c) for c in row]}, "has_children": False,
-                   "_children": []} for row in rows]
-    return {"object": "block", "id": new_id(), "type": "table",
-            "table": {"table_width": len(rows[0]), "has_column_header": True, "has_row_header": False},
-            "has_children": True, "_children": row_blocks}
+    row_blocks = [
+        {
+            "object": "block",
+            "id": new_id(),
+            "type": "table_row",
+            "table_row": {"cells": [rich(c) for c in row]},
+            "has_children": False,
+            "_children": [],
+        }
+        for row in rows
+    ]
+    return {
+        "object": "block",
+        "id": new_id(),
+        "type": "table",
+        "table": {"table_width": len(rows[0]), "has_column_header": True, "has_row_header": False},
+        "has_children": True,
+        "_children": row_blocks,
+    }
 
 
 def unsupported(kind: str = "ai_block") -> dict[str, Any]:
-    return {"object": "block", "id": new_id(), "type": kind, kind: {}, "has_children": False,
-            "_children": []}
+    return {"object": "block", "id": new_id(), "type": kind, kind: {}, "has_children": False, "_children": []}
 
 
 # -- the fake ---------------------------------------------------------------------------
@@ -141,8 +174,7 @@ class Fault:
 
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
-    return {"object": "error", "status": status, "code": code, "message": message,
-            "request_id": new_id()}
+    return {"object": "error", "status": status, "code": code, "message": message, "request_id": new_id()}
 
 
 class FakeNotion:
@@ -158,14 +190,22 @@ class FakeNotion:
         self.status_options: dict[str, list[str]] = {}  # status property name -> option names
         self.select_options: dict[str, list[str]] = {}  # select property name -> option names
         self.patches: list[tuple[str, dict[str, Any]]] = []  # (page id, properties) of accepted PATCHes
-        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._lock = threading.Lock()
 
     # -- content ----------------------------------------------------------------------
 
-    def add_page(self, title: str, last_edited: str | datetime, blocks: list[dict] | None = None, *,
-                 page_id: str | None = None, archived: bool = False, in_trash: bool = False,
-                 properties: dict[str, dict[str, Any]] | None = None) -> str:
+    def add_page(
+        self,
+        title: str,
+        last_edited: str | datetime,
+        blocks: list[dict] | None = None,
+        *,
+        page_id: str | None = None,
+        archived: bool = False,
+        in_trash: bool = False,
+        properties: dict[str, dict[str, Any]] | None = None,
+    ) -> str:
         pid = dashed(page_id) if page_id else new_id()
         if isinstance(last_edited, datetime):
             last_edited = minute_iso(last_edited)
@@ -177,11 +217,19 @@ class FakeNotion:
                 if prop.get(prop["type"]) and prop[prop["type"]].get("name") not in options:
                     options.append(prop[prop["type"]]["name"])
         self.pages[pid] = {
-            "object": "page", "id": pid, "created_time": last_edited, "last_edited_time": last_edited,
-            "archived": archived, "in_trash": in_trash, "is_locked": False,
+            "object": "page",
+            "id": pid,
+            "created_time": last_edited,
+            "last_edited_time": last_edited,
+            "archived": archived,
+            "in_trash": in_trash,
+            "is_locked": False,
             "url": f"https://www.notion.so/{re.sub(r'[^A-Za-z0-9]+', '-', title)}-{pid.replace('-', '')}",
-            "parent": {"type": "data_source_id", "data_source_id": self.data_source_id,
-                       "database_id": self.database_id},
+            "parent": {
+                "type": "data_source_id",
+                "data_source_id": self.data_source_id,
+                "database_id": self.database_id,
+            },
             "properties": props,
         }
         self._store_children(pid, blocks or [])
@@ -203,8 +251,11 @@ class FakeNotion:
         self.faults.append(Fault(method, path, **kwargs))
 
     def requests_to(self, pattern: str, method: str | None = None) -> int:
-        return sum(1 for (_, path, _), m in zip(self.log, self.methods, strict=True)
-                   if re.search(pattern, path) and (method is None or m == method))
+        return sum(
+            1
+            for (_, path, _), m in zip(self.log, self.methods, strict=True)
+            if re.search(pattern, path) and (method is None or m == method)
+        )
 
     def patch_count(self, page_id: str | None = None) -> int:
         """PATCH requests to pages (to one page), answered or not."""
@@ -230,8 +281,9 @@ class FakeNotion:
                     return fault
         return None
 
-    def respond(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-                body: bytes) -> tuple[int, dict[str, str], bytes, Fault | None]:
+    def respond(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes, Fault | None]:
         """One request: (status, headers, body, fault that shapes transport behaviour)."""
         with self._lock:
             self.log.append((method, path, time.monotonic()))
@@ -246,8 +298,9 @@ class FakeNotion:
         status, payload = self._route(method, path, query, headers, body)
         return status, {"content-type": "application/json"}, json.dumps(payload).encode(), fault
 
-    def _route(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-               body: bytes) -> tuple[int, dict[str, Any]]:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, Any]]:
         if headers.get("authorization") != f"Bearer {self.token}":
             return 401, error_body(401, "unauthorized", "API token is invalid.")
         if not headers.get("notion-version"):
@@ -257,8 +310,12 @@ class FakeNotion:
                 return 400, error_body(400, "invalid_request_url", "Invalid request URL.")
             if dashed(m.group(1).replace("-", "")) != self.database_id:
                 return 404, error_body(404, "object_not_found", f"Could not find database with ID: {m.group(1)}.")
-            return 200, {"object": "database", "id": self.database_id, "title": rich("Tracks"),
-                         "data_sources": [{"id": self.data_source_id, "name": "Tracks"}]}
+            return 200, {
+                "object": "database",
+                "id": self.database_id,
+                "title": rich("Tracks"),
+                "data_sources": [{"id": self.data_source_id, "name": "Tracks"}],
+            }
         if m := re.fullmatch(r"/v1/data_sources/([0-9a-f-]+)/query", path):
             if method != "POST":
                 return 400, error_body(400, "invalid_request_url", "Invalid request URL.")
@@ -288,12 +345,16 @@ class FakeNotion:
         except ValueError:
             return 400, error_body(400, "invalid_json", "Error parsing JSON body.")
         if page["archived"] or page["in_trash"]:
-            return 400, error_body(400, "validation_error", "Can't edit block that is archived. You must "
-                                   "unarchive the block before editing.")
+            return 400, error_body(
+                400,
+                "validation_error",
+                "Can't edit block that is archived. You must unarchive the block before editing.",
+            )
         updates = request.get("properties")
         if not isinstance(updates, dict):
-            return 400, error_body(400, "validation_error", "body failed validation: body.properties should "
-                                   "be an object.")
+            return 400, error_body(
+                400, "validation_error", "body failed validation: body.properties should be an object."
+            )
         by_id = {prop.get("id"): name for name, prop in page["properties"].items()}
         new_values: dict[str, Any] = {}
         for key, value in updates.items():
@@ -328,8 +389,10 @@ class FakeNotion:
             option = value["name"]
             if kind == "status" and option not in self._options("status", name):
                 options = ", ".join(f"'{o}'" for o in self._options("status", name))
-                return (f"Invalid status option. Status option \"{option}\" does not exist for property "
-                        f"'{name}'. Value must be one of the following: {options}.")
+                return (
+                    f'Invalid status option. Status option "{option}" does not exist for property '
+                    f"'{name}'. Value must be one of the following: {options}."
+                )
             return ({"id": new_id()[:4], "name": option, "color": "default"},)
         if kind == "url":
             if value is not None and not isinstance(value, str):
@@ -384,17 +447,27 @@ class FakeNotion:
             if cursor not in ids:
                 return 400, error_body(400, "validation_error", f"start_cursor {cursor} is invalid")
             start = ids.index(cursor)
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         more = start + size < len(items)
-        return 200, {"object": "list", "results": chunk, "next_cursor": items[start + size]["id"] if more else None,
-                     "has_more": more, "type": kind, kind: {}, "request_id": new_id()}
+        return 200, {
+            "object": "list",
+            "results": chunk,
+            "next_cursor": items[start + size]["id"] if more else None,
+            "has_more": more,
+            "type": kind,
+            kind: {},
+            "request_id": new_id(),
+        }
 
     # -- transports -------------------------------------------------------------------
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         status, headers, data, fault = self.respond(
-            request.method, request.url.path, dict(request.url.params),
-            {k.lower(): v for k, v in request.headers.items()}, request.content,
+            request.method,
+            request.url.path,
+            dict(request.url.params),
+            {k.lower(): v for k, v in request.headers.items()},
+            request.content,
         )
         if fault is not None and fault.exception is not None:
             raise fault.exception("injected by the fake Notion", request=request)
@@ -419,8 +492,11 @@ class FakeNotion:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
                 status, headers, data, fault = fake.respond(
-                    self.command, url.path, dict(url.params),
-                    {k.lower(): v for k, v in self.headers.items()}, body,
+                    self.command,
+                    url.path,
+                    dict(url.params),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
                 )
                 if fault is not None and fault.delay_s:
                     time.sleep(fault.delay_s)

@@ -1,7 +1,7 @@
 """The 18:00 upload window: what it asks to run, and in which order."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -31,13 +31,14 @@ def track(root, key, number, checks_pass=True, video=True, uploaded=False, parke
 def evaluate(root, keys, when):
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("tracks", keys)
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=when,
-                                            resources={"storage": StorageResource(root=str(root))})
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=when, resources={"storage": StorageResource(root=str(root))}
+        )
         return upload_window(context)
 
 
 def test_window_uploads_ready_tracks_in_plan_order(tmp_path):
-    when = datetime(2026, 11, 21, 18, 0, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
     track(tmp_path, "c", 14)
     track(tmp_path, "a", 12)
     track(tmp_path, "b", 13, checks_pass=False)
@@ -54,7 +55,7 @@ def test_window_uploads_ready_tracks_in_plan_order(tmp_path):
 
 def test_window_with_nothing_ready_says_why(tmp_path):
     track(tmp_path, "b", 13, checks_pass=False)
-    result = evaluate(tmp_path, ["b"], datetime(2026, 11, 21, 18, 0, tzinfo=timezone.utc))
+    result = evaluate(tmp_path, ["b"], datetime(2026, 11, 21, 18, 0, tzinfo=UTC))
     assert isinstance(result, dg.SkipReason)
     assert "master failed no_clipping" in result.skip_message
 

@@ -54,16 +54,21 @@ def failed_run_context(instance):
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
     failure = next(e for e in instance.all_logs(result.run_id) if e.dagster_event and e.dagster_event.is_run_failure)
-    return dg.build_run_status_sensor_context(sensor_name="run_failure_alerts", dagster_instance=instance,
-                                              dagster_run=run, dagster_event=failure.dagster_event
-                                              ).for_run_failure(), result.run_id
+    return dg.build_run_status_sensor_context(
+        sensor_name="run_failure_alerts",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure.dagster_event,
+    ).for_run_failure(), result.run_id
 
 
 @pytest.mark.parametrize("status", [200, 500])
 def test_failed_run_writes_an_alert_and_calls_the_webhook(tmp_path, status, caplog):
     with dg.instance_for_test() as instance, Hook(status) as hook:
         context, run_id = failed_run_context(instance)
-        run_failure_alerts(context, alerts=AlertsResource(webhook_url=hook.url), storage=StorageResource(root=str(tmp_path)))
+        run_failure_alerts(
+            context, alerts=AlertsResource(webhook_url=hook.url), storage=StorageResource(root=str(tmp_path))
+        )
         lines = (tmp_path / "alerts" / "alerts.jsonl").read_text().splitlines()
         assert len(lines) == 1
         alert = json.loads(lines[0])

@@ -6,8 +6,9 @@ from sensors.library_sensor import library_songs_sensor
 
 
 def tick(instance, root, cursor=None):
-    with dg.build_sensor_context(instance=instance, cursor=cursor,
-                                 resources={"storage": StorageResource(root=str(root))}) as context:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"storage": StorageResource(root=str(root))}
+    ) as context:
         result = library_songs_sensor(context)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))

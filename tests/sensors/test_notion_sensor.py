@@ -22,9 +22,15 @@ def notion_url(fake):
 
 
 def tick(instance, fake, url, tmp_path, cursor=None, token=None) -> dg.SensorResult:
-    resource = NotionResource(storage=StorageResource(root=str(tmp_path)), token=token or fake.token,
-                              database_id=fake.database_id, base_url=url, requests_per_second=0,
-                              timeout_s=0.5, backoff_s=0.01)
+    resource = NotionResource(
+        storage=StorageResource(root=str(tmp_path)),
+        token=token or fake.token,
+        database_id=fake.database_id,
+        base_url=url,
+        requests_per_second=0,
+        timeout_s=0.5,
+        backoff_s=0.01,
+    )
     with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"notion": resource}) as context:
         result = notion_tracks_sensor(context)
     # What the daemon does with the result: register the partitions.
@@ -61,17 +67,27 @@ def test_same_minute_and_edits(fake, notion_url, tmp_path):
         fake.edit(a, "2026-11-20T10:07:00.000Z")
         third = tick(instance, fake, notion_url, tmp_path, cursor=second.cursor)
         assert [(r.partition_key, r.run_key) for r in third.run_requests] == [
-            (page_id_to_key(a), f"{page_id_to_key(a)}@2026-11-20T10:07:00.000Z")]
+            (page_id_to_key(a), f"{page_id_to_key(a)}@2026-11-20T10:07:00.000Z")
+        ]
         assert third.dynamic_partitions_requests == []  # an edit is not a new partition
 
 
 def test_rate_limits_server_errors_and_timeouts_are_ridden_out(fake, notion_url, tmp_path):
     for i in range(150):
         fake.add_page(f"p{i}", f"2026-11-20T10:{i % 60:02d}:00.000Z")
-    fake.fail("POST", r"/query$", status=429, headers={"Retry-After": "0"},
-              body={"object": "error", "status": 429, "code": "rate_limited", "message": "slow down"})
-    fake.fail("POST", r"/query$", status=503,
-              body={"object": "error", "status": 503, "code": "service_unavailable", "message": "down"})
+    fake.fail(
+        "POST",
+        r"/query$",
+        status=429,
+        headers={"Retry-After": "0"},
+        body={"object": "error", "status": 429, "code": "rate_limited", "message": "slow down"},
+    )
+    fake.fail(
+        "POST",
+        r"/query$",
+        status=503,
+        body={"object": "error", "status": 503, "code": "service_unavailable", "message": "down"},
+    )
     fake.fail("POST", r"/query$", delay_s=1.0)  # the client gives up after 0.5 s
     fake.fail("POST", r"/query$", drop=True)  # connection closed with no answer
     with dg.instance_for_test() as instance:

@@ -39,16 +39,26 @@ def overview(daily: pd.DataFrame, day: date, days: int = 28) -> pd.DataFrame:
     now, before = window(daily, day, days), window(daily, day - timedelta(days=days), days)
 
     def figures(frame: pd.DataFrame) -> dict[str, float]:
-        return {"views": frame["views"].sum(), "watch hours": frame["estimatedMinutesWatched"].sum() / 60,
-                "subscribers (net)": (frame["subscribersGained"].fillna(0) - frame["subscribersLost"].fillna(0)).sum(),
-                "likes": frame["likes"].sum(), "revenue": frame["estimatedRevenue"].sum(min_count=1)}
+        return {
+            "views": frame["views"].sum(),
+            "watch hours": frame["estimatedMinutesWatched"].sum() / 60,
+            "subscribers (net)": (frame["subscribersGained"].fillna(0) - frame["subscribersLost"].fillna(0)).sum(),
+            "likes": frame["likes"].sum(),
+            "revenue": frame["estimatedRevenue"].sum(min_count=1),
+        }
 
     a, b = figures(now), figures(before)
     rows = []
     for name in a:
         change = (a[name] - b[name]) / b[name] * 100 if b[name] and not pd.isna(b[name]) else None
-        rows.append({"figure": name, f"last {days} days": _round(a[name]), f"previous {days} days": _round(b[name]),
-                     "change %": None if change is None or pd.isna(change) else round(change, 1)})
+        rows.append(
+            {
+                "figure": name,
+                f"last {days} days": _round(a[name]),
+                f"previous {days} days": _round(b[name]),
+                "change %": None if change is None or pd.isna(change) else round(change, 1),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -58,14 +68,23 @@ def top_videos(daily: pd.DataFrame, videos: pd.DataFrame, day: date, days: int =
     if recent.empty:
         return pd.DataFrame(columns=["title", "views", "watch hours", "avg view %", "subscribers"])
     recent = recent.assign(pv=recent["averageViewPercentage"].fillna(0) * recent["views"])
-    g = recent.groupby("video_id").agg(views=("views", "sum"), minutes=("estimatedMinutesWatched", "sum"),
-                                       pv=("pv", "sum"), subs=("subscribersGained", "sum")).reset_index()
+    g = (
+        recent.groupby("video_id")
+        .agg(
+            views=("views", "sum"),
+            minutes=("estimatedMinutesWatched", "sum"),
+            pv=("pv", "sum"),
+            subs=("subscribersGained", "sum"),
+        )
+        .reset_index()
+    )
     g = g.merge(videos[["video_id", "title"]], on="video_id", how="left")
     g["avg view %"] = (g["pv"] / g["views"].clip(lower=1)).round(1)
     g["watch hours"] = (g["minutes"] / 60).round(1)
     g = g.sort_values(["views", "video_id"], ascending=[False, True]).head(n)
-    return g.rename(columns={"subs": "subscribers"})[["video_id", "title", "views", "watch hours", "avg view %",
-                                                      "subscribers"]].reset_index(drop=True)
+    return g.rename(columns={"subs": "subscribers"})[
+        ["video_id", "title", "views", "watch hours", "avg view %", "subscribers"]
+    ].reset_index(drop=True)
 
 
 @dataclass
@@ -83,8 +102,11 @@ def subscriber_growth(daily: pd.DataFrame, day: date, subscribers: float | None 
     ``subscribers`` is the channel's count today (the net gains summed when unknown)."""
     net = daily["subscribersGained"].fillna(0) - daily["subscribersLost"].fillna(0)
     known = daily.assign(net=net)
-    total = float(subscribers) if subscribers is not None else float(known.loc[known["day"] <= day.isoformat(),
-                                                                                "net"].sum())
+    total = (
+        float(subscribers)
+        if subscribers is not None
+        else float(known.loc[known["day"] <= day.isoformat(), "net"].sum())
+    )
     recent = window(known, day, days)
     per_day = recent.groupby("day")["net"].sum()
     pace = float(per_day.sum() / days) if len(per_day) else 0.0
@@ -92,8 +114,14 @@ def subscriber_growth(daily: pd.DataFrame, day: date, subscribers: float | None 
     if milestone is None or pace <= 0:
         return Growth(total, pace, round(pace * 30 / total * 100, 2) if total else None, milestone, None, None)
     days_left = math.ceil((milestone - total) / pace)
-    return Growth(total, round(pace, 3), round(pace * 30 / total * 100, 2) if total else None, milestone,
-                  day + timedelta(days=days_left), days_left)
+    return Growth(
+        total,
+        round(pace, 3),
+        round(pace * 30 / total * 100, 2) if total else None,
+        milestone,
+        day + timedelta(days=days_left),
+        days_left,
+    )
 
 
 def first_week_views(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int = 7) -> pd.DataFrame:
@@ -135,9 +163,14 @@ def best_slot(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int = 7) ->
     by_day = fw.groupby("weekday")["views"].agg(["mean", "count"])
     by_hour = fw.groupby("hour")["views"].agg(["mean", "count"])
     wd, hr = int(by_day["mean"].idxmax()), int(by_hour["mean"].idxmax())
-    return {"weekday": WEEKDAYS[wd], "weekday_mean_views": round(float(by_day.loc[wd, "mean"]), 1),
-            "weekday_videos": int(by_day.loc[wd, "count"]), "hour": hr,
-            "hour_mean_views": round(float(by_hour.loc[hr, "mean"]), 1), "hour_videos": int(by_hour.loc[hr, "count"])}
+    return {
+        "weekday": WEEKDAYS[wd],
+        "weekday_mean_views": round(float(by_day.loc[wd, "mean"]), 1),
+        "weekday_videos": int(by_day.loc[wd, "count"]),
+        "hour": hr,
+        "hour_mean_views": round(float(by_hour.loc[hr, "mean"]), 1),
+        "hour_videos": int(by_hour.loc[hr, "count"]),
+    }
 
 
 def monthly_costs(costs: list[dict[str, Any]]) -> float:
@@ -159,8 +192,14 @@ def revenue_vs_costs(daily: pd.DataFrame, costs: list[dict[str, Any]], day: date
         rows = daily[(daily["day"] >= start.isoformat()) & (daily["day"] <= end.isoformat())]
         revenue = rows["estimatedRevenue"].sum(min_count=1)
         cost = monthly * ((end - start).days + 1) / days_in_month
-        out.append({"month": start.strftime("%Y-%m"), "revenue": _round(revenue), "costs": round(cost, 2),
-                    "net": None if pd.isna(revenue) else round(float(revenue) - cost, 2)})
+        out.append(
+            {
+                "month": start.strftime("%Y-%m"),
+                "revenue": _round(revenue),
+                "costs": round(cost, 2),
+                "net": None if pd.isna(revenue) else round(float(revenue) - cost, 2),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -170,8 +209,15 @@ def reuse_rate(playlists: list[dict[str, Any]]) -> pd.DataFrame:
     for p in playlists:
         prompts = p.get("prompts", [])
         reused = sum(1 for x in prompts if x.get("song_id"))
-        rows.append({"track": p.get("title") or p.get("track"), "songs": len(prompts), "reused": reused,
-                     "made": len(prompts) - reused, "reuse %": round(100 * reused / len(prompts), 1) if prompts else None})
+        rows.append(
+            {
+                "track": p.get("title") or p.get("track"),
+                "songs": len(prompts),
+                "reused": reused,
+                "made": len(prompts) - reused,
+                "reuse %": round(100 * reused / len(prompts), 1) if prompts else None,
+            }
+        )
     return pd.DataFrame(rows, columns=["track", "songs", "reused", "made", "reuse %"])
 
 
@@ -189,16 +235,16 @@ class Drift:
     rolling: list[float] = field(default_factory=list)
 
 
-def quality_drift(scores: list[float] | np.ndarray, last_n: int = 200, window_size: int = 20,
-                  threshold: float = 0.03) -> Drift:
+def quality_drift(
+    scores: list[float] | np.ndarray, last_n: int = 200, window_size: int = 20, threshold: float = 0.03
+) -> Drift:
     """Compare each rolling mean of ``window_size`` pieces with the baseline (the mean of
     the pieces of the last ``last_n`` before the final window); alert when the latest
     rolling mean is more than ``threshold`` below it and the drop is significant (z > 2)."""
     s = np.asarray(scores, dtype=float)[-last_n:]
     s = s[np.isfinite(s)]
     if len(s) < 2 * window_size:
-        return Drift(len(s), None, float(s.mean()) if len(s) else None, None, None, False, None,
-                     [])
+        return Drift(len(s), None, float(s.mean()) if len(s) else None, None, None, False, None, [])
     base = s[:-window_size]
     baseline = float(base.mean())
     rolling = np.convolve(s, np.ones(window_size) / window_size, mode="valid")
@@ -207,9 +253,16 @@ def quality_drift(scores: list[float] | np.ndarray, last_n: int = 200, window_si
     z = (baseline - recent) / (sd / math.sqrt(window_size))
     crossed = np.nonzero(baseline - rolling > threshold)[0]
     alert = baseline - recent > threshold and z > 2
-    return Drift(len(s), round(baseline, 4), round(recent, 4), round(baseline - recent, 4), round(z, 2), bool(alert),
-                 int(crossed[0] + window_size - 1) if alert and len(crossed) else None,
-                 [round(float(x), 4) for x in rolling])
+    return Drift(
+        len(s),
+        round(baseline, 4),
+        round(recent, 4),
+        round(baseline - recent, 4),
+        round(z, 2),
+        bool(alert),
+        int(crossed[0] + window_size - 1) if alert and len(crossed) else None,
+        [round(float(x), 4) for x in rolling],
+    )
 
 
 def retention_by(daily: pd.DataFrame, videos: pd.DataFrame, attribute: str) -> pd.DataFrame:
@@ -282,8 +335,14 @@ def chart_subscribers(daily: pd.DataFrame, growth: Growth, day: date, path: Path
     x = pd.to_datetime(cumulative.index)
     ax.plot(x, cumulative + offset, color="#6a8d5b", label="subscribers")
     if growth.milestone_date and growth.days_to_milestone and growth.days_to_milestone <= 3 * 365:
-        ax.plot([pd.Timestamp(day), pd.Timestamp(growth.milestone_date)], [growth.subscribers, growth.milestone],
-                "--", color="#6a8d5b", alpha=0.6, label=f"at today's pace: {growth.milestone:,} on {growth.milestone_date}")
+        ax.plot(
+            [pd.Timestamp(day), pd.Timestamp(growth.milestone_date)],
+            [growth.subscribers, growth.milestone],
+            "--",
+            color="#6a8d5b",
+            alpha=0.6,
+            label=f"at today's pace: {growth.milestone:,} on {growth.milestone_date}",
+        )
     ax.set_title("Subscribers and the next milestone")
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()
@@ -317,11 +376,15 @@ def chart_revenue(table: pd.DataFrame, path: Path) -> Path:
 
 def chart_quality(scores: list[float], drift: Drift, window_size: int, path: Path) -> Path:
     plt, fig, ax = _figure()
-    s = np.asarray(scores, dtype=float)[-drift.pieces:] if drift.pieces else np.array([])
+    s = np.asarray(scores, dtype=float)[-drift.pieces :] if drift.pieces else np.array([])
     ax.plot(np.arange(len(s)), s, ".", alpha=0.35, color="#777777", label="piece score")
     if drift.rolling:
-        ax.plot(np.arange(window_size - 1, window_size - 1 + len(drift.rolling)), drift.rolling, color="#c0587e",
-                label=f"rolling mean of {window_size}")
+        ax.plot(
+            np.arange(window_size - 1, window_size - 1 + len(drift.rolling)),
+            drift.rolling,
+            color="#c0587e",
+            label=f"rolling mean of {window_size}",
+        )
     if drift.baseline is not None:
         ax.axhline(drift.baseline, color="#4f7cac", ls="--", label=f"baseline {drift.baseline:.3f}")
     ax.set_title("Generation quality, last pieces" + ("  — DRIFT" if drift.alert else ""))
@@ -345,18 +408,23 @@ def chart_retention(tables: dict[str, pd.DataFrame], path: Path) -> Path:
 
 def html_page(title: str, sections: list[tuple[str, Any]], notes: list[str]) -> str:
     """One self-contained page: tables as HTML, charts embedded as data URIs."""
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
-             "<style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
-             "table{border-collapse:collapse;font-size:14px;margin:.5em 0}td,th{border:1px solid #ccc;"
-             "padding:3px 8px;text-align:right}th{background:#f3f0ea}img{max-width:100%}"
-             ".note{background:#fff7e0;padding:.6em 1em;border-left:4px solid #e0a458}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;font-size:14px;margin:.5em 0}td,th{border:1px solid #ccc;"
+        "padding:3px 8px;text-align:right}th{background:#f3f0ea}img{max-width:100%}"
+        ".note{background:#fff7e0;padding:.6em 1em;border-left:4px solid #e0a458}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+    ]
     parts += [f"<p class='note'>{html.escape(n)}</p>" for n in notes]
     for heading, content in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if isinstance(content, pd.DataFrame):
-            parts.append(content.to_html(index=False, na_rep="—", border=0, float_format=_number)
-                         if not content.empty else "<p>no data yet</p>")
+            parts.append(
+                content.to_html(index=False, na_rep="—", border=0, float_format=_number)
+                if not content.empty
+                else "<p>no data yet</p>"
+            )
         elif isinstance(content, Path):
             parts.append(f"<img alt='{html.escape(heading)}' src='{png_data_uri(content)}'>")
         else:

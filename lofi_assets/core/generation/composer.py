@@ -20,10 +20,17 @@ from lofi_assets.core.generation.conditions import MOODS, Conditions
 
 # Chord qualities as intervals above the root (semitones).
 QUALITIES: dict[str, tuple[int, ...]] = {
-    "maj7": (0, 4, 7, 11), "maj9": (0, 4, 7, 11, 14), "6/9": (0, 4, 9, 14),
-    "m7": (0, 3, 7, 10), "m9": (0, 3, 7, 10, 14), "m11": (0, 3, 10, 14, 17),
-    "7": (0, 4, 7, 10), "9": (0, 4, 10, 14), "13": (0, 4, 10, 14, 21),
-    "m7b5": (0, 3, 6, 10), "m6": (0, 3, 7, 9),
+    "maj7": (0, 4, 7, 11),
+    "maj9": (0, 4, 7, 11, 14),
+    "6/9": (0, 4, 9, 14),
+    "m7": (0, 3, 7, 10),
+    "m9": (0, 3, 7, 10, 14),
+    "m11": (0, 3, 10, 14, 17),
+    "7": (0, 4, 7, 10),
+    "9": (0, 4, 10, 14),
+    "13": (0, 4, 10, 14, 21),
+    "m7b5": (0, 3, 6, 10),
+    "m6": (0, 3, 7, 9),
 }
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)  # natural minor; the V chord borrows the leading tone
@@ -70,22 +77,38 @@ class MoodStyle:
 
 
 MOOD_STYLES: dict[str, MoodStyle] = {
-    "peaceful": MoodStyle(0.85, ("I-IV-iii-vi", "IV-iii-ii-I", "i-iv-VII-III"), "pads", "root_fifth", "sparse",
-                          0.56, 0.5, 62, 1),
-    "melancholic": MoodStyle(0.15, ("i-VI-ii-V", "i-iv-i-V", "VI-VII-i", "IV-iv-I"), "pads", "root_fifth",
-                             "brushes", 0.60, 0.75, 64, 1),
-    "uplifting": MoodStyle(0.9, ("I-vi-ii-V", "I-VI7-ii-V", "I-II7-ii-V", "ii-V-i"), "hits", "walking",
-                           "boom_bap", 0.62, 1.25, 80, 2),
-    "dreamy": MoodStyle(0.6, ("IV-iv-I", "I-IV-iii-vi", "i-IV-i-VII", "VI-VII-i"), "pads", "root_fifth",
-                        "sparse", 0.55, 0.5, 60, 1),
-    "cozy": MoodStyle(0.75, ("ii-V-I", "I-vi-ii-V", "backdoor", "i-iv-VII-III"), "hits", "root_fifth",
-                      "boom_bap", 0.62, 1.0, 70, 1),
-    "chill": MoodStyle(0.5, ("ii-V-I", "i-iv-VII-III", "i-IV-i-VII", "IV-iii-ii-I"), "hits", "root_fifth",
-                       "boom_bap", 0.60, 0.75, 72, 1),
-    "focused": MoodStyle(0.3, ("i-iv-VII-III", "i-iv-i-V", "ii-V-I"), "hits", "root_fifth", "boom_bap",
-                         0.54, 0.5, 70, 1),
-    "nostalgic": MoodStyle(0.7, ("IV-iv-I", "I-VI7-ii-V", "backdoor", "i-I7-iv-V"), "pads", "walking",
-                           "brushes", 0.62, 0.75, 66, 2),
+    "peaceful": MoodStyle(
+        0.85, ("I-IV-iii-vi", "IV-iii-ii-I", "i-iv-VII-III"), "pads", "root_fifth", "sparse", 0.56, 0.5, 62, 1
+    ),
+    "melancholic": MoodStyle(
+        0.15, ("i-VI-ii-V", "i-iv-i-V", "VI-VII-i", "IV-iv-I"), "pads", "root_fifth", "brushes", 0.60, 0.75, 64, 1
+    ),
+    "uplifting": MoodStyle(
+        0.9, ("I-vi-ii-V", "I-VI7-ii-V", "I-II7-ii-V", "ii-V-i"), "hits", "walking", "boom_bap", 0.62, 1.25, 80, 2
+    ),
+    "dreamy": MoodStyle(
+        0.6, ("IV-iv-I", "I-IV-iii-vi", "i-IV-i-VII", "VI-VII-i"), "pads", "root_fifth", "sparse", 0.55, 0.5, 60, 1
+    ),
+    "cozy": MoodStyle(
+        0.75, ("ii-V-I", "I-vi-ii-V", "backdoor", "i-iv-VII-III"), "hits", "root_fifth", "boom_bap", 0.62, 1.0, 70, 1
+    ),
+    "chill": MoodStyle(
+        0.5,
+        ("ii-V-I", "i-iv-VII-III", "i-IV-i-VII", "IV-iii-ii-I"),
+        "hits",
+        "root_fifth",
+        "boom_bap",
+        0.60,
+        0.75,
+        72,
+        1,
+    ),
+    "focused": MoodStyle(
+        0.3, ("i-iv-VII-III", "i-iv-i-V", "ii-V-I"), "hits", "root_fifth", "boom_bap", 0.54, 0.5, 70, 1
+    ),
+    "nostalgic": MoodStyle(
+        0.7, ("IV-iv-I", "I-VI7-ii-V", "backdoor", "i-I7-iv-V"), "pads", "walking", "brushes", 0.62, 0.75, 66, 2
+    ),
 }
 MOOD_MODE = {m: ("major" if s.major_share >= 0.5 else "minor") for m, s in MOOD_STYLES.items()}
 
@@ -120,8 +143,9 @@ class Composer:
 
     def __init__(self, cond: Conditions):
         self.cond = cond
-        self.rng = np.random.default_rng([cond.seed, int(cond.tempo * 10), cond.key.tonic, int(cond.key.minor),
-                                         MOODS.index(cond.mood), cond.bars])
+        self.rng = np.random.default_rng(
+            [cond.seed, int(cond.tempo * 10), cond.key.tonic, int(cond.key.minor), MOODS.index(cond.mood), cond.bars]
+        )
         self.style = MOOD_STYLES[cond.mood]
         self.beat = 60.0 / cond.tempo
         self.bar = 4 * self.beat
@@ -177,8 +201,12 @@ class Composer:
                 chords.append(((nxt[0] + 7) % 12, "7") if self.rng.random() < 0.5 else step)
             if letter == "O" and i == len(sections) - 1:
                 chords = [(0, "m9" if self.cond.key.minor else "maj9")]
-            bars.append([((self.tonic + root) % 12, tuple((self.tonic + root + iv) % 12 for iv in QUALITIES[q]))
-                         for root, q in chords])
+            bars.append(
+                [
+                    ((self.tonic + root) % 12, tuple((self.tonic + root + iv) % 12 for iv in QUALITIES[q]))
+                    for root, q in chords
+                ]
+            )
         return bars
 
     def voicing(self, root: int, pcs: tuple[int, ...], previous: list[int] | None) -> list[int]:
@@ -203,9 +231,11 @@ class Composer:
                     candidates.append(notes)
         if previous is None:
             return min(candidates, key=lambda v: abs(np.mean(v) - 62))
+
         # voice leading: least total movement, with common tones kept where possible
         def movement(v: list[int]) -> float:
             return sum(min(abs(n - p) for p in previous) for n in v) + abs(len(v) - len(previous))
+
         return min(candidates, key=movement)
 
     # --- parts ---------------------------------------------------------------------
@@ -220,16 +250,23 @@ class Composer:
                 if self.style.comping == "pads" or sections[bar] in "IO":
                     hits = [(start_beat, span * 0.98)]
                 else:
-                    pattern = self._choice([[(0, 1.5), (1.5, 1.0), (3, 0.75)], [(0, 0.75), (1.5, 2.0)],
-                                            [(0.5, 1.0), (2.5, 1.25)], [(0, 2.0), (2.5, 1.25)]])
+                    pattern = self._choice(
+                        [
+                            [(0, 1.5), (1.5, 1.0), (3, 0.75)],
+                            [(0, 0.75), (1.5, 2.0)],
+                            [(0.5, 1.0), (2.5, 1.25)],
+                            [(0, 2.0), (2.5, 1.25)],
+                        ]
+                    )
                     hits = [(start_beat + b * span / 4, d * span / 4) for b, d in pattern]
                 for beat, dur in hits:
                     t0 = self._t(bar, beat)
                     hit_velocity = self._vel(self.style.velocity - 6)  # a hand plays the chord as one
                     for k, pitch in enumerate(voicing):
                         start = self._human(t0 + 0.004 * k, 4)  # a soft roll, bottom up
-                        inst.notes.append(pretty_midi.Note(self._vel(hit_velocity, 2), pitch, start,
-                                                           start + dur * self.beat))
+                        inst.notes.append(
+                            pretty_midi.Note(self._vel(hit_velocity, 2), pitch, start, start + dur * self.beat)
+                        )
 
     def bass(self, inst: pretty_midi.Instrument, harmony, sections) -> None:
         lo, hi = PART_RANGES["bass"]
@@ -260,8 +297,9 @@ class Composer:
                 pitch = place(pc, last)
                 last = pitch
                 start = self._human(self._t(bar, beat), 6)
-                inst.notes.append(pretty_midi.Note(self._vel(self.style.velocity + 4, 3), pitch, start,
-                                                   start + dur * self.beat))
+                inst.notes.append(
+                    pretty_midi.Note(self._vel(self.style.velocity + 4, 3), pitch, start, start + dur * self.beat)
+                )
 
     def drums(self, inst: pretty_midi.Instrument, sections) -> None:
         style = self.style.drums

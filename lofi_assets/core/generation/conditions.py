@@ -35,7 +35,8 @@ def parse_condition_key(text: str) -> MusicKey:
     if key is None:
         raise ConditionError(
             f"unknown key {text!r}; write it as musicians do, sharps or flats: "
-            f"{', '.join(KEY_NAMES)} (also Db, C#m, A minor, ...)")
+            f"{', '.join(KEY_NAMES)} (also Db, C#m, A minor, ...)"
+        )
     return key
 
 
@@ -89,8 +90,8 @@ class Conditions:
 
 def condition_vocabulary() -> list[str]:
     """Every conditioning token, in a fixed order (they are special tokens of the tokenizer)."""
-    return ([f"TempoBin_{b}" for b in TEMPO_BINS] + [f"Key_{k}" for k in KEY_NAMES]
-            + [f"Mood_{m}" for m in MOODS])
+    return [f"TempoBin_{b}" for b in TEMPO_BINS] + [f"Key_{k}" for k in KEY_NAMES] + [f"Mood_{m}" for m in MOODS]
+
 
 # Words that speak for a mood in a prompt, a plan or a video's title (stems, so "rain" finds "rainy").
 MOOD_WORDS = {

@@ -13,9 +13,17 @@ from pathlib import Path
 import numpy as np
 import pretty_midi
 
-from lofi_assets.core.generation.composer import MOOD_STYLES, compose
-from lofi_assets.core.generation.conditions import KEY_NAMES, LOFI_TEMPO, MOODS, Conditions, check_tempo, key_name, parse_condition_key
 from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.generation.composer import MOOD_STYLES, compose
+from lofi_assets.core.generation.conditions import (
+    KEY_NAMES,
+    LOFI_TEMPO,
+    MOODS,
+    Conditions,
+    check_tempo,
+    key_name,
+    parse_condition_key,
+)
 from lofi_assets.core.generation.midi_analysis import estimate_key
 
 BAR_CHOICES = (16, 24, 32)
@@ -62,15 +70,27 @@ def _compose_to(args: tuple[Conditions, str]) -> CorpusEntry:
     with atomic_local_path(Path(path)) as tmp:
         midi.write(str(tmp))
     stem = Path(path).stem
-    return CorpusEntry(stem, f"composer/{Path(path).name}", "composer", cond.tempo, cond.key_name, cond.mood,
-                       cond.bars, round(midi.get_end_time(), 2), sum(len(i.notes) for i in midi.instruments), cond.seed)
+    return CorpusEntry(
+        stem,
+        f"composer/{Path(path).name}",
+        "composer",
+        cond.tempo,
+        cond.key_name,
+        cond.mood,
+        cond.bars,
+        round(midi.get_end_time(), 2),
+        sum(len(i.notes) for i in midi.instruments),
+        cond.seed,
+    )
 
 
 def compose_corpus(folder: Path, count: int, seed: int = 0, workers: int = 1) -> list[CorpusEntry]:
     out_dir = Path(folder) / "composer"
     out_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(c, str(out_dir / f"c{i:05d}_{c.mood}_{c.key_name.replace('#', 's')}_{c.tempo:g}.mid"))
-            for i, c in enumerate(corpus_conditions(count, seed))]
+    jobs = [
+        (c, str(out_dir / f"c{i:05d}_{c.mood}_{c.key_name.replace('#', 's')}_{c.tempo:g}.mid"))
+        for i, c in enumerate(corpus_conditions(count, seed))
+    ]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             return list(pool.map(_compose_to, jobs, chunksize=32))
@@ -78,6 +98,7 @@ def compose_corpus(folder: Path, count: int, seed: int = 0, workers: int = 1) ->
 
 
 # --- the operator's MIDI -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MidiFilter:
@@ -91,8 +112,11 @@ def note_fingerprint(midi: pretty_midi.PrettyMIDI) -> str:
     so the same music saved twice is found."""
     tempo = midi.get_tempo_changes()[1]
     beat = 60.0 / (float(tempo[0]) if len(tempo) else 120.0)
-    rows = sorted((-1 if i.is_drum else int(i.program), int(n.pitch), round(n.start / beat * 12))
-                  for i in midi.instruments for n in i.notes)
+    rows = sorted(
+        (-1 if i.is_drum else int(i.program), int(n.pitch), round(n.start / beat * 12))
+        for i in midi.instruments
+        for n in i.notes
+    )
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:20]
 
 
@@ -128,8 +152,9 @@ def read_operator_midi(path: Path, rules: MidiFilter = MidiFilter()) -> tuple[pr
         raise ValueError(f"{path.name}: {seconds:.0f} s long, outside {rules.seconds[0]:.0f}–{rules.seconds[1]:.0f} s")
     nps = notes / seconds
     if not rules.notes_per_second[0] <= nps <= rules.notes_per_second[1]:
-        raise ValueError(f"{path.name}: {nps:.1f} notes a second, outside "
-                         f"{rules.notes_per_second[0]}–{rules.notes_per_second[1]}")
+        raise ValueError(
+            f"{path.name}: {nps:.1f} notes a second, outside {rules.notes_per_second[0]}–{rules.notes_per_second[1]}"
+        )
     labels = {"tempo": round(tempo, 1), "seconds": round(seconds, 2), "notes": notes, "labels_from": "estimated"}
     sidecar = path.with_suffix(".json")
     named = _labels_from_name(path)
@@ -146,8 +171,9 @@ def read_operator_midi(path: Path, rules: MidiFilter = MidiFilter()) -> tuple[pr
     return midi, labels
 
 
-def collect_operator_midi(source: Path, folder: Path, seen: set[str], rules: MidiFilter = MidiFilter()
-                          ) -> tuple[list[CorpusEntry], list[str]]:
+def collect_operator_midi(
+    source: Path, folder: Path, seen: set[str], rules: MidiFilter = MidiFilter()
+) -> tuple[list[CorpusEntry], list[str]]:
     """Operator files copied into the corpus with labels; rejects as ``file: reason``."""
     entries, rejected = [], []
     out_dir = Path(folder) / "operator"
@@ -167,9 +193,20 @@ def collect_operator_midi(source: Path, folder: Path, seen: set[str], rules: Mid
         with atomic_local_path(target) as tmp:
             midi.write(str(tmp))
         bars = int(round(labels["seconds"] / (240.0 / labels["tempo"])))
-        entries.append(CorpusEntry(target.stem, f"operator/{target.name}", "operator", labels["tempo"], labels["key"],
-                                   labels["mood"], bars, labels["seconds"], labels["notes"],
-                                   labels_from=labels["labels_from"]))
+        entries.append(
+            CorpusEntry(
+                target.stem,
+                f"operator/{target.name}",
+                "operator",
+                labels["tempo"],
+                labels["key"],
+                labels["mood"],
+                bars,
+                labels["seconds"],
+                labels["notes"],
+                labels_from=labels["labels_from"],
+            )
+        )
     return entries, rejected
 
 

@@ -18,8 +18,11 @@ from lofi_assets.core.music_keys import MusicKey, parse_key
 
 
 def condition_ids(tokenizer, entry: CorpusEntry | Conditions) -> list[int]:
-    cond = entry if isinstance(entry, Conditions) else Conditions.parse(
-        min(max(entry.tempo, 40.0), 200.0), entry.key, entry.mood)
+    cond = (
+        entry
+        if isinstance(entry, Conditions)
+        else Conditions.parse(min(max(entry.tempo, 40.0), 200.0), entry.key, entry.mood)
+    )
     return [tokenizer.vocab[t] for t in cond.condition_tokens()]
 
 
@@ -85,7 +88,7 @@ def load_token_data(path: Path, bar_start_ids: set[int] | None = None) -> TokenD
     bar_ids = np.array(sorted(bar_start_ids or []), dtype=np.int32)
     pieces = []
     for i, name in enumerate(names):
-        piece_ids = ids[offsets[i]:offsets[i + 1]]
+        piece_ids = ids[offsets[i] : offsets[i + 1]]
         starts = np.flatnonzero(np.isin(piece_ids, bar_ids)).astype(np.int32) if len(bar_ids) else np.array([0])
         pieces.append(Piece(str(name), conds[i].tolist(), piece_ids, starts))
     return TokenData(pieces, bos, eos, pad, vocab, normalised)

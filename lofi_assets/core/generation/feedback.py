@@ -12,8 +12,9 @@ weights. With no evidence the weights are uniform and the batch is what it was b
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,20 +72,36 @@ class GenerationWeights:
         return dim.weights if dim else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"day": self.day, "exploration": self.exploration, "videos_used": self.videos_used,
-                "dimensions": {k: {"dimension": v.dimension, "prior_mean": v.prior_mean,
-                                   "arms": [asdict(a) for a in v.arms]} for k, v in self.dimensions.items()}}
+        return {
+            "day": self.day,
+            "exploration": self.exploration,
+            "videos_used": self.videos_used,
+            "dimensions": {
+                k: {"dimension": v.dimension, "prior_mean": v.prior_mean, "arms": [asdict(a) for a in v.arms]}
+                for k, v in self.dimensions.items()
+            },
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GenerationWeights:
-        dims = {k: DimensionWeights(v["dimension"], [ArmStats(**a) for a in v["arms"]], v.get("prior_mean"))
-                for k, v in data.get("dimensions", {}).items()}
+        dims = {
+            k: DimensionWeights(v["dimension"], [ArmStats(**a) for a in v["arms"]], v.get("prior_mean"))
+            for k, v in data.get("dimensions", {}).items()
+        }
         return cls(data["day"], float(data.get("exploration", 0.2)), dims, int(data.get("videos_used", 0)))
 
 
-def thompson_weights(dimension: str, arms: Iterable[str], evidence: pd.DataFrame, *, exploration: float = 0.2,
-                     pseudo_count: float = 10.0, prior_strength: float = 4.0, draws: int = 20000,
-                     seed: int = 0) -> DimensionWeights:
+def thompson_weights(
+    dimension: str,
+    arms: Iterable[str],
+    evidence: pd.DataFrame,
+    *,
+    exploration: float = 0.2,
+    pseudo_count: float = 10.0,
+    prior_strength: float = 4.0,
+    draws: int = 20000,
+    seed: int = 0,
+) -> DimensionWeights:
     """Weights over ``arms`` from ``evidence`` (columns ``arm``, ``retention`` as a
     fraction 0–1, ``views``): P(arm is best) under Thompson sampling, mixed with
     ``exploration`` spread evenly. Fixed ``seed``: the same evidence, the same weights."""
@@ -96,10 +113,16 @@ def thompson_weights(dimension: str, arms: Iterable[str], evidence: pd.DataFrame
     for arm in arms:
         own = rows[rows["arm"] == arm]
         r = own["retention"].clip(0, 1).to_numpy()
-        stats.append([arm, len(own), float(own["views"].sum()),
-                      float(np.average(r, weights=own["views"].clip(lower=1))) if len(own) else None,
-                      m * prior_strength + pseudo_count * r.sum(),
-                      (1 - m) * prior_strength + pseudo_count * (1 - r).sum()])
+        stats.append(
+            [
+                arm,
+                len(own),
+                float(own["views"].sum()),
+                float(np.average(r, weights=own["views"].clip(lower=1))) if len(own) else None,
+                m * prior_strength + pseudo_count * r.sum(),
+                (1 - m) * prior_strength + pseudo_count * (1 - r).sum(),
+            ]
+        )
     alpha = np.array([s[4] for s in stats])
     beta = np.array([s[5] for s in stats])
     if len(rows) == 0:
@@ -108,9 +131,14 @@ def thompson_weights(dimension: str, arms: Iterable[str], evidence: pd.DataFrame
         samples = np.random.default_rng(seed).beta(alpha, beta, size=(draws, len(arms)))
         p_best = np.bincount(samples.argmax(axis=1), minlength=len(arms)) / draws
     weights = (1 - exploration) * p_best + exploration / len(arms)
-    return DimensionWeights(dimension, [ArmStats(s[0], s[1], s[2], s[3], round(s[4], 3), round(s[5], 3),
-                                                 round(float(p), 4), round(float(w), 4))
-                                        for s, p, w in zip(stats, p_best, weights)], prior_mean)
+    return DimensionWeights(
+        dimension,
+        [
+            ArmStats(s[0], s[1], s[2], s[3], round(s[4], 3), round(s[5], 3), round(float(p), 4), round(float(w), 4))
+            for s, p, w in zip(stats, p_best, weights)
+        ],
+        prior_mean,
+    )
 
 
 def video_evidence(videos: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
@@ -126,8 +154,9 @@ def video_evidence(videos: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
     return merged[["video_id", "views", "retention", "mood", "tempo_band"]]
 
 
-def generation_weights(day: str, videos: pd.DataFrame, daily: pd.DataFrame, *, exploration: float = 0.2,
-                       seed: int | None = None) -> GenerationWeights:
+def generation_weights(
+    day: str, videos: pd.DataFrame, daily: pd.DataFrame, *, exploration: float = 0.2, seed: int | None = None
+) -> GenerationWeights:
     """Mood and tempo-band weights for the nightly batch from the channel's videos."""
     evidence = video_evidence(videos, daily)
     seed = seed if seed is not None else int(day.replace("-", ""))
@@ -158,10 +187,19 @@ def changes(previous: GenerationWeights | None, current: GenerationWeights, batc
         before_w = (previous.weights(dimension) if previous else None) or {a.arm: 1 / len(dim.arms) for a in dim.arms}
         before, after = allocate(before_w, batch), allocate(dim.weights, batch)
         for arm in dim.arms:
-            rows.append({"dimension": dimension, "arm": arm.arm, "videos": arm.videos,
-                         "retention_pct": None if arm.retention is None else round(100 * arm.retention, 1),
-                         "p_best": arm.p_best, "weight_before": round(before_w.get(arm.arm, 0.0), 4),
-                         "weight": arm.weight, "pieces_before": before[arm.arm], "pieces": after[arm.arm]})
+            rows.append(
+                {
+                    "dimension": dimension,
+                    "arm": arm.arm,
+                    "videos": arm.videos,
+                    "retention_pct": None if arm.retention is None else round(100 * arm.retention, 1),
+                    "p_best": arm.p_best,
+                    "weight_before": round(before_w.get(arm.arm, 0.0), 4),
+                    "weight": arm.weight,
+                    "pieces_before": before[arm.arm],
+                    "pieces": after[arm.arm],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -178,8 +216,11 @@ def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, An
     tracks, moods, tempi, variants = [], [], [], []
     for row in out.itertuples():
         link = linked.get(row.video_id) or {}
-        text = [row.title or "", " ".join(row.tags if isinstance(row.tags, (list, tuple, np.ndarray)) else []),
-                row.description or ""]
+        text = [
+            row.title or "",
+            " ".join(row.tags if isinstance(row.tags, (list, tuple, np.ndarray)) else []),
+            row.description or "",
+        ]
         tracks.append(link.get("track"))
         moods.append(link.get("mood") or mood_from_text(*text))
         bpm = _BPM.search(" ".join(text))
@@ -198,5 +239,7 @@ def track_conditions(gap_songs: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     moods = pd.Series([s.get("mood") for s in songs]).dropna()
     tempi = [float(s["tempo"]) for s in songs if s.get("tempo") is not None]
-    return {"mood": moods.mode().iloc[0] if len(moods) else None,
-            "tempo": round(float(np.mean(tempi)), 1) if tempi else None}
+    return {
+        "mood": moods.mode().iloc[0] if len(moods) else None,
+        "tempo": round(float(np.mean(tempi)), 1) if tempi else None,
+    }

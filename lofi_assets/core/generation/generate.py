@@ -22,7 +22,14 @@ from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, L
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
 from lofi_assets.core.generation.model import CheckpointError, LofiGPT, load_model
-from lofi_assets.core.generation.tokens import GrammarRules, GrammarState, TokenGrammar, decode_ids, load_tokenizer, tokenizer_digest
+from lofi_assets.core.generation.tokens import (
+    GrammarRules,
+    GrammarState,
+    TokenGrammar,
+    decode_ids,
+    load_tokenizer,
+    tokenizer_digest,
+)
 from lofi_assets.core.music_keys import MusicKey
 
 LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
@@ -79,8 +86,9 @@ def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
 class ModelGenerator:
     """The product's generator: a trained :class:`LofiGPT` and its tokenizer."""
 
-    def __init__(self, model: LofiGPT, tokenizer, name: str = "model", device: str = "cpu",
-                 key_normalised: bool = False):
+    def __init__(
+        self, model: LofiGPT, tokenizer, name: str = "model", device: str = "cpu", key_normalised: bool = False
+    ):
         self.model = model.eval()
         self.key_normalised = key_normalised  # trained in C major / A minor: transpose to the request
         self.tokenizer = tokenizer
@@ -96,19 +104,26 @@ class ModelGenerator:
         tokenizer = load_tokenizer(tokenizer_path)
         digest = tokenizer_digest(tokenizer_path)
         model, payload = load_model(checkpoint, digest, len(tokenizer), device)
-        return cls(model, tokenizer, name=f"model {Path(checkpoint).name}@{digest[:8]}", device=device,
-                   key_normalised=bool(payload["extra"].get("key_normalised", False)))
+        return cls(
+            model,
+            tokenizer,
+            name=f"model {Path(checkpoint).name}@{digest[:8]}",
+            device=device,
+            key_normalised=bool(payload["extra"].get("key_normalised", False)),
+        )
 
     def rules(self, cond: Conditions) -> GrammarRules:
         nearest = min(self.tempo_tokens, key=lambda t: abs(t - cond.tempo))
         # A bar must fit in half the context, so a sliding window always holds whole bars
         # (the corpus's densest bar is about 200 base tokens).
         per_bar = min(240, (self.model.cfg.context - PROMPT_LENGTH) // 2)
-        return GrammarRules(bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS,
-                            max_tokens_per_bar=per_bar)
+        return GrammarRules(
+            bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS, max_tokens_per_bar=per_bar
+        )
 
-    def _sample(self, logits: torch.Tensor, state: GrammarState, rules: GrammarRules, s: Sampling,
-                gen: torch.Generator) -> tuple[int, GrammarState, int]:
+    def _sample(
+        self, logits: torch.Tensor, state: GrammarState, rules: GrammarRules, s: Sampling, gen: torch.Generator
+    ) -> tuple[int, GrammarState, int]:
         probs = filtered_probs(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
@@ -166,8 +181,16 @@ class ModelGenerator:
             inst.notes = [n for n in inst.notes if n.end - n.start > 1e-3]
         if not any(i.notes for i in midi.instruments):
             raise GenerationError("the model produced no notes")
-        return GeneratedPiece(midi, cond, self.name, tokens=len(ids), seconds=time.perf_counter() - started,
-                              windows=windows, rejections=rejections, ids=ids)
+        return GeneratedPiece(
+            midi,
+            cond,
+            self.name,
+            tokens=len(ids),
+            seconds=time.perf_counter() - started,
+            windows=windows,
+            rejections=rejections,
+            ids=ids,
+        )
 
 
 class ComposerGenerator:

@@ -71,8 +71,12 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(cfg.d_model)
         self.attn = SelfAttention(cfg)
         self.ln2 = nn.LayerNorm(cfg.d_model)
-        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, 4 * cfg.d_model), nn.GELU(),
-                                 nn.Linear(4 * cfg.d_model, cfg.d_model), nn.Dropout(cfg.dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.d_model, 4 * cfg.d_model),
+            nn.GELU(),
+            nn.Linear(4 * cfg.d_model, cfg.d_model),
+            nn.Dropout(cfg.dropout),
+        )
 
     def forward(self, x, past=None):
         a, kv = self.attn(self.ln1(x), past)
@@ -131,12 +135,24 @@ class LofiGPT(nn.Module):
 
 # --- checkpoints -------------------------------------------------------------------
 
-def save_checkpoint(path: Path, model: LofiGPT, tokenizer_digest: str, extra: dict | None = None,
-                    optimizer: torch.optim.Optimizer | None = None, half: bool = False) -> None:
+
+def save_checkpoint(
+    path: Path,
+    model: LofiGPT,
+    tokenizer_digest: str,
+    extra: dict | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    half: bool = False,
+) -> None:
     """Write a checkpoint atomically; ``half`` stores fp16 weights (the shipped model)."""
     state = {k: (v.half() if half and v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
-    payload = {"format": "lofi-gpt/1", "config": asdict(model.cfg), "tokenizer_digest": tokenizer_digest,
-               "state_dict": state, "extra": extra or {}}
+    payload = {
+        "format": "lofi-gpt/1",
+        "config": asdict(model.cfg),
+        "tokenizer_digest": tokenizer_digest,
+        "state_dict": state,
+        "extra": extra or {},
+    }
     if optimizer is not None:
         payload["optimizer"] = optimizer.state_dict()
     with atomic_local_path(Path(path)) as tmp:
@@ -156,17 +172,20 @@ def read_checkpoint(path: Path) -> dict:
     return payload
 
 
-def load_model(path: Path, tokenizer_digest: str | None = None, vocab_size: int | None = None,
-               device: str = "cpu") -> tuple[LofiGPT, dict]:
+def load_model(
+    path: Path, tokenizer_digest: str | None = None, vocab_size: int | None = None, device: str = "cpu"
+) -> tuple[LofiGPT, dict]:
     """The model in a checkpoint, in fp32 and eval mode, after checking it fits the tokenizer."""
     payload = read_checkpoint(path)
     cfg = GPTConfig(**payload["config"])
     if vocab_size is not None and cfg.vocab_size != vocab_size:
-        raise CheckpointError(f"checkpoint {path} has a vocabulary of {cfg.vocab_size} tokens; "
-                              f"the tokenizer has {vocab_size}")
+        raise CheckpointError(
+            f"checkpoint {path} has a vocabulary of {cfg.vocab_size} tokens; the tokenizer has {vocab_size}"
+        )
     if tokenizer_digest is not None and payload["tokenizer_digest"] != tokenizer_digest:
-        raise CheckpointError(f"checkpoint {path} was trained with tokenizer {payload['tokenizer_digest']}, "
-                              f"not {tokenizer_digest}")
+        raise CheckpointError(
+            f"checkpoint {path} was trained with tokenizer {payload['tokenizer_digest']}, not {tokenizer_digest}"
+        )
     model = LofiGPT(cfg)
     try:
         model.load_state_dict({k: v.float() for k, v in payload["state_dict"].items()})

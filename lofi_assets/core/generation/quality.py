@@ -39,13 +39,32 @@ from lofi_assets.core.music_keys import MusicKey
 
 REJECT_BELOW = 0.70
 TARGET = 0.85
-WEIGHTS = {"melodic_coherence": 0.25, "harmonic_variety": 0.25, "rhythmic_stability": 0.15,
-           "key_adherence": 0.15, "repetition_structure": 0.10, "note_density": 0.10}
+WEIGHTS = {
+    "melodic_coherence": 0.25,
+    "harmonic_variety": 0.25,
+    "rhythmic_stability": 0.15,
+    "key_adherence": 0.15,
+    "repetition_structure": 0.10,
+    "note_density": 0.10,
+}
 
-_CHORD_SHAPES = [(0, 4, 7), (0, 3, 7), (0, 4, 7, 11), (0, 3, 7, 10), (0, 4, 7, 10), (0, 3, 6, 10),
-                 (0, 4, 10, 14), (0, 3, 10, 14)]
-_TEMPLATES = np.array([[1.0 if (pc - root) % 12 in {s % 12 for s in shape} else 0.0 for pc in range(12)]
-                       for shape in _CHORD_SHAPES for root in range(12)])
+_CHORD_SHAPES = [
+    (0, 4, 7),
+    (0, 3, 7),
+    (0, 4, 7, 11),
+    (0, 3, 7, 10),
+    (0, 4, 7, 10),
+    (0, 3, 6, 10),
+    (0, 4, 10, 14),
+    (0, 3, 10, 14),
+]
+_TEMPLATES = np.array(
+    [
+        [1.0 if (pc - root) % 12 in {s % 12 for s in shape} else 0.0 for pc in range(12)]
+        for shape in _CHORD_SHAPES
+        for root in range(12)
+    ]
+)
 _TEMPLATES /= np.linalg.norm(_TEMPLATES, axis=1, keepdims=True)
 CHORD_FIT = 0.85
 _MAJOR = {0, 2, 4, 5, 7, 9, 11}
@@ -162,8 +181,12 @@ def repetition_structure(midi: pretty_midi.PrettyMIDI) -> float:
     for i in range(min(4, bars // 2), bars):
         if not per_bar[i]:
             continue
-        scores.append(max((len(per_bar[i] & per_bar[j]) / len(per_bar[i] | per_bar[j])
-                           for j in range(i) if per_bar[j]), default=0.0))
+        scores.append(
+            max(
+                (len(per_bar[i] & per_bar[j]) / len(per_bar[i] | per_bar[j]) for j in range(i) if per_bar[j]),
+                default=0.0,
+            )
+        )
     if not scores:
         return 0.0
     r = float(np.mean(scores))
@@ -203,11 +226,16 @@ def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None) -> Qua
     }
     combined = sum(WEIGHTS[k] * v for k, v in parts.items())
 
-    return QualityScore(**{k: round(v, 4) for k, v in parts.items()}, combined=round(combined, 4),
-                        key=key_name(used_key), approved=combined >= REJECT_BELOW)
+    return QualityScore(
+        **{k: round(v, 4) for k, v in parts.items()},
+        combined=round(combined, 4),
+        key=key_name(used_key),
+        approved=combined >= REJECT_BELOW,
+    )
 
 
 # --- controls for validating the scorer ----------------------------------------------
+
 
 def shuffled_pitch(midi: pretty_midi.PrettyMIDI, seed: int = 0) -> pretty_midi.PrettyMIDI:
     """The same rhythm and parts with each part's pitches shuffled among its notes."""
@@ -235,8 +263,14 @@ def random_notes(midi: pretty_midi.PrettyMIDI, seed: int = 0) -> pretty_midi.Pre
         lo, hi = min(pitches), max(pitches) + 1
         for _ in inst.notes:
             start = float(rng.uniform(0, end * 0.98))
-            copy.notes.append(pretty_midi.Note(int(rng.integers(40, 100)), int(rng.integers(lo, hi)), start,
-                                               min(end, start + float(rng.uniform(0.1, 1.5)))))
+            copy.notes.append(
+                pretty_midi.Note(
+                    int(rng.integers(40, 100)),
+                    int(rng.integers(lo, hi)),
+                    start,
+                    min(end, start + float(rng.uniform(0.1, 1.5))),
+                )
+            )
         copy.notes.sort(key=lambda n: n.start)
         out.instruments.append(copy)
     return out

@@ -20,8 +20,8 @@ from lofi_assets.core.generation.composer import MOOD_MODE, MOOD_STYLES
 from lofi_assets.core.generation.conditions import LOFI_TEMPO, MOODS, TEMPO_LIMITS, Conditions, mood_from_text
 from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
-from lofi_assets.core.music_keys import key_in_text
 from lofi_assets.core.ingest.plan import TrackPlan
+from lofi_assets.core.music_keys import key_in_text
 
 # Words people write in plans, and the mood each one speaks for.
 COMMON_KEYS = {"major": ("C", "G", "F", "D"), "minor": ("Am", "Dm", "Em")}  # the brief's usual keys
@@ -43,8 +43,9 @@ class SongRequest:
     why: dict = field(default_factory=dict)
 
 
-def gap_requests(plan: TrackPlan, gaps: list[dict], bars: int | None = None,
-                 song_minutes: float | None = None) -> list[SongRequest]:
+def gap_requests(
+    plan: TrackPlan, gaps: list[dict], bars: int | None = None, song_minutes: float | None = None
+) -> list[SongRequest]:
     """Conditions for each gap: tempo within the arc's BPM range, the key the prompt (or
     the plan) names or a usual key of the mood's mode, the mood its words speak for."""
     arcs = {a.number: a for a in plan.arcs}
@@ -56,7 +57,7 @@ def gap_requests(plan: TrackPlan, gaps: list[dict], bars: int | None = None,
         text = gap.get("text") or ""
         seed = _seed(plan.key, gap.get("arc"), gap.get("number"), text)
         rng = np.random.default_rng(seed)
-        mood = (mood_from_text(text, f"{arc.name} {arc.description}" if arc else "", plan_text) or "chill")
+        mood = mood_from_text(text, f"{arc.name} {arc.description}" if arc else "", plan_text) or "chill"
         lo, hi = (arc.bpm_min, arc.bpm_max) if arc and arc.bpm_min else (70.0, 85.0)
         hi = hi or lo
         tempo = float(np.clip(round(rng.uniform(lo, hi)), *TEMPO_LIMITS))
@@ -66,16 +67,27 @@ def gap_requests(plan: TrackPlan, gaps: list[dict], bars: int | None = None,
             key_text = str(rng.choice(COMMON_KEYS[MOOD_MODE[mood]]))
         length = bars or max(4, int(round(minutes * 60 * tempo / 240 / 4)) * 4)
         cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000)
-        why = {"tempo": f"arc {gap.get('arc')} range {lo:g}–{hi:g} BPM", "mood": mood,
-               "key": "named in the prompt or plan" if key is not None else f"usual {MOOD_MODE[mood]} key"}
+        why = {
+            "tempo": f"arc {gap.get('arc')} range {lo:g}–{hi:g} BPM",
+            "mood": mood,
+            "key": "named in the prompt or plan" if key is not None else f"usual {MOOD_MODE[mood]} key",
+        }
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "gap"
-        out.append(SongRequest(f"a{gap.get('arc')}-p{gap.get('number')}-{slug}", cond, text, gap.get("arc"),
-                               gap.get("number"), why))
+        out.append(
+            SongRequest(
+                f"a{gap.get('arc')}-p{gap.get('number')}-{slug}", cond, text, gap.get("arc"), gap.get("number"), why
+            )
+        )
     return out
 
 
-def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: dict[str, float] | None = None,
-                     tempo_weights: dict[str, float] | None = None) -> list[SongRequest]:
+def nightly_requests(
+    day: str,
+    count: int = 50,
+    bars: int = 48,
+    mood_weights: dict[str, float] | None = None,
+    tempo_weights: dict[str, float] | None = None,
+) -> list[SongRequest]:
     """A night's batch: moods in turn (order shuffled by the date), tempo stratified over
     the mood's usual range, key from the mood's mode. The same date gives the same batch.
 
@@ -105,8 +117,16 @@ def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: di
             band_lo, band_hi = TEMPO_BANDS[bands[int(rng.choice(len(bands), p=band_p))]]
             tempo = float(np.clip(round(rng.uniform(band_lo, band_hi - 1)), lo, hi))
         else:
-            centre = {"peaceful": 66, "melancholic": 68, "uplifting": 86, "dreamy": 62, "cozy": 76, "chill": 78,
-                      "focused": 82, "nostalgic": 72}[mood]
+            centre = {
+                "peaceful": 66,
+                "melancholic": 68,
+                "uplifting": 86,
+                "dreamy": 62,
+                "cozy": 76,
+                "chill": 78,
+                "focused": 82,
+                "nostalgic": 72,
+            }[mood]
             tempo = float(np.clip(round(centre + rng.uniform(-8, 8)), lo, hi))
         mode = "major" if rng.random() < style.major_share else "minor"
         key = str(rng.choice(COMMON_KEYS[mode] + (("Bb", "Eb") if mode == "major" else ("Cm", "Gm", "F#m"))))
@@ -116,6 +136,7 @@ def nightly_requests(day: str, count: int = 50, bars: int = 48, mood_weights: di
 
 
 # --- generating many -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GeneratorSpec:
@@ -199,16 +220,38 @@ def _make(args: tuple[SongRequest, int, float]) -> Made:
         if best_score is None or score.combined > best_score.combined:
             best, best_score = piece, score
     if best is None:
-        return Made(request.name, request.conditions.to_dict(), getattr(generator, "name", "?"), b"", {}, scores,
-                    seconds, tokens, error or "no candidate")
+        return Made(
+            request.name,
+            request.conditions.to_dict(),
+            getattr(generator, "name", "?"),
+            b"",
+            {},
+            scores,
+            seconds,
+            tokens,
+            error or "no candidate",
+        )
     buffer = io.BytesIO()
     best.midi.write(buffer)
-    return Made(request.name, best.conditions.to_dict(), best.generator, buffer.getvalue(), best_score.to_dict(),
-                scores, round(seconds, 3), tokens)
+    return Made(
+        request.name,
+        best.conditions.to_dict(),
+        best.generator,
+        buffer.getvalue(),
+        best_score.to_dict(),
+        scores,
+        round(seconds, 3),
+        tokens,
+    )
 
 
-def make_songs(spec: GeneratorSpec, requests: list[SongRequest], candidates: int = 1, workers: int | None = None,
-               min_score: float = REJECT_BELOW) -> list[Made]:
+def make_songs(
+    spec: GeneratorSpec,
+    requests: list[SongRequest],
+    candidates: int = 1,
+    workers: int | None = None,
+    min_score: float = REJECT_BELOW,
+) -> list[Made]:
     """Each request's best of ``candidates`` (more, up to three times as many, while none
     reaches ``min_score``), on ``workers`` processes (default: all cores)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(requests)))
@@ -224,6 +267,7 @@ def make_songs(spec: GeneratorSpec, requests: list[SongRequest], candidates: int
             torch.set_num_threads(threads)
     import multiprocessing
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=(spec,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(spec,)
+    ) as pool:
         return list(pool.map(_make, jobs))

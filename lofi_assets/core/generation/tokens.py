@@ -30,8 +30,14 @@ def new_tokenizer():
     from miditok import REMI, TokenizerConfig
 
     config = TokenizerConfig(
-        use_programs=True, use_tempos=True, use_time_signatures=True, num_velocities=16,
-        beat_res=BEAT_RES, tempo_range=(40, 200), num_tempos=33, time_signature_range={4: [4]},
+        use_programs=True,
+        use_tempos=True,
+        use_time_signatures=True,
+        num_velocities=16,
+        beat_res=BEAT_RES,
+        tempo_range=(40, 200),
+        num_tempos=33,
+        time_signature_range={4: [4]},
         special_tokens=SPECIAL + condition_vocabulary(),
     )
     return REMI(config)
@@ -101,9 +107,24 @@ def decode_ids(tokenizer, ids: list[int], tempo: float | None = None) -> pretty_
 
 # Comfortable ranges by General MIDI family (program // 8), so decoding never puts a bass
 # line in the treble or a flute in the sub-bass.
-FAMILY_RANGES = {0: (36, 96), 1: (48, 96), 2: (36, 96), 3: (40, 88), 4: (24, 60), 5: (36, 96), 6: (36, 96),
-                 7: (48, 96), 8: (52, 96), 9: (52, 100), 10: (36, 96), 11: (36, 96), 12: (36, 96),
-                 13: (48, 96), 14: (36, 96), 15: (36, 96)}
+FAMILY_RANGES = {
+    0: (36, 96),
+    1: (48, 96),
+    2: (36, 96),
+    3: (40, 88),
+    4: (24, 60),
+    5: (36, 96),
+    6: (36, 96),
+    7: (48, 96),
+    8: (52, 96),
+    9: (52, 100),
+    10: (36, 96),
+    11: (36, 96),
+    12: (36, 96),
+    13: (48, 96),
+    14: (36, 96),
+    15: (36, 96),
+}
 
 
 def pitch_range(program: int) -> tuple[int, int]:
@@ -211,7 +232,8 @@ class TokenGrammar:
             # A full bar takes no new note (a note is four tokens, five with its position):
             # the next bar line or the end must come.
             if (kind == "Position" and count + 5 > rules.max_tokens_per_bar) or (
-                    kind == "Program" and count + 4 > rules.max_tokens_per_bar):
+                kind == "Program" and count + 4 > rules.max_tokens_per_bar
+            ):
                 return None
             last = kind
             count += 1

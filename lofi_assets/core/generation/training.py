@@ -55,7 +55,7 @@ class TokenData:
 def make_window(data: TokenData, piece: Piece, start: int, context: int) -> np.ndarray:
     """``BOS cond… ids[start:…] (EOS)`` padded to ``context + 1`` (inputs and shifted targets)."""
     room = context + 1 - PREFIX
-    body = piece.ids[start:start + room]
+    body = piece.ids[start : start + room]
     seq = [data.bos, *piece.condition_ids, *body.tolist()]
     if start + room >= len(piece.ids) and len(seq) < context + 1:
         seq.append(data.eos)
@@ -94,10 +94,14 @@ def evaluate(model: LofiGPT, windows: torch.Tensor, pad: int, device: str, batch
     model.eval()
     total, count = 0.0, 0
     for i in range(0, len(windows), batch):
-        inputs, targets = targets_of(windows[i:i + batch], pad)
+        inputs, targets = targets_of(windows[i : i + batch], pad)
         logits, _ = model(inputs.to(device))
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)).float(),
-                                                 targets.to(device).reshape(-1), ignore_index=-100, reduction="sum")
+        loss = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.size(-1)).float(),
+            targets.to(device).reshape(-1),
+            ignore_index=-100,
+            reduction="sum",
+        )
         total += float(loss)
         count += int((targets != -100).sum())
     model.train()
@@ -169,8 +173,15 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def train(data: TokenData, model_cfg: GPTConfig, cfg: TrainConfig, checkpoint: Path, tokenizer_digest: str,
-          device: str | None = None, log: Callable[[str], None] = print) -> TrainReport:
+def train(
+    data: TokenData,
+    model_cfg: GPTConfig,
+    cfg: TrainConfig,
+    checkpoint: Path,
+    tokenizer_digest: str,
+    device: str | None = None,
+    log: Callable[[str], None] = print,
+) -> TrainReport:
     """Train toward ``cfg.steps``, resuming from ``checkpoint`` when it holds a run of the
     same shape and tokenizer; a checkpoint is written every ``checkpoint_every`` steps and
     at the end (the time budget ends a run cleanly, never mid-write)."""
@@ -207,8 +218,13 @@ def train(data: TokenData, model_cfg: GPTConfig, cfg: TrainConfig, checkpoint: P
     autocast = bf16_autocast(device) if cfg.bf16 else None
 
     def save():
-        save_checkpoint(checkpoint, model, tokenizer_digest, optimizer=optimizer,
-                        extra={"step": step, "history": history, "key_normalised": data.key_normalised})
+        save_checkpoint(
+            checkpoint,
+            model,
+            tokenizer_digest,
+            optimizer=optimizer,
+            extra={"step": step, "history": history, "key_normalised": data.key_normalised},
+        )
 
     while step < cfg.steps:
         if cfg.max_seconds is not None and time.perf_counter() - started > cfg.max_seconds:
@@ -233,16 +249,30 @@ def train(data: TokenData, model_cfg: GPTConfig, cfg: TrainConfig, checkpoint: P
         train_loss = value if math.isnan(train_loss) else 0.9 * train_loss + 0.1 * value
         if step % cfg.eval_every == 0 or step == cfg.steps:
             val = evaluate(model, val_windows, data.pad, device)
-            history.append({"step": step, "train_loss": round(train_loss, 4), "val_loss": round(val, 4),
-                            "seconds": round(time.perf_counter() - started, 1)})
+            history.append(
+                {
+                    "step": step,
+                    "train_loss": round(train_loss, 4),
+                    "val_loss": round(val, 4),
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
             log(f"step {step}: train {train_loss:.3f}, held-out {val:.3f} (ppl {math.exp(val):.2f})")
         if step % cfg.checkpoint_every == 0:
             save()
     save()
     seconds = time.perf_counter() - started
     val = evaluate(model, val_windows, data.pad, device)
-    return TrainReport(steps=step, resumed_from=resumed_from, seconds=round(seconds, 1),
-                       tokens_per_s=round(tokens / max(seconds, 1e-9), 1), train_loss=round(train_loss, 4),
-                       val_loss=round(val, 4), val_perplexity=round(math.exp(val), 3),
-                       unigram_perplexity=round(math.exp(unigram), 3), device=device,
-                       parameters=model.num_parameters(), history=history)
+    return TrainReport(
+        steps=step,
+        resumed_from=resumed_from,
+        seconds=round(seconds, 1),
+        tokens_per_s=round(tokens / max(seconds, 1e-9), 1),
+        train_loss=round(train_loss, 4),
+        val_loss=round(val, 4),
+        val_perplexity=round(math.exp(val), 3),
+        unigram_perplexity=round(math.exp(unigram), 3),
+        device=device,
+        parameters=model.num_parameters(),
+        history=history,
+    )

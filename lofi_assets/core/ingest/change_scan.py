@@ -32,10 +32,16 @@ class ScanCursor:
         def iso(m: datetime | None) -> str | None:
             return iso_utc(m) if m else None
 
-        return json.dumps({
-            "high_water": iso(self.high_water), "seen": self.seen, "scan_since": iso(self.scan_since),
-            "scan_cursor": self.scan_cursor, "scan_high": iso(self.scan_high),
-        }, sort_keys=True)
+        return json.dumps(
+            {
+                "high_water": iso(self.high_water),
+                "seen": self.seen,
+                "scan_since": iso(self.scan_since),
+                "scan_cursor": self.scan_cursor,
+                "scan_high": iso(self.scan_high),
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> ScanCursor:
@@ -46,9 +52,13 @@ class ScanCursor:
         def moment(name: str) -> datetime | None:
             return parse_iso(data[name]) if data.get(name) else None
 
-        return cls(high_water=moment("high_water"), seen=dict(data.get("seen", {})),
-                   scan_since=moment("scan_since"), scan_cursor=data.get("scan_cursor"),
-                   scan_high=moment("scan_high"))
+        return cls(
+            high_water=moment("high_water"),
+            seen=dict(data.get("seen", {})),
+            scan_since=moment("scan_since"),
+            scan_cursor=data.get("scan_cursor"),
+            scan_high=moment("scan_high"),
+        )
 
 
 @dataclass
@@ -116,8 +126,9 @@ def scan_changes(
         scan_cursor=None if complete else source_cursor,
         scan_high=None if complete else scan_high,
     )
-    return ScanResult(changed=changed, archived=archived, cursor=next_cursor, complete=complete,
-                      batches=batches, pages_listed=listed)
+    return ScanResult(
+        changed=changed, archived=archived, cursor=next_cursor, complete=complete, batches=batches, pages_listed=listed
+    )
 
 
 @dataclass

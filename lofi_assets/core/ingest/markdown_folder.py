@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lofi_assets.core.files import write_json_atomic
-from lofi_assets.core.ingest.writeback import PUBLISHED, WritebackResult, check_video_url
-from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
 from lofi_assets.core.ingest.page_text import TRACK_NUMBER, decode_page_bytes, tokenize
 from lofi_assets.core.ingest.sources import PageBatch, PageDocument, PageNotFound, PageRef, SourceError, iso_utc
+from lofi_assets.core.ingest.writeback import PUBLISHED, WritebackResult, check_video_url
+from lofi_assets.core.partition_keys import key_from_filename, title_from_filename
 
 log = logging.getLogger("lofi.tracks")
 
@@ -57,7 +57,7 @@ class MarkdownFolderSource:
         return files
 
     def _ref(self, key: str, path: Path) -> PageRef:
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+        mtime = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
         return PageRef(key=key, last_edited=mtime, title=title_from_filename(path.stem), location=str(path))
 
     def list_changed(self, since: datetime | None, cursor: str | None, page_size: int = 100) -> PageBatch:
@@ -65,7 +65,7 @@ class MarkdownFolderSource:
         if since is not None:
             refs = [r for r in refs if r.last_edited >= since]
         start = int(cursor) if cursor else 0
-        batch = refs[start:start + page_size]
+        batch = refs[start : start + page_size]
         end = start + len(batch)
         return PageBatch(pages=batch, next_cursor=str(end) if end < len(refs) else None)
 
@@ -95,9 +95,15 @@ class MarkdownFolderSource:
         (a new export names the file by the new title), any sidecar beside it for its key."""
         candidates = [self.sidecar_path(path)]
         if not candidates[0].is_file():
-            candidates = sorted((p for p in path.parent.glob(f"*{SIDECAR_SUFFIX}")
-                                 if key_from_filename(p.name[:-len(SIDECAR_SUFFIX)]) == key),
-                                key=lambda p: p.stat().st_mtime, reverse=True)
+            candidates = sorted(
+                (
+                    p
+                    for p in path.parent.glob(f"*{SIDECAR_SUFFIX}")
+                    if key_from_filename(p.name[: -len(SIDECAR_SUFFIX)]) == key
+                ),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
         for candidate in candidates:
             try:
                 data = json.loads(candidate.read_text(encoding="utf-8"))
@@ -111,8 +117,15 @@ class MarkdownFolderSource:
                 return data
         return None
 
-    def mark_published(self, key: str, url: str, *, status: str = PUBLISHED, video_id: str | None = None,
-                       published_at: datetime | None = None) -> WritebackResult:
+    def mark_published(
+        self,
+        key: str,
+        url: str,
+        *,
+        status: str = PUBLISHED,
+        video_id: str | None = None,
+        published_at: datetime | None = None,
+    ) -> WritebackResult:
         """Record that page ``key`` is published at ``url`` in its sidecar.
 
         Idempotent: when the sidecar already holds this status and URL (and ``video_id``,
@@ -130,22 +143,25 @@ class MarkdownFolderSource:
             "key": key,
             "status": status,
             "youtube_url": url,
-            "published_at": existing["published_at"] if same_video and existing.get("published_at")
-            else iso_utc(published_at or datetime.now(timezone.utc)),
+            "published_at": existing["published_at"]
+            if same_video and existing.get("published_at")
+            else iso_utc(published_at or datetime.now(UTC)),
         }
         if video_id or (same_video and existing.get("video_id")):
             record["video_id"] = video_id or existing["video_id"]
         if sidecar.is_file() and existing == record:
-            return WritebackResult(key=key, page_url=str(path), changed=False, properties=(), mode=self.kind,
-                                   sidecar=str(sidecar))
+            return WritebackResult(
+                key=key, page_url=str(path), changed=False, properties=(), mode=self.kind, sidecar=str(sidecar)
+            )
         try:
             write_json_atomic(sidecar, record)
         except OSError as exc:
             raise SourceError(f"cannot write {sidecar}: {exc.strerror or exc}") from exc
         log.info("page %s (%s) marked %s: %s", key, path.name, status, url)
         fields = tuple(k for k in ("status", "youtube_url", "video_id") if k in record)
-        return WritebackResult(key=key, page_url=str(path), changed=True, properties=fields, mode=self.kind,
-                               sidecar=str(sidecar))
+        return WritebackResult(
+            key=key, page_url=str(path), changed=True, properties=fields, mode=self.kind, sidecar=str(sidecar)
+        )
 
 
 def with_published_lines(markdown: str, status: str, youtube_url: str | None) -> str:
@@ -159,7 +175,8 @@ def with_published_lines(markdown: str, status: str, youtube_url: str | None) ->
     if tokens:
         first = tokens[0]
         if (first.kind == "heading" and first.level == 1) or (
-                first.kind == "text" and TRACK_NUMBER.search(first.text[:40])):
+            first.kind == "text" and TRACK_NUMBER.search(first.text[:40])
+        ):
             at = first.no  # 1-based: insert after that line
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if at and not lines[at - 1].endswith(("\n", "\r")):

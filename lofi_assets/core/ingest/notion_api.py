@@ -21,8 +21,9 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from notion_client import Client
@@ -30,9 +31,17 @@ from notion_client.client import ClientOptions, RetryOptions
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from lofi_assets.core.ingest.notion_blocks import blocks_to_markdown, page_header_markdown, page_title, rich_text_plain
+from lofi_assets.core.ingest.sources import (
+    PageBatch,
+    PageDocument,
+    PageNotFound,
+    PageRef,
+    SourceError,
+    iso_utc,
+    parse_iso,
+)
 from lofi_assets.core.ingest.writeback import PUBLISHED, WritebackResult, check_video_url
 from lofi_assets.core.partition_keys import key_to_page_id, page_id_to_key
-from lofi_assets.core.ingest.sources import PageBatch, PageDocument, PageNotFound, PageRef, SourceError, iso_utc, parse_iso
 
 log = logging.getLogger("lofi.notion")
 T = TypeVar("T")
@@ -103,8 +112,9 @@ class NotionApiSource:
             base_url=base_url.rstrip("/"),
             timeout_ms=int(timeout_s * 1000),
             logger=log,
-            retry=RetryOptions(max_retries=max_retries, initial_retry_delay_ms=int(backoff_s * 1000),
-                               max_retry_delay_ms=30_000),
+            retry=RetryOptions(
+                max_retries=max_retries, initial_retry_delay_ms=int(backoff_s * 1000), max_retry_delay_ms=30_000
+            ),
         )
         self.client = Client(options=options, client=httpx.Client(transport=self.transport))
         self._data_source_id: str | None = None
@@ -126,8 +136,9 @@ class NotionApiSource:
                 # A write that sets absolute values may be repeated after a conflict.
                 conflict_retry = status == 409 and method == "PATCH"
                 if status in FAIL_FAST and not conflict_retry:
-                    raise NotionRequestError(f"Notion {what}: {status} {code}: {exc}", status, str(code),
-                                             str(exc)) from None
+                    raise NotionRequestError(
+                        f"Notion {what}: {status} {code}: {exc}", status, str(code), str(exc)
+                    ) from None
                 handled_by_library = status == 429 or (method == "GET" and status in LIBRARY_RETRIES_ON_GET)
                 retryable = status in SERVER_ERRORS or conflict_retry
                 if not retryable or handled_by_library or attempt >= self.max_retries:
@@ -136,9 +147,7 @@ class NotionApiSource:
                 reason = f"{status}"
             except (RequestTimeoutError, httpx.TransportError) as exc:
                 if attempt >= self.max_retries:
-                    raise SourceError(
-                        f"Notion {what}: {type(exc).__name__} after {attempt + 1} attempt(s)"
-                    ) from None
+                    raise SourceError(f"Notion {what}: {type(exc).__name__} after {attempt + 1} attempt(s)") from None
                 delay, reason = self._delay(attempt, None), type(exc).__name__
             log.warning("Notion %s: %s; retry %d in %.1fs", what, reason, attempt + 1, delay)
             time.sleep(delay)
@@ -157,8 +166,11 @@ class NotionApiSource:
 
     def data_source_id(self) -> str:
         if self._data_source_id is None:
-            db = self._call(f"database {self.database_id}", "GET",
-                            lambda: self.client.databases.retrieve(database_id=self.database_id))
+            db = self._call(
+                f"database {self.database_id}",
+                "GET",
+                lambda: self.client.databases.retrieve(database_id=self.database_id),
+            )
             sources = db.get("data_sources") or []
             if not sources:
                 raise SourceError(f"Notion database {self.database_id} has no data source")
@@ -175,8 +187,9 @@ class NotionApiSource:
         if cursor:
             body["start_cursor"] = cursor
         ds = self.data_source_id()
-        result = self._call(f"query of data source {ds}", "POST",
-                            lambda: self.client.data_sources.query(data_source_id=ds, **body))
+        result = self._call(
+            f"query of data source {ds}", "POST", lambda: self.client.data_sources.query(data_source_id=ds, **body)
+        )
         pages = [self._ref(item) for item in result.get("results", []) if item.get("object") == "page"]
         next_cursor = result.get("next_cursor") if result.get("has_more") else None
         return PageBatch(pages=pages, next_cursor=next_cursor)
@@ -209,8 +222,9 @@ class NotionApiSource:
             kwargs: dict[str, Any] = {"block_id": block_id, "page_size": 100}
             if cursor:
                 kwargs["start_cursor"] = cursor
-            result = self._call(f"children of block {block_id}", "GET",
-                                lambda kw=kwargs: self.client.blocks.children.list(**kw))
+            result = self._call(
+                f"children of block {block_id}", "GET", lambda kw=kwargs: self.client.blocks.children.list(**kw)
+            )
             blocks.extend(result.get("results", []))
             if not result.get("has_more"):
                 return blocks
@@ -218,8 +232,15 @@ class NotionApiSource:
 
     # -- write-back ----------------------------------------------------------------------
 
-    def mark_published(self, key: str, url: str, *, status: str = PUBLISHED, status_property: str = "Status",
-                       url_property: str | None = None) -> WritebackResult:
+    def mark_published(
+        self,
+        key: str,
+        url: str,
+        *,
+        status: str = PUBLISHED,
+        status_property: str = "Status",
+        url_property: str | None = None,
+    ) -> WritebackResult:
         """Set the page's status property to ``status`` and its video URL property to ``url``.
 
         The status property (``status_property``) may be of type status, select or text; the
@@ -240,21 +261,27 @@ class NotionApiSource:
         url_name, url_prop = _find_url_property(props, url_property)
         problems = []
         if status_prop is None:
-            problems.append(f"no status property '{status_property}' (add a property '{status_property}' of type "
-                            f"Status or Select to the tracks database, or pass status_property=<its name>)")
+            problems.append(
+                f"no status property '{status_property}' (add a property '{status_property}' of type "
+                f"Status or Select to the tracks database, or pass status_property=<its name>)"
+            )
         elif status_prop.get("type") not in STATUS_TYPES:
-            problems.append(f"its status property '{status_name}' is of type {status_prop.get('type')}, not "
-                            f"status, select or text")
+            problems.append(
+                f"its status property '{status_name}' is of type {status_prop.get('type')}, not status, select or text"
+            )
         if url_prop is None:
             wanted = f"'{url_property}'" if url_property else "of type URL whose name mentions YouTube, Video or URL"
-            problems.append(f"no video URL property {wanted} (add a property 'YouTube URL' of type URL to the "
-                            f"tracks database, or pass url_property=<its name>)")
+            problems.append(
+                f"no video URL property {wanted} (add a property 'YouTube URL' of type URL to the "
+                f"tracks database, or pass url_property=<its name>)"
+            )
         elif url_prop.get("type") not in ("url", "rich_text"):
             problems.append(f"its video URL property '{url_name}' is of type {url_prop.get('type')}, not url or text")
         if problems:
             listing = ", ".join(f"{name} ({p.get('type')})" for name, p in props.items()) or "none"
-            raise SourceError(f"{label} cannot be marked published: {'; '.join(problems)}. "
-                              f"The page's properties: {listing}.")
+            raise SourceError(
+                f"{label} cannot be marked published: {'; '.join(problems)}. The page's properties: {listing}."
+            )
 
         updates: dict[str, Any] = {}
         if _property_text(status_prop) != status:
@@ -266,12 +293,15 @@ class NotionApiSource:
             log.info("%s already shows %s and %s; nothing sent", label, status, url)
             return WritebackResult(key=key, page_url=page_url, changed=False, properties=(), mode=self.kind)
         try:
-            self._call(f"update of page {key}", "PATCH",
-                       lambda: self.client.pages.update(page_id=page_id, properties=updates))
+            self._call(
+                f"update of page {key}", "PATCH", lambda: self.client.pages.update(page_id=page_id, properties=updates)
+            )
         except NotionRequestError as exc:
-            raise SourceError(f"{label}: could not set {', '.join(updates)}: Notion answered {exc.status} "
-                              f"{exc.code}: {exc.notion_message.rstrip('. ')}."
-                              f"{_refusal_hint(exc, status_name, status_prop['type'], status, updates)}") from None
+            raise SourceError(
+                f"{label}: could not set {', '.join(updates)}: Notion answered {exc.status} "
+                f"{exc.code}: {exc.notion_message.rstrip('. ')}."
+                f"{_refusal_hint(exc, status_name, status_prop['type'], status, updates)}"
+            ) from None
         log.info("%s marked %s: %s", label, status, ", ".join(updates))
         return WritebackResult(key=key, page_url=page_url, changed=True, properties=tuple(updates), mode=self.kind)
 
@@ -325,13 +355,18 @@ def _url_value(kind: str, url: str) -> dict[str, Any]:
     return {"rich_text": [{"type": "text", "text": {"content": url, "link": {"url": url}}}]}
 
 
-def _refusal_hint(exc: NotionRequestError, status_name: str, status_kind: str, status: str,
-                  updates: dict[str, Any]) -> str:
+def _refusal_hint(
+    exc: NotionRequestError, status_name: str, status_kind: str, status: str, updates: dict[str, Any]
+) -> str:
     if exc.status == 400 and exc.code == "validation_error" and status_kind == "status" and status_name in updates:
-        return (f" If '{status}' is not an option of the status property '{status_name}', add it in Notion "
-                f"(the tracks database → '{status_name}' → Edit property → add an option) or pass "
-                f"status=<an existing option>.")
+        return (
+            f" If '{status}' is not an option of the status property '{status_name}', add it in Notion "
+            f"(the tracks database → '{status_name}' → Edit property → add an option) or pass "
+            f"status=<an existing option>."
+        )
     if exc.status in (401, 403):
-        return (" Check that the integration is connected to the page and has the 'Update content' "
-                "capability (Notion → Settings → Connections / the integration's Capabilities).")
+        return (
+            " Check that the integration is connected to the page and has the 'Update content' "
+            "capability (Notion → Settings → Connections / the integration's Capabilities)."
+        )
     return ""

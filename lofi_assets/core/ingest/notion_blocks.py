@@ -7,13 +7,28 @@ the API and from export folders alike: ``# Title``, ``Property: value`` lines, h
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 INDENT = "    "
 
 # Blocks that carry no text a plan needs; skipped without a warning.
-_SILENT = {"divider", "image", "video", "audio", "file", "pdf", "embed", "bookmark", "link_preview",
-           "equation", "breadcrumb", "table_of_contents", "child_database", "link_to_page"}
+_SILENT = {
+    "divider",
+    "image",
+    "video",
+    "audio",
+    "file",
+    "pdf",
+    "embed",
+    "bookmark",
+    "link_preview",
+    "equation",
+    "breadcrumb",
+    "table_of_contents",
+    "child_database",
+    "link_to_page",
+}
 
 
 def rich_text_plain(items: list[dict[str, Any]] | None) -> str:

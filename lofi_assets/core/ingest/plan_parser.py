@@ -67,9 +67,12 @@ def normalize_label(text: str) -> str:
 
 # Ordered: the first pattern that matches names the section.
 _SECTIONS: list[tuple[str, re.Pattern[str]]] = [
-    ("checklist", re.compile(
-        r"post[- ]?upload|checklist|after upload|publishing|^publish\b|promotion|^tasks\b|^to-?dos?$|next steps"
-    )),
+    (
+        "checklist",
+        re.compile(
+            r"post[- ]?upload|checklist|after upload|publishing|^publish\b|promotion|^tasks\b|^to-?dos?$|next steps"
+        ),
+    ),
     ("brand", re.compile(r"brand notes")),
     ("music", re.compile(r"music arc|arc structure|music structure|suno prompts|song prompts|^prompts$|^music$")),
     ("anchor", re.compile(r"^anchor phrase")),
@@ -83,14 +86,28 @@ _SECTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("release", re.compile(r"^release time|^upload schedule|^upload time|^publish time")),
     ("seo", re.compile(r"^seo\b|discovery")),
     ("description", re.compile(r"description")),
-    ("visual", re.compile(
-        r"visual|image prompt|animation|dreamina|thumbnail|chosen image|^ai prompt|^(?:final )?prompt\b"
-        r"|ctr styling"
-    )),
+    (
+        "visual",
+        re.compile(
+            r"visual|image prompt|animation|dreamina|thumbnail|chosen image|^ai prompt|^(?:final )?prompt\b"
+            r"|ctr styling"
+        ),
+    ),
 ]
 _VALUE_SECTIONS = {"anchor", "suffix", "exclusions"}  # labels that do not end the arc
-_NON_MUSIC_SECTIONS = {"checklist", "brand", "overview", "hashtags", "hidden_tags", "title_formula",
-                       "file_naming", "release", "seo", "description", "visual"}
+_NON_MUSIC_SECTIONS = {
+    "checklist",
+    "brand",
+    "overview",
+    "hashtags",
+    "hidden_tags",
+    "title_formula",
+    "file_naming",
+    "release",
+    "seo",
+    "description",
+    "visual",
+}
 
 _SUFFIX_SENTENCE = re.compile(
     r"(?:all|each|every)\s+(?:suno\s+)?prompts?\s+(?:must\s+|should\s+)?ends?\s+with\s*:?\s*"
@@ -133,7 +150,7 @@ def parse_bpm(text: str) -> tuple[float | None, float | None, str]:
         if m := pattern.search(text):
             lo = float(m.group(1))
             hi = float(m.group(2)) if m.group(2) else lo
-            rest = (text[: m.start()] + text[m.end():]).strip()
+            rest = (text[: m.start()] + text[m.end() :]).strip()
             return lo, hi, re.sub(r"\(\s*\)", "", rest).strip()
     return None, None, text
 
@@ -165,22 +182,50 @@ def _looks_like_arc(line: Line) -> bool:
 
 _PROPERTY_LINE = re.compile(r"^([A-Za-z][\w #/()'’.-]{0,40}?)\s*:\s+(.+)$")
 _PROPERTY_ALIASES = {
-    "title": "title", "name": "title", "video title": "title", "track title": "title",
-    "track": "track_number", "track number": "track_number", "track no": "track_number",
-    "track #": "track_number", "number": "track_number", "no": "track_number",
-    "duration": "duration", "target duration": "duration", "length": "duration",
-    "runtime": "duration", "target length": "duration",
-    "mood arc": "mood_arc", "theme": "theme", "overall theme": "theme",
-    "vibe": "vibe", "vibe description": "vibe", "vibe & aesthetic": "vibe",
-    "visible hashtags": "hashtags", "hashtags": "hashtags", "visible tags": "hashtags",
-    "hidden tags": "hidden_tags", "tags": "hidden_tags",
-    "status": "status", "youtube url": "youtube_url", "youtube": "youtube_url",
-    "video url": "youtube_url", "url": "youtube_url",
-    "upload schedule": "upload_schedule", "upload": "upload_schedule",
-    "release": "upload_schedule", "publish": "upload_schedule",
-    "anchor phrase": "anchor", "anchor": "anchor", "prompt suffix": "suffix",
-    "all prompts end with": "suffix", "exclusions": "exclusions", "excluded": "exclusions",
-    "exclude": "exclusions", "last edited": "last_edited", "last edited time": "last_edited",
+    "title": "title",
+    "name": "title",
+    "video title": "title",
+    "track title": "title",
+    "track": "track_number",
+    "track number": "track_number",
+    "track no": "track_number",
+    "track #": "track_number",
+    "number": "track_number",
+    "no": "track_number",
+    "duration": "duration",
+    "target duration": "duration",
+    "length": "duration",
+    "runtime": "duration",
+    "target length": "duration",
+    "mood arc": "mood_arc",
+    "theme": "theme",
+    "overall theme": "theme",
+    "vibe": "vibe",
+    "vibe description": "vibe",
+    "vibe & aesthetic": "vibe",
+    "visible hashtags": "hashtags",
+    "hashtags": "hashtags",
+    "visible tags": "hashtags",
+    "hidden tags": "hidden_tags",
+    "tags": "hidden_tags",
+    "status": "status",
+    "youtube url": "youtube_url",
+    "youtube": "youtube_url",
+    "video url": "youtube_url",
+    "url": "youtube_url",
+    "upload schedule": "upload_schedule",
+    "upload": "upload_schedule",
+    "release": "upload_schedule",
+    "publish": "upload_schedule",
+    "anchor phrase": "anchor",
+    "anchor": "anchor",
+    "prompt suffix": "suffix",
+    "all prompts end with": "suffix",
+    "exclusions": "exclusions",
+    "excluded": "exclusions",
+    "exclude": "exclusions",
+    "last edited": "last_edited",
+    "last edited time": "last_edited",
     "description": "description",
 }
 
@@ -293,15 +338,12 @@ def _lookahead(lines: list[Line]) -> tuple[list[int], list[int]]:
     for i in range(n - 1, -1, -1):
         line = lines[i]
         next_prompt[i] = i if _is_prompt_line(line) else next_prompt[i + 1]
-        is_boundary = line.kind == "heading" or (
-            line.kind == "text" and classify(line.text, heading=False) is not None
-        )
+        is_boundary = line.kind == "heading" or (line.kind == "text" and classify(line.text, heading=False) is not None)
         next_boundary[i] = i if is_boundary else next_boundary[i + 1]
     return next_prompt, next_boundary
 
 
-_FIRST_WINS = {"hashtags": "hashtags", "hidden_tags": "hidden_tags", "description": "description",
-               "release": "upload"}
+_FIRST_WINS = {"hashtags": "hashtags", "hidden_tags": "hidden_tags", "description": "description", "release": "upload"}
 
 
 def _walk(lines: list[Line], st: _State) -> None:
@@ -324,20 +366,23 @@ def _walk(lines: list[Line], st: _State) -> None:
 
     for i, line in enumerate(lines):
         # The page title: an H1 (Notion's export) or a "TRACK 21 — Title" first line.
-        if i == 0 and ((line.kind == "heading" and line.level == 1)
-                       or (line.kind == "text" and TRACK_NUMBER.search(line.text[:40]))):
+        if i == 0 and (
+            (line.kind == "heading" and line.level == 1)
+            or (line.kind == "text" and TRACK_NUMBER.search(line.text[:40]))
+        ):
             _, title = split_emoji(line.text)
             if m := TRACK_NUMBER.match(title):
                 st.track_number = int(m.group(1))
-                title = title[m.end():].strip(" -–—:|")
+                title = title[m.end() :].strip(" -–—:|")
             st.heading_title = title or None
             section = "properties"
             continue
 
         if pending:
             label, pending = pending, None
-            if line.kind == "text" or (line.kind == "heading" and not _looks_like_arc(line)
-                                       and classify(line.text, heading=True) is None):
+            if line.kind == "text" or (
+                line.kind == "heading" and not _looks_like_arc(line) and classify(line.text, heading=True) is None
+            ):
                 _take_value(st, label, line.text)
                 continue
 
@@ -355,16 +400,26 @@ def _walk(lines: list[Line], st: _State) -> None:
             strong = _looks_like_arc(line) and (is_heading or prompts_follow(i))
             # Labels are headings or paragraphs; a bullet ("- Avoid filler words") never is.
             sec = None if strong or line.kind == "bullet" else classify(line.text, heading=is_heading)
-            weak = (not strong and sec is None and (is_heading or (emoji and len(line.text) <= 100))
-                    and prompts_follow(i))
+            weak = (
+                not strong and sec is None and (is_heading or (emoji and len(line.text) <= 100)) and prompts_follow(i)
+            )
             # Once arcs are headed with emoji, a plain heading with to-dos is not one of them.
             if weak and st.arcs and st.arcs[0]["emoji"] and not emoji and not st.arcs[0]["strong"]:
                 weak = False
             if strong or weak:
                 emoji, name, lo, hi, desc, written = _arc_from_heading(line.text)
-                st.arcs.append(dict(emoji=emoji, name=name or f"Arc {len(st.arcs) + 1}", bpm_min=lo,
-                                    bpm_max=hi, description=[desc] if desc else [], written=written,
-                                    prompts=0, strong=strong))
+                st.arcs.append(
+                    dict(
+                        emoji=emoji,
+                        name=name or f"Arc {len(st.arcs) + 1}",
+                        bpm_min=lo,
+                        bpm_max=hi,
+                        description=[desc] if desc else [],
+                        written=written,
+                        prompts=0,
+                        strong=strong,
+                    )
+                )
                 arc_index = len(st.arcs) - 1
                 arc_level = line.level if is_heading else 10 + line.indent
                 arc_has_prompts = False
@@ -486,7 +541,7 @@ def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
     parts = list(_SEPARATORS.finditer(text))
     if parts:
         last = parts[-1]
-        tail = text[last.end():].strip()
+        tail = text[last.end() :].strip()
         if tail and len(tail.split()) <= 10:
             return text[: last.start()].rstrip(" ,;"), _strip_quotes(tail)
     if m := _SNAKE_ANCHOR.search(text):
@@ -494,8 +549,7 @@ def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
     return text, None
 
 
-def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None,
-              last_edited: str | None) -> TrackPlan:
+def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, last_edited: str | None) -> TrackPlan:
     warnings = st.warnings
     props = st.props
 
@@ -515,16 +569,22 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None,
         text, anchor = _split_anchor(raw.body, suffix)
         number = raw.number if raw.number is not None else next_number
         if number in used:
-            warnings.append(
-                f"duplicate prompt number {number} (line {raw.line_no}; first in arc {used[number]})"
-            )
+            warnings.append(f"duplicate prompt number {number} (line {raw.line_no}; first in arc {used[number]})")
         used.setdefault(number, raw.arc_index + 1)
         next_number = max(next_number, number + 1)
         if not text:
             warnings.append(f"prompt {number} (line {raw.line_no}) has no text besides its anchor phrase")
             text = anchor or raw.body
-        prompts.append(Prompt(arc=raw.arc_index + 1, number=number, text=text, anchor_phrase=anchor,
-                              checked=raw.checked, full_text=raw.body))
+        prompts.append(
+            Prompt(
+                arc=raw.arc_index + 1,
+                number=number,
+                text=text,
+                anchor_phrase=anchor,
+                checked=raw.checked,
+                full_text=raw.body,
+            )
+        )
 
     arcs: list[Arc] = []
     for n, a in enumerate(st.arcs, start=1):
@@ -540,8 +600,16 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None,
             warnings.append(f"arc {n} '{a['name']}' is headed as number {a['written']}")
         if a["prompts"] == 0:
             warnings.append(f"arc {n} '{a['name']}' has no prompts")
-        arcs.append(Arc(number=n, name=a["name"], emoji=a["emoji"], bpm_min=lo, bpm_max=hi,
-                        description=" ".join(d for d in a["description"] if d).strip()))
+        arcs.append(
+            Arc(
+                number=n,
+                name=a["name"],
+                emoji=a["emoji"],
+                bpm_min=lo,
+                bpm_max=hi,
+                description=" ".join(d for d in a["description"] if d).strip(),
+            )
+        )
     if st.orphans:
         warnings.append(f"{st.orphans} prompt line(s) before the first arc heading were ignored")
 

@@ -38,8 +38,9 @@ def check_video_url(url: str) -> str:
     return text
 
 
-def mark_published(source: Any, key: str, url: str, video_id: str | None = None, *,
-                   status: str = PUBLISHED) -> WritebackResult:
+def mark_published(
+    source: Any, key: str, url: str, video_id: str | None = None, *, status: str = PUBLISHED
+) -> WritebackResult:
     """Mark the track page ``key`` of ``source`` (either kind) as published at ``url``.
 
     ``video_id`` is kept in an export folder's sidecar; Notion pages have no property for it.

@@ -30,7 +30,6 @@ MAX_DURATION_S = 30 * 60  # a library song; a ten-hour file is refused before de
 SILENCE_DBFS = -70.0
 
 
-
 # A song file that cannot be analysed; the message names the file. One error for unusable
 # audio across the analysis and the sound stages.
 AudioError = AudioInputError
@@ -72,8 +71,9 @@ def decode(path: Path, max_duration_s: float = MAX_DURATION_S) -> tuple[np.ndarr
     with open_audio_file(path) as fh:
         rate, frames = int(fh.samplerate), int(fh.frames)
         if frames / rate > max_duration_s:
-            raise AudioError(f"{path.name}: {frames / rate / 3600:.1f} h long; songs may be at most "
-                             f"{max_duration_s / 60:.0f} min")
+            raise AudioError(
+                f"{path.name}: {frames / rate / 3600:.1f} h long; songs may be at most {max_duration_s / 60:.0f} min"
+            )
         try:
             samples = fh.read(frames)
         except Exception as exc:
@@ -208,8 +208,9 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if n_seg < 4:  # shorter than one 400 ms block
         weighted = np.pad(weighted, ((0, 0), (0, 4 * step - weighted.shape[1])))
         n_seg = 4
-    segments = np.square(weighted[:, : n_seg * step]).reshape(weighted.shape[0], n_seg, step).sum(
-        axis=2, dtype=np.float64)
+    segments = (
+        np.square(weighted[:, : n_seg * step]).reshape(weighted.shape[0], n_seg, step).sum(axis=2, dtype=np.float64)
+    )
     blocks = (segments[:, :-3] + segments[:, 1:-2] + segments[:, 2:-1] + segments[:, 3:]) / (4 * step)
     gains = np.array([1.0, 1.0, 1.0, 1.41, 1.41][: blocks.shape[0]])[:, None]
     power = (gains * blocks).sum(axis=0)
@@ -247,8 +248,11 @@ def analyse(samples: np.ndarray, rate: int, *, sha256: str = "", name: str = "au
     onset_rate = float(env.mean() * frame_rate / 100.0)
     # One song's energy on a fixed scale (0 quiet and still, 1 loud and busy); the library
     # index turns it into ranks so it spreads over the library instead of saturating.
-    energy_raw = float(np.clip(0.5 * (rms_dbfs + 40) / 34 + 0.3 * min(1.0, onset_rate / 10)
-                               + 0.2 * min(1.0, centroid / 4000), 0.0, 1.0))
+    energy_raw = float(
+        np.clip(
+            0.5 * (rms_dbfs + 40) / 34 + 0.3 * min(1.0, onset_rate / 10) + 0.2 * min(1.0, centroid / 4000), 0.0, 1.0
+        )
+    )
     return SongAnalysis(
         duration_s=round(samples.shape[1] / rate, 3),
         sample_rate=rate,

@@ -60,9 +60,17 @@ def plans_by_track_number(plans: list[TrackPlan]) -> dict[int, TrackPlan]:
 def prompt_context(plans: dict[int, TrackPlan], stem: str) -> dict:
     """What the song was made for, when its source track's plan is known."""
     name = parse_song_name(stem)
-    context = {"prefix": name.prefix, "arc": name.arc, "prompt": name.prompt, "source_track": name.source_track,
-               "order": name.order, "source_plan": None, "prompt_text": None, "anchor_phrase": None,
-               "mood_words": None}
+    context = {
+        "prefix": name.prefix,
+        "arc": name.arc,
+        "prompt": name.prompt,
+        "source_track": name.source_track,
+        "order": name.order,
+        "source_plan": None,
+        "prompt_text": None,
+        "anchor_phrase": None,
+        "mood_words": None,
+    }
     plan = plans.get(name.source_track) if name.source_track is not None else None
     if plan is None:
         return context
@@ -85,8 +93,11 @@ def sidecar_context(audio: Path) -> dict:
     conditions = sidecar.get("conditions") or {}
     if not conditions.get("mood"):
         return {}
-    return {"mood_words": f"{conditions['mood']} lo-fi", "made_with": conditions,
-            "quality_score": (sidecar.get("score") or {}).get("combined")}
+    return {
+        "mood_words": f"{conditions['mood']} lo-fi",
+        "made_with": conditions,
+        "quality_score": (sidecar.get("score") or {}).get("combined"),
+    }
 
 
 def song_text(record: dict) -> str:
@@ -102,8 +113,11 @@ def song_text(record: dict) -> str:
     if not parts and record.get("arc") is None:
         # A freely named song ("late_night_rain_loop.mp3"): its name is what it says of itself.
         parts.append(Path(record.get("file", "")).stem.replace("_", " ").replace("-", " "))
-    measured = [tempo_words(float(record.get("bpm") or 0)), record.get("key") or "",
-                energy_words(float(record.get("energy", record.get("energy_raw", 0.5)) or 0.5))]
+    measured = [
+        tempo_words(float(record.get("bpm") or 0)),
+        record.get("key") or "",
+        energy_words(float(record.get("energy", record.get("energy_raw", 0.5)) or 0.5)),
+    ]
     parts.append(", ".join(m for m in measured if m))
     return ". ".join(p.strip().rstrip(".") for p in parts if p and p.strip())
 
@@ -139,7 +153,6 @@ def is_published(plan: dict) -> bool:
     return bool(plan.get("youtube_url")) or str(plan.get("status") or "").lower() == "published"
 
 
-
 @dataclass
 class LibraryTick:
     """What the library sensor (or ``lofi discover``) decides."""
@@ -169,8 +182,10 @@ def library_tick(folder: Path, cache: dict[str, list], known_keys: set[str]) -> 
             digest, changed = file_sha256(item.path), True
         new_cache[rel] = [stat.st_size, stat.st_mtime_ns, digest]
         if digest in by_hash:
-            refused.append(f"{item.path.name} is the same audio as {by_hash[digest].path.name} "
-                           f"(sha256 {digest[:12]}); not imported twice")
+            refused.append(
+                f"{item.path.name} is the same audio as {by_hash[digest].path.name} "
+                f"(sha256 {digest[:12]}); not imported twice"
+            )
             continue
         by_hash[digest] = item
         if item.key not in known_keys:

@@ -39,8 +39,9 @@ def pick_device(device: str = "auto") -> str:
 
 
 class Embedder:
-    def __init__(self, model: str = OFFLINE_PACKAGE, device: str = "auto", cache_dir: Path | None = None,
-                 batch_size: int = 64):
+    def __init__(
+        self, model: str = OFFLINE_PACKAGE, device: str = "auto", cache_dir: Path | None = None, batch_size: int = 64
+    ):
         self.model_name = model
         self.device = pick_device(device)
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -94,9 +95,13 @@ class Embedder:
             else:
                 todo.append(i)
         if todo:
-            vectors = self.model.encode([texts[i] for i in todo], batch_size=self.batch_size,
-                                        normalize_embeddings=True, convert_to_numpy=True,
-                                        show_progress_bar=False).astype(np.float32)
+            vectors = self.model.encode(
+                [texts[i] for i in todo],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
             for i, vec in zip(todo, vectors, strict=True):
                 out[i] = vec
                 path = self._cache_file(digests[i])

@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from lofi_assets.core.music_keys import MusicKey, key_compatibility, key_in_text, parse_key
 from lofi_assets.core.ingest.plan import TrackPlan
+from lofi_assets.core.music_keys import MusicKey, key_compatibility, key_in_text, parse_key
 
 TERMS = ("semantic", "arc", "tempo", "key", "usage")
 TEMPO_SIGMA = 6.0  # BPM: how fast the tempo term falls off outside the target range
@@ -93,8 +93,17 @@ def queries_from_plan(plan: TrackPlan) -> list[Query]:
         else:
             bpm_range, source = None, "none"
         key = key_in_text(p.full_text or p.text) or (key_in_text(f"{arc.name} {arc.description}") if arc else None)
-        out.append(Query(arc=p.arc, number=p.number, text=p.text, bpm_range=bpm_range, tempo_source=source,
-                         key_tonic=key.tonic if key else -1, key_minor=bool(key and key.minor)))
+        out.append(
+            Query(
+                arc=p.arc,
+                number=p.number,
+                text=p.text,
+                bpm_range=bpm_range,
+                tempo_source=source,
+                key_tonic=key.tonic if key else -1,
+                key_minor=bool(key and key.minor),
+            )
+        )
     return out
 
 
@@ -187,8 +196,9 @@ def key_term(catalog: Catalog, tonic: int, minor: bool) -> np.ndarray:
         return np.full(len(catalog), 0.5, dtype=np.float32)
     # key_compatibility against each of the 24 keys, then looked up per song.
     target = MusicKey(tonic, minor)
-    table = np.array([key_compatibility(target, MusicKey(t, m)) for m in (False, True) for t in range(12)],
-                     dtype=np.float32)
+    table = np.array(
+        [key_compatibility(target, MusicKey(t, m)) for m in (False, True) for t in range(12)], dtype=np.float32
+    )
     st = catalog.key_tonic.astype(np.int32)
     term = table[np.where(st < 0, 0, st) + 12 * catalog.key_minor]
     term[st < 0] = 0.5
@@ -306,8 +316,15 @@ def gap_reason(i: int, total: np.ndarray, terms: np.ndarray, weights: Weights, t
     return "nothing similar"
 
 
-def match(queries: list[Query], query_emb: np.ndarray, catalog: Catalog, *, weights: Weights | None = None,
-          threshold: float = 0.70, top_k: int = 5) -> tuple[MatchResult, np.ndarray]:
+def match(
+    queries: list[Query],
+    query_emb: np.ndarray,
+    catalog: Catalog,
+    *,
+    weights: Weights | None = None,
+    threshold: float = 0.70,
+    top_k: int = 5,
+) -> tuple[MatchResult, np.ndarray]:
     weights = weights or Weights()
     terms = score(queries, query_emb, catalog, weights)
     total = total_score(terms, weights)
@@ -316,11 +333,22 @@ def match(queries: list[Query], query_emb: np.ndarray, catalog: Catalog, *, weig
     k = min(top_k, len(catalog))
     for i, q in enumerate(queries):
         order = np.argsort(-total[i])[:k] if k else []
-        cands = [Candidate(catalog.song_ids[j], round(float(total[i, j]), 4),
-                           {t: round(float(terms[n, i, j]), 4) for n, t in enumerate(TERMS)}) for j in order]
-        pm = PromptMatch(arc=q.arc, number=q.number, text=q.text,
-                         tempo_target=list(q.bpm_range) if q.bpm_range else None,
-                         tempo_source=q.tempo_source, candidates=cands)
+        cands = [
+            Candidate(
+                catalog.song_ids[j],
+                round(float(total[i, j]), 4),
+                {t: round(float(terms[n, i, j]), 4) for n, t in enumerate(TERMS)},
+            )
+            for j in order
+        ]
+        pm = PromptMatch(
+            arc=q.arc,
+            number=q.number,
+            text=q.text,
+            tempo_target=list(q.bpm_range) if q.bpm_range else None,
+            tempo_source=q.tempo_source,
+            candidates=cands,
+        )
         if i in assigned:
             j = assigned[i]
             pm.song_id, pm.score = catalog.song_ids[j], round(float(total[i, j]), 4)
@@ -337,11 +365,17 @@ def arc_coverage(plan: TrackPlan, result: MatchResult, durations: dict[str, floa
     for arc in plan.arcs:
         in_arc = [p for p in result.prompts if p.arc == arc.number]
         matched = [p for p in in_arc if p.song_id]
-        target = (plan.target_duration_min * 60 * len(in_arc) / total_prompts
-                  if plan.target_duration_min else None)
-        out.append(ArcCoverage(arc=arc.number, name=arc.name, prompts=len(in_arc), matched=len(matched),
-                               matched_s=round(sum(durations.get(p.song_id, 0.0) for p in matched), 1),
-                               target_s=round(target, 1) if target else None))
+        target = plan.target_duration_min * 60 * len(in_arc) / total_prompts if plan.target_duration_min else None
+        out.append(
+            ArcCoverage(
+                arc=arc.number,
+                name=arc.name,
+                prompts=len(in_arc),
+                matched=len(matched),
+                matched_s=round(sum(durations.get(p.song_id, 0.0) for p in matched), 1),
+                target_s=round(target, 1) if target else None,
+            )
+        )
     return out
 
 

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import signal as sps
+
 from lofi_assets.core.audio_io import RATE
 
 CONTROL_STEP = 64  # frames between points of the delay curve (689 Hz control rate)
@@ -93,8 +94,16 @@ class ColourPreset:
                 raise ValueError(f"{self.name}: {name} must be within 0..1, not {getattr(self, name)}")
         if not 0.0 <= self.width <= 2.0:
             raise ValueError(f"{self.name}: width must be within 0..2, not {self.width}")
-        for name in ("saturation_drive_db", "wow_depth_ms", "flutter_depth_ms", "drift_depth_ms", "crackle_per_s",
-                     "wow_rate_hz", "flutter_rate_hz", "drift_rate_hz"):
+        for name in (
+            "saturation_drive_db",
+            "wow_depth_ms",
+            "flutter_depth_ms",
+            "drift_depth_ms",
+            "crackle_per_s",
+            "wow_rate_hz",
+            "flutter_rate_hz",
+            "drift_rate_hz",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{self.name}: {name} must be ≥ 0, not {getattr(self, name)}")
         if self.bit_depth is not None and not 1 <= self.bit_depth <= 32:
@@ -102,25 +111,68 @@ class ColourPreset:
 
     def peak_pitch_deviation(self) -> tuple[float, float]:
         """Peak pitch deviation of wow and of flutter, as fractions (0.002 = 0.2 %)."""
-        return (2 * math.pi * self.wow_rate_hz * self.wow_depth_ms / 1000,
-                2 * math.pi * self.flutter_rate_hz * self.flutter_depth_ms / 1000)
+        return (
+            2 * math.pi * self.wow_rate_hz * self.wow_depth_ms / 1000,
+            2 * math.pi * self.flutter_rate_hz * self.flutter_depth_ms / 1000,
+        )
 
 
 PRESETS: dict[str, ColourPreset] = {
     "clean": ColourPreset("clean", highpass_hz=20.0, width=0.95),
     "tape": ColourPreset(
-        "tape", highpass_hz=30.0, lowpass_hz=11000.0, saturation_drive_db=6.0, saturation_mix=0.5,
-        wow_depth_ms=0.8, wow_rate_hz=0.5, flutter_depth_ms=0.03, flutter_rate_hz=6.0, drift_depth_ms=0.3,
-        hiss_dbfs=-64.0, reverb_room=0.2, reverb_wet=0.08, width=0.95),
+        "tape",
+        highpass_hz=30.0,
+        lowpass_hz=11000.0,
+        saturation_drive_db=6.0,
+        saturation_mix=0.5,
+        wow_depth_ms=0.8,
+        wow_rate_hz=0.5,
+        flutter_depth_ms=0.03,
+        flutter_rate_hz=6.0,
+        drift_depth_ms=0.3,
+        hiss_dbfs=-64.0,
+        reverb_room=0.2,
+        reverb_wet=0.08,
+        width=0.95,
+    ),
     "vinyl": ColourPreset(
-        "vinyl", highpass_hz=40.0, lowpass_hz=9000.0, saturation_drive_db=4.0, saturation_mix=0.4,
-        wow_depth_ms=0.5, wow_rate_hz=0.56, flutter_depth_ms=0.02, flutter_rate_hz=6.0, drift_depth_ms=0.2,
-        crackle_per_s=8.0, crackle_dbfs=-30.0, hiss_dbfs=-58.0, reverb_room=0.25, reverb_wet=0.1, width=0.95),
+        "vinyl",
+        highpass_hz=40.0,
+        lowpass_hz=9000.0,
+        saturation_drive_db=4.0,
+        saturation_mix=0.4,
+        wow_depth_ms=0.5,
+        wow_rate_hz=0.56,
+        flutter_depth_ms=0.02,
+        flutter_rate_hz=6.0,
+        drift_depth_ms=0.2,
+        crackle_per_s=8.0,
+        crackle_dbfs=-30.0,
+        hiss_dbfs=-58.0,
+        reverb_room=0.25,
+        reverb_wet=0.1,
+        width=0.95,
+    ),
     "dusty": ColourPreset(
-        "dusty", highpass_hz=60.0, lowpass_hz=7000.0, saturation_drive_db=9.0, saturation_mix=0.6,
-        wow_depth_ms=1.2, wow_rate_hz=0.45, flutter_depth_ms=0.05, flutter_rate_hz=5.5, drift_depth_ms=0.5,
-        crackle_per_s=16.0, crackle_dbfs=-24.0, hiss_dbfs=-52.0, bit_depth=12, resample_hz=22050.0,
-        reverb_room=0.3, reverb_wet=0.16, width=0.9),
+        "dusty",
+        highpass_hz=60.0,
+        lowpass_hz=7000.0,
+        saturation_drive_db=9.0,
+        saturation_mix=0.6,
+        wow_depth_ms=1.2,
+        wow_rate_hz=0.45,
+        flutter_depth_ms=0.05,
+        flutter_rate_hz=5.5,
+        drift_depth_ms=0.5,
+        crackle_per_s=16.0,
+        crackle_dbfs=-24.0,
+        hiss_dbfs=-52.0,
+        bit_depth=12,
+        resample_hz=22050.0,
+        reverb_room=0.3,
+        reverb_wet=0.16,
+        width=0.9,
+    ),
 }
 
 
@@ -207,8 +259,9 @@ def delay_curve(frames: int, p: ColourPreset, rng: np.random.Generator, rate: in
     control_rate = rate / CONTROL_STEP
     t = np.arange(points) / control_rate
     wow_phase, flutter_phase = rng.uniform(0.0, 2 * np.pi, 2)
-    ms = (p.wow_depth_ms * np.sin(2 * np.pi * p.wow_rate_hz * t + wow_phase)
-          + p.flutter_depth_ms * np.sin(2 * np.pi * p.flutter_rate_hz * t + flutter_phase))
+    ms = p.wow_depth_ms * np.sin(2 * np.pi * p.wow_rate_hz * t + wow_phase) + p.flutter_depth_ms * np.sin(
+        2 * np.pi * p.flutter_rate_hz * t + flutter_phase
+    )
     if p.drift_depth_ms:
         # at least a minute of noise, so the normalisation does not depend on the length
         noise = rng.standard_normal(max(points, int(60 * control_rate)))
@@ -250,8 +303,9 @@ def _pedalboard(x: np.ndarray, p: ColourPreset, rate: int) -> np.ndarray:
         plugins.append(pb.Resample(target_sample_rate=float(p.resample_hz), quality=pb.Resample.Quality.CatmullRom))
     if p.reverb_wet > 0:
         # pedalboard's Reverb (JUCE) scales dry by 2 and wet by 3: dry_level 0.5 is unity
-        plugins.append(pb.Reverb(room_size=p.reverb_room, damping=0.6, wet_level=p.reverb_wet / 3.0,
-                                 dry_level=0.5, width=1.0))
+        plugins.append(
+            pb.Reverb(room_size=p.reverb_room, damping=0.6, wet_level=p.reverb_wet / 3.0, dry_level=0.5, width=1.0)
+        )
     if not plugins:
         return x
     return pb.Pedalboard(plugins)(np.ascontiguousarray(x, dtype=np.float32), rate).astype(np.float32, copy=False)
@@ -264,8 +318,14 @@ def stereo_width(x: np.ndarray, width: float) -> np.ndarray:
     return np.stack([mid + side, mid - side]).astype(np.float32)
 
 
-def noise_bed(channels: int, frames: int, p: ColourPreset, crackle_seed: np.random.SeedSequence,
-              hiss_seed: np.random.SeedSequence, rate: int = RATE) -> np.ndarray | None:
+def noise_bed(
+    channels: int,
+    frames: int,
+    p: ColourPreset,
+    crackle_seed: np.random.SeedSequence,
+    hiss_seed: np.random.SeedSequence,
+    rate: int = RATE,
+) -> np.ndarray | None:
     """Crackle plus hiss, ``[channels, frames]`` float32, or ``None`` when the preset has neither."""
     bed = None
     if p.crackle_per_s > 0:
@@ -308,9 +368,13 @@ def hiss(channels: int, frames: int, p: ColourPreset, rng: np.random.Generator, 
     RMS of ``hiss_dbfs``; independent in each channel."""
     white = rng.standard_normal((channels, frames), dtype=np.float32)
     top = min(p.lowpass_hz or NOISE_LOWPASS_HZ, NOISE_LOWPASS_HZ, 0.45 * rate)
-    sos = np.concatenate([sps.tf2sos(PINK_B, PINK_A),
-                          sps.butter(1, HISS_HIGHPASS_HZ, "highpass", fs=rate, output="sos"),
-                          sps.butter(2, top, "lowpass", fs=rate, output="sos")])
+    sos = np.concatenate(
+        [
+            sps.tf2sos(PINK_B, PINK_A),
+            sps.butter(1, HISS_HIGHPASS_HZ, "highpass", fs=rate, output="sos"),
+            sps.butter(2, top, "lowpass", fs=rate, output="sos"),
+        ]
+    )
     noise = sps.sosfilt(sos, white, axis=-1).astype(np.float32)
     level = _rms(noise)
     if level > 0:
@@ -329,27 +393,30 @@ def preset_table() -> list[dict[str, str]]:
     rows = []
     for p in PRESETS.values():
         wow, flutter = p.peak_pitch_deviation()
-        rows.append({
-            "preset": p.name,
-            "high-pass": hz(p.highpass_hz),
-            "low-pass": hz(p.lowpass_hz),
-            "saturation": f"tanh +{p.saturation_drive_db:g} dB, {p.saturation_mix:.0%} wet"
-            if p.saturation_mix and p.saturation_drive_db else "off",
-            "wow": f"{p.wow_depth_ms:g} ms at {p.wow_rate_hz:g} Hz (±{wow:.2%} pitch)" if p.wow_depth_ms else "off",
-            "flutter": f"{p.flutter_depth_ms:g} ms at {p.flutter_rate_hz:g} Hz (±{flutter:.2%} pitch)"
-            if p.flutter_depth_ms else "off",
-            "drift": f"{p.drift_depth_ms:g} ms RMS below {p.drift_rate_hz:g} Hz" if p.drift_depth_ms else "off",
-            "crackle": f"{p.crackle_per_s:g}/s, peaks to {p.crackle_dbfs:g} dBFS" if p.crackle_per_s else "off",
-            "hiss": f"{p.hiss_dbfs:g} dBFS RMS" if p.hiss_dbfs is not None else "off",
-            "bits": str(p.bit_depth) if p.bit_depth else "off",
-            "resample": hz(p.resample_hz),
-            "reverb": f"room {p.reverb_room:g}, wet {p.reverb_wet:g}" if p.reverb_wet else "off",
-            "width": f"{p.width:g}",
-        })
+        rows.append(
+            {
+                "preset": p.name,
+                "high-pass": hz(p.highpass_hz),
+                "low-pass": hz(p.lowpass_hz),
+                "saturation": f"tanh +{p.saturation_drive_db:g} dB, {p.saturation_mix:.0%} wet"
+                if p.saturation_mix and p.saturation_drive_db
+                else "off",
+                "wow": f"{p.wow_depth_ms:g} ms at {p.wow_rate_hz:g} Hz (±{wow:.2%} pitch)" if p.wow_depth_ms else "off",
+                "flutter": f"{p.flutter_depth_ms:g} ms at {p.flutter_rate_hz:g} Hz (±{flutter:.2%} pitch)"
+                if p.flutter_depth_ms
+                else "off",
+                "drift": f"{p.drift_depth_ms:g} ms RMS below {p.drift_rate_hz:g} Hz" if p.drift_depth_ms else "off",
+                "crackle": f"{p.crackle_per_s:g}/s, peaks to {p.crackle_dbfs:g} dBFS" if p.crackle_per_s else "off",
+                "hiss": f"{p.hiss_dbfs:g} dBFS RMS" if p.hiss_dbfs is not None else "off",
+                "bits": str(p.bit_depth) if p.bit_depth else "off",
+                "resample": hz(p.resample_hz),
+                "reverb": f"room {p.reverb_room:g}, wet {p.reverb_wet:g}" if p.reverb_wet else "off",
+                "width": f"{p.width:g}",
+            }
+        )
     return rows
 
 
 def preset_dict(preset: ColourPreset | str) -> dict[str, object]:
     """A preset's parameters as plain values (for run metadata)."""
     return asdict(get_preset(preset))
-

@@ -28,10 +28,16 @@ def k_weighting_sos(rate: float) -> np.ndarray:
     f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
     k = math.tan(math.pi * f0 / rate)
     vh = 10 ** (gain_db / 20)
-    vb = vh ** 0.4996667741545416
+    vb = vh**0.4996667741545416
     a0 = 1 + k / q + k * k
-    shelf = [(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0,
-             1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0]
+    shelf = [
+        (vh + vb * k / q + k * k) / a0,
+        2 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+        1.0,
+        2 * (k * k - 1) / a0,
+        (1 - k / q + k * k) / a0,
+    ]
     f0, q = 38.13547087602444, 0.5003270373238773
     k = math.tan(math.pi * f0 / rate)
     a0 = 1 + k / q + k * k
@@ -104,7 +110,7 @@ class LoudnessMeter:
                 self._partial, self._partial_n = 0.0, 0
         whole = (power.size - at) // self.step
         if whole:
-            chunk = power[at:at + whole * self.step].reshape(whole, self.step)
+            chunk = power[at : at + whole * self.step].reshape(whole, self.step)
             self._energies.append(chunk.mean(axis=1))
             at += whole * self.step
         if at < power.size:
@@ -170,17 +176,17 @@ class TruePeakFollower:
         overshoot of real audio stays well under the 6 dB margin callers leave, and
         skipping quiet passages makes metering hours of audio cheap."""
         side = self._side
-        sampled = np.abs(segment[:, side:side + count]).max(axis=0)
+        sampled = np.abs(segment[:, side : side + count]).max(axis=0)
         env = sampled.astype(np.float32)
         tile_peak = np.maximum.reduceat(sampled, np.arange(0, count, self.TILE)) if count else sampled
         loud = tile_peak >= self.floor
         edges = np.flatnonzero(np.diff(np.concatenate([[False], loud, [False]]).astype(np.int8)))
         for first_tile, end_tile in zip(edges[0::2], edges[1::2]):
             a, b = first_tile * self.TILE, min(count, end_tile * self.TILE)
-            part = segment[:, a:b + 2 * side]
+            part = segment[:, a : b + 2 * side]
             up = upfirdn(self._h, part, up=OVERSAMPLE, axis=1)
             start = OVERSAMPLE * side + (FIR_TAPS - 1) // 2
-            window = np.abs(up[:, start:start + OVERSAMPLE * (b - a)]).reshape(part.shape[0], b - a, OVERSAMPLE)
+            window = np.abs(up[:, start : start + OVERSAMPLE * (b - a)]).reshape(part.shape[0], b - a, OVERSAMPLE)
             env[a:b] = np.maximum(window.max(axis=(0, 2)), sampled[a:b])
         return env
 
@@ -192,11 +198,11 @@ class TruePeakFollower:
         segment = np.concatenate([self._context, self._pending, block], axis=1)
         count = segment.shape[1] - 2 * self._side
         if count <= 0:
-            self._pending = segment[:, self._side:]
+            self._pending = segment[:, self._side :]
             return np.zeros(0, dtype=np.float32)
         env = self._envelope(segment, count)
-        self._context = segment[:, count:count + self._side]
-        self._pending = segment[:, count + self._side:]
+        self._context = segment[:, count : count + self._side]
+        self._pending = segment[:, count + self._side :]
         return env
 
     def flush(self) -> np.ndarray:
@@ -230,16 +236,16 @@ class DynamicRangeMeter:
         data = block if self._carry is None else np.concatenate([self._carry, block], axis=1)
         whole = data.shape[1] // self.block
         if whole:
-            chunk = data[:, :whole * self.block].reshape(data.shape[0], whole, self.block).astype(np.float64)
-            self._rms.append(np.sqrt(2 * np.mean(chunk ** 2, axis=2)))
+            chunk = data[:, : whole * self.block].reshape(data.shape[0], whole, self.block).astype(np.float64)
+            self._rms.append(np.sqrt(2 * np.mean(chunk**2, axis=2)))
             self._peak.append(np.abs(chunk).max(axis=2))
-        self._carry = data[:, whole * self.block:]
+        self._carry = data[:, whole * self.block :]
 
     def value(self) -> float:
         rms, peak = list(self._rms), list(self._peak)
         if self._carry is not None and self._carry.shape[1] > 0 and not rms:
             tail = self._carry.astype(np.float64)
-            rms.append(np.sqrt(2 * np.mean(tail ** 2, axis=1))[:, None])
+            rms.append(np.sqrt(2 * np.mean(tail**2, axis=1))[:, None])
             peak.append(np.abs(tail).max(axis=1)[:, None])
         if not rms:
             return 0.0
@@ -247,8 +253,8 @@ class DynamicRangeMeter:
         values = []
         for ch in range(rms_all.shape[0]):
             r = np.sort(rms_all[ch])[::-1]
-            top = r[:max(1, int(round(0.2 * r.size)))]
-            loud = math.sqrt(float(np.mean(top ** 2)))
+            top = r[: max(1, int(round(0.2 * r.size)))]
+            loud = math.sqrt(float(np.mean(top**2)))
             p = np.sort(peak_all[ch])[::-1]
             second = p[1] if p.size > 1 else p[0]
             if loud > 0 and second > 0:
@@ -319,12 +325,18 @@ class ProgrammeMeter:
         tp = to_db(self.true_peak)
         denom = math.sqrt(self._ll * self._rr)
         return Measurement(
-            integrated_lufs=lufs, true_peak_dbtp=tp, sample_peak_dbfs=to_db(self.sample_peak),
+            integrated_lufs=lufs,
+            true_peak_dbtp=tp,
+            sample_peak_dbfs=to_db(self.sample_peak),
             loudness_range_lu=self.loudness.loudness_range(),
             plr_db=tp - lufs if math.isfinite(lufs) else float("nan"),
-            dynamic_range_db=self.dynamics.value(), correlation=self._lr / denom if denom > 0 else 1.0,
-            max_momentary_lufs=self.loudness.max_momentary(), max_short_term_lufs=self.loudness.max_short_term(),
-            clipped_samples=self.clipped, duration_s=self.frames / self.rate)
+            dynamic_range_db=self.dynamics.value(),
+            correlation=self._lr / denom if denom > 0 else 1.0,
+            max_momentary_lufs=self.loudness.max_momentary(),
+            max_short_term_lufs=self.loudness.max_short_term(),
+            clipped_samples=self.clipped,
+            duration_s=self.frames / self.rate,
+        )
 
 
 def measure(samples: np.ndarray, rate: int, block_frames: int = 1 << 18) -> Measurement:
@@ -332,5 +344,5 @@ def measure(samples: np.ndarray, rate: int, block_frames: int = 1 << 18) -> Meas
     samples = np.atleast_2d(samples)
     meter = ProgrammeMeter(rate)
     for start in range(0, samples.shape[1], block_frames):
-        meter.add(samples[:, start:start + block_frames])
+        meter.add(samples[:, start : start + block_frames])
     return meter.result()

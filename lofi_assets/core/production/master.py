@@ -26,9 +26,16 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from lofi_assets.core.audio_io import AudioInputError, AudioSource, BLOCK_FRAMES, RATE, ffmpeg_exe, wav_writer
+from lofi_assets.core.audio_io import BLOCK_FRAMES, RATE, AudioInputError, AudioSource, ffmpeg_exe, wav_writer
 from lofi_assets.core.files import atomic_local_path
-from lofi_assets.core.production.loudness import ABSOLUTE_GATE_LUFS, LoudnessMeter, Measurement, ProgrammeMeter, TruePeakFollower, to_db
+from lofi_assets.core.production.loudness import (
+    ABSOLUTE_GATE_LUFS,
+    LoudnessMeter,
+    Measurement,
+    ProgrammeMeter,
+    TruePeakFollower,
+    to_db,
+)
 
 
 class MasterError(ValueError):
@@ -57,16 +64,45 @@ class MasterPreset:
     description: str = ""
 
 
-PRESETS: dict[str, MasterPreset] = {p.name: p for p in (
-    MasterPreset("streaming", -14.0, -1.0, low_shelf_db=0.5, high_shelf_db=-0.5,
-                 description="YouTube/Spotify: −14 LUFS, ≤ −1 dBTP so lossy encoders do not clip"),
-    MasterPreset("cd", -10.0, -0.3, low_shelf_db=0.5, compressor_ratio=2.0, compressor_threshold_db=-20.0,
-                 description="CD and downloads: louder, peaks to −0.3 dBTP"),
-    MasterPreset("vinyl", -14.0, -3.0, high_shelf_db=-1.5, mono_below_hz=150.0,
-                 description="vinyl pre-master: −3 dBTP headroom, mono bass below 150 Hz, softened top"),
-    MasterPreset("club", -9.0, -0.5, low_shelf_db=1.5, compressor_ratio=2.5, compressor_threshold_db=-20.0,
-                 description="club and DJ use: dense, −9 LUFS, −0.5 dBTP"),
-)}
+PRESETS: dict[str, MasterPreset] = {
+    p.name: p
+    for p in (
+        MasterPreset(
+            "streaming",
+            -14.0,
+            -1.0,
+            low_shelf_db=0.5,
+            high_shelf_db=-0.5,
+            description="YouTube/Spotify: −14 LUFS, ≤ −1 dBTP so lossy encoders do not clip",
+        ),
+        MasterPreset(
+            "cd",
+            -10.0,
+            -0.3,
+            low_shelf_db=0.5,
+            compressor_ratio=2.0,
+            compressor_threshold_db=-20.0,
+            description="CD and downloads: louder, peaks to −0.3 dBTP",
+        ),
+        MasterPreset(
+            "vinyl",
+            -14.0,
+            -3.0,
+            high_shelf_db=-1.5,
+            mono_below_hz=150.0,
+            description="vinyl pre-master: −3 dBTP headroom, mono bass below 150 Hz, softened top",
+        ),
+        MasterPreset(
+            "club",
+            -9.0,
+            -0.5,
+            low_shelf_db=1.5,
+            compressor_ratio=2.5,
+            compressor_threshold_db=-20.0,
+            description="club and DJ use: dense, −9 LUFS, −0.5 dBTP",
+        ),
+    )
+}
 
 TOLERANCE_LU = 0.05
 MAX_PASSES = 6
@@ -84,13 +120,24 @@ def preset_named(name: str) -> MasterPreset:
 
 
 def preset_table() -> list[tuple]:
-    return [(p.name, p.target_lufs, p.ceiling_dbtp, p.low_shelf_db, p.high_shelf_db,
-             f"{p.compressor_ratio}:1 @ {p.compressor_threshold_db} dB", p.mono_below_hz or "—", p.description)
-            for p in PRESETS.values()]
+    return [
+        (
+            p.name,
+            p.target_lufs,
+            p.ceiling_dbtp,
+            p.low_shelf_db,
+            p.high_shelf_db,
+            f"{p.compressor_ratio}:1 @ {p.compressor_threshold_db} dB",
+            p.mono_below_hz or "—",
+            p.description,
+        )
+        for p in PRESETS.values()
+    ]
 
 
-def released_reduction_db(envelope_db: np.ndarray, ceiling_db: float, release_per_sample: float,
-                          seed_db: float = 0.0) -> np.ndarray:
+def released_reduction_db(
+    envelope_db: np.ndarray, ceiling_db: float, release_per_sample: float, seed_db: float = 0.0
+) -> np.ndarray:
     """Gain reduction (dB, ≥ 0) each sample needs, released no faster than
     ``release_per_sample`` dB: R[n] = max(need[n], R[n-1] − r), which is a running maximum
     of need[k] + r·k shifted back by r·n. ``seed_db`` is R just before the first sample."""
@@ -108,8 +155,9 @@ def ramped_in(released_db: np.ndarray, lookahead: int) -> np.ndarray:
     return uniform_filter1d(widened, lookahead + 1, mode="nearest")
 
 
-def limiter_reduction_db(envelope_db: np.ndarray, ceiling_db: float, lookahead: int, release_per_sample: float,
-                         seed_db: float = 0.0) -> np.ndarray:
+def limiter_reduction_db(
+    envelope_db: np.ndarray, ceiling_db: float, lookahead: int, release_per_sample: float, seed_db: float = 0.0
+) -> np.ndarray:
     """Gain reduction (dB) that keeps ``envelope_db`` at or below the ceiling."""
     return ramped_in(released_reduction_db(envelope_db, ceiling_db, release_per_sample, seed_db), lookahead)
 
@@ -180,7 +228,7 @@ class Limiter:
             released = released_reduction_db(env, self.ceiling_db, self.release, seed)
             previous = (lo, released)
             smooth = ramped_in(released, self.lookahead)
-            yield a, b, smooth[a - lo:b - lo]
+            yield a, b, smooth[a - lo : b - lo]
 
 
 def build_chain(preset: MasterPreset, rate: int):
@@ -190,11 +238,17 @@ def build_chain(preset: MasterPreset, rate: int):
     if preset.low_shelf_db:
         plugins.append(pedalboard.LowShelfFilter(cutoff_frequency_hz=preset.low_shelf_hz, gain_db=preset.low_shelf_db))
     if preset.high_shelf_db:
-        plugins.append(pedalboard.HighShelfFilter(cutoff_frequency_hz=preset.high_shelf_hz,
-                                                  gain_db=preset.high_shelf_db))
-    plugins.append(pedalboard.Compressor(threshold_db=preset.compressor_threshold_db, ratio=preset.compressor_ratio,
-                                         attack_ms=preset.compressor_attack_ms,
-                                         release_ms=preset.compressor_release_ms))
+        plugins.append(
+            pedalboard.HighShelfFilter(cutoff_frequency_hz=preset.high_shelf_hz, gain_db=preset.high_shelf_db)
+        )
+    plugins.append(
+        pedalboard.Compressor(
+            threshold_db=preset.compressor_threshold_db,
+            ratio=preset.compressor_ratio,
+            attack_ms=preset.compressor_attack_ms,
+            release_ms=preset.compressor_release_ms,
+        )
+    )
     return pedalboard.Pedalboard(plugins)
 
 
@@ -236,15 +290,21 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
                 if mono_bass is not None:
                     processed = mono_bass(processed)
                 n = min(processed.shape[1], capacity - at)
-                audio[at:at + n] = processed[:, :n].T
+                audio[at : at + n] = processed[:, :n].T
                 weighted = meter.weighted_power(processed[:, :n])
-                power[at:at + n] = weighted
+                power[at : at + n] = weighted
                 meter.add_power(weighted)
                 at += n
         except AudioInputError as exc:
             raise MasterError(str(exc)) from None
-        facts = InputFacts(file=Path(path).name, rate=source.source_rate, channels=source.source_channels,
-                           seconds=round(at / RATE, 3), clipped_samples=clipped, loudness_lufs=meter.integrated())
+        facts = InputFacts(
+            file=Path(path).name,
+            rate=source.source_rate,
+            channels=source.source_channels,
+            seconds=round(at / RATE, 3),
+            clipped_samples=clipped,
+            loudness_lufs=meter.integrated(),
+        )
     if at == 0:
         raise MasterError(f"{Path(path).name}: no audio frames (zero length)")
     envelope = np.lib.format.open_memmap(folder / "envelope.npy", "w+", np.float32, (at,))
@@ -256,14 +316,14 @@ def fill_envelope(scratch: Scratch, floor_db: float, block: int) -> None:
     follower = TruePeakFollower(floor=10 ** (floor_db / 20))
     at = 0
     for a in range(0, scratch.frames, block):
-        env = follower.push(scratch.audio[a:min(scratch.frames, a + block)].T)
-        scratch.envelope_db[at:at + env.size] = env
+        env = follower.push(scratch.audio[a : min(scratch.frames, a + block)].T)
+        scratch.envelope_db[at : at + env.size] = env
         at += env.size
     tail = follower.flush()
-    scratch.envelope_db[at:at + tail.size] = tail
+    scratch.envelope_db[at : at + tail.size] = tail
     with np.errstate(divide="ignore"):
         for a in range(0, scratch.frames, block):
-            part = scratch.envelope_db[a:a + block]
+            part = scratch.envelope_db[a : a + block]
             part[:] = 20 * np.log10(np.maximum(part, 1e-12))
 
 
@@ -287,8 +347,9 @@ class Outputs:
     lossy: Path | None = None  # .mp3 (VBR ~190 kbps) or .m4a (AAC 256 kbps)
 
 
-def render(scratch: Scratch, limiter: Limiter, gain_db: float, outputs: Outputs, block: int,
-           seed: int = 0) -> Measurement:
+def render(
+    scratch: Scratch, limiter: Limiter, gain_db: float, outputs: Outputs, block: int, seed: int = 0
+) -> Measurement:
     """Write the master at ``gain_db`` and measure what was written."""
     meter = ProgrammeMeter(RATE)
     from contextlib import ExitStack
@@ -325,9 +386,23 @@ class LossyEncoder:
         self.out = out
         self._atomic = atomic_local_path(out, suffix=out.suffix.lower())
         tmp = self._atomic.__enter__()
-        self._proc = subprocess.Popen([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-                                       "-i", str(wav), *lossy_codec(out), str(tmp)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self._proc = subprocess.Popen(
+            [
+                ffmpeg_exe(),
+                "-nostdin",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(wav),
+                *lossy_codec(out),
+                str(tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def wait(self) -> Path:
         _, stderr = self._proc.communicate()
@@ -369,13 +444,27 @@ def pyloudnorm_loudness(path: Path) -> float:
 
 def ebur128(path: Path) -> dict:
     """ffmpeg's own BS.1770 meter (``ebur128`` filter, true peak by oversampling)."""
-    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-i", str(path), "-filter_complex",
-                           "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-filter_complex",
+            "ebur128=peak=true:framelog=quiet",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    )
     text = proc.stderr
     if proc.returncode != 0 or "Summary:" not in text:
         raise MasterError(f"{Path(path).name}: ffmpeg ebur128 failed ({text.strip()[-300:]})")
-    summary = text[text.rindex("Summary:"):]
+    summary = text[text.rindex("Summary:") :]
 
     def number(label: str) -> float:
         line = next(line for line in summary.splitlines() if line.strip().startswith(label))
@@ -384,9 +473,18 @@ def ebur128(path: Path) -> dict:
     return {"integrated_lufs": number("I:"), "loudness_range_lu": number("LRA:"), "true_peak_dbtp": number("Peak:")}
 
 
-def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "streaming", *,
-                tolerance: float = TOLERANCE_LU, max_passes: int = MAX_PASSES, block: int = BLOCK_FRAMES,
-                scratch_dir: Path | None = None, verify: bool = True, log=None) -> MasterReport:
+def master_file(
+    path: Path,
+    outputs: Outputs,
+    preset: MasterPreset | str = "streaming",
+    *,
+    tolerance: float = TOLERANCE_LU,
+    max_passes: int = MAX_PASSES,
+    block: int = BLOCK_FRAMES,
+    scratch_dir: Path | None = None,
+    verify: bool = True,
+    log=None,
+) -> MasterReport:
     """Master ``path`` to the preset's loudness and true-peak ceiling; write ``outputs``.
 
     Raises ``MasterError`` naming the file when it cannot be done: undecodable, empty,
@@ -400,12 +498,16 @@ def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "stre
     try:
         scratch, facts = prepare(path, preset, work, block)
         if not facts.loudness_lufs > ABSOLUTE_GATE_LUFS:
-            raise MasterError(f"{path.name}: silent (below the {ABSOLUTE_GATE_LUFS:g} LUFS gate); no gain can "
-                              f"bring it to {preset.target_lufs:g} LUFS")
+            raise MasterError(
+                f"{path.name}: silent (below the {ABSOLUTE_GATE_LUFS:g} LUFS gate); no gain can "
+                f"bring it to {preset.target_lufs:g} LUFS"
+            )
         gain = preset.target_lufs - facts.loudness_lufs
         if gain > MAX_GAIN_DB:
-            raise MasterError(f"{path.name}: {facts.loudness_lufs:.1f} LUFS would need +{gain:.1f} dB to reach "
-                              f"{preset.target_lufs:g} LUFS (more than {MAX_GAIN_DB:g} dB); is it the right file?")
+            raise MasterError(
+                f"{path.name}: {facts.loudness_lufs:.1f} LUFS would need +{gain:.1f} dB to reach "
+                f"{preset.target_lufs:g} LUFS (more than {MAX_GAIN_DB:g} dB); is it the right file?"
+            )
         ceiling = preset.ceiling_dbtp - LIMITER_MARGIN_DB
         fill_envelope(scratch, floor_db=ceiling - gain - 9.0, block=block)
         limiter = Limiter(preset, RATE, ceiling)
@@ -417,19 +519,24 @@ def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "stre
         while len(passes) < max_passes:
             # Trials aim at half the tolerance: the render differs from a trial by a few
             # hundredths (the limiter against the K-weighting), and must still land inside.
-            rendering = rendering or len(passes) == max_passes - 1 or (
-                bool(trials) and abs(trials[-1][1]) <= tolerance / 2)
+            rendering = (
+                rendering or len(passes) == max_passes - 1 or (bool(trials) and abs(trials[-1][1]) <= tolerance / 2)
+            )
             if rendering:
                 measured = render(scratch, limiter, gain, outputs, block)
                 loudness = measured.integrated_lufs
             else:
                 loudness = trial_loudness(scratch, limiter, gain, block)
             error = loudness - preset.target_lufs
-            passes.append({"gain_db": round(gain, 4), "lufs": round(loudness, 4),
-                           "kind": "render" if rendering else "trial"})
+            passes.append(
+                {"gain_db": round(gain, 4), "lufs": round(loudness, 4), "kind": "render" if rendering else "trial"}
+            )
             say(f"pass {len(passes)} ({passes[-1]['kind']}): gain {gain:+.3f} dB → {loudness:.3f} LUFS")
-            if rendering and measured.true_peak_dbtp > preset.ceiling_dbtp \
-                    and limiter.ceiling_db > preset.ceiling_dbtp - 2:
+            if (
+                rendering
+                and measured.true_peak_dbtp > preset.ceiling_dbtp
+                and limiter.ceiling_db > preset.ceiling_dbtp - 2
+            ):
                 limiter.ceiling_db -= measured.true_peak_dbtp - preset.ceiling_dbtp + 0.05
                 say(f"true peak {measured.true_peak_dbtp:.2f} dBTP is over the ceiling; limiter lowered")
                 trials = []
@@ -457,14 +564,26 @@ def master_file(path: Path, outputs: Outputs, preset: MasterPreset | str = "stre
         if encoder:
             encoder.wait()
             lossy_measured = measure_file(outputs.lossy)
-            lossy = {"file": str(outputs.lossy), "integrated_lufs": round(lossy_measured.integrated_lufs, 3),
-                     "true_peak_dbtp": round(lossy_measured.true_peak_dbtp, 3),
-                     "duration_s": round(lossy_measured.duration_s, 3)}
+            lossy = {
+                "file": str(outputs.lossy),
+                "integrated_lufs": round(lossy_measured.integrated_lufs, 3),
+                "true_peak_dbtp": round(lossy_measured.true_peak_dbtp, 3),
+                "duration_s": round(lossy_measured.duration_s, 3),
+            }
         files = {k: str(v) for k, v in asdict(outputs).items() if v}
-        return MasterReport(input=facts, preset=preset.name, target_lufs=preset.target_lufs,
-                            ceiling_dbtp=preset.ceiling_dbtp, gain_db=passes[-1]["gain_db"],
-                            passes=passes, measured=measured, verification=verification, files=files, lossy=lossy,
-                            seconds=round(time.perf_counter() - started, 2))
+        return MasterReport(
+            input=facts,
+            preset=preset.name,
+            target_lufs=preset.target_lufs,
+            ceiling_dbtp=preset.ceiling_dbtp,
+            gain_db=passes[-1]["gain_db"],
+            passes=passes,
+            measured=measured,
+            verification=verification,
+            files=files,
+            lossy=lossy,
+            seconds=round(time.perf_counter() - started, 2),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -493,8 +612,11 @@ def verify_master(outputs: Outputs, measured: Measurement) -> dict:
     if path is None:
         return {}
     reread = measure_file(path)
-    result = {"reread_lufs": round(reread.integrated_lufs, 3), "reread_true_peak_dbtp": round(reread.true_peak_dbtp, 3),
-              "reread_duration_s": round(reread.duration_s, 3)}
+    result = {
+        "reread_lufs": round(reread.integrated_lufs, 3),
+        "reread_true_peak_dbtp": round(reread.true_peak_dbtp, 3),
+        "reread_duration_s": round(reread.duration_s, 3),
+    }
     if measured.duration_s <= PYLOUDNORM_MAX_S:
         result["meter"] = "pyloudnorm"
         result["integrated_lufs"] = round(pyloudnorm_loudness(path), 3)
@@ -504,5 +626,17 @@ def verify_master(outputs: Outputs, measured: Measurement) -> dict:
     return result
 
 
-__all__ = ["MasterError", "MasterPreset", "MasterReport", "Outputs", "PRESETS", "master_file", "measure_file",
-           "ebur128", "preset_named", "preset_table", "limiter_reduction_db", "to_db"]
+__all__ = [
+    "MasterError",
+    "MasterPreset",
+    "MasterReport",
+    "Outputs",
+    "PRESETS",
+    "master_file",
+    "measure_file",
+    "ebur128",
+    "preset_named",
+    "preset_table",
+    "limiter_reduction_db",
+    "to_db",
+]

@@ -65,8 +65,13 @@ def arc_targets(songs: list[MixSong], target_s: float, prompts_per_arc: dict[int
     return {a: target_s * w / total for a, w in weights.items()}
 
 
-def plan_mix(songs: list[MixSong], target_s: float | None, policy: str = "extend", crossfade_s: float = 5.0,
-             prompts_per_arc: dict[int, int] | None = None) -> list[Placement]:
+def plan_mix(
+    songs: list[MixSong],
+    target_s: float | None,
+    policy: str = "extend",
+    crossfade_s: float = 5.0,
+    prompts_per_arc: dict[int, int] | None = None,
+) -> list[Placement]:
     """Which song plays when, and for how long. Consecutive placements overlap by the
     crossfade (shorter where a song is too short for it)."""
     if policy not in POLICIES:
@@ -108,8 +113,11 @@ def plan_mix(songs: list[MixSong], target_s: float | None, policy: str = "extend
                 k += 1
             elapsed += filled
     placements = place(sequence, songs, crossfade_s)
-    if target_s is not None and policy != "trim" or (policy == "trim" and target_s is not None
-                                                     and mix_length(placements) > target_s):
+    if (
+        target_s is not None
+        and policy != "trim"
+        or (policy == "trim" and target_s is not None and mix_length(placements) > target_s)
+    ):
         cut_to(placements, target_s)
     return placements
 
@@ -124,8 +132,11 @@ def place(sequence: list[tuple[int, float]], songs: list[MixSong], crossfade_s: 
     start = 0.0
     for i, length in sequence:
         if placements:
-            start = placements[-1].start_s + placements[-1].length_s - junction_s(
-                placements[-1].length_s, length, crossfade_s)
+            start = (
+                placements[-1].start_s
+                + placements[-1].length_s
+                - junction_s(placements[-1].length_s, length, crossfade_s)
+            )
         plays[i] = plays.get(i, 0) + 1
         placements.append(Placement(i, round(start, 4), length, plays[i]))
     return placements
@@ -192,8 +203,16 @@ class MixResult:
     peak_dbfs: float
 
 
-def render_mix(songs: list[MixSong], placements: list[Placement], out: Path, *, crossfade_s: float = 5.0,
-               fade_in_s: float = 3.0, fade_out_s: float = 8.0, level_lufs: float = -18.0) -> MixResult:
+def render_mix(
+    songs: list[MixSong],
+    placements: list[Placement],
+    out: Path,
+    *,
+    crossfade_s: float = 5.0,
+    fade_in_s: float = 3.0,
+    fade_out_s: float = 8.0,
+    level_lufs: float = -18.0,
+) -> MixResult:
     """Write the mix as a float WAV, a song at a time."""
     from pedalboard.io import AudioFile
 
@@ -226,7 +245,7 @@ def render_mix(songs: list[MixSong], placements: list[Placement], out: Path, *, 
                     segment[:, :fade] *= np.linspace(0, 1, fade, dtype=np.float32)
                 if last:
                     fade = min(frames, int(fade_out_s * RATE))
-                    segment[:, frames - fade:] *= np.linspace(1, 0, fade, dtype=np.float32)
+                    segment[:, frames - fade :] *= np.linspace(1, 0, fade, dtype=np.float32)
                 if tail.shape[1]:
                     k = min(tail.shape[1], frames)
                     fade_out, fade_in = equal_power(k)
@@ -236,13 +255,18 @@ def render_mix(songs: list[MixSong], placements: list[Placement], out: Path, *, 
                 else:
                     following = placements[n + 1].length_s
                     k = int(round(junction_s(p.length_s, following, crossfade_s) * RATE))
-                    body, tail = segment[:, :frames - k], segment[:, frames - k:]
+                    body, tail = segment[:, : frames - k], segment[:, frames - k :]
                 fh.write(body)
                 written += body.shape[1]
                 peak = max(peak, float(np.abs(body).max()) if body.size else 0.0)
-                if not any(q.song == p.song for q in placements[n + 1:]):
+                if not any(q.song == p.song for q in placements[n + 1 :]):
                     cache.pop(p.song, None)  # keep only songs that play again
-    return MixResult(path=str(out), seconds=round(written / RATE, 3), target_s=None,
-                     placements=[asdict(p) | {"song_id": songs[p.song].song_id} for p in placements],
-                     chapters=[asdict(c) for c in chapters(placements, songs, crossfade_s)], gains_db=gains,
-                     peak_dbfs=round(20 * math.log10(peak), 2) if peak > 0 else float("-inf"))
+    return MixResult(
+        path=str(out),
+        seconds=round(written / RATE, 3),
+        target_s=None,
+        placements=[asdict(p) | {"song_id": songs[p.song].song_id} for p in placements],
+        chapters=[asdict(c) for c in chapters(placements, songs, crossfade_s)],
+        gains_db=gains,
+        peak_dbfs=round(20 * math.log10(peak), 2) if peak > 0 else float("-inf"),
+    )

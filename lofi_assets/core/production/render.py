@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pretty_midi
+
 from lofi_assets.core.audio_io import RATE
 
 PEAK_DBFS = -3.0
@@ -172,8 +173,9 @@ class _Player:
         try:  # an operator's soundfont need not have every GM program
             self.synth.program_select(channel, self.sfid, 0, 0, instrument.is_drum)
         except RuntimeError:
-            raise RenderError(f"soundfont {self.soundfont}: no preset for program {program} "
-                              "and no preset 0 to fall back on") from None
+            raise RenderError(
+                f"soundfont {self.soundfont}: no preset for program {program} and no preset 0 to fall back on"
+            ) from None
         what = "drum kit" if instrument.is_drum else pretty_midi.program_to_instrument_name(program)
         return f"soundfont {self.soundfont.name} has no program {program} ({what}); preset 0 used instead"
 
@@ -187,7 +189,7 @@ class _Player:
             if frame >= frames:
                 break
             if frame > at:
-                synth.generate_simple(frame - at, buffer=view[at * 8:frame * 8])
+                synth.generate_simple(frame - at, buffer=view[at * 8 : frame * 8])
                 at = frame
             if kind == _ON:
                 synth.noteon(channel, a, b)
@@ -198,12 +200,18 @@ class _Player:
             else:
                 synth.control_change(channel, a, b)
         if at < frames:
-            synth.generate_simple(frames - at, buffer=view[at * 8:frames * 8])
+            synth.generate_simple(frames - at, buffer=view[at * 8 : frames * 8])
 
 
-def render_midi(midi: pretty_midi.PrettyMIDI | Path | str, soundfont: Path | str | None = None, *,
-                rate: int = RATE, stems: bool = False, tail_s: float = 2.0,
-                gain_db: float | None = None) -> Rendered:
+def render_midi(
+    midi: pretty_midi.PrettyMIDI | Path | str,
+    soundfont: Path | str | None = None,
+    *,
+    rate: int = RATE,
+    stems: bool = False,
+    tail_s: float = 2.0,
+    gain_db: float | None = None,
+) -> Rendered:
     """Render every note of every part to float32 stereo ``[2, frames]`` at ``rate``.
 
     The result lasts until the last note-off (after sustain) or the file's end, whichever
@@ -254,9 +262,10 @@ def render_midi(midi: pretty_midi.PrettyMIDI | Path | str, soundfont: Path | str
     result = np.ascontiguousarray(mix.T)
     for signal in [result, *out_stems.values()]:
         signal *= gain
-        signal[:, frames - fade.size:] *= fade
-    return Rendered(mix=result, rate=rate, notes=notes, gain_db=float(gain_db), parts=names, stems=out_stems,
-                    warnings=warnings)
+        signal[:, frames - fade.size :] *= fade
+    return Rendered(
+        mix=result, rate=rate, notes=notes, gain_db=float(gain_db), parts=names, stems=out_stems, warnings=warnings
+    )
 
 
 def _fade_out(frames: int, rate: int) -> np.ndarray:

@@ -23,11 +23,12 @@ import math
 import os
 import random
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -78,8 +79,9 @@ def model_files(name: str, weights_dir: Path) -> list[Path]:
     folder = Path(weights_dir)
     expected = f"{name}.th, {name}-<checksum>.th, or {name}.yaml (a bag of models) with its <signature>.th files"
     if not folder.is_dir():
-        raise SeparationError(f"{folder}: no such folder; expected the weights of demucs model {name!r} there "
-                              f"({expected})")
+        raise SeparationError(
+            f"{folder}: no such folder; expected the weights of demucs model {name!r} there ({expected})"
+        )
     weights = {_signature(file): file for file in sorted(folder.glob("*.th"))}
     bags = {file.stem: file for file in sorted(folder.glob("*.yaml"))}
     if name in weights:
@@ -90,13 +92,17 @@ def model_files(name: str, weights_dir: Path) -> list[Path]:
     try:
         signatures = [str(sig) for sig in yaml.safe_load(bags[name].read_text())["models"]]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
-        raise SeparationError(f"{bags[name]}: not a demucs bag of models (expected a 'models:' list of "
-                              f"signatures; {type(exc).__name__}: {exc})") from None
+        raise SeparationError(
+            f"{bags[name]}: not a demucs bag of models (expected a 'models:' list of "
+            f"signatures; {type(exc).__name__}: {exc})"
+        ) from None
     missing = [sig for sig in signatures if sig not in weights]
     if missing:
-        raise SeparationError(f"{folder}: {name}.yaml names {', '.join(missing)}, but there is no "
-                              f"{missing[0]}.th (or {missing[0]}-<checksum>.th); found "
-                              f"{', '.join(sorted(f.name for f in weights.values())) or 'no .th files'}")
+        raise SeparationError(
+            f"{folder}: {name}.yaml names {', '.join(missing)}, but there is no "
+            f"{missing[0]}.th (or {missing[0]}-<checksum>.th); found "
+            f"{', '.join(sorted(f.name for f in weights.values())) or 'no .th files'}"
+        )
     return [bags[name], *(weights[sig] for sig in signatures)]
 
 
@@ -123,8 +129,10 @@ def load_separator(name: str, weights_dir: Path):
     except SystemExit:  # demucs's ``fatal`` prints to stderr and exits; a pipeline must not exit
         raise SeparationError(f"{folder}: demucs refused to load {name!r} (its message is on stderr)") from None
     except Exception as exc:  # ModelLoadingError (checksum), or torch.load on a truncated/corrupt .th
-        raise SeparationError(f"{folder}: cannot load demucs model {name!r} "
-                              f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else exc!r})") from None
+        raise SeparationError(
+            f"{folder}: cannot load demucs model {name!r} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else exc!r})"
+        ) from None
 
 
 def save_local_model(model, weights_dir: Path, signature: str) -> Path:
@@ -133,8 +141,12 @@ def save_local_model(model, weights_dir: Path, signature: str) -> Path:
     import torch
 
     args, kwargs = model._init_args_kwargs  # recorded by demucs's @capture_init
-    package = {"klass": model.__class__, "args": args, "kwargs": kwargs,
-               "state": {key: value.detach().cpu() for key, value in model.state_dict().items()}}
+    package = {
+        "klass": model.__class__,
+        "args": args,
+        "kwargs": kwargs,
+        "state": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+    }
     path = Path(weights_dir) / f"{signature}.th"
     with atomic_local_path(path, suffix=".th") as tmp:
         torch.save(package, tmp)
@@ -194,8 +206,17 @@ def _resample(wav, from_rate: int, to_rate: int):
     return wav if from_rate == to_rate else julius.resample_frac(wav, from_rate, to_rate)
 
 
-def separate(model, samples: np.ndarray, *, shifts: int = 1, overlap: float = 0.25, segment: float | None = None,
-             device: str = "cpu", split: bool = True, threads: int | None = None) -> dict[str, np.ndarray]:
+def separate(
+    model,
+    samples: np.ndarray,
+    *,
+    shifts: int = 1,
+    overlap: float = 0.25,
+    segment: float | None = None,
+    device: str = "cpu",
+    split: bool = True,
+    threads: int | None = None,
+) -> dict[str, np.ndarray]:
     """Every stem the model names, float32 ``[2, frames]`` at 44.1 kHz, for a stereo 44.1 kHz mix."""
     import torch
     from demucs.apply import apply_model
@@ -210,8 +231,10 @@ def separate(model, samples: np.ndarray, *, shifts: int = 1, overlap: float = 0.
     if not 0 <= overlap < 1:
         raise SeparationError(f"overlap must be in [0, 1), not {overlap}")
     if segment is not None and not 0 < segment <= _segment_limit(model):
-        raise SeparationError(f"segment {segment} s is outside (0, {_segment_limit(model):g}] s for this model "
-                              "(a transformer model cannot take longer segments than it was trained on)")
+        raise SeparationError(
+            f"segment {segment} s is outside (0, {_segment_limit(model):g}] s for this model "
+            "(a transformer model cannot take longer segments than it was trained on)"
+        )
     frames = samples.shape[1]
     model_rate = int(model.samplerate)
     with torch.inference_mode(), torch_threads(threads or available_cpus()), seeded_shifts():
@@ -220,9 +243,18 @@ def separate(model, samples: np.ndarray, *, shifts: int = 1, overlap: float = 0.
         # and undo it after. The 1e-8 keeps digital silence finite (0 / 1e-8 = 0).
         ref = wav.mean(0)
         mean, std = ref.mean(), ref.std() + 1e-8
-        out = apply_model(model, ((wav - mean) / std)[None], shifts=shifts, split=split, overlap=overlap,
-                          segment=segment, device=device, progress=False, num_workers=0)
-        out = (out[0].to("cpu", torch.float32) * std + mean)  # [sources, channels, frames]
+        out = apply_model(
+            model,
+            ((wav - mean) / std)[None],
+            shifts=shifts,
+            split=split,
+            overlap=overlap,
+            segment=segment,
+            device=device,
+            progress=False,
+            num_workers=0,
+        )
+        out = out[0].to("cpu", torch.float32) * std + mean  # [sources, channels, frames]
         out = _resample(out, model_rate, RATE)[..., :frames]
         stems = out.numpy()
     if stems.shape[-1] < frames:  # resampling back can come up a frame short
@@ -261,12 +293,19 @@ def has_vocals(stems: dict[str, np.ndarray], mix: np.ndarray, threshold_db: floa
 # ---------------------------------------------------------------------------- files and cache
 
 
-def cache_key(audio_sha256: str, model_name: str, weights_digest: str, shifts: int, overlap: float,
-              segment: float | None) -> str:
+def cache_key(
+    audio_sha256: str, model_name: str, weights_digest: str, shifts: int, overlap: float, segment: float | None
+) -> str:
     """sha256 of a canonical JSON of everything that decides the stems."""
-    fields = {"version": CACHE_VERSION, "audio_sha256": audio_sha256, "model": model_name,
-              "weights": weights_digest, "shifts": int(shifts), "overlap": float(overlap),
-              "segment": None if segment is None else float(segment)}
+    fields = {
+        "version": CACHE_VERSION,
+        "audio_sha256": audio_sha256,
+        "model": model_name,
+        "weights": weights_digest,
+        "shifts": int(shifts),
+        "overlap": float(overlap),
+        "segment": None if segment is None else float(segment),
+    }
     canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -313,8 +352,18 @@ def torch_module() -> type:
     return nn.Module
 
 
-def separate_file(path: Path, out_dir: Path, model, *, model_name: str, weights_digest: str, shifts: int = 1,
-                  overlap: float = 0.25, segment: float | None = None, device: str = "cpu") -> SeparationResult:
+def separate_file(
+    path: Path,
+    out_dir: Path,
+    model,
+    *,
+    model_name: str,
+    weights_digest: str,
+    shifts: int = 1,
+    overlap: float = 0.25,
+    segment: float | None = None,
+    device: str = "cpu",
+) -> SeparationResult:
     """Stems of one song as ``out_dir/<stem>.flac`` (and ``instrumental.flac`` when it has
     vocals), described by ``out_dir/stems.json``; reused when the cache key matches.
 
@@ -359,18 +408,20 @@ def separate_file(path: Path, out_dir: Path, model, *, model_name: str, weights_
             (out_dir / name).unlink(missing_ok=True)
 
     seconds = time.perf_counter() - started
-    write_json_atomic(out_dir / MANIFEST, {  # last: only a complete set of stems is ever cached
-        "cache_key": key,
-        "model": model_name,
-        "weights_digest": weights_digest,
-        "parameters": {"shifts": shifts, "overlap": overlap, "segment": segment, "device": device},
-        "source": {"file": path.name, "sha256": audio_sha256, "frames": int(mix.shape[1]),
-                   "rate": RATE},
-        "stems": {name: file.name for name, file in written.items()},
-        "instrumental": INSTRUMENTAL if inst else None,
-        "has_vocals": vocals,
-        "vocals_db": vocals_db,
-        "separation_s": round(separation_s, 3),
-        "seconds": round(seconds, 3),
-    })
+    write_json_atomic(
+        out_dir / MANIFEST,
+        {  # last: only a complete set of stems is ever cached
+            "cache_key": key,
+            "model": model_name,
+            "weights_digest": weights_digest,
+            "parameters": {"shifts": shifts, "overlap": overlap, "segment": segment, "device": device},
+            "source": {"file": path.name, "sha256": audio_sha256, "frames": int(mix.shape[1]), "rate": RATE},
+            "stems": {name: file.name for name, file in written.items()},
+            "instrumental": INSTRUMENTAL if inst else None,
+            "has_vocals": vocals,
+            "vocals_db": vocals_db,
+            "separation_s": round(separation_s, 3),
+            "seconds": round(seconds, 3),
+        },
+    )
     return SeparationResult(written, inst, vocals, vocals_db, key, cached=False, seconds=seconds)

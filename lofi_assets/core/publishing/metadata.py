@@ -50,8 +50,9 @@ class MetadataError(ValueError):
     def __init__(self, problems: list[str] | str):
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} with the video metadata: "
-                         + "; ".join(self.problems))
+        super().__init__(
+            f"{count} problem{'s' if count != 1 else ''} with the video metadata: " + "; ".join(self.problems)
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,8 +96,9 @@ class VideoMetadata:
             raise MetadataError("chapters must be a list of [seconds, label] pairs") from None
         return cls(**values)
 
-    def request_body(self, privacy_status: str = "private", publish_at: datetime | None = None,
-                     *, now: datetime | None = None) -> dict[str, Any]:
+    def request_body(
+        self, privacy_status: str = "private", publish_at: datetime | None = None, *, now: datetime | None = None
+    ) -> dict[str, Any]:
         """Exactly the body of a ``videos.insert`` request (parts ``snippet,status``).
 
         ``publish_at`` schedules the video: YouTube needs privacy ``private`` for it and a
@@ -143,8 +145,10 @@ def publish_problems(privacy_status: str, publish_at: datetime | None, now: date
         return problems + [f"publishAt {publish_at.isoformat()} has no time zone"]
     now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     if privacy_status != "private":
-        problems.append(f"publishAt needs privacy status 'private' (YouTube makes the video public at that "
-                        f"moment), not {privacy_status!r}")
+        problems.append(
+            f"publishAt needs privacy status 'private' (YouTube makes the video public at that "
+            f"moment), not {privacy_status!r}"
+        )
     if publish_at <= now:
         problems.append(f"publishAt {rfc3339(publish_at)} is not in the future (now {rfc3339(now)})")
     return problems
@@ -156,9 +160,14 @@ def publish_problems(privacy_status: str, publish_at: datetime | None, now: date
 
 def validate(meta: VideoMetadata) -> list[str]:
     """Every way ``meta`` breaks YouTube's rules, naming the field (empty when valid)."""
-    return (title_problems(meta.title, "title") + variant_problems(meta.variants)
-            + description_problems(meta.description) + tag_problems(meta.tags)
-            + chapter_problems(meta) + _field_problems(meta))
+    return (
+        title_problems(meta.title, "title")
+        + variant_problems(meta.variants)
+        + description_problems(meta.description)
+        + tag_problems(meta.tags)
+        + chapter_problems(meta)
+        + _field_problems(meta)
+    )
 
 
 def title_problems(title: str, name: str = "title") -> list[str]:
@@ -221,8 +230,11 @@ def chapter_problems(meta: VideoMetadata) -> list[str]:
     if any(b - a < CHAPTER_MIN_S for a, b in zip(starts, starts[1:], strict=False)):
         problems.append(f"chapters: not ascending at least {CHAPTER_MIN_S} s apart")
     lines = set(meta.description.splitlines())
-    missing = [s for s, label in meta.chapters
-               if not any(f"{format_timestamp(s, hours)} {label}" in lines for hours in (False, True))]
+    missing = [
+        s
+        for s, label in meta.chapters
+        if not any(f"{format_timestamp(s, hours)} {label}" in lines for hours in (False, True))
+    ]
     if missing:
         problems.append(f"chapters: {len(missing)} of them are not lines of the description")
     return problems
@@ -329,8 +341,20 @@ USE_CASES = (
 )
 DEFAULT_USE_CASE = "relax"
 
-SEASONS = {12: "Winter", 1: "Winter", 2: "Winter", 3: "Spring", 4: "Spring", 5: "Spring",
-           6: "Summer", 7: "Summer", 8: "Summer", 9: "Autumn", 10: "Autumn", 11: "Autumn"}
+SEASONS = {
+    12: "Winter",
+    1: "Winter",
+    2: "Winter",
+    3: "Spring",
+    4: "Spring",
+    5: "Spring",
+    6: "Summer",
+    7: "Summer",
+    8: "Summer",
+    9: "Autumn",
+    10: "Autumn",
+    11: "Autumn",
+}
 SEASON_EMOJI = {"Winter": "❄️", "Spring": "🌸", "Summer": "☀️", "Autumn": "🍂"}
 _SMALL_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())
 
@@ -371,7 +395,7 @@ def season_of(when: date) -> str:
 
 
 def length_phrase(duration_s: float) -> str | None:
-    """"1 Hour", "3 Hours" (within a minute of whole hours), else "45 Minutes"."""
+    """ "1 Hour", "3 Hours" (within a minute of whole hours), else "45 Minutes"."""
     minutes = round(duration_s / 60)
     if minutes < 1:
         return None
@@ -426,8 +450,9 @@ def detect_use_case(plan: TrackPlan) -> str | None:
     in its title, theme, vibe, description and hashtags (else in its mood arc, arcs,
     prompts and hidden tags); None when it mentions none."""
     for text in _use_case_texts(plan):
-        counts = [(len(re.findall(pattern, text, re.IGNORECASE)), -n, key)
-                  for n, (key, pattern, _, _) in enumerate(USE_CASES)]
+        counts = [
+            (len(re.findall(pattern, text, re.IGNORECASE)), -n, key) for n, (key, pattern, _, _) in enumerate(USE_CASES)
+        ]
         best = max(counts)
         if best[0]:
             return best[2]
@@ -443,8 +468,10 @@ def use_case_playlist(plan: TrackPlan) -> str:
 def title_case(text: str) -> str:
     """'rain on the glass' → 'Rain on the Glass'; words already capitalised are kept."""
     words = text.split()
-    return " ".join(w if (n and w.lower() in _SMALL_WORDS) or not w[:1].islower() else w[:1].upper() + w[1:]
-                    for n, w in enumerate(words))
+    return " ".join(
+        w if (n and w.lower() in _SMALL_WORDS) or not w[:1].islower() else w[:1].upper() + w[1:]
+        for n, w in enumerate(words)
+    )
 
 
 def hook_of(plan: TrackPlan) -> str | None:
@@ -464,8 +491,14 @@ def hook_of(plan: TrackPlan) -> str | None:
 
 def title_parts(plan: TrackPlan, duration_s: float, when: date) -> TitleParts:
     moods, emoji = detect_moods(plan)
-    return TitleParts(moods=moods, mood_emoji=emoji, use_case=detect_use_case(plan) or DEFAULT_USE_CASE,
-                      season=season_of(when), length=length_phrase(duration_s), hook=hook_of(plan))
+    return TitleParts(
+        moods=moods,
+        mood_emoji=emoji,
+        use_case=detect_use_case(plan) or DEFAULT_USE_CASE,
+        season=season_of(when),
+        length=length_phrase(duration_s),
+        hook=hook_of(plan),
+    )
 
 
 def generated_title(parts: TitleParts) -> str:
@@ -553,8 +586,10 @@ def youtube_chapters(chapters: list[Any], duration_s: float) -> tuple[list[tuple
             continue
         kept.append((start, c))
     if merged:
-        notes.append(f"{merged} chapter(s) merged into the one before (under {CHAPTER_MIN_S} s apart "
-                     "or the same song playing on)")
+        notes.append(
+            f"{merged} chapter(s) merged into the one before (under {CHAPTER_MIN_S} s apart "
+            "or the same song playing on)"
+        )
     return [(start, chapter_label(c)) for start, c in kept], notes
 
 
@@ -630,8 +665,13 @@ class _DescriptionParts:
     duration_s: float
 
     def text(self) -> str:
-        blocks = [self.copy, "\n".join(chapter_lines(self.chapters, self.duration_s)), "\n".join(self.tracklist),
-                  "\n".join(self.credits), " ".join(self.hashtags)]
+        blocks = [
+            self.copy,
+            "\n".join(chapter_lines(self.chapters, self.duration_s)),
+            "\n".join(self.tracklist),
+            "\n".join(self.credits),
+            " ".join(self.hashtags),
+        ]
         return "\n\n".join(b for b in blocks if b.strip())
 
     def size(self) -> int:
@@ -645,8 +685,10 @@ def fit_description(parts: _DescriptionParts) -> list[str]:
     notes = []
     steps = (
         ("tracklist left out: the description would pass 5000 bytes", lambda p: setattr(p, "tracklist", [])),
-        ("chapter labels shortened to fit 5000 bytes", lambda p: setattr(
-            p, "chapters", [(s, shorten(label, 32)) for s, label in p.chapters])),
+        (
+            "chapter labels shortened to fit 5000 bytes",
+            lambda p: setattr(p, "chapters", [(s, shorten(label, 32)) for s, label in p.chapters]),
+        ),
         ("chapters left out: no room in 5000 bytes", lambda p: setattr(p, "chapters", [])),
         ("credits left out: no room in 5000 bytes", lambda p: setattr(p, "credits", [])),
         ("hashtags left out: no room in 5000 bytes", lambda p: setattr(p, "hashtags", [])),
@@ -671,21 +713,34 @@ def plan_problems(plan: TrackPlan) -> list[str]:
     copy = (plan.description or "").strip()
     size = len(copy.encode("utf-8"))
     if size > DESCRIPTION_LIMIT:
-        problems.append(f"description copy (from the plan) is {size} bytes (YouTube allows {DESCRIPTION_LIMIT} "
-                        "for the whole description)")
+        problems.append(
+            f"description copy (from the plan) is {size} bytes (YouTube allows {DESCRIPTION_LIMIT} "
+            "for the whole description)"
+        )
     if _has_forbidden(copy):
         problems.append(f"description copy (from the plan) {FORBIDDEN}")
     if len(_HASHTAG.findall(copy)) > HASHTAG_LIMIT:
-        problems.append(f"description copy (from the plan) has {len(_HASHTAG.findall(copy))} hashtags "
-                        f"(YouTube ignores all of them past {HASHTAG_LIMIT})")
-    problems += [p.replace("tags take", "tags (hidden tags of the plan) take", 1)
-                 for p in tag_problems(clean_tags(plan.hidden_tags))]
+        problems.append(
+            f"description copy (from the plan) has {len(_HASHTAG.findall(copy))} hashtags "
+            f"(YouTube ignores all of them past {HASHTAG_LIMIT})"
+        )
+    problems += [
+        p.replace("tags take", "tags (hidden tags of the plan) take", 1)
+        for p in tag_problems(clean_tags(plan.hidden_tags))
+    ]
     return problems
 
 
-def build_metadata(plan: TrackPlan, chapters: list[Any], *, duration_s: float, when: date,
-                   channel_name: str = DEFAULT_CHANNEL, language: str = "en",
-                   synthetic: bool = False) -> VideoMetadata:
+def build_metadata(
+    plan: TrackPlan,
+    chapters: list[Any],
+    *,
+    duration_s: float,
+    when: date,
+    channel_name: str = DEFAULT_CHANNEL,
+    language: str = "en",
+    synthetic: bool = False,
+) -> VideoMetadata:
     """The metadata of the plan's video, whose mix lasts ``duration_s`` and has
     ``chapters`` (``mix.Chapter`` dicts, as in ``master.json``).
 
@@ -715,19 +770,31 @@ def build_metadata(plan: TrackPlan, chapters: list[Any], *, duration_s: float, w
     hashtags, hashtag_notes = description_hashtags(plan.visible_hashtags, copy)
     notes += hashtag_notes
     if len(kept) < CHAPTERS_MIN:
-        notes.append(f"chapters_ok False: {len(kept)} chapter(s) at least {CHAPTER_MIN_S} s long "
-                     f"(YouTube needs {CHAPTERS_MIN}); no timestamps in the description")
+        notes.append(
+            f"chapters_ok False: {len(kept)} chapter(s) at least {CHAPTER_MIN_S} s long "
+            f"(YouTube needs {CHAPTERS_MIN}); no timestamps in the description"
+        )
         kept = []
-    desc = _DescriptionParts(copy, kept, tracklist_lines(chapters), credit_lines(chapters, channel_name, synthetic),
-                             hashtags, duration_s)
+    desc = _DescriptionParts(
+        copy, kept, tracklist_lines(chapters), credit_lines(chapters, channel_name, synthetic), hashtags, duration_s
+    )
     fit_notes = fit_description(desc)
     notes += fit_notes
     if kept and not desc.chapters:
         notes.append("chapters_ok False: the chapters did not fit in the description")
     meta = VideoMetadata(
-        title=title, description=desc.text(), variants=title_variants(title, parts), tags=clean_tags(plan.hidden_tags),
-        category_id=CATEGORY_MUSIC, default_language=language, contains_synthetic_media=synthetic,
-        made_for_kids=False, chapters=list(desc.chapters), chapters_ok=bool(desc.chapters), notes=notes)
+        title=title,
+        description=desc.text(),
+        variants=title_variants(title, parts),
+        tags=clean_tags(plan.hidden_tags),
+        category_id=CATEGORY_MUSIC,
+        default_language=language,
+        contains_synthetic_media=synthetic,
+        made_for_kids=False,
+        chapters=list(desc.chapters),
+        chapters_ok=bool(desc.chapters),
+        notes=notes,
+    )
     problems = validate(meta)
     if problems:
         raise MetadataError(problems)

@@ -31,10 +31,10 @@ from __future__ import annotations
 import io
 import os
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps, UnidentifiedImageError
@@ -88,39 +88,68 @@ class Grade:
 GRADES: dict[str, Grade] = {
     "warm": Grade(
         "amber white balance, gentle S-curve, a little extra saturation, plum shadows / gold highlights, soft vignette",
-        white_balance=(1.06, 1.0, 0.88), contrast=0.25, saturation=1.1,
-        shadow_tint=(0.03, -0.01, 0.03), highlight_tint=(0.04, 0.015, -0.03), fade=0.03, vignette=0.3,
+        white_balance=(1.06, 1.0, 0.88),
+        contrast=0.25,
+        saturation=1.1,
+        shadow_tint=(0.03, -0.01, 0.03),
+        highlight_tint=(0.04, 0.015, -0.03),
+        fade=0.03,
+        vignette=0.3,
         accent=(255, 222, 178),
     ),
     "cool": Grade(
         "blue white balance, moderate contrast, slightly muted, teal shadows / icy highlights, soft vignette",
-        white_balance=(0.9, 0.99, 1.1), contrast=0.2, saturation=0.92,
-        shadow_tint=(-0.02, 0.02, 0.04), highlight_tint=(-0.01, 0.02, 0.04), fade=0.02, vignette=0.25,
+        white_balance=(0.9, 0.99, 1.1),
+        contrast=0.2,
+        saturation=0.92,
+        shadow_tint=(-0.02, 0.02, 0.04),
+        highlight_tint=(-0.01, 0.02, 0.04),
+        fade=0.02,
+        vignette=0.25,
         accent=(206, 236, 255),
     ),
     "vintage": Grade(
         "yellowed white balance, low contrast, faded blacks, desaturated, green shadows / cream highlights, "
         "heavy vignette",
-        white_balance=(1.04, 1.0, 0.86), contrast=-0.12, saturation=0.72,
-        shadow_tint=(-0.01, 0.03, 0.0), highlight_tint=(0.04, 0.03, -0.02), fade=0.12, vignette=0.4,
+        white_balance=(1.04, 1.0, 0.86),
+        contrast=-0.12,
+        saturation=0.72,
+        shadow_tint=(-0.01, 0.03, 0.0),
+        highlight_tint=(0.04, 0.03, -0.02),
+        fade=0.12,
+        vignette=0.4,
         accent=(250, 232, 196),
     ),
     "cyberpunk": Grade(
         "magenta white balance, hard contrast, saturated, teal shadows / pink highlights, strong vignette",
-        white_balance=(1.05, 0.86, 1.12), contrast=0.45, saturation=1.4,
-        shadow_tint=(-0.03, 0.04, 0.07), highlight_tint=(0.08, -0.02, 0.05), fade=0.0, vignette=0.35,
+        white_balance=(1.05, 0.86, 1.12),
+        contrast=0.45,
+        saturation=1.4,
+        shadow_tint=(-0.03, 0.04, 0.07),
+        highlight_tint=(0.08, -0.02, 0.05),
+        fade=0.0,
+        vignette=0.35,
         accent=(255, 200, 246),
     ),
     "noir": Grade(
         "almost black and white (6 % colour), hard contrast, cold shadows, heavy vignette",
-        contrast=0.6, saturation=0.06, shadow_tint=(-0.005, 0.0, 0.015), fade=0.02, vignette=0.5,
+        contrast=0.6,
+        saturation=0.06,
+        shadow_tint=(-0.005, 0.0, 0.015),
+        fade=0.02,
+        vignette=0.5,
         accent=(228, 228, 228),
     ),
     "pastel": Grade(
         "faint pink white balance, flattened contrast, muted colour, lifted blacks, lavender shadows / "
         "peach highlights, light vignette",
-        white_balance=(1.03, 0.98, 1.02), contrast=-0.3, saturation=0.7,
-        shadow_tint=(0.04, 0.02, 0.07), highlight_tint=(0.03, 0.01, 0.0), fade=0.2, vignette=0.12,
+        white_balance=(1.03, 0.98, 1.02),
+        contrast=-0.3,
+        saturation=0.7,
+        shadow_tint=(0.04, 0.02, 0.07),
+        highlight_tint=(0.03, 0.01, 0.0),
+        fade=0.2,
+        vignette=0.12,
         accent=(255, 226, 236),
     ),
 }
@@ -207,21 +236,62 @@ class Palette:
 
 
 PALETTES: dict[str, Palette] = {
-    "dusk": Palette((26, 22, 62), (96, 62, 120), (244, 156, 124), (70, 48, 92), (24, 18, 40), (255, 196, 122),
-                    ((255, 178, 120), (255, 120, 152), (168, 146, 255))),
-    "night": Palette((6, 10, 28), (18, 32, 68), (62, 82, 128), (24, 34, 62), (6, 8, 18), (255, 210, 140),
-                     ((255, 200, 120), (120, 196, 255), (255, 140, 200)), weather="rain"),
-    "sunset": Palette((58, 38, 92), (196, 88, 106), (255, 192, 122), (120, 60, 90), (40, 20, 38), (255, 226, 150),
-                      ((255, 210, 140), (255, 150, 110), (255, 110, 140)), weather="clear", moon=False),
-    "rain": Palette((38, 48, 62), (78, 94, 110), (146, 158, 170), (62, 74, 88), (20, 26, 34), (255, 214, 150),
-                    ((255, 214, 150), (150, 200, 230), (230, 160, 120)), weather="rain", moon=False),
-    "dawn": Palette((92, 120, 170), (190, 176, 196), (252, 214, 186), (128, 120, 150), (52, 48, 70), (255, 236, 190),
-                    ((255, 236, 200), (255, 190, 170), (200, 210, 255)), weather="clear", moon=True),
+    "dusk": Palette(
+        (26, 22, 62),
+        (96, 62, 120),
+        (244, 156, 124),
+        (70, 48, 92),
+        (24, 18, 40),
+        (255, 196, 122),
+        ((255, 178, 120), (255, 120, 152), (168, 146, 255)),
+    ),
+    "night": Palette(
+        (6, 10, 28),
+        (18, 32, 68),
+        (62, 82, 128),
+        (24, 34, 62),
+        (6, 8, 18),
+        (255, 210, 140),
+        ((255, 200, 120), (120, 196, 255), (255, 140, 200)),
+        weather="rain",
+    ),
+    "sunset": Palette(
+        (58, 38, 92),
+        (196, 88, 106),
+        (255, 192, 122),
+        (120, 60, 90),
+        (40, 20, 38),
+        (255, 226, 150),
+        ((255, 210, 140), (255, 150, 110), (255, 110, 140)),
+        weather="clear",
+        moon=False,
+    ),
+    "rain": Palette(
+        (38, 48, 62),
+        (78, 94, 110),
+        (146, 158, 170),
+        (62, 74, 88),
+        (20, 26, 34),
+        (255, 214, 150),
+        ((255, 214, 150), (150, 200, 230), (230, 160, 120)),
+        weather="rain",
+        moon=False,
+    ),
+    "dawn": Palette(
+        (92, 120, 170),
+        (190, 176, 196),
+        (252, 214, 186),
+        (128, 120, 150),
+        (52, 48, 70),
+        (255, 236, 190),
+        ((255, 236, 200), (255, 190, 170), (200, 210, 255)),
+        weather="clear",
+        moon=True,
+    ),
 }
 
 
-def procedural_background(seed: int, palette: Palette | str | None = None,
-                          size: tuple[int, int] = SIZE) -> Image.Image:
+def procedural_background(seed: int, palette: Palette | str | None = None, size: tuple[int, int] = SIZE) -> Image.Image:
     """Lo-fi city art for ``seed``: dusk sky, moon, hills, lit skyline, bokeh, rain or stars, grain.
 
     The same seed (and palette) gives the same pixels; other seeds move every element and,
@@ -338,10 +408,10 @@ def _skyline(img: np.ndarray, pal: Palette, horizon: float, rng: np.random.Gener
         while x < width:
             w = int(rng.integers(34, 120))
             h = height * rng.uniform(low, high) * (1.0 if rng.random() > 0.15 else 0.35)  # gaps to see through
-            top[max(x, 0):max(x + w, 0)] = base - h
+            top[max(x, 0) : max(x + w, 0)] = base - h
             if rng.random() < 0.2:  # antenna
                 ax = x + w // 2
-                top[max(ax, 0):max(ax + 3, 0)] = base - h - height * rng.uniform(0.02, 0.06)
+                top[max(ax, 0) : max(ax + 3, 0)] = base - h - height * rng.uniform(0.02, 0.06)
             buildings.append((x, w, base - h))
             x += w + int(rng.integers(0, 14))
         _fill_below(img, top, colour)
@@ -349,8 +419,7 @@ def _skyline(img: np.ndarray, pal: Palette, horizon: float, rng: np.random.Gener
             _windows(img, pal, buildings, base, rng, dim=0.55 if layer == 0 else 1.0)
 
 
-def _windows(img: np.ndarray, pal: Palette, buildings: list, base: float, rng: np.random.Generator,
-             dim: float) -> None:
+def _windows(img: np.ndarray, pal: Palette, buildings: list, base: float, rng: np.random.Generator, dim: float) -> None:
     height, width = img.shape[:2]
     light = _rgb(pal.windows)
     lit_share = rng.uniform(0.18, 0.4)
@@ -364,7 +433,7 @@ def _windows(img: np.ndarray, pal: Palette, buildings: list, base: float, rng: n
         for r, c in zip(*np.nonzero(lit)):
             wx, wy = x0 + 6 + c * 12, int(top) + 10 + r * 16
             if 0 <= wx and wx + 6 <= width and wy + 8 <= height:
-                img[wy:wy + 8, wx:wx + 6] = np.maximum(img[wy:wy + 8, wx:wx + 6], light * level[r, c])
+                img[wy : wy + 8, wx : wx + 6] = np.maximum(img[wy : wy + 8, wx : wx + 6], light * level[r, c])
 
 
 def _bokeh(img: np.ndarray, pal: Palette, rng: np.random.Generator) -> None:
@@ -483,8 +552,7 @@ def drawable_text(text: str, font_path: str | os.PathLike) -> tuple[str, tuple[s
     """
     kept, dropped = [], []
     for char in " ".join(text.split()):
-        drop = (char in EMOJI_JOINERS or unicodedata.category(char) == "Cc"
-                or not has_glyph(str(font_path), char))
+        drop = char in EMOJI_JOINERS or unicodedata.category(char) == "Cc" or not has_glyph(str(font_path), char)
         if not drop:
             kept.append(char)
         elif char not in dropped:
@@ -503,8 +571,17 @@ class FittedText:
     height: int
 
 
-def fit_text(text: str, font_path: str | os.PathLike, max_width: int, max_height: int, *, max_lines: int,
-             max_px: int, min_px: int, what: str = "text") -> FittedText:
+def fit_text(
+    text: str,
+    font_path: str | os.PathLike,
+    max_width: int,
+    max_height: int,
+    *,
+    max_lines: int,
+    max_px: int,
+    min_px: int,
+    what: str = "text",
+) -> FittedText:
     """Wrap ``text`` to at most ``max_lines`` lines and shrink it until it fits ``max_width``×``max_height``.
 
     Sizes are tried from ``max_px`` down in 2 px steps; at each size one line is preferred,
@@ -609,8 +686,9 @@ def _apply_scrim(image: np.ndarray, mask: np.ndarray, alpha: float) -> np.ndarra
     return np.where(a > 0, blended, image)  # untouched pixels stay bit-identical
 
 
-def legible_scrim(image: np.ndarray, texts: Sequence[tuple[tuple[int, int, int, int], Sequence[int]]]
-                  ) -> tuple[np.ndarray, float, float]:
+def legible_scrim(
+    image: np.ndarray, texts: Sequence[tuple[tuple[int, int, int, int], Sequence[int]]]
+) -> tuple[np.ndarray, float, float]:
     """Darken a scrim behind ``texts`` ((box, colour) pairs) until every box reaches ``MIN_CONTRAST``.
 
     Returns the scrimmed pixels, the scrim's opacity and the lowest contrast ratio reached.
@@ -677,14 +755,23 @@ def _fit_block(title: str, subtitle: str, font_path: Path, layout: str) -> tuple
     width = round((x1 - x0) * 0.8) if layout == "left" else x1 - x0
     gap = 14
     reserve = sum(_font(str(font_path), SUBTITLE_PX[0]).getmetrics()) + gap if subtitle else 0  # its one line
-    title_fit = fit_text(title, font_path, width, (y1 - y0) - reserve, max_lines=2, max_px=TITLE_PX[0],
-                         min_px=TITLE_PX[1], what="title")
+    title_fit = fit_text(
+        title, font_path, width, (y1 - y0) - reserve, max_lines=2, max_px=TITLE_PX[0], min_px=TITLE_PX[1], what="title"
+    )
     sub = None
     if subtitle:
         # the subtitle stays clearly smaller than the title, however far the title had to shrink
         top_px = max(SUBTITLE_PX[1], min(SUBTITLE_PX[0], round(title_fit.px * SUBTITLE_SHARE)))
-        sub = fit_text(subtitle, font_path, width, reserve - gap, max_lines=1, max_px=top_px,
-                       min_px=SUBTITLE_PX[1], what="subtitle")
+        sub = fit_text(
+            subtitle,
+            font_path,
+            width,
+            reserve - gap,
+            max_lines=1,
+            max_px=top_px,
+            min_px=SUBTITLE_PX[1],
+            what="subtitle",
+        )
     return title_fit, sub, gap
 
 
@@ -714,8 +801,15 @@ class Composition:
     contrast_ratio: float
 
 
-def compose(background: Image.Image, title: str, subtitle: str, *, preset: Grade | str = "warm",
-            font: str | os.PathLike | None = None, layout: str = "left") -> Composition:
+def compose(
+    background: Image.Image,
+    title: str,
+    subtitle: str,
+    *,
+    preset: Grade | str = "warm",
+    font: str | os.PathLike | None = None,
+    layout: str = "left",
+) -> Composition:
     """Grade ``background``, then lay out, scrim, shadow and draw the (already cleaned) texts."""
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
@@ -733,8 +827,17 @@ def compose(background: Image.Image, title: str, subtitle: str, *, preset: Grade
     for fit, pts in zip(fits, points):
         font_obj = _font(str(font_path), fit.px)
         line_boxes = [measure.textbbox(p, line, font=font_obj, anchor=anchor) for p, line in zip(pts, fit.lines)]
-        boxes.append(tuple(int(v) for v in (min(b[0] for b in line_boxes), min(b[1] for b in line_boxes),
-                                              max(b[2] for b in line_boxes), max(b[3] for b in line_boxes))))
+        boxes.append(
+            tuple(
+                int(v)
+                for v in (
+                    min(b[0] for b in line_boxes),
+                    min(b[1] for b in line_boxes),
+                    max(b[2] for b in line_boxes),
+                    max(b[3] for b in line_boxes),
+                )
+            )
+        )
     pixels, alpha, ratio = legible_scrim(np.asarray(graded), list(zip(boxes, colours)))
     image = Image.fromarray(pixels)
     _shadow(image, fits, points, font_path, anchor)
@@ -790,17 +893,31 @@ def encode(image: Image.Image, fmt: str) -> tuple[bytes, int | None]:
     for quality in JPEG_QUALITIES:
         buffer = io.BytesIO()
         # full-resolution colour at high quality keeps coloured text edges crisp
-        image.save(buffer, format="JPEG", quality=quality, optimize=True, progressive=True,
-                   subsampling=0 if quality >= 80 else 2)
+        image.save(
+            buffer,
+            format="JPEG",
+            quality=quality,
+            optimize=True,
+            progressive=True,
+            subsampling=0 if quality >= 80 else 2,
+        )
         if buffer.tell() < MAX_BYTES:
             return buffer.getvalue(), quality
     raise ThumbnailError(f"JPEG thumbnail stays over {MAX_BYTES} bytes even at quality {JPEG_QUALITIES[-1]}")
 
 
-def render_thumbnail(out_path: str | os.PathLike, title: str, subtitle: str = "", *, grade: str = "warm",
-                     seed: int = 0, background: str | os.PathLike | None = None,
-                     font: str | os.PathLike | None = None, fmt: str | None = None,
-                     variant: str = "A") -> ThumbnailInfo:
+def render_thumbnail(
+    out_path: str | os.PathLike,
+    title: str,
+    subtitle: str = "",
+    *,
+    grade: str = "warm",
+    seed: int = 0,
+    background: str | os.PathLike | None = None,
+    font: str | os.PathLike | None = None,
+    fmt: str | None = None,
+    variant: str = "A",
+) -> ThumbnailInfo:
     """Write the thumbnail of one video to ``out_path`` and describe it.
 
     ``background`` is an operator's image (cover-cropped) or None for procedural art from
@@ -829,19 +946,38 @@ def render_thumbnail(out_path: str | os.PathLike, title: str, subtitle: str = ""
         if problems:
             raise ThumbnailError(f"{out}: " + "; ".join(problems))
     return ThumbnailInfo(
-        path=str(out), width=WIDTH, height=HEIGHT, format=fmt_name, bytes=len(data),
-        grade=grade if isinstance(grade, str) else "custom", seed=seed, variant=variant, layout=layout,
-        title_font_px=done.title.px, subtitle_font_px=done.subtitle.px if done.subtitle else 0,
-        title_lines=done.title.lines, contrast_ratio=round(done.contrast_ratio, 2), scrim_alpha=done.scrim_alpha,
+        path=str(out),
+        width=WIDTH,
+        height=HEIGHT,
+        format=fmt_name,
+        bytes=len(data),
+        grade=grade if isinstance(grade, str) else "custom",
+        seed=seed,
+        variant=variant,
+        layout=layout,
+        title_font_px=done.title.px,
+        subtitle_font_px=done.subtitle.px if done.subtitle else 0,
+        title_lines=done.title.lines,
+        contrast_ratio=round(done.contrast_ratio, 2),
+        scrim_alpha=done.scrim_alpha,
         background="procedural" if background is None else os.fspath(background),
-        dropped_chars=tuple(dict.fromkeys(dropped + dropped_sub)), text_boxes=done.text_boxes, quality=quality,
+        dropped_chars=tuple(dict.fromkeys(dropped + dropped_sub)),
+        text_boxes=done.text_boxes,
+        quality=quality,
     )
 
 
-def render_variants(folder: str | os.PathLike, title: str, subtitle: str = "", *,
-                    grades: Sequence[str] = ("warm", "cyberpunk"), seed: int = 0,
-                    background: str | os.PathLike | None = None, font: str | os.PathLike | None = None,
-                    fmt: str = "jpg") -> list[ThumbnailInfo]:
+def render_variants(
+    folder: str | os.PathLike,
+    title: str,
+    subtitle: str = "",
+    *,
+    grades: Sequence[str] = ("warm", "cyberpunk"),
+    seed: int = 0,
+    background: str | os.PathLike | None = None,
+    font: str | os.PathLike | None = None,
+    fmt: str = "jpg",
+) -> list[ThumbnailInfo]:
     """A/B candidates ``thumbnail_A.jpg``, ``thumbnail_B.jpg``, … in ``folder``, one per grade.
 
     Every variant shares ``seed`` (the same art), so a test compares only the grade and the
@@ -853,8 +989,16 @@ def render_variants(folder: str | os.PathLike, title: str, subtitle: str = "", *
         get_grade(name)  # all names checked before the first file is written
     suffix = "." + fmt.lower().lstrip(".")
     return [
-        render_thumbnail(Path(folder) / f"thumbnail_{letter}{suffix}", title, subtitle, grade=name, seed=seed,
-                         background=background, font=font, variant=letter)
+        render_thumbnail(
+            Path(folder) / f"thumbnail_{letter}{suffix}",
+            title,
+            subtitle,
+            grade=name,
+            seed=seed,
+            background=background,
+            font=font,
+            variant=letter,
+        )
         for letter, name in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", grades)
     ]
 

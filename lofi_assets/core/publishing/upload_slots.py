@@ -14,15 +14,43 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_UPLOAD_TIME = time(18, 0)  # the operator's prime upload time, when a schedule names no hour
 
-_WEEKDAYS = {name: n for n, names in enumerate((
-    ("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"), ("thursday", "thu", "thur", "thurs"),
-    ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun"))) for name in names}
-_ZONES = {"et": "America/New_York", "est": "America/New_York", "edt": "America/New_York",
-          "eastern": "America/New_York", "ct": "America/Chicago", "cst": "America/Chicago",
-          "cdt": "America/Chicago", "central": "America/Chicago", "mt": "America/Denver", "mst": "America/Denver",
-          "mdt": "America/Denver", "pt": "America/Los_Angeles", "pst": "America/Los_Angeles",
-          "pdt": "America/Los_Angeles", "pacific": "America/Los_Angeles", "utc": "UTC", "gmt": "UTC",
-          "cet": "Europe/Paris", "cest": "Europe/Paris", "bst": "Europe/London"}
+_WEEKDAYS = {
+    name: n
+    for n, names in enumerate(
+        (
+            ("monday", "mon"),
+            ("tuesday", "tue", "tues"),
+            ("wednesday", "wed"),
+            ("thursday", "thu", "thur", "thurs"),
+            ("friday", "fri"),
+            ("saturday", "sat"),
+            ("sunday", "sun"),
+        )
+    )
+    for name in names
+}
+_ZONES = {
+    "et": "America/New_York",
+    "est": "America/New_York",
+    "edt": "America/New_York",
+    "eastern": "America/New_York",
+    "ct": "America/Chicago",
+    "cst": "America/Chicago",
+    "cdt": "America/Chicago",
+    "central": "America/Chicago",
+    "mt": "America/Denver",
+    "mst": "America/Denver",
+    "mdt": "America/Denver",
+    "pt": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+    "pdt": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "utc": "UTC",
+    "gmt": "UTC",
+    "cet": "Europe/Paris",
+    "cest": "Europe/Paris",
+    "bst": "Europe/London",
+}
 _DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _TIME = re.compile(r"\b(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?m\.?(?![a-z])|\b(\d{1,2})[:h](\d{2})\b", re.IGNORECASE)
 _IANA = re.compile(r"\b[A-Z][A-Za-z_]+/[A-Z][A-Za-z_]+(?:/[A-Z][A-Za-z_]+)?\b")
@@ -32,7 +60,7 @@ def _schedule_time(text: str) -> time | None | bool:
     """The time of day a schedule names; None when it names none; False when it cannot be
     read (an hour out of range, or a number that is neither date nor time: '20h', '2nd')."""
     m = _TIME.search(text)
-    rest = text[: m.start()] + " " + text[m.end():] if m else text
+    rest = text[: m.start()] + " " + text[m.end() :] if m else text
     if re.search(r"\d", rest):
         return False
     if not m:

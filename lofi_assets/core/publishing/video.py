@@ -35,8 +35,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.audio_io import ffmpeg_exe
+from lofi_assets.core.files import atomic_local_path
 
 WIDTH, HEIGHT = 1280, 720
 STILL_FPS = 2.0  # a still needs few frames; the P-frames between keyframes are a few kB each
@@ -106,8 +106,10 @@ class VideoInfo:
 
 
 # ffmpeg's threaded pipeline ends a failure with teardown lines that would push the cause out of the message.
-_TEARDOWN = re.compile(r"Task finished with error code|Terminating thread with return code|Nothing was written "
-                       r"into output file|Could not open encoder before EOF|Error sending frames to consumers")
+_TEARDOWN = re.compile(
+    r"Task finished with error code|Terminating thread with return code|Nothing was written "
+    r"into output file|Could not open encoder before EOF|Error sending frames to consumers"
+)
 _CONTEXT = re.compile(r"\[[^\]]* @ 0x[0-9a-f]+\] ")  # "[vost#0:0/libx264 @ 0x55...] ": addresses are noise
 
 
@@ -132,8 +134,18 @@ def run_ffmpeg(args: list[str], what: str) -> subprocess.CompletedProcess:
 
 # --- probing without ffprobe ----------------------------------------------------------------------------------
 
-LAYOUT_CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "3.0": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6,
-                   "6.1": 7, "7.1": 8}
+LAYOUT_CHANNELS = {
+    "mono": 1,
+    "stereo": 2,
+    "2.1": 3,
+    "3.0": 3,
+    "quad": 4,
+    "4.0": 4,
+    "5.0": 5,
+    "5.1": 6,
+    "6.1": 7,
+    "7.1": 8,
+}
 _DURATION = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
 _STREAM = re.compile(r"Stream #0:\d+\S*: (Video|Audio): (.*)")
 _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
@@ -163,8 +175,9 @@ def parse_audio(description: str) -> AudioStream | None:
 def parse_probe(path: Path, text: str) -> Probe:
     """The ``Duration:`` line and the first video and audio ``Stream #0:n`` lines of ``ffmpeg -i``."""
     duration = _DURATION.search(text)
-    seconds = int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) \
-        if duration else None
+    seconds = (
+        int(duration.group(1)) * 3600 + int(duration.group(2)) * 60 + float(duration.group(3)) if duration else None
+    )
     video = audio = None
     for kind, description in _STREAM.findall(text):
         if kind == "Video" and video is None and "(attached pic)" not in description:  # cover art is no video
@@ -185,8 +198,9 @@ def probe(path: Path) -> Probe:
         raise VideoError(f"{path.name}: no such file")
     # With no output ffmpeg exits 1 ("At least one output file must be specified") after
     # printing the summary; a file it cannot open has no "Input #0" line.
-    proc = subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", arg(path)], capture_output=True,
-                          text=True, errors="replace")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", arg(path)], capture_output=True, text=True, errors="replace"
+    )
     if "Input #0" not in proc.stderr:
         raise VideoError(f"{path.name}: not a readable media file ({tail(proc.stderr, 2)})")
     return parse_probe(path, proc.stderr)
@@ -200,8 +214,26 @@ def audio_seconds(path: Path) -> float:
     packets to the null muxer reads the stream without decoding it (an hour of 24-bit WAV
     in about a second) and ffmpeg's progress report ends at the last packet really there.
     """
-    proc = run_ffmpeg(["-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-i", arg(path),
-                       "-map", "0:a:0", "-c", "copy", "-f", "null", "-"], f"{Path(path).name}: reading the audio")
+    proc = run_ffmpeg(
+        [
+            "-nostdin",
+            "-v",
+            "error",
+            "-nostats",
+            "-progress",
+            "pipe:1",
+            "-i",
+            arg(path),
+            "-map",
+            "0:a:0",
+            "-c",
+            "copy",
+            "-f",
+            "null",
+            "-",
+        ],
+        f"{Path(path).name}: reading the audio",
+    )
     times = re.findall(r"^out_time_us=(\d+)$", proc.stdout, flags=re.M)
     return int(times[-1]) / 1e6 if times else 0.0
 
@@ -280,17 +312,21 @@ def video_filter(fps: float, frames: int, waveform: bool) -> str:
     # One frame in: the colour conversion (BT.709, as YouTube assumes for HD, tagged so) runs
     # once, and `loop` repeats the converted frame in memory; `-loop 1` on the input would
     # decode and convert the PNG again for every frame.
-    still = ("[0:v]scale=flags=lanczos+accurate_rnd:out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-             "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709")
+    still = (
+        "[0:v]scale=flags=lanczos+accurate_rnd:out_color_matrix=bt709:out_range=tv,format=yuv420p,"
+        "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709"
+    )
     repeat = f"loop=loop=-1:size=1:start=0,fps={fps:g},trim=end_frame={frames}"
     if not waveform:
         return f"{still},{repeat}[v]"
     top = HEIGHT - BAND_HEIGHT - BAND_MARGIN
-    return (f"{still},drawbox=x=0:y={top}:w=iw:h={BAND_HEIGHT}:color=black@0.35:t=fill,{repeat}[bg];"
-            # sqrt scale lifts the quiet passages (a master at -14 LUFS sits well below full scale)
-            f"[1:a:0]aformat=channel_layouts=mono,showwaves=s={WIDTH}x{BAND_HEIGHT}:mode=cline:rate={fps:g}:"
-            f"scale=sqrt:colors=white@0.85,format=yuva420p[wave];"
-            f"[bg][wave]overlay=x=0:y={top}:shortest=1:format=yuv420[v]")
+    return (
+        f"{still},drawbox=x=0:y={top}:w=iw:h={BAND_HEIGHT}:color=black@0.35:t=fill,{repeat}[bg];"
+        # sqrt scale lifts the quiet passages (a master at -14 LUFS sits well below full scale)
+        f"[1:a:0]aformat=channel_layouts=mono,showwaves=s={WIDTH}x{BAND_HEIGHT}:mode=cline:rate={fps:g}:"
+        f"scale=sqrt:colors=white@0.85,format=yuva420p[wave];"
+        f"[bg][wave]overlay=x=0:y={top}:shortest=1:format=yuv420[v]"
+    )
 
 
 def audio_options(source: AudioStream, bitrate: str) -> list[str]:
@@ -300,8 +336,9 @@ def audio_options(source: AudioStream, bitrate: str) -> list[str]:
     return ["-c:a", "aac", "-b:a", bitrate, "-af", f"aresample={AUDIO_RATE}:resampler=soxr", "-ac", "2"]
 
 
-def ffmpeg_args(still: Path, audio: Path, out: Path, seconds: float, fps: float, waveform: bool, preset: str,
-                audio_args: list[str]) -> list[str]:
+def ffmpeg_args(
+    still: Path, audio: Path, out: Path, seconds: float, fps: float, waveform: bool, preset: str, audio_args: list[str]
+) -> list[str]:
     gop = max(1, round(fps * KEYFRAME_S))
     # The loop is endless and -shortest would stop it a GOP late; -t alone keeps every frame
     # that starts before the end, so the last can run on by up to a frame (0.5 s at 2 fps).
@@ -309,12 +346,44 @@ def ffmpeg_args(still: Path, audio: Path, out: Path, seconds: float, fps: float,
     # (a player holds the last frame), and the file's duration is the audio's. (In the graph,
     # not -frames:v: ffmpeg ends every stream when one reaches its -frames.)
     frames = max(1, math.floor(seconds * fps + 1e-6))
-    return ["-nostdin", "-y", "-v", "error",
-            "-framerate", f"{fps:g}", "-i", arg(still), "-i", arg(audio),
-            "-filter_complex", video_filter(fps, frames, waveform), "-map", "[v]", "-map", "1:a:0",
-            "-c:v", "libx264", "-preset", preset, "-tune", "stillimage", "-crf", str(CRF), "-g", str(gop),
-            "-pix_fmt", "yuv420p", *audio_args,
-            "-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", arg(out)]
+    return [
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-framerate",
+        f"{fps:g}",
+        "-i",
+        arg(still),
+        "-i",
+        arg(audio),
+        "-filter_complex",
+        video_filter(fps, frames, waveform),
+        "-map",
+        "[v]",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "libx264",
+        "-preset",
+        preset,
+        "-tune",
+        "stillimage",
+        "-crf",
+        str(CRF),
+        "-g",
+        str(gop),
+        "-pix_fmt",
+        "yuv420p",
+        *audio_args,
+        "-t",
+        f"{seconds:.6f}",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        arg(out),
+    ]
 
 
 def problems_with(found: Probe, expected_s: float) -> list[str]:
@@ -354,8 +423,16 @@ def verify_video(path: Path, expected_s: float) -> list[str]:
     return problems_with(found, expected_s)
 
 
-def encode_video(image: Path, audio: Path, out: Path, *, waveform: bool = False, fps: float | None = None,
-                 audio_bitrate: str = "384k", preset: str = PRESET) -> VideoInfo:
+def encode_video(
+    image: Path,
+    audio: Path,
+    out: Path,
+    *,
+    waveform: bool = False,
+    fps: float | None = None,
+    audio_bitrate: str = "384k",
+    preset: str = PRESET,
+) -> VideoInfo:
     """Encode ``image`` held for the length of ``audio`` as the MP4 ``out``; verified before it is named.
 
     ``fps`` defaults to 2 for the still and 15 with the waveform; ``preset`` is x264's.
@@ -371,14 +448,25 @@ def encode_video(image: Path, audio: Path, out: Path, *, waveform: bool = False,
         still = prepare_image(image, Path(scratch))
         source, seconds = check_audio(audio)
         with atomic_local_path(out, suffix=".mp4") as tmp:
-            run_ffmpeg(ffmpeg_args(still, audio, tmp, seconds, fps, waveform, preset,
-                                   audio_options(source, audio_bitrate)), f"{audio.name} + {image.name}")
+            run_ffmpeg(
+                ffmpeg_args(still, audio, tmp, seconds, fps, waveform, preset, audio_options(source, audio_bitrate)),
+                f"{audio.name} + {image.name}",
+            )
             made = probe(tmp)
             problems = problems_with(made, seconds)
             if problems:
                 raise VideoError(f"{out.name} (from {audio.name}, {image.name}): {'; '.join(problems)}")
     encode_s = time.perf_counter() - started
-    return VideoInfo(path=out, seconds=made.duration_s, bytes=out.stat().st_size, video_codec=made.video.codec,
-                     audio_codec=made.audio.codec, width=made.video.width, height=made.video.height,
-                     fps=made.video.fps or fps, waveform=waveform, encode_s=round(encode_s, 3),
-                     realtime_factor=round(made.duration_s / encode_s, 1))
+    return VideoInfo(
+        path=out,
+        seconds=made.duration_s,
+        bytes=out.stat().st_size,
+        video_codec=made.video.codec,
+        audio_codec=made.audio.codec,
+        width=made.video.width,
+        height=made.video.height,
+        fps=made.video.fps or fps,
+        waveform=waveform,
+        encode_s=round(encode_s, 3),
+        realtime_factor=round(made.duration_s / encode_s, 1),
+    )

@@ -14,10 +14,11 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from lofi_assets.core.files import atomic_local_path
@@ -91,7 +92,7 @@ def api_error(status: int, content: bytes | str | None) -> ApiError:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def transport_errors() -> tuple[type[BaseException], ...]:
@@ -106,8 +107,15 @@ class ApiCaller:
     dropped connections back off and retry; a spent daily quota parks until midnight
     Pacific; refused credentials stop with what to do; anything else fails at once."""
 
-    def __init__(self, *, max_retries: int = 8, backoff_s: float = 1.0, max_backoff_s: float = 64.0,
-                 now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        *,
+        max_retries: int = 8,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 64.0,
+        now: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
@@ -147,11 +155,16 @@ class ApiCaller:
     def _raise(self, kind: str, status: int | None, reason: str, what: str) -> None:
         if kind == "park":
             until = next_quota_reset(self.now())
-            raise Parked(f"{what}: YouTube says {reason}; parked until the quota resets at "
-                         f"{until.isoformat()} (midnight Pacific)", reason, until)
+            raise Parked(
+                f"{what}: YouTube says {reason}; parked until the quota resets at "
+                f"{until.isoformat()} (midnight Pacific)",
+                reason,
+                until,
+            )
         if kind == "auth":
-            raise AuthError(f"{what}: the YouTube credentials were refused ({reason}): {AUTH_HINT}",
-                            status=status, reason=reason)
+            raise AuthError(
+                f"{what}: the YouTube credentials were refused ({reason}): {AUTH_HINT}", status=status, reason=reason
+            )
         raise YouTubeError(f"{what}: YouTube refused the request ({reason})", status=status, reason=reason)
 
     def _call(self, what: str, make_request: Callable[[], Any]) -> Any:
@@ -238,8 +251,9 @@ def load_credentials(token_file: Path, scopes: list[str], token_uri: str | None 
         try:
             credentials.refresh(Request())
         except RefreshError as exc:
-            raise AuthError(f"YouTube refused the stored refresh token ({refresh_reason(exc)}): {AUTH_HINT}",
-                            reason="invalid_grant") from None
+            raise AuthError(
+                f"YouTube refused the stored refresh token ({refresh_reason(exc)}): {AUTH_HINT}", reason="invalid_grant"
+            ) from None
         save_credentials(token_file, credentials)
     return credentials
 
@@ -261,19 +275,29 @@ def save_credentials(token_file: Path, credentials) -> Path:
     return token_file
 
 
-def run_auth_flow(client_secrets: Path, token_file: Path, scopes: list[str], *, port: int = 0,
-                  open_browser: bool = True, browser: str | None = None):
+def run_auth_flow(
+    client_secrets: Path,
+    token_file: Path,
+    scopes: list[str],
+    *,
+    port: int = 0,
+    open_browser: bool = True,
+    browser: str | None = None,
+):
     """The installed-app flow, once: a browser consent, a loopback redirect, a token file."""
     from google_auth_oauthlib.flow import InstalledAppFlow
 
     client_secrets = Path(client_secrets)
     if not client_secrets.exists():
-        raise AuthError(f"no OAuth client secrets at {client_secrets}: download the Desktop-app client JSON "
-                        "from Google Cloud Console (APIs & Services → Credentials)")
+        raise AuthError(
+            f"no OAuth client secrets at {client_secrets}: download the Desktop-app client JSON "
+            "from Google Cloud Console (APIs & Services → Credentials)"
+        )
     # Offline access with a forced consent screen, so Google always returns a refresh token.
     flow = InstalledAppFlow.from_client_secrets_file(str(client_secrets), scopes=scopes)
-    credentials = flow.run_local_server(port=port, open_browser=open_browser, browser=browser,
-                                        access_type="offline", prompt="consent")
+    credentials = flow.run_local_server(
+        port=port, open_browser=open_browser, browser=browser, access_type="offline", prompt="consent"
+    )
     if not credentials.refresh_token:
         raise AuthError("Google returned no refresh token; revoke the app's access and run `lofi auth` again")
     save_credentials(token_file, credentials)

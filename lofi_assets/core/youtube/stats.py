@@ -15,22 +15,39 @@ metrics, the Data API v3 for the list of uploads and lifetime counts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
 from lofi_assets.core.files import parquet_bytes, write_bytes_atomic
 from lofi_assets.core.youtube.client import ApiCaller, YouTubeError, api_error
 
-METRICS = ("views", "estimatedMinutesWatched", "averageViewDuration", "averageViewPercentage",
-           "subscribersGained", "subscribersLost", "likes")
+METRICS = (
+    "views",
+    "estimatedMinutesWatched",
+    "averageViewDuration",
+    "averageViewPercentage",
+    "subscribersGained",
+    "subscribersLost",
+    "likes",
+)
 REVENUE_METRIC = "estimatedRevenue"
 DAILY_COLUMNS = ("video_id", "day", *METRICS, REVENUE_METRIC)
-VIDEO_COLUMNS = ("video_id", "title", "published_at", "duration_s", "tags", "description", "view_count",
-                 "like_count", "comment_count")
+VIDEO_COLUMNS = (
+    "video_id",
+    "title",
+    "published_at",
+    "duration_s",
+    "tags",
+    "description",
+    "view_count",
+    "like_count",
+    "comment_count",
+)
 IDS_PER_CALL = 50  # videos.list accepts at most 50 ids
 _DURATION = re.compile(r"P(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?$")
 
@@ -93,25 +110,35 @@ class AnalyticsClient(ApiCaller):
 
     def channel(self) -> dict[str, Any]:
         """The authorised channel: id, title, uploads playlist, subscriber count."""
-        response = self._get("channels.list(mine)", lambda: self.youtube.channels().list(
-            part="snippet,contentDetails,statistics", mine=True))
+        response = self._get(
+            "channels.list(mine)",
+            lambda: self.youtube.channels().list(part="snippet,contentDetails,statistics", mine=True),
+        )
         items = response.get("items") or []
         if not items:
             raise YouTubeError("the authorised account has no YouTube channel")
         item = items[0]
         stats = item.get("statistics", {})
-        return {"channel_id": item["id"], "title": item.get("snippet", {}).get("title", ""),
-                "uploads": item["contentDetails"]["relatedPlaylists"]["uploads"],
-                "subscribers": int(stats["subscriberCount"]) if "subscriberCount" in stats else None,
-                "views": int(stats.get("viewCount", 0)), "videos": int(stats.get("videoCount", 0))}
+        return {
+            "channel_id": item["id"],
+            "title": item.get("snippet", {}).get("title", ""),
+            "uploads": item["contentDetails"]["relatedPlaylists"]["uploads"],
+            "subscribers": int(stats["subscriberCount"]) if "subscriberCount" in stats else None,
+            "views": int(stats.get("viewCount", 0)),
+            "videos": int(stats.get("videoCount", 0)),
+        }
 
     def upload_ids(self, uploads_playlist: str) -> list[str]:
         """Every video id in the uploads playlist, newest first, page by page."""
         ids: list[str] = []
         token = None
         while True:
-            page = self._get("playlistItems.list(uploads)", lambda t=token: self.youtube.playlistItems().list(
-                part="contentDetails", playlistId=uploads_playlist, maxResults=50, pageToken=t))
+            page = self._get(
+                "playlistItems.list(uploads)",
+                lambda t=token: self.youtube.playlistItems().list(
+                    part="contentDetails", playlistId=uploads_playlist, maxResults=50, pageToken=t
+                ),
+            )
             ids += [i["contentDetails"]["videoId"] for i in page.get("items", [])]
             token = page.get("nextPageToken")
             if not token:
@@ -121,17 +148,28 @@ class AnalyticsClient(ApiCaller):
         """Title, publish time, duration, tags and lifetime counts, 50 ids a call."""
         rows = []
         for start in range(0, len(ids), IDS_PER_CALL):
-            batch = ids[start:start + IDS_PER_CALL]
-            page = self._get(f"videos.list({len(batch)} ids)", lambda b=batch: self.youtube.videos().list(
-                part="snippet,contentDetails,statistics", id=",".join(b), maxResults=IDS_PER_CALL))
+            batch = ids[start : start + IDS_PER_CALL]
+            page = self._get(
+                f"videos.list({len(batch)} ids)",
+                lambda b=batch: self.youtube.videos().list(
+                    part="snippet,contentDetails,statistics", id=",".join(b), maxResults=IDS_PER_CALL
+                ),
+            )
             for item in page.get("items", []):
                 snippet, stats = item.get("snippet", {}), item.get("statistics", {})
-                rows.append({"video_id": item["id"], "title": snippet.get("title", ""),
-                             "published_at": snippet.get("publishedAt"),
-                             "duration_s": iso_duration_s(item.get("contentDetails", {}).get("duration")),
-                             "tags": list(snippet.get("tags", [])), "description": snippet.get("description", ""),
-                             "view_count": int(stats.get("viewCount", 0)), "like_count": int(stats.get("likeCount", 0)),
-                             "comment_count": int(stats.get("commentCount", 0))})
+                rows.append(
+                    {
+                        "video_id": item["id"],
+                        "title": snippet.get("title", ""),
+                        "published_at": snippet.get("publishedAt"),
+                        "duration_s": iso_duration_s(item.get("contentDetails", {}).get("duration")),
+                        "tags": list(snippet.get("tags", [])),
+                        "description": snippet.get("description", ""),
+                        "view_count": int(stats.get("viewCount", 0)),
+                        "like_count": int(stats.get("likeCount", 0)),
+                        "comment_count": int(stats.get("commentCount", 0)),
+                    }
+                )
         frame = pd.DataFrame(rows, columns=list(VIDEO_COLUMNS))
         frame["published_at"] = pd.to_datetime(frame["published_at"], utc=True)
         return frame
@@ -147,18 +185,29 @@ class AnalyticsClient(ApiCaller):
             metrics = [*METRICS, *([REVENUE_METRIC] if self.revenue else [])]
             self.requests += 1
             try:
-                response = self.analytics.reports().query(
-                    ids="channel==MINE", startDate=start.isoformat(), endDate=end.isoformat(),
-                    metrics=",".join(metrics), dimensions="day", filters=f"video=={video_id}",
-                    sort="day").execute(num_retries=0)
+                response = (
+                    self.analytics.reports()
+                    .query(
+                        ids="channel==MINE",
+                        startDate=start.isoformat(),
+                        endDate=end.isoformat(),
+                        metrics=",".join(metrics),
+                        dimensions="day",
+                        filters=f"video=={video_id}",
+                        sort="day",
+                    )
+                    .execute(num_retries=0)
+                )
                 break
             except Exception as exc:  # classified below
                 if isinstance(exc, HttpError) and exc.resp.status == 403 and self.revenue:
                     error = api_error(403, exc.content)
                     if error.reason in ("forbidden", "insufficientPermissions"):
                         self.revenue = False
-                        self.notes.append(f"revenue left out: YouTube refused estimatedRevenue (403 {error.reason}); "
-                                          "grant the monetary scope with `lofi auth --monetary`")
+                        self.notes.append(
+                            f"revenue left out: YouTube refused estimatedRevenue (403 {error.reason}); "
+                            "grant the monetary scope with `lofi auth --monetary`"
+                        )
                         continue
                 kind, status, reason = self._classify(exc)
                 if kind != "retry":
@@ -180,8 +229,7 @@ class AnalyticsClient(ApiCaller):
                 continue  # not out yet on the window's last day
             frames.append(self.daily(row.video_id, max(start, published), end))
         daily = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(DAILY_COLUMNS))
-        return StatsPull(start, end, normalise_daily(daily), videos, channel, self.revenue, self.notes,
-                         self.requests)
+        return StatsPull(start, end, normalise_daily(daily), videos, channel, self.revenue, self.notes, self.requests)
 
 
 def normalise_daily(frame: pd.DataFrame) -> pd.DataFrame:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lofi_assets.core.files import atomic_local_path, file_sha256
 from lofi_assets.core.youtube.client import (
@@ -91,8 +92,10 @@ class Ledger:
         except FileNotFoundError:
             self.data = {"track": track, "steps": {}, "history": []}
         except ValueError as exc:
-            raise YouTubeError(f"upload ledger {self.path} is corrupt ({exc}); it decides whether a video "
-                               "exists, so fix or remove it by hand after checking the channel") from None
+            raise YouTubeError(
+                f"upload ledger {self.path} is corrupt ({exc}); it decides whether a video "
+                "exists, so fix or remove it by hand after checking the channel"
+            ) from None
 
     def step(self, name: str) -> dict[str, Any]:
         return self.data.setdefault("steps", {}).setdefault(name, {})
@@ -100,8 +103,9 @@ class Ledger:
     def record(self, name: str, event: str, **fields: Any) -> None:
         step = self.step(name)
         step.update(fields, status=event, at=utcnow().isoformat())
-        self.data.setdefault("history", []).append({"at": step["at"], "step": name, "event": event,
-                                                     **{k: v for k, v in fields.items() if k != "session_uri"}})
+        self.data.setdefault("history", []).append(
+            {"at": step["at"], "step": name, "event": event, **{k: v for k, v in fields.items() if k != "session_uri"}}
+        )
         self.save()
 
     def set(self, **fields: Any) -> None:
@@ -179,11 +183,21 @@ class _SessionRecorder:
 class Publisher(ApiCaller):
     """Runs the steps of one track's publication against a built YouTube client."""
 
-    def __init__(self, youtube, ledger: Ledger, *, max_retries: int = 8, backoff_s: float = 1.0,
-                 max_backoff_s: float = 64.0, now: Callable[[], datetime] = utcnow,
-                 sleep: Callable[[float], None] = time.sleep, on_progress: Callable[[int, int], None] | None = None):
-        super().__init__(max_retries=max_retries, backoff_s=backoff_s, max_backoff_s=max_backoff_s, now=now,
-                         sleep=sleep)
+    def __init__(
+        self,
+        youtube,
+        ledger: Ledger,
+        *,
+        max_retries: int = 8,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 64.0,
+        now: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        on_progress: Callable[[int, int], None] | None = None,
+    ):
+        super().__init__(
+            max_retries=max_retries, backoff_s=backoff_s, max_backoff_s=max_backoff_s, now=now, sleep=sleep
+        )
         self.youtube = youtube
         self.ledger = ledger
         self.on_progress = on_progress
@@ -197,17 +211,29 @@ class Publisher(ApiCaller):
         result = PublishResult(track=plan.track, status="published")
         parked = self.ledger.data.get("parked")
         if parked and datetime.fromisoformat(parked["until"]) > self.now():
-            return PublishResult(track=plan.track, status="parked", parked_until=parked["until"],
-                                 reason=parked["reason"], notes=["still parked: no request sent"])
+            return PublishResult(
+                track=plan.track,
+                status="parked",
+                parked_until=parked["until"],
+                reason=parked["reason"],
+                notes=["still parked: no request sent"],
+            )
         try:
             self._insert(plan, result)
         except Parked as exc:
-            self.ledger.set(parked={"reason": exc.reason, "until": exc.until.isoformat(),
-                                    "since": self.now().isoformat()})
+            self.ledger.set(
+                parked={"reason": exc.reason, "until": exc.until.isoformat(), "since": self.now().isoformat()}
+            )
             self.ledger.record("insert", "parked", reason=exc.reason)
-            return PublishResult(track=plan.track, status="parked", parked_until=exc.until.isoformat(),
-                                 reason=exc.reason, retries=self.retries, bytes_sent=result.bytes_sent,
-                                 notes=[str(exc)])
+            return PublishResult(
+                track=plan.track,
+                status="parked",
+                parked_until=exc.until.isoformat(),
+                reason=exc.reason,
+                retries=self.retries,
+                bytes_sent=result.bytes_sent,
+                notes=[str(exc)],
+            )
         self.ledger.set(parked=None)
         video_id = self.ledger.video_id
         result.video_id, result.url = video_id, watch_url(video_id)
@@ -236,23 +262,28 @@ class Publisher(ApiCaller):
         ledger = self.ledger
         if ledger.video_id:
             if ledger.data.get("master_sha256") != plan.master_sha256:
-                result.notes.append(f"the master changed since video {ledger.video_id} was uploaded; "
-                                    "a second video is never made for a track")
+                result.notes.append(
+                    f"the master changed since video {ledger.video_id} was uploaded; "
+                    "a second video is never made for a track"
+                )
             return
         size = Path(plan.video).stat().st_size
         video_sha = file_sha256(plan.video)
         insert = ledger.step("insert")
         media = file_upload(plan.video, "video/mp4", plan.chunk_bytes)
         request = self.youtube.videos().insert(part="snippet,status", body=plan.body, media_body=media)
-        recorder = _SessionRecorder(request.http, lambda uri: ledger.record(
-            "insert", "session", session_uri=uri, video_sha256=video_sha, video_bytes=size))
+        recorder = _SessionRecorder(
+            request.http,
+            lambda uri: ledger.record("insert", "session", session_uri=uri, video_sha256=video_sha, video_bytes=size),
+        )
 
         if insert.get("session_uri"):
             # Ask first even if the file changed since: a session that finished before the
             # crash is a video, and must be adopted rather than uploaded again.
             same_file = insert.get("video_sha256") == video_sha
-            done = self._resume(insert["session_uri"], int(insert.get("video_bytes") or size),
-                                request if same_file else None, recorder)
+            done = self._resume(
+                insert["session_uri"], int(insert.get("video_bytes") or size), request if same_file else None, recorder
+            )
             if done is not None:
                 return self._finished(done, recorder, result, resumed=True)
             result.resumed = request.resumable_uri is not None
@@ -283,8 +314,9 @@ class Publisher(ApiCaller):
         attempt = 0
         while True:
             try:
-                resp, content = recorder.request(session_uri, "PUT",
-                                                 headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
+                resp, content = recorder.request(
+                    session_uri, "PUT", headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"}
+                )
             except transport_errors() as exc:
                 self._backoff(attempt, "resuming the upload session", type(exc).__name__)
                 attempt += 1
@@ -313,8 +345,13 @@ class Publisher(ApiCaller):
     def _finished(self, video: dict, recorder: _SessionRecorder, result: PublishResult, resumed: bool) -> None:
         result.bytes_sent = recorder.bytes_sent
         result.resumed = resumed
-        self.ledger.record("insert", "done", video_id=video["id"], session_uri=None,
-                           upload_status=video.get("status", {}).get("uploadStatus"))
+        self.ledger.record(
+            "insert",
+            "done",
+            video_id=video["id"],
+            session_uri=None,
+            upload_status=video.get("status", {}).get("uploadStatus"),
+        )
 
     def _thumbnail(self, plan: UploadPlan, video_id: str) -> str:
         from googleapiclient.http import MediaFileUpload
@@ -327,8 +364,12 @@ class Publisher(ApiCaller):
             return "done"
         mimetype = "image/png" if Path(plan.thumbnail).suffix.lower() == ".png" else "image/jpeg"
         self.ledger.record("thumbnail", "sending", sha256=sha)
-        self._call(f"thumbnails.set for video {video_id}", lambda: self.youtube.thumbnails().set(
-            videoId=video_id, media_body=MediaFileUpload(str(plan.thumbnail), mimetype=mimetype)))
+        self._call(
+            f"thumbnails.set for video {video_id}",
+            lambda: self.youtube.thumbnails().set(
+                videoId=video_id, media_body=MediaFileUpload(str(plan.thumbnail), mimetype=mimetype)
+            ),
+        )
         self.ledger.record("thumbnail", "done", sha256=sha)
         return "done"
 
@@ -346,8 +387,12 @@ class Publisher(ApiCaller):
         return "done"
 
     def _members(self, playlist_id: str, video_id: str) -> list[dict]:
-        return self._call(f"playlistItems.list of {playlist_id}", lambda: self.youtube.playlistItems().list(
-            part="id", playlistId=playlist_id, videoId=video_id, maxResults=50)).get("items", [])
+        return self._call(
+            f"playlistItems.list of {playlist_id}",
+            lambda: self.youtube.playlistItems().list(
+                part="id", playlistId=playlist_id, videoId=video_id, maxResults=50
+            ),
+        ).get("items", [])
 
     def _add_to_playlist(self, playlist_id: str, video_id: str) -> int:
         """Add the video once; returns how many duplicate entries had to be removed.
@@ -363,13 +408,21 @@ class Publisher(ApiCaller):
             if self._members(playlist_id, video_id):
                 return 0
             try:
-                self.youtube.playlistItems().insert(part="snippet", body={"snippet": {
-                    "playlistId": playlist_id, "resourceId": {"kind": "youtube#video", "videoId": video_id}}}
+                self.youtube.playlistItems().insert(
+                    part="snippet",
+                    body={
+                        "snippet": {
+                            "playlistId": playlist_id,
+                            "resourceId": {"kind": "youtube#video", "videoId": video_id},
+                        }
+                    },
                 ).execute(num_retries=0)
                 extra = self._members(playlist_id, video_id)[1:]
                 for item in extra:
-                    self._call(f"playlistItems.delete {item['id']}",
-                               lambda i=item["id"]: self.youtube.playlistItems().delete(id=i))
+                    self._call(
+                        f"playlistItems.delete {item['id']}",
+                        lambda i=item["id"]: self.youtube.playlistItems().delete(id=i),
+                    )
                 return len(extra)
             except Exception as exc:  # classified: only retryable errors loop back to the check
                 kind, status, reason = self._classify(exc)
@@ -381,17 +434,26 @@ class Publisher(ApiCaller):
     def _find_or_create_playlist(self, title: str) -> str:
         token = None
         while True:
-            page = self._call("playlists.list", lambda t=token: self.youtube.playlists().list(
-                part="snippet", mine=True, maxResults=50, pageToken=t))
+            page = self._call(
+                "playlists.list",
+                lambda t=token: self.youtube.playlists().list(part="snippet", mine=True, maxResults=50, pageToken=t),
+            )
             for item in page.get("items", []):
                 if item.get("snippet", {}).get("title") == title:
                     return item["id"]
             token = page.get("nextPageToken")
             if not token:
                 break
-        created = self._call(f"playlists.insert {title!r}", lambda: self.youtube.playlists().insert(
-            part="snippet,status", body={"snippet": {"title": title, "description": f"{title}: every mix, in order."},
-                                         "status": {"privacyStatus": "public"}}))
+        created = self._call(
+            f"playlists.insert {title!r}",
+            lambda: self.youtube.playlists().insert(
+                part="snippet,status",
+                body={
+                    "snippet": {"title": title, "description": f"{title}: every mix, in order."},
+                    "status": {"privacyStatus": "public"},
+                },
+            ),
+        )
         return created["id"]
 
 
@@ -405,14 +467,23 @@ def publish(youtube, ledger_path: Path, plan: UploadPlan, **options: Any) -> Pub
 def _request_record(step: str, request, note: str = "", media: Path | None = None) -> dict[str, Any]:
     headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
     is_json = "json" in str(headers.get("content-type", "application/json"))
-    record = {"step": step, "method": request.method, "uri": request.uri, "headers": headers,
-              "body": json.loads(request.body) if request.body and is_json else None}
+    record = {
+        "step": step,
+        "method": request.method,
+        "uri": request.uri,
+        "headers": headers,
+        "body": json.loads(request.body) if request.body and is_json else None,
+    }
     if request.resumable is not None:  # the session-opening headers next_chunk adds
         headers["X-Upload-Content-Type"] = request.resumable.mimetype()
         headers["X-Upload-Content-Length"] = str(request.resumable.size())
     if media is not None:
-        record["media"] = {"file": str(media), "bytes": Path(media).stat().st_size, "sha256": file_sha256(media),
-                           "mimetype": request.resumable.mimetype() if request.resumable else None}
+        record["media"] = {
+            "file": str(media),
+            "bytes": Path(media).stat().st_size,
+            "sha256": file_sha256(media),
+            "mimetype": request.resumable.mimetype() if request.resumable else None,
+        }
     if note:
         record["note"] = note
     return record
@@ -433,22 +504,61 @@ def dry_run_requests(plan: UploadPlan, root_url: str | None = None) -> list[dict
     video_id, playlist_id = "<id from videos.insert>", "<id from playlists.list or playlists.insert>"
     media = file_upload(plan.video, "video/mp4", plan.chunk_bytes)
     insert = youtube.videos().insert(part="snippet,status", body=plan.body, media_body=media)
-    records = [_request_record("videos.insert", insert, media=plan.video,
-                               note=f"resumable: this POST opens the session, then PUTs of {plan.chunk_bytes} bytes")]
+    records = [
+        _request_record(
+            "videos.insert",
+            insert,
+            media=plan.video,
+            note=f"resumable: this POST opens the session, then PUTs of {plan.chunk_bytes} bytes",
+        )
+    ]
     if plan.thumbnail is not None:
         mimetype = "image/png" if Path(plan.thumbnail).suffix.lower() == ".png" else "image/jpeg"
-        thumb = youtube.thumbnails().set(videoId=video_id, media_body=MediaFileUpload(str(plan.thumbnail),
-                                                                                       mimetype=mimetype))
+        thumb = youtube.thumbnails().set(
+            videoId=video_id, media_body=MediaFileUpload(str(plan.thumbnail), mimetype=mimetype)
+        )
         records.append(_request_record("thumbnails.set", thumb, media=plan.thumbnail))
     for title in plan.playlists:
-        records.append(_request_record("playlists.list", youtube.playlists().list(
-            part="snippet", mine=True, maxResults=50), note=f"find the playlist titled {title!r}"))
-        records.append(_request_record("playlists.insert", youtube.playlists().insert(
-            part="snippet,status", body={"snippet": {"title": title, "description": f"{title}: every mix, in order."},
-                                         "status": {"privacyStatus": "public"}}), note="only when the list has none"))
-        records.append(_request_record("playlistItems.list", youtube.playlistItems().list(
-            part="id", playlistId=playlist_id, videoId=video_id, maxResults=5), note="membership check"))
-        records.append(_request_record("playlistItems.insert", youtube.playlistItems().insert(
-            part="snippet", body={"snippet": {"playlistId": playlist_id, "resourceId": {
-                "kind": "youtube#video", "videoId": video_id}}}), note="only when not already a member"))
+        records.append(
+            _request_record(
+                "playlists.list",
+                youtube.playlists().list(part="snippet", mine=True, maxResults=50),
+                note=f"find the playlist titled {title!r}",
+            )
+        )
+        records.append(
+            _request_record(
+                "playlists.insert",
+                youtube.playlists().insert(
+                    part="snippet,status",
+                    body={
+                        "snippet": {"title": title, "description": f"{title}: every mix, in order."},
+                        "status": {"privacyStatus": "public"},
+                    },
+                ),
+                note="only when the list has none",
+            )
+        )
+        records.append(
+            _request_record(
+                "playlistItems.list",
+                youtube.playlistItems().list(part="id", playlistId=playlist_id, videoId=video_id, maxResults=5),
+                note="membership check",
+            )
+        )
+        records.append(
+            _request_record(
+                "playlistItems.insert",
+                youtube.playlistItems().insert(
+                    part="snippet",
+                    body={
+                        "snippet": {
+                            "playlistId": playlist_id,
+                            "resourceId": {"kind": "youtube#video", "videoId": video_id},
+                        }
+                    },
+                ),
+                note="only when not already a member",
+            )
+        )
     return records
