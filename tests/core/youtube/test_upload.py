@@ -158,7 +158,7 @@ def test_crash_and_resume_in_a_new_process(fake, tmp_path):
                 on_progress=crash)
     """)
     child = subprocess.run(
-        [sys.executable, "-c", script], cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script], cwd=Path(__file__).parents[3], capture_output=True, text=True, timeout=60
     )
     assert child.returncode == 17, child.stderr
     assert fake.counts["videos.insert"] == 1 and fake.counts["videos_created"] == 0

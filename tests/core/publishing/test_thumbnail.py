@@ -231,7 +231,7 @@ def test_text_stays_inside_the_margins_and_out_of_the_duration_stamp(tmp_path, v
 
 def test_no_temporary_files_are_left_even_when_the_check_fails(tmp_path, monkeypatch):
     render_thumbnail(tmp_path / "ok.jpg", TITLE)
-    monkeypatch.setattr(th, "verify_thumbnail", lambda path: ["boom"])
+    monkeypatch.setattr(th.render, "verify_thumbnail", lambda path: ["boom"])  # the check as render calls it
     with pytest.raises(ThumbnailError, match="boom"):
         render_thumbnail(tmp_path / "bad.jpg", TITLE)
     assert sorted(os.listdir(tmp_path)) == ["ok.jpg"]
