@@ -31,11 +31,12 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.composer import MOOD_MODE, compose  # noqa: E402
 from lofi_assets.core.generation.conditions import MOODS, Conditions  # noqa: E402
+from lofi_assets.core.generation.controls import random_notes, shuffled_pitch  # noqa: E402
 from lofi_assets.core.generation.corpus import compose_corpus  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus  # noqa: E402
 from lofi_assets.core.generation.generate import ModelGenerator  # noqa: E402
 from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo  # noqa: E402
-from lofi_assets.core.generation.quality import random_notes, score_midi, shuffled_pitch  # noqa: E402
+from lofi_assets.core.generation.quality import WEIGHTS, score_midi  # noqa: E402
 from lofi_assets.core.generation.training import evaluate, fixed_windows, unigram_loss  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
@@ -81,8 +82,9 @@ def summary(scores) -> dict:
         "mean": round(float(c.mean()), 3),
         "p10": round(float(np.percentile(c, 10)), 3),
         "median": round(float(np.median(c)), 3),
-        "approved": round(float((c >= 0.70).mean()), 3),
+        "approved": round(float(np.mean([s.approved for s in scores])), 3),  # ≥ 0.70 and every rule kept
         "at_target": round(float((c >= 0.85).mean()), 3),
+        "rules": {rule: round(float(np.mean([s.rules[rule] for s in scores])), 3) for rule in scores[0].rules},
     }
 
 
@@ -139,17 +141,7 @@ def main() -> int:
     }
     report["quality"] = {name: summary([score_midi(m) for m in ms]) for name, ms in groups.items()}
     sub = {
-        name: {
-            k: round(float(np.mean([getattr(score_midi(m), k) for m in ms])), 3)
-            for k in (
-                "melodic_coherence",
-                "harmonic_variety",
-                "rhythmic_stability",
-                "key_adherence",
-                "repetition_structure",
-                "note_density",
-            )
-        }
+        name: {k: round(float(np.mean([getattr(score_midi(m), k) for m in ms])), 3) for k in WEIGHTS}
         for name, ms in groups.items()
     }
     report["sub_scores"] = sub

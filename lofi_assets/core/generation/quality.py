@@ -1,6 +1,28 @@
-"""The quality scorer: six sub-scores in 0–1 with written definitions, and their blend.
+"""The quality scorer: ten sub-scores in 0–1 with written definitions, and their blend.
 
-All measures work on the beat grid of the piece's first tempo, in 4/4.
+All measures work on the beat grid of the piece's first tempo, in 4/4. Four judge the
+arrangement as a musician would (roles from :mod:`~lofi_assets.core.generation.arrangement`):
+
+- **role_completeness**: the mean of four parts of an arrangement: keys sounding in at least
+  half the bars (else their share of half), exactly one bass (1; two or more basses 0.25;
+  none 0), a lead in at least 40 % of the body's bars (else its share of 40 %), and drums in the
+  body's bars (their share; for a piece asked for without drums: 1 without a drum part,
+  0 with one).
+- **groove_consistency**: the drum pattern's repetition (see ``arrangement``), mapped from
+  0.3 (no pattern) to 0.85 (a loop with variations and fills) onto 0–1; 1 for a piece asked
+  for without drums that has none.
+- **bass_chord_agreement**: on beats 1 and 3 of each bar where bass and keys both sound, the
+  bass note's pitch class against the keys' pitch classes sounding over the next two beats:
+  1 when it is a root under which the keys' notes form a chord of the composer's vocabulary
+  (triads, sevenths, extensions, rootless voicings), 0.5 when it is one of the keys' notes
+  (an inversion), else 0; the mean, and 0 without a bass or keys.
+- **melodic_phrasing**: the lead split into phrases at rests of a beat or more; each phrase
+  is worth 1 when it lasts 2–16 beats (a fragment or a run that never breathes less), half
+  of that again when it ends on a note at least as long as its median note; times a
+  breathing factor, 1 when the lead rests 15–60 % of the time between its first and last
+  note, falling to 0 at 0 % and 100 %.
+
+The others read the notes:
 
 - **melodic_coherence**: the lead line (the highest pitched part with at least eight
   notes, as a skyline) moves mostly by step. Each interval is worth 1 (≤ 2 semitones),
@@ -22,17 +44,23 @@ All measures work on the beat grid of the piece's first tempo, in 4/4.
 - **note_density**: pitched notes per second inside 0.75–10 scores 1, decaying
   exponentially outside; times one minus the share of empty bars.
 
-The combined score is the weighted mean (weights in ``WEIGHTS``); a piece below 0.70 is
-rejected, 0.85 is the target.
+The combined score is the weighted mean (weights in ``WEIGHTS``); 0.85 is the target. A
+piece is approved when it scores at least 0.70 *and* keeps every arrangement rule (one
+bass, keys, a melodic lead, steady drums or none when none were asked for): a good score
+cannot buy back a missing part. ``benchmarks/validate_scorer.py`` checks that each
+arrangement control (drums removed, a second bass, the lead removed, drums re-drawn every
+bar, chords shuffled) scores below its source.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pretty_midi
 
+from lofi_assets.core.generation.arrangement import ArrangementReport, analyse, bar_count
+from lofi_assets.core.generation.composer import QUALITIES
 from lofi_assets.core.generation.conditions import key_name
 from lofi_assets.core.generation.midi_analysis import estimate_key, first_tempo, pitched_notes
 from lofi_assets.core.music_keys import MusicKey
@@ -40,12 +68,16 @@ from lofi_assets.core.music_keys import MusicKey
 REJECT_BELOW = 0.70
 TARGET = 0.85
 WEIGHTS = {
-    "melodic_coherence": 0.25,
-    "harmonic_variety": 0.25,
-    "rhythmic_stability": 0.15,
-    "key_adherence": 0.15,
-    "repetition_structure": 0.10,
-    "note_density": 0.10,
+    "role_completeness": 0.20,
+    "groove_consistency": 0.12,
+    "bass_chord_agreement": 0.10,
+    "melodic_phrasing": 0.08,
+    "melodic_coherence": 0.12,
+    "harmonic_variety": 0.12,
+    "rhythmic_stability": 0.06,
+    "key_adherence": 0.10,
+    "repetition_structure": 0.05,
+    "note_density": 0.05,
 }
 
 _CHORD_SHAPES = [
@@ -73,6 +105,10 @@ _MINOR = {0, 2, 3, 5, 7, 8, 10, 11}
 
 @dataclass
 class QualityScore:
+    role_completeness: float
+    groove_consistency: float
+    bass_chord_agreement: float
+    melodic_phrasing: float
     melodic_coherence: float
     harmonic_variety: float
     rhythmic_stability: float
@@ -82,14 +118,99 @@ class QualityScore:
     combined: float
     key: str
     approved: bool
+    rules: dict[str, bool] = field(default_factory=dict)  # the arrangement rules, each kept or not
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def _bars(midi: pretty_midi.PrettyMIDI) -> tuple[float, int]:
+_bars = bar_count
+
+
+def role_completeness(report: ArrangementReport) -> float:
+    keys = min(1.0, report.keys_bars / 0.5)
+    bass = {0: 0.0, 1: 1.0}.get(report.bass_parts, 0.25)
+    lead = min(1.0, report.lead_bars / 0.4)
+    has_drums = any(p.role == "drums" for p in report.parts)
+    drums = report.drum_body_bars if report.drums_expected else float(not has_drums)
+    return (keys + bass + lead + drums) / 4
+
+
+def groove_score(report: ArrangementReport) -> float:
+    if not report.drums_expected and not any(p.role == "drums" for p in report.parts):
+        return 1.0
+    return float(np.clip((report.groove_consistency - 0.3) / 0.55, 0.0, 1.0))
+
+
+# Chords relative to their root, as pitch-class sets: every quality of the composer's
+# vocabulary plus the plain triads and the sus4. Notes that are all tones of one of them
+# above a bass note (shell and rootless voicings included) read as that chord on the bass.
+_CHORD_SETS = [
+    frozenset(i % 12 for i in shape) | {0}
+    for shape in [*QUALITIES.values(), (0, 4, 7), (0, 3, 7), (0, 3, 6), (0, 5, 7), (0, 5, 7, 10)]
+]
+
+
+def _sounding(notes: list[pretty_midi.Note], start: float, end: float) -> set[int]:
+    return {n.pitch % 12 for n in notes if n.start < end and n.end > start}
+
+
+def bass_chord_agreement(midi: pretty_midi.PrettyMIDI, report: ArrangementReport) -> float:
+    bass = [n for p in report.parts if p.role == "bass" for n in midi.instruments[p.index].notes]
+    keys = [n for p in report.parts if p.role == "keys" for n in midi.instruments[p.index].notes]
+    if not bass or not keys:
+        return 0.0
+    beat, bars = _bars(midi)
+    worth = []
+    for bar in range(bars):
+        for strong in (0, 2):
+            t = (bar * 4 + strong) * beat
+            under = [n for n in bass if n.start <= t + 0.25 * beat and n.end > t + 0.05 * beat]
+            chord = _sounding(keys, t, t + 2 * beat)
+            if not under or len(chord) < 2:
+                continue
+            pc = min(under, key=lambda n: n.pitch).pitch % 12
+            above = frozenset((c - pc) % 12 for c in chord) | {0}
+            if any(above <= shape for shape in _CHORD_SETS):
+                worth.append(1.0)
+            else:
+                worth.append(0.5 if pc in chord else 0.0)
+    return float(np.mean(worth)) if worth else 0.0
+
+
+def melodic_phrasing(midi: pretty_midi.PrettyMIDI, report: ArrangementReport) -> float:
+    leads = [p for p in report.parts if p.role == "lead"]
+    if not leads:
+        return 0.0
     beat = 60.0 / first_tempo(midi)
-    return beat, max(1, int(np.ceil(midi.get_end_time() / (4 * beat) - 1e-6)))
+    notes = sorted(midi.instruments[leads[0].index].notes, key=lambda n: n.start)
+    phrases: list[list[pretty_midi.Note]] = [[notes[0]]]
+    for n in notes[1:]:
+        if n.start - max(m.end for m in phrases[-1]) >= beat:
+            phrases.append([n])
+        else:
+            phrases[-1].append(n)
+    worth = []
+    for phrase in phrases:
+        beats = (max(n.end for n in phrase) - phrase[0].start) / beat
+        length = 1.0 if 2 <= beats <= 16 else (beats / 2 if beats < 2 else max(0.0, 1 - (beats - 16) / 48))
+        durations = [n.end - n.start for n in phrase]
+        cadence = durations[-1] >= np.median(durations) - 1e-6
+        worth.append(length * (0.5 + 0.5 * cadence))
+    span = notes[-1].end - notes[0].start
+    covered = _covered_seconds(notes)
+    rest = 1.0 - covered / span if span > 0 else 0.0
+    breathing = 1.0 if 0.15 <= rest <= 0.6 else (rest / 0.15 if rest < 0.15 else (1 - rest) / 0.4)
+    return float(np.mean(worth) * np.clip(breathing, 0.0, 1.0))
+
+
+def _covered_seconds(notes: list[pretty_midi.Note]) -> float:
+    total, reach = 0.0, -1.0
+    for n in notes:  # sorted by start
+        if n.end > reach:
+            total += n.end - max(n.start, reach)
+            reach = n.end
+    return total
 
 
 def melodic_coherence(midi: pretty_midi.PrettyMIDI) -> float:
@@ -213,10 +334,16 @@ def note_density(midi: pretty_midi.PrettyMIDI) -> float:
     return fit * float(filled.mean())
 
 
-def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None) -> QualityScore:
-    """All sub-scores and the combined score of a piece (``key``: the requested key)."""
+def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None, drums: bool = True) -> QualityScore:
+    """All sub-scores and the combined score of a piece (``key``: the requested key;
+    ``drums``: whether the piece was asked for with drums)."""
     adherence, used_key = key_adherence(midi, key)
+    report = analyse(midi, drums_expected=drums)
     parts = {
+        "role_completeness": role_completeness(report),
+        "groove_consistency": groove_score(report),
+        "bass_chord_agreement": bass_chord_agreement(midi, report),
+        "melodic_phrasing": melodic_phrasing(midi, report),
         "melodic_coherence": melodic_coherence(midi),
         "harmonic_variety": harmonic_variety(midi),
         "rhythmic_stability": rhythmic_stability(midi),
@@ -230,47 +357,6 @@ def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None) -> Qua
         **{k: round(v, 4) for k, v in parts.items()},
         combined=round(combined, 4),
         key=key_name(used_key),
-        approved=combined >= REJECT_BELOW,
+        approved=combined >= REJECT_BELOW and report.all_rules,
+        rules=report.rules,
     )
-
-
-# --- controls for validating the scorer ----------------------------------------------
-
-
-def shuffled_pitch(midi: pretty_midi.PrettyMIDI, seed: int = 0) -> pretty_midi.PrettyMIDI:
-    """The same rhythm and parts with each part's pitches shuffled among its notes."""
-    rng = np.random.default_rng(seed)
-    out = pretty_midi.PrettyMIDI(initial_tempo=first_tempo(midi))
-    for inst in midi.instruments:
-        copy = pretty_midi.Instrument(inst.program, is_drum=inst.is_drum, name=inst.name)
-        pitches = [n.pitch for n in inst.notes]
-        if not inst.is_drum:
-            rng.shuffle(pitches)
-        copy.notes = [pretty_midi.Note(n.velocity, p, n.start, n.end) for n, p in zip(inst.notes, pitches)]
-        out.instruments.append(copy)
-    return out
-
-
-def random_notes(midi: pretty_midi.PrettyMIDI, seed: int = 0) -> pretty_midi.PrettyMIDI:
-    """As many notes per part as the piece, at random times, pitches and lengths in each
-    part's range: the floor any real music should clear."""
-    rng = np.random.default_rng(seed)
-    end = midi.get_end_time()
-    out = pretty_midi.PrettyMIDI(initial_tempo=first_tempo(midi))
-    for inst in midi.instruments:
-        copy = pretty_midi.Instrument(inst.program, is_drum=inst.is_drum, name=inst.name)
-        pitches = [n.pitch for n in inst.notes] or [60]
-        lo, hi = min(pitches), max(pitches) + 1
-        for _ in inst.notes:
-            start = float(rng.uniform(0, end * 0.98))
-            copy.notes.append(
-                pretty_midi.Note(
-                    int(rng.integers(40, 100)),
-                    int(rng.integers(lo, hi)),
-                    start,
-                    min(end, start + float(rng.uniform(0.1, 1.5))),
-                )
-            )
-        copy.notes.sort(key=lambda n: n.start)
-        out.instruments.append(copy)
-    return out

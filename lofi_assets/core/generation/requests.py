@@ -179,7 +179,8 @@ class Made:
 
     @property
     def approved(self) -> bool:
-        return self.error is None and self.score.get("combined", 0.0) >= REJECT_BELOW
+        # the scorer's verdict: at least REJECT_BELOW and every arrangement rule kept
+        return self.error is None and bool(self.score.get("approved"))
 
     @property
     def sha256(self) -> str:
@@ -203,9 +204,10 @@ def _make(args: tuple[SongRequest, int, float]) -> Made:
     request, candidates, min_score = args
     generator, sampling = _WORKER["generator"], _WORKER["sampling"]
     best, best_score, scores, seconds, tokens, error = None, None, [], 0.0, 0, None
-    # N candidates; while the best is still below the bar, up to 3N before giving up.
+    # N candidates; while the best is still not approved or below the bar, up to 3N before
+    # giving up. An approved candidate (all arrangement rules kept) beats any that is not.
     for j in range(3 * candidates):
-        if j >= candidates and best_score is not None and best_score.combined >= min_score:
+        if j >= candidates and best_score is not None and best_score.approved and best_score.combined >= min_score:
             break
         cond = dataclasses.replace(request.conditions, seed=request.conditions.seed * 100 + j)
         try:
@@ -217,7 +219,7 @@ def _make(args: tuple[SongRequest, int, float]) -> Made:
         tokens += piece.tokens
         score = score_midi(piece.midi, cond.key)
         scores.append(score.combined)
-        if best_score is None or score.combined > best_score.combined:
+        if best_score is None or (score.approved, score.combined) > (best_score.approved, best_score.combined):
             best, best_score = piece, score
     if best is None:
         return Made(

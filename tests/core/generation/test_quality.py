@@ -7,7 +7,8 @@ from scipy.stats import spearmanr
 
 from lofi_assets.core.generation.composer import compose
 from lofi_assets.core.generation.conditions import KEY_NAMES, MOODS, Conditions
-from lofi_assets.core.generation.quality import REJECT_BELOW, WEIGHTS, random_notes, score_midi, shuffled_pitch
+from lofi_assets.core.generation.controls import ARRANGEMENT_CONTROLS, random_notes, second_bass, shuffled_pitch
+from lofi_assets.core.generation.quality import REJECT_BELOW, WEIGHTS, score_midi
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,19 @@ def test_scorer_moves_with_muspy_metrics(trios):
     assert spearmanr(ours, scale)[0] > 0.5
     assert spearmanr(ours, entropy)[0] < -0.5
     assert spearmanr(rhythm, groove)[0] > 0.5
+
+
+def test_each_arrangement_control_scores_below_its_source_and_is_not_approved(trios):
+    for i, (piece, _, _) in enumerate(trios):
+        source = score_midi(piece)
+        assert source.approved and all(source.rules.values())
+        for name, control in ARRANGEMENT_CONTROLS.items():
+            broken = score_midi(control(piece, i))
+            assert broken.combined < source.combined, (name, i)
+            if name != "chords shuffled":  # every part is still there: only the score falls
+                assert not broken.approved, (name, i)
+
+
+def test_approval_needs_every_arrangement_rule_not_only_the_score(trios):
+    broken = score_midi(second_bass(trios[0][0]))
+    assert broken.combined >= REJECT_BELOW and not broken.rules["one_bass"] and not broken.approved
