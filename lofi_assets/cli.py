@@ -267,7 +267,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
 
     try:
-        cond = Conditions.parse(args.tempo, args.key, args.mood, args.bars, args.seed)
+        cond = Conditions.parse(args.tempo, args.key, args.mood, args.bars, args.seed, drums=not args.no_drums)
         sampling = Sampling(args.temperature, args.top_k, args.top_p)
     except ValueError as exc:
         print(f"lofi generate: {exc}", file=sys.stderr)
@@ -301,7 +301,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 "tokens": piece.tokens,
                 "seconds": round(piece.seconds, 3),
                 "tokens_per_s": round(piece.tokens_per_s, 1),
-                "score": score_midi(piece.midi, cond.key).to_dict(),
+                "score": score_midi(piece.midi, cond.key, drums=cond.drums).to_dict(),
             },
             indent=2,
         )
@@ -327,7 +327,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not any(i.notes for i in midi.instruments):
         print(f"lofi score: {args.file} has no notes", file=sys.stderr)
         return 1
-    print(json.dumps({"file": args.file, **score_midi(midi, key).to_dict()}, indent=2))
+    print(json.dumps({"file": args.file, **score_midi(midi, key, drums=not args.no_drums).to_dict()}, indent=2))
     return 0
 
 
@@ -483,8 +483,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mood", required=True, help=", ".join(MOODS))
     p.add_argument("--bars", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-drums", action="store_true", help="a piece without drums (ambient)")
     p.add_argument("--out", required=True, help="the .mid file to write")
-    p.add_argument("--temperature", type=float, default=0.9)
+    p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--top-k", type=int, default=40)
     p.add_argument("--top-p", type=float, default=0.95)
     p.add_argument(
@@ -497,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("score", help="the quality sub-scores of a MIDI file, as JSON")
     p.add_argument("file")
     p.add_argument("--key", default=None, help="the key it was asked to be in (default: estimated)")
+    p.add_argument("--no-drums", action="store_true", help="it was asked for without drums")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("master", help="master an audio file (prints the figures as JSON)")

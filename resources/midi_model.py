@@ -30,7 +30,7 @@ class MidiModelResource(dg.ConfigurableResource):
         description="use the rule-based composer when the model "
         "cannot be loaded (each piece's metadata names its generator)",
     )
-    temperature: float = 0.9
+    temperature: float = 0.7
     top_k: int = 40
     top_p: float = 0.95
 

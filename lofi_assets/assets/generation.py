@@ -1,6 +1,7 @@
 """Making new songs: the corpus, the tokenizer and the model trained on it, MIDI for each
 track's gaps, and the nightly batch."""
 
+import io
 import math
 import os
 import shutil
@@ -22,7 +23,8 @@ from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, 
 from lofi_assets.core.generation.generate import ModelGenerator
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.model import CheckpointError, GPTConfig, export_for_generation
-from lofi_assets.core.generation.quality import REJECT_BELOW
+from lofi_assets.core.generation.piano_roll import write_piano_roll
+from lofi_assets.core.generation.quality import REJECT_BELOW, rule_shares
 from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.generation.tokens import (
     TokenGrammar,
@@ -261,7 +263,8 @@ def midi_model(
 
 
 def write_made(folder: Path, made: list[Made]) -> list[dict]:
-    """Write each approved piece's MIDI (temp name, then rename) and return report rows."""
+    """Write each piece's MIDI and its piano roll (temp names, then rename; rejected ones
+    under ``rejected/``) and return report rows."""
     rows = []
     for m in made:
         row = {
@@ -281,8 +284,16 @@ def write_made(folder: Path, made: list[Made]) -> list[dict]:
             with atomic_local_path(path) as tmp:
                 tmp.write_bytes(m.midi)
             row["file"] = str(path.relative_to(folder))
+            roll = write_piano_roll(pretty_midi.PrettyMIDI(io.BytesIO(m.midi)), path.with_suffix(".png"))
+            row["piano_roll"] = str(roll.relative_to(folder))
         rows.append(row)
     return rows
+
+
+def piano_roll_metadata(folder: Path, rows: list[dict], count: int = 3) -> dict:
+    """Paths of the first few pieces' piano rolls: people would rather look than read."""
+    rolls = [r["piano_roll"] for r in rows if r.get("piano_roll")][:count]
+    return {f"piano_roll_{i + 1}": dg.MetadataValue.path(str(folder / roll)) for i, roll in enumerate(rolls)}
 
 
 def verify_midi(folder: Path, rows: list[dict]) -> list[str]:
@@ -335,7 +346,8 @@ class GapSongsConfig(dg.Config):
         dg.AssetCheckSpec(
             "gap_midi_valid",
             asset="gap_songs",
-            description="every gap has a MIDI file that re-parses at its tempo, scored at or above 0.70",
+            description="every gap has a MIDI file that re-parses at its tempo and is approved: "
+            "scored at or above 0.70 with every arrangement rule kept",
         )
     ],
 )
@@ -347,7 +359,9 @@ def gap_songs(
 ) -> dg.MaterializeResult:
     """MIDI for every gap of the track's playlist, conditioned on the arc's BPM range, the
     key the prompt or plan names (else a usual key of the mood's mode) and the mood its
-    words speak for; the best of N candidates by the quality scorer, none below 0.70."""
+    words speak for, without drums when the prompt asks for none; the best of N candidates
+    by the quality scorer (approved ones first: 0.70 and every arrangement rule), with a
+    piano roll of each beside its MIDI."""
     key = context.partition_key
     plan = load_plan(storage, key)
     playlist = asset_files.PLAYLIST.require(storage, key)
@@ -385,6 +399,8 @@ def gap_songs(
             "approved": len(rows) - len(short),
             "generator": origin,
             "mean_score": round(float(np.mean([r["score"]["combined"] for r in rows if r["score"]] or [0])), 4),
+            "arrangement_rules": rule_shares([r["score"] for r in rows]),
+            **piano_roll_metadata(folder, rows),
             "songs": dg.MetadataValue.md(
                 markdown_table(["arc", "#", "bpm", "key", "mood", "bars", "score", "tries", "generator"], table)
             ),
@@ -462,6 +478,7 @@ def nightly_songs(
         "failed": sum(1 for r in rows if r["error"]),
         "mean_score": round(float(np.mean(scores)), 4) if scores else None,
         "seconds": round(sum(r["seconds"] for r in rows), 1),
+        "arrangement_rules": rule_shares([r["score"] for r in rows]),
         "pieces": rows,
     }
     asset_files.NIGHTLY_REPORT.write(storage, day, report)
@@ -474,6 +491,8 @@ def nightly_songs(
             "generator": origin,
             "conditions": steer,
             "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
+            "arrangement_rules": report["arrangement_rules"],
+            **piano_roll_metadata(folder, rows),
             "report": dg.MetadataValue.path(str(folder / "report.json")),
         },
         check_results=[

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pretty_midi
 
+from lofi_assets.core.generation.composer import section_plan
 from lofi_assets.core.generation.midi_analysis import first_tempo
 
 ROLES = ("keys", "bass", "drums", "lead")
@@ -101,11 +102,57 @@ def bar_count(midi: pretty_midi.PrettyMIDI) -> tuple[float, int]:
 
 
 def body_bars(bars: int) -> range:
-    """The bars between intro and outro, as the composer and the rules count them."""
-    if bars < 8:
-        return range(bars)
-    edge = 2 if bars < 24 else 4
-    return range(edge, bars - edge)
+    """The bars between intro and outro, as the composer lays out a piece of this length."""
+    body = [i for i, letter in enumerate(section_plan(bars)) if letter in "AB"]
+    return range(body[0], body[-1] + 1) if body else range(0)
+
+
+@dataclass(frozen=True)
+class BarRoles:
+    """What each bar of a piece plays, as constrained decoding enforces it."""
+
+    required: tuple[frozenset[str], ...]  # roles that must begin a note in the bar
+    either: tuple[frozenset[str], ...]  # roles that must begin one in the bar or the bar before
+    silent: tuple[frozenset[str], ...]  # roles that rest in the bar
+
+
+def bar_roles(bars: int, drums: bool = True) -> BarRoles:
+    """Keys in every bar; in the body, bass and (unless asked for none) drums in every bar
+    and the lead in every bar or the one before (it may breathe for a bar); the intro is
+    without drums, as the composer writes it, and the lead may rest in intro and outro."""
+    plan = section_plan(bars)
+    body = set(body_bars(bars))
+    every = frozenset({"keys", "bass", "drums"} if drums else {"keys", "bass"})
+    return BarRoles(
+        required=tuple(every if i in body else frozenset({"keys"}) for i in range(bars)),
+        either=tuple(frozenset({"lead"}) if i in body else frozenset() for i in range(bars)),
+        silent=tuple(frozenset({"drums"}) if letter == "I" else frozenset() for letter in plan),
+    )
+
+
+def groove_references(bars: int) -> tuple[tuple[int, int] | None, ...]:
+    """For each bar, the bar whose drums it repeats and up to which grid step, or None where
+    the drums are free. The loop is two bars: a bar repeats the one two back, from the
+    third bar of the body on (the first two set it; the intro has no drums). The bar that
+    ends a phrase (every eighth of the body, or before a new section) keeps the loop for
+    three beats and is free for its last (the fill), and never serves as a loop's model."""
+    plan = section_plan(bars)
+    body = set(body_bars(bars))
+    first = min(body) if body else 0
+
+    def is_fill(i: int) -> bool:
+        return i in body and i + 1 < bars and ((i - first) % 8 == 7 or plan[i + 1] != plan[i])
+
+    out: list[tuple[int, int] | None] = []
+    for i, letter in enumerate(plan):
+        ref = i - 2
+        while ref >= first and is_fill(ref):
+            ref -= 2
+        if letter == "I" or ref < first:
+            out.append(None)
+        else:
+            out.append((ref, 3 * GRID if is_fill(i) else 4 * GRID))
+    return tuple(out)
 
 
 def _onset_groups(notes: list[pretty_midi.Note]) -> list[int]:

@@ -117,6 +117,18 @@ KEYS_PROGRAMS = (4, 0, 5)  # Rhodes, grand piano, FM electric piano
 BASS_PROGRAMS = (33, 32, 35)  # finger, acoustic, fretless
 LEAD_PROGRAMS = (11, 26, 73)  # vibraphone, jazz guitar, flute
 KICK, SNARE, SIDE_STICK, CLOSED_HAT, OPEN_HAT, RIDE, BRUSH = 36, 38, 37, 42, 46, 51, 40
+LOW_TOM, MID_TOM, HIGH_TOM, CRASH = 45, 47, 50, 49
+# Two-bar kick patterns (beats of each bar) for each drum feel; a section loops one.
+KICK_PATTERNS: dict[str, tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]] = {
+    "boom_bap": (
+        ((0, 1.5), (0, 0.75, 2.5)),
+        ((0, 2.5), (0, 1.5, 2.75)),
+        ((0, 1.5, 2.75), (0, 2.5)),
+        ((0, 0.75, 2.5), (0, 1.5, 2.5)),
+    ),
+    "brushes": (((0, 2.5), (0, 2.5)), ((0, 2.5), (0, 1.5, 2.5)), ((0, 2), (0, 2.5))),
+    "sparse": (((0,), (0, 2.5)), ((0, 2.5), (0,)), ((0,), (0,))),
+}
 PART_RANGES = {"keys": (48, 79), "bass": (28, 55), "lead": (60, 86)}
 
 
@@ -268,7 +280,7 @@ class Composer:
                             pretty_midi.Note(self._vel(hit_velocity, 2), pitch, start, start + dur * self.beat)
                         )
 
-    def bass(self, inst: pretty_midi.Instrument, harmony, sections) -> None:
+    def bass(self, inst: pretty_midi.Instrument, harmony, sections, kicks: list[list[float]]) -> None:
         lo, hi = PART_RANGES["bass"]
 
         def place(pc: int, near: int) -> int:
@@ -288,9 +300,13 @@ class Composer:
                 line = [(0, root), (1, third), (2, fifth), (3, approach)]
                 durs = [0.9] * 4
             else:
-                line = [(0, root), (2.5 if self.rng.random() < 0.5 else 2, fifth)]
-                durs = [2.2, 1.3]
-                if self.rng.random() < 0.4:
+                # locked to the kick: the root with the downbeat, the fifth (or the root
+                # again) with the kick's other hits
+                beats = sorted(kicks[bar]) if len(kicks[bar]) > 1 else [0, 2.5]
+                line = [(b, root if k % 2 == 0 else fifth) for k, b in enumerate(beats)]
+                durs = [min(2.2, nxt - b) * 0.92 for b, nxt in zip(beats, beats[1:] + [4.0])]
+                if self.rng.random() < 0.4 and beats[-1] < 3.5:
+                    durs[-1] = min(durs[-1], (3.5 - beats[-1]) * 0.92)
                     line.append((3.5, (next_root - 1) % 12))  # a chromatic pickup
                     durs.append(0.45)
             for (beat, pc), dur in zip(line, durs):
@@ -301,29 +317,58 @@ class Composer:
                     pretty_midi.Note(self._vel(self.style.velocity + 4, 3), pitch, start, start + dur * self.beat)
                 )
 
-    def drums(self, inst: pretty_midi.Instrument, sections) -> None:
+    def groove_plan(self, sections: list[str]) -> list[list[float]]:
+        """The kick of every bar: each section loops a two-bar pattern of the mood's feel,
+        so the bass can lock to it and the drums repeat as a drummer's (or a sampler's) do."""
+        patterns = KICK_PATTERNS[self.style.drums]
+        chosen = {letter: patterns[int(self.rng.integers(len(patterns)))] for letter in "IABO"}
+        chosen["O"] = chosen["A"]  # the outro returns to the first groove
+        out = []
+        for bar, letter in enumerate(sections):
+            out.append(list(chosen[letter][bar % 2]) if self.cond.drums else [0.0])
+        return out
+
+    def drums(self, inst: pretty_midi.Instrument, sections, kicks: list[list[float]]) -> None:
         style = self.style.drums
+        body = [i for i, letter in enumerate(sections) if letter in "AB"]
+        first = body[0] if body else 0
+        open_hat = self.rng.random() < 0.6  # a variation the loop keeps: an open hat on the "and" of 4
         for bar, letter in enumerate(sections):
             if letter == "I" or (letter == "O" and bar == len(sections) - 1):
                 continue
-            hits: list[tuple[float, int, int]] = []
+            in_phrase = (bar - first) % 8
+            fill = None
+            if letter in "AB" and bar + 1 < len(sections):
+                if in_phrase == 7 or sections[bar + 1] != letter:
+                    fill = "long"  # into the next phrase or section
+                elif in_phrase == 3:
+                    fill = "short"
+            hits: list[tuple[float, int, int]] = [(b, KICK, 92 if b == 0 else 84) for b in kicks[bar]]
             if style == "boom_bap":
-                kick = self._choice([[0, 1.5], [0, 2.5], [0, 1.5, 2.75], [0, 0.75, 2.5]])
-                hits += [(b, KICK, 92) for b in kick] + [(1, SNARE, 88), (3, SNARE, 90)]
+                hits += [(1, SNARE, 88), (3, SNARE, 90)]
                 hits += [(e / 2, CLOSED_HAT, 62 if e % 2 else 74) for e in range(8)]
-                if self.rng.random() < 0.3:
-                    hits.append((3.5, OPEN_HAT, 60))
-                if self.rng.random() < 0.5:
-                    hits.append((2.75, SNARE, 38))  # a ghost note
+                if open_hat and bar % 2 == 1:
+                    hits = [h for h in hits if h[0] != 3.5 or h[1] != CLOSED_HAT] + [(3.5, OPEN_HAT, 60)]
+                if self.rng.random() < 0.25:
+                    hits.append((2.75, SNARE, 36))  # a ghost note, now and then
             elif style == "brushes":
-                hits += [(0, KICK, 78), (2.5, KICK, 70), (1, BRUSH, 70), (3, BRUSH, 74)]
+                hits += [(1, BRUSH, 70), (3, BRUSH, 74)]
                 hits += [(b, RIDE, 58 if b % 1 else 66) for b in (0, 1, 1.5, 2, 3, 3.5)]
+                if self.rng.random() < 0.25:
+                    hits.append((2.5, BRUSH, 40))  # a brush ghost
             else:  # sparse
-                hits += [(0, KICK, 76), (3, SIDE_STICK, 66)] + [(b, CLOSED_HAT, 52) for b in range(4)]
-                if self.rng.random() < 0.5:
-                    hits.append((2.5, KICK, 64))
-            if letter == "B" and style != "sparse" and bar % 4 == 3:
-                hits += [(3.5, SNARE, 70), (3.75, SNARE, 76)]  # a fill into the next phrase
+                hits += [(3, SIDE_STICK, 66)] + [(b, CLOSED_HAT, 52) for b in range(4)]
+            if fill == "short":
+                hits = [h for h in hits if h[0] < 3.5 or h[1] == CLOSED_HAT]
+                hits += [(3.5, SNARE, 68), (3.75, SNARE, 76)] if style != "sparse" else [(3.5, SIDE_STICK, 58)]
+            elif fill == "long":
+                hits = [h for h in hits if h[0] < 3 or h[1] in (KICK,)]
+                if style == "sparse":
+                    hits += [(3, SIDE_STICK, 62), (3.5, SIDE_STICK, 58), (3.75, KICK, 64)]
+                else:
+                    hits += [(3, HIGH_TOM, 74), (3.25, HIGH_TOM, 70), (3.5, MID_TOM, 76), (3.75, LOW_TOM, 80)]
+            if bar > first and letter in "ABO" and (bar - first) % 8 == 0 and style != "sparse":
+                hits.append((0, CRASH, 70))  # the phrase lands
             scale = 0.85 if letter == "O" else 1.0
             for beat, pitch, vel in hits:
                 start = self._human(self._t(bar, beat), 8)
@@ -386,8 +431,10 @@ class Composer:
             "lead": pretty_midi.Instrument(self._choice(LEAD_PROGRAMS), name="lead"),
         }
         self.keys(parts["keys"], harmony, sections)
-        self.bass(parts["bass"], harmony, sections)
-        self.drums(parts["drums"], sections)
+        kicks = self.groove_plan(sections)
+        self.bass(parts["bass"], harmony, sections, kicks)
+        if self.cond.drums:
+            self.drums(parts["drums"], sections, kicks)
         self.lead(parts["lead"], harmony, sections)
         end = len(sections) * self.bar
         for inst in parts.values():

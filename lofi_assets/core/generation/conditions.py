@@ -7,6 +7,7 @@ once, here, with errors that list what is valid.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from lofi_assets.core.music_keys import PITCH_NAMES, MusicKey, parse_key
@@ -66,13 +67,16 @@ class Conditions:
     mood: str
     bars: int = 32
     seed: int = 0
+    drums: bool = True  # False for a piece asked for without drums ("no drums", "ambient")
 
     @classmethod
-    def parse(cls, tempo: float, key: str | MusicKey, mood: str, bars: int = 32, seed: int = 0) -> Conditions:
+    def parse(
+        cls, tempo: float, key: str | MusicKey, mood: str, bars: int = 32, seed: int = 0, drums: bool = True
+    ) -> Conditions:
         if not 1 <= int(bars) <= MAX_BARS:
             raise ConditionError(f"bars must be 1–{MAX_BARS}, got {bars}")
         music_key = key if isinstance(key, MusicKey) else parse_condition_key(key)
-        return cls(check_tempo(tempo), music_key, check_mood(mood), int(bars), int(seed))
+        return cls(check_tempo(tempo), music_key, check_mood(mood), int(bars), int(seed), bool(drums))
 
     @property
     def key_name(self) -> str:
@@ -104,6 +108,17 @@ MOOD_WORDS = {
     "focused": ("focus", "study", "work", "concentrat", "deep", "productiv", "code"),
     "nostalgic": ("nostalg", "memor", "vintage", "retro", "childhood", "old ", "yesterday"),
 }
+
+
+# Words that ask for a piece without drums.
+NO_DRUMS = re.compile(
+    r"\b(no|without|zero)[ -](drums?|beats?|percussion)\b|\bdrumless\b|\bbeatless\b|\bambient\b", re.I
+)
+
+
+def drums_from_text(*texts: str) -> bool:
+    """False when any of the texts asks for no drums ("no drums", "drumless", "ambient")."""
+    return not any(NO_DRUMS.search(t or "") for t in texts)
 
 
 def mood_from_text(*texts: str) -> str | None:

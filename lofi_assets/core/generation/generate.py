@@ -18,6 +18,7 @@ from pathlib import Path
 import pretty_midi
 import torch
 
+from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_roles, groove_references
 from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
@@ -33,6 +34,13 @@ from lofi_assets.core.generation.tokens import (
 from lofi_assets.core.music_keys import MusicKey
 
 LOFI_PROGRAMS = frozenset((*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS, -1))
+# The role of each program decoding may choose: one program a role, chosen per role.
+PROGRAM_ROLES = (
+    *((p, "keys") for p in KEYS_PROGRAMS),
+    *((p, "bass") for p in BASS_PROGRAMS),
+    *((p, "lead") for p in LEAD_PROGRAMS),
+    (-1, "drums"),
+)
 PROMPT_LENGTH = 4  # BOS and three conditioning tokens
 
 
@@ -42,14 +50,22 @@ class GenerationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Sampling:
-    temperature: float = 0.9
+    temperature: float = 0.7
     top_k: int = 40
     top_p: float = 0.95
     max_rejections: int = 64
+    # nats added to the ids that start a note of a role the bar still needs, so a missing
+    # lead or drum part comes in where the model likes it best rather than at the bar's end
+    role_steer: float = 3.0
+    # the chance that a drum hit off the bar's loop (or a loop hit skipped) is redrawn: below
+    # 1, so the drums still vary a little, as a drummer's do
+    groove_strictness: float = 0.9
 
     def __post_init__(self):
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
             raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
+        if not 0 <= self.groove_strictness <= 1:
+            raise ValueError("groove_strictness must be in [0, 1]")
 
 
 @dataclass
@@ -66,6 +82,31 @@ class GeneratedPiece:
     @property
     def tokens_per_s(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def _near(hit: tuple[int, int], hits: frozenset[tuple[int, int]]) -> bool:
+    """A hit of the same kit piece within one grid step (as the groove measure counts)."""
+    pos, piece = hit[0], KIT_PIECES.get(hit[1], "other")
+    return any(abs(q - pos) <= 1 and KIT_PIECES.get(k, "other") == piece for q, k in hits)
+
+
+def _loop_misses(hits: frozenset, reference: frozenset, position: int, closed: bool, until: int) -> int:
+    """Hits off the loop plus loop hits that can no longer be played in this bar, counted
+    before step ``until`` (after it the bar is free: a fill)."""
+    off = sum(1 for h in hits if h[0] < until and not _near(h, reference))
+    gone = sum(1 for r in reference if r[0] < until and (closed or r[0] + 1 < position) and not _near(r, hits))
+    return off + gone
+
+
+def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset | None, until: int = 48) -> bool:
+    """Whether a step adds a drum hit the bar's loop does not have or passes one it has."""
+    if not reference:
+        return False
+    before = _loop_misses(state.drum_hits, reference, state.position, False, until)
+    if new.bars > state.bars:  # the step closes the bar: judge the bar as it closed
+        closed = new.drum_history[state.bars - 1] if state.bars else frozenset()
+        return _loop_misses(closed, reference, 0, True, until) > before
+    return _loop_misses(new.drum_hits, reference, new.position, False, until) > before
 
 
 def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
@@ -96,6 +137,11 @@ class ModelGenerator:
         self.name = name
         self.device = device
         self.tempo_tokens = {float(t.split("_")[1]): t for t in tokenizer.vocab if t.startswith("Tempo_")}
+        roles = dict(PROGRAM_ROLES)
+        self.role_ids = {
+            role: torch.tensor([i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role])
+            for role in set(roles.values())
+        }
 
     @classmethod
     def from_files(cls, checkpoint: Path, tokenizer_path: Path, device: str = "cpu") -> ModelGenerator:
@@ -117,20 +163,48 @@ class ModelGenerator:
         # A bar must fit in half the context, so a sliding window always holds whole bars
         # (the corpus's densest bar is about 200 base tokens).
         per_bar = min(240, (self.model.cfg.context - PROMPT_LENGTH) // 2)
+        plan = bar_roles(cond.bars, cond.drums)
         return GrammarRules(
-            bars=cond.bars, tempo_token=self.tempo_tokens[nearest], programs=LOFI_PROGRAMS, max_tokens_per_bar=per_bar
+            bars=cond.bars,
+            tempo_token=self.tempo_tokens[nearest],
+            programs=LOFI_PROGRAMS if cond.drums else LOFI_PROGRAMS - {-1},
+            max_tokens_per_bar=per_bar,
+            roles=PROGRAM_ROLES,
+            mono_roles=frozenset({"bass", "lead"}),
+            required=plan.required,
+            required_either=plan.either,
+            silent=plan.silent,
         )
 
     def _sample(
-        self, logits: torch.Tensor, state: GrammarState, rules: GrammarRules, s: Sampling, gen: torch.Generator
+        self,
+        logits: torch.Tensor,
+        state: GrammarState,
+        rules: GrammarRules,
+        s: Sampling,
+        gen: torch.Generator,
+        loops: tuple[tuple[int, int] | None, ...] = (),
     ) -> tuple[int, GrammarState, int]:
+        bar = state.bars - 1
+        loop = loops[bar] if 0 <= bar < len(loops) else None
+        reference, until = None, 48
+        if loop is not None and loop[0] < len(state.drum_history):
+            reference, until = state.drum_history[loop[0]], loop[1]
+        needed = rules.needs(state.bars - 1, state.roles_in_bar, state.roles_last_bar) if state.bars else ()
+        if needed and s.role_steer:
+            logits = logits.clone()
+            for role in needed:
+                logits[self.role_ids[role]] += s.role_steer
         probs = filtered_probs(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
                 break
             token = int(torch.multinomial(probs, 1, generator=gen))
             new = self.grammar.advance(state, token, rules)
-            if new is not None:
+            if new is not None and not (
+                groove_breaks(state, new, reference, until)
+                and float(torch.rand(1, generator=gen)) < s.groove_strictness
+            ):
                 return token, new, attempt
             probs[token] = 0.0
         # Nothing valid among the likely ids: take the most likely valid id of all.
@@ -144,6 +218,7 @@ class ModelGenerator:
     def generate(self, cond: Conditions, sampling: Sampling = Sampling()) -> GeneratedPiece:
         started = time.perf_counter()
         rules = self.rules(cond)
+        loops = groove_references(cond.bars) if cond.drums else ()
         shift = normalising_shift(cond.key) if self.key_normalised else 0
         asked = replace(cond, key=MusicKey((cond.key.tonic + shift) % 12, cond.key.minor))
         prompt = [self.grammar.bos, *condition_ids(self.tokenizer, asked)]
@@ -156,7 +231,7 @@ class ModelGenerator:
         windows, rejections = 1, 0
         logits, cache = self.model(torch.tensor([prompt], device=self.device))
         while len(ids) < limit:
-            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen)
+            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen, loops)
             rejections += rejected
             if token == self.grammar.eos:
                 break

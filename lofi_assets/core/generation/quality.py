@@ -124,9 +124,6 @@ class QualityScore:
         return asdict(self)
 
 
-_bars = bar_count
-
-
 def role_completeness(report: ArrangementReport) -> float:
     keys = min(1.0, report.keys_bars / 0.5)
     bass = {0: 0.0, 1: 1.0}.get(report.bass_parts, 0.25)
@@ -160,7 +157,7 @@ def bass_chord_agreement(midi: pretty_midi.PrettyMIDI, report: ArrangementReport
     keys = [n for p in report.parts if p.role == "keys" for n in midi.instruments[p.index].notes]
     if not bass or not keys:
         return 0.0
-    beat, bars = _bars(midi)
+    beat, bars = bar_count(midi)
     worth = []
     for bar in range(bars):
         for strong in (0, 2):
@@ -231,7 +228,7 @@ def melodic_coherence(midi: pretty_midi.PrettyMIDI) -> float:
 
 
 def _bar_chroma(midi: pretty_midi.PrettyMIDI) -> np.ndarray:
-    beat, bars = _bars(midi)
+    beat, bars = bar_count(midi)
     chroma = np.zeros((bars, 12))
     for n in pitched_notes(midi):
         b = min(int(n.start / (4 * beat)), bars - 1)
@@ -260,7 +257,7 @@ def rhythmic_stability(midi: pretty_midi.PrettyMIDI) -> float:
     onsets = _onsets(midi)
     if len(onsets) < 4:
         return 0.0
-    beat, bars = _bars(midi)
+    beat, bars = bar_count(midi)
     in_beats = onsets / beat
     frac = in_beats - np.floor(in_beats)
     grid = np.array([0, 0.25, 1 / 3, 0.5, 2 / 3, 0.75, 1.0])
@@ -293,7 +290,7 @@ def key_adherence(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None) -> 
 
 
 def repetition_structure(midi: pretty_midi.PrettyMIDI) -> float:
-    beat, bars = _bars(midi)
+    beat, bars = bar_count(midi)
     per_bar = [set() for _ in range(bars)]
     for n in pitched_notes(midi):
         step = int(round(n.start / beat * 4))  # sixteenths
@@ -326,12 +323,22 @@ def note_density(midi: pretty_midi.PrettyMIDI) -> float:
     nps = len(notes) / seconds
     lo, hi = 0.75, 10.0
     fit = 1.0 if lo <= nps <= hi else float(np.exp(-(lo / nps if nps < lo else nps / hi) + 1))
-    beat, bars = _bars(midi)
+    beat, bars = bar_count(midi)
     filled = np.zeros(bars, dtype=bool)
     for inst in midi.instruments:
         for n in inst.notes:
             filled[min(int(n.start / (4 * beat)), bars - 1)] = True
     return fit * float(filled.mean())
+
+
+def rule_shares(scores: list[dict]) -> dict[str, float]:
+    """The share of scored pieces (``QualityScore.to_dict()``) keeping each arrangement rule."""
+    scored = [s for s in scores if s.get("rules")]
+    if not scored:
+        return {}
+    return {
+        rule: round(sum(bool(s["rules"].get(rule)) for s in scored) / len(scored), 3) for rule in scored[0]["rules"]
+    }
 
 
 def score_midi(midi: pretty_midi.PrettyMIDI, key: MusicKey | None = None, drums: bool = True) -> QualityScore:

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from lofi_assets.core.generation.composer import MOOD_MODE, MOOD_STYLES
-from lofi_assets.core.generation.conditions import LOFI_TEMPO, MOODS, TEMPO_LIMITS, Conditions, mood_from_text
+from lofi_assets.core.generation.conditions import (
+    LOFI_TEMPO,
+    MOODS,
+    TEMPO_LIMITS,
+    Conditions,
+    drums_from_text,
+    mood_from_text,
+)
 from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
 from lofi_assets.core.ingest.plan import TrackPlan
@@ -66,11 +73,13 @@ def gap_requests(
         if key is None:
             key_text = str(rng.choice(COMMON_KEYS[MOOD_MODE[mood]]))
         length = bars or max(4, int(round(minutes * 60 * tempo / 240 / 4)) * 4)
-        cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000)
+        drums = drums_from_text(text)
+        cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000, drums)
         why = {
             "tempo": f"arc {gap.get('arc')} range {lo:g}–{hi:g} BPM",
             "mood": mood,
             "key": "named in the prompt or plan" if key is not None else f"usual {MOOD_MODE[mood]} key",
+            "drums": "with drums" if drums else "no drums: the prompt asks for none",
         }
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "gap"
         out.append(
@@ -145,7 +154,7 @@ class GeneratorSpec:
     checkpoint: str | None
     tokenizer: str | None
     composer: bool = False
-    temperature: float = 0.9
+    temperature: float = 0.7
     top_k: int = 40
     top_p: float = 0.95
 
@@ -217,7 +226,7 @@ def _make(args: tuple[SongRequest, int, float]) -> Made:
             continue
         seconds += piece.seconds
         tokens += piece.tokens
-        score = score_midi(piece.midi, cond.key)
+        score = score_midi(piece.midi, cond.key, drums=cond.drums)
         scores.append(score.combined)
         if best_score is None or (score.approved, score.combined) > (best_score.approved, best_score.combined):
             best, best_score = piece, score

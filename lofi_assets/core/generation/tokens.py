@@ -134,7 +134,7 @@ def pitch_range(program: int) -> tuple[int, int]:
 @dataclass
 class GrammarState:
     """Where a REMI stream stands: the last base token's type, the current program,
-    position within the bar and bars begun so far."""
+    position within the bar and bars begun so far, and which roles have played."""
 
     last: str = "Start"
     program: int | None = None
@@ -142,6 +142,11 @@ class GrammarState:
     bars: int = 0
     programs: frozenset[int] = field(default_factory=frozenset)
     tokens_in_bar: int = 0
+    at_position: frozenset[int] = field(default_factory=frozenset)  # programs with a note here
+    roles_in_bar: frozenset[str] = field(default_factory=frozenset)  # roles that began a note this bar
+    roles_last_bar: frozenset[str] = field(default_factory=frozenset)
+    drum_hits: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (position, drum key) this bar
+    drum_history: tuple[frozenset[tuple[int, int]], ...] = ()  # the drum hits of every bar closed so far
 
 
 _NEXT = {
@@ -160,11 +165,34 @@ _NEXT = {
 
 @dataclass(frozen=True)
 class GrammarRules:
+    """What a valid piece is. With ``roles`` (program → role) decoding also keeps an
+    arrangement: one program for each role, single notes in the ``mono_roles``, and in each
+    bar the roles of ``required`` (indexed by bar) and, in this bar or the one before, those
+    of ``required_either``."""
+
     bars: int  # the piece ends after this many bars
     tempo_token: str | None = None  # the only Tempo token allowed, when fixed
     programs: frozenset[int] | None = None  # allowed programs (-1 is drums)
     max_parts: int = 4
     max_tokens_per_bar: int = 240
+    roles: tuple[tuple[int, str], ...] = ()
+    mono_roles: frozenset[str] = frozenset()
+    required: tuple[frozenset[str], ...] = ()
+    required_either: tuple[frozenset[str], ...] = ()
+    silent: tuple[frozenset[str], ...] = ()  # roles that may not play in the bar
+
+    @property
+    def role_of(self) -> dict[int, str]:
+        return dict(self.roles)
+
+    def needs(self, bar: int, in_bar: frozenset[str], last_bar: frozenset[str]) -> frozenset[str]:
+        """The roles bar ``bar`` (0-based) still needs before it may close."""
+        out: frozenset[str] = frozenset()
+        if bar < len(self.required):
+            out = self.required[bar] - in_bar
+        if bar < len(self.required_either):
+            out = out | (self.required_either[bar] - in_bar - last_bar)
+        return out
 
 
 class TokenGrammar:
@@ -185,23 +213,39 @@ class TokenGrammar:
         self.eos = tokenizer.vocab[EOS]
         self.pad = tokenizer.vocab[PAD]
         self.bar_start_ids = {i for i, p in enumerate(self.parts) if p and p[0][0] == "Bar"}
+        self._role_maps: dict[tuple, dict[int, str]] = {}
+        # the program of the first note each id begins, for steering toward a missing role
+        self.first_program: list[int | None] = [
+            next((int(v) for k, v in p if k == "Program"), None) for p in self.parts
+        ]
 
     def advance(self, state: GrammarState, token_id: int, rules: GrammarRules) -> GrammarState | None:
         """The state after ``token_id``, or None when the token breaks a rule."""
         last, program, position, bars = state.last, state.program, state.position, state.bars
         programs, count = state.programs, state.tokens_in_bar
+        at_position, in_bar, last_bar = state.at_position, state.roles_in_bar, state.roles_last_bar
+        drum_hits, drum_history = state.drum_hits, state.drum_history
+        role_of = self._role_maps.get(rules.roles)
+        if role_of is None:
+            role_of = self._role_maps[rules.roles] = rules.role_of
         if not self.parts[token_id]:
             return None
         for kind, value in self.parts[token_id]:
             if kind not in _NEXT.get(last, ()):
                 return None
+            needed = rules.needs(bars - 1, in_bar, last_bar) if bars else frozenset()
+            if kind in ("EOS", "Bar") and needed and count + 4 <= rules.max_tokens_per_bar:
+                return None  # the bar that closes here must have had its roles
             if kind == "EOS":
                 if bars != rules.bars:
                     return None
             elif kind == "Bar":
                 if bars >= rules.bars:
                     return None
+                if bars:
+                    drum_history = (*drum_history, drum_hits)
                 bars, position, count = bars + 1, -1, 0
+                in_bar, last_bar, at_position, drum_hits = frozenset(), in_bar, frozenset(), frozenset()
             elif kind == "TimeSig":
                 if value != "4/4":
                     return None
@@ -209,7 +253,7 @@ class TokenGrammar:
                 pos = int(value)
                 if pos <= position:
                     return None
-                position = pos
+                position, at_position = pos, frozenset()
             elif kind == "Tempo":
                 if rules.tempo_token is not None and f"Tempo_{value}" != rules.tempo_token:
                     return None
@@ -220,13 +264,28 @@ class TokenGrammar:
                 if program not in programs:
                     if len(programs) >= rules.max_parts:
                         return None
+                    role = role_of.get(program)
+                    if role is not None and any(role_of.get(p) == role for p in programs):
+                        return None  # one program a role: no second bass, no second lead
                     programs = programs | {program}
+                role = role_of.get(program)
+                if bars and bars - 1 < len(rules.silent) and role in rules.silent[bars - 1]:
+                    return None
+                if needed and role not in needed and count + 4 + 5 * len(needed) > rules.max_tokens_per_bar:
+                    return None  # the rest of a bar is kept for the roles it still needs
+                if role in rules.mono_roles and program in at_position:
+                    return None  # a bass line or a melody plays one note at a time
+                at_position = at_position | {program}
+                if role is not None:
+                    in_bar = in_bar | {role}
             elif kind in ("Pitch", "PitchDrum"):
                 if (kind == "PitchDrum") != (program == -1):
                     return None
                 lo, hi = pitch_range(program if program is not None else 0)
                 if not lo <= int(value) <= hi:
                     return None
+                if kind == "PitchDrum":
+                    drum_hits = drum_hits | {(position, int(value))}
             elif kind not in ("Velocity", "Duration"):
                 return None  # special tokens never appear inside a piece
             # A full bar takes no new note (a note is four tokens, five with its position):
@@ -237,7 +296,9 @@ class TokenGrammar:
                 return None
             last = kind
             count += 1
-        return GrammarState(last, program, position, bars, programs, count)
+        return GrammarState(
+            last, program, position, bars, programs, count, at_position, in_bar, last_bar, drum_hits, drum_history
+        )
 
     def base_tokens(self, ids: list[int]) -> list[str]:
         return [f"{k}_{v}" for i in ids for k, v in self.parts[i]]

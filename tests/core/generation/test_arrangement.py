@@ -107,3 +107,19 @@ def test_controls_break_exactly_their_rule_on_a_composer_piece():
     assert before == after  # the same chords, note for note
     moved = sum(a.start != b.start for a, b in zip(midi.instruments[keys].notes, shuffled.instruments[keys].notes))
     assert moved > 0.5 * len(midi.instruments[keys].notes)  # ... in other bars
+
+
+def test_bar_roles_and_groove_references_follow_the_form():
+    from lofi_assets.core.generation.arrangement import bar_roles, groove_references
+
+    plan = bar_roles(24)
+    body = set(body_bars(24))
+    assert all(plan.required[i] == {"keys", "bass", "drums"} and plan.either[i] == {"lead"} for i in body)
+    assert plan.required[0] == {"keys"} and not plan.either[0]  # the intro: keys alone may play
+    assert plan.silent[0] == {"drums"} and not plan.silent[10]
+    assert "drums" not in bar_roles(24, drums=False).required[10]
+    refs = groove_references(48)
+    assert refs[:6] == (None,) * 6  # the intro, then the two bars that set the loop
+    assert refs[6] == (4, 48) and refs[7] == (5, 48)  # a two-bar loop
+    assert refs[11] == (9, 36)  # the phrase's last bar: the loop for three beats, then the fill
+    assert refs[13] == (9, 48)  # a fill is never a loop's model

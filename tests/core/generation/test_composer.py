@@ -79,3 +79,23 @@ def test_song_form():
     assert "".join(section_plan(32)) == "IIII" + "A" * 8 + "B" * 8 + "A" * 8 + "OOOO"
     assert "".join(section_plan(16)) == "IIAAAABBBBAAAAOO"
     assert section_plan(4) == ["A"] * 4 and len(section_plan(57)) == 57
+
+
+def test_drums_loop_two_bars_with_fills_and_the_bass_locks_to_the_kick():
+    from lofi_assets.core.generation.arrangement import bar_count, drum_bars
+
+    cond = Conditions.parse(80, "C", "chill", 24, seed=4)  # boom-bap
+    midi = compose(cond)
+    beat, bars = bar_count(midi)
+    hits = drum_bars(midi, beat, bars)
+    kicks = [{s for piece, s in h if piece == "kick"} for h in hits]
+    body = range(4, 20)
+    same = [kicks[i] == kicks[i - 2] for i in body if i - 2 >= 4]
+    assert np.mean(same) >= 0.9  # the kick loops every two bars
+    assert any(piece == "tom" for piece, _ in hits[11])  # the fill closing the first phrase
+    bass = next(i for i in midi.instruments if i.name == "bass")
+    onsets = {
+        int(round(n.start / beat * 12)) - b * 48 for n in bass.notes for b in [int(n.start / (4 * beat))] if b in body
+    }
+    assert onsets & {0}  # roots with the downbeat
+    assert not any(i.is_drum for i in compose(Conditions.parse(80, "C", "chill", 8, drums=False)).instruments)

@@ -50,3 +50,14 @@ def test_condition_tokens_and_bins():
     vocab = condition_vocabulary()
     assert len(vocab) == len(set(vocab)) == 11 + 24 + 8
     assert all(t in vocab for t in cond.condition_tokens())
+
+
+@pytest.mark.parametrize(
+    "text, drums",
+    [("no drums, just rain", False), ("ambient pads", False), ("drumless Rhodes", False), ("a steady beat", True)],
+)
+def test_prompts_can_ask_for_no_drums(text, drums):
+    from lofi_assets.core.generation.conditions import drums_from_text
+
+    assert drums_from_text(text) is drums
+    assert Conditions.parse(70, "C", "chill", drums=drums).to_dict()["drums"] is drums

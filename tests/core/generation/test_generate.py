@@ -65,3 +65,37 @@ def test_normalising_shift_takes_the_nearer_way(key, shift):
     from lofi_assets.core.generation.dataset import normalising_shift
 
     assert normalising_shift(Conditions.parse(75, key, "cozy").key) == shift
+
+
+def test_decoding_keeps_the_arrangement_roles(generator):
+    from lofi_assets.core.generation.arrangement import analyse, body_bars
+
+    cond = Conditions.parse(80, "Am", "chill", bars=8, seed=3)
+    piece = generator.generate(cond)
+    report = analyse(piece.midi)
+    roles = [p.role for p in report.parts]
+    assert roles.count("bass") == 1 and roles.count("drums") == 1
+    assert len({i.program for i in piece.midi.instruments if not i.is_drum}) == len(piece.midi.instruments) - 1
+    bar = 4 * 60 / 80
+    drum_bars = {int(n.start / bar) for i in piece.midi.instruments if i.is_drum for n in i.notes}
+    assert set(body_bars(8)) <= drum_bars  # drums through the body
+
+
+def test_a_piece_asked_for_without_drums_has_none(generator):
+    cond = Conditions.parse(66, "C", "dreamy", bars=4, seed=2, drums=False)
+    piece = generator.generate(cond)
+    assert not any(i.is_drum for i in piece.midi.instruments)
+
+
+def test_groove_breaks_counts_hits_off_the_loop_and_loop_hits_skipped():
+    from lofi_assets.core.generation.generate import groove_breaks
+
+    loop = frozenset({(0, 36), (12, 38), (24, 36), (36, 38)})
+    here = GrammarState("PitchDrum", -1, 12, 5, drum_hits=frozenset({(0, 36)}))
+    on_loop = GrammarState("PitchDrum", -1, 12, 5, drum_hits=frozenset({(0, 36), (13, 40)}))  # a snare, a step late
+    off_loop = GrammarState("PitchDrum", -1, 12, 5, drum_hits=frozenset({(0, 36), (12, 42)}))
+    skipped = GrammarState("Position", -1, 30, 5, drum_hits=frozenset({(0, 36)}))
+    assert not groove_breaks(here, on_loop, loop)
+    assert groove_breaks(here, off_loop, loop)
+    assert groove_breaks(here, skipped, loop)  # the snare at 12 and the kick at 24 are gone
+    assert not groove_breaks(here, off_loop, None)  # a free bar

@@ -96,3 +96,50 @@ def test_bad_tokenizer_files(tmp_path):
         load_tokenizer(tmp_path / "bad.json")
     with pytest.raises(TokenizerError, match="vocab_size"):
         train_tokenizer([], vocab_size=50)
+
+
+ROLES = ((33, "bass"), (35, "bass"), (4, "keys"), (-1, "drums"))
+
+
+def _note(grammar, state, rules, vocab, program, pitch):
+    """One note at the state's position: Program, Pitch, Velocity, Duration."""
+    kind = "PitchDrum" if program == -1 else "Pitch"
+    duration = next(t for t in vocab if t.startswith("Duration_"))
+    for token in (f"Program_{program}", f"{kind}_{pitch}", "Velocity_63", duration):
+        state = grammar.advance(state, vocab[token], rules)
+        if state is None:
+            return None
+    return state
+
+
+def test_role_grammar_one_program_a_role_single_notes_and_required_roles(tokenizer):
+    grammar = TokenGrammar(tokenizer)
+    vocab = tokenizer.vocab
+    rules = GrammarRules(
+        bars=2,
+        roles=ROLES,
+        mono_roles=frozenset({"bass"}),
+        required=(frozenset({"bass", "drums"}), frozenset()),
+    )
+    s = GrammarState()
+    for token in ("Bar_None", "TimeSig_4/4", "Position_0"):
+        s = grammar.advance(s, vocab[token], rules)
+    with_bass = _note(grammar, s, rules, vocab, 33, 40)
+    assert with_bass is not None and with_bass.roles_in_bar == {"bass"}
+    assert _note(grammar, with_bass, rules, vocab, 33, 43) is None  # the bass plays one note at a time
+    after = grammar.advance(with_bass, vocab["Position_12"], rules)
+    assert _note(grammar, after, rules, vocab, 35, 40) is None  # a second bass program
+    assert _note(grammar, after, rules, vocab, 33, 43) is not None  # the same bass, later
+    assert grammar.advance(with_bass, vocab["Bar_None"], rules) is None  # the bar still needs drums
+    with_drums = _note(grammar, with_bass, rules, vocab, -1, 36)
+    assert with_drums.drum_hits == {(0, 36)}
+    next_bar = grammar.advance(with_drums, vocab["Bar_None"], rules)
+    assert next_bar is not None and next_bar.drum_history == (frozenset({(0, 36)}),)
+    assert next_bar.roles_last_bar == {"bass", "drums"} and not next_bar.roles_in_bar
+
+
+def test_required_either_lets_a_role_rest_one_bar(tokenizer):
+    rules = GrammarRules(bars=3, required_either=(frozenset({"lead"}),) * 3)
+    assert rules.needs(1, frozenset(), frozenset({"lead"})) == frozenset()
+    assert rules.needs(1, frozenset(), frozenset()) == {"lead"}
+    assert rules.needs(5, frozenset(), frozenset()) == frozenset()  # past the plan: nothing
