@@ -152,7 +152,7 @@ def test_generate_with_the_shipped_model_then_score(tmp_path):
         ).stdout
     )
     assert out.exists() and made["generator"].startswith("model model.pt@")
-    assert made["conditions"] == {"tempo": 75.0, "key": "Am", "mood": "cozy", "bars": 4, "seed": 1}
+    assert made["conditions"] == {"tempo": 75.0, "key": "Am", "mood": "cozy", "bars": 4, "seed": 1, "drums": True}
     scored = json.loads(lofi("score", str(out), "--key", "Am").stdout)
     assert scored["combined"] == made["score"]["combined"]
     assert set(scored) >= {

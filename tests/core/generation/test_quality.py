@@ -86,3 +86,11 @@ def test_each_arrangement_control_scores_below_its_source_and_is_not_approved(tr
 def test_approval_needs_every_arrangement_rule_not_only_the_score(trios):
     broken = score_midi(second_bass(trios[0][0]))
     assert broken.combined >= REJECT_BELOW and not broken.rules["one_bass"] and not broken.approved
+
+
+def test_rule_shares_over_scored_pieces():
+    from lofi_assets.core.generation.quality import rule_shares
+
+    scores = [{"rules": {"one_bass": True, "steady_drums": False}}, {"rules": {"one_bass": True, "steady_drums": True}}]
+    assert rule_shares(scores + [{}]) == {"one_bass": 1.0, "steady_drums": 0.5}  # an unscored failure is left out
+    assert rule_shares([]) == {}

@@ -86,3 +86,10 @@ def test_make_songs_on_two_processes_matches_one(tiny_model_dir):
     two = make_songs(spec, requests, workers=2)
     assert [m.sha256 for m in one] == [m.sha256 for m in two]
     assert all(m.generator.startswith("model model.pt@") for m in one)
+
+
+def test_a_prompt_asking_for_no_drums_is_passed_on():
+    gaps = [{"arc": 1, "number": 9, "text": "ambient Rhodes, no drums"}, {"arc": 1, "number": 10, "text": "lazy beat"}]
+    quiet, beat = gap_requests(plan(), gaps)
+    assert quiet.conditions.drums is False and "no drums" in quiet.why["drums"]
+    assert beat.conditions.drums is True
