@@ -5,6 +5,11 @@ checkpoint in ``lofi_assets/models/lofi-gpt/`` was made.
     .venv/bin/python benchmarks/train_model.py --work /tmp/lofi-train --pieces 3000 \\
         --steps 2000 --minutes 40 --lr 1e-3 [--export lofi_assets/models/lofi-gpt]
 
+Fine-tuning the shipped model on a new corpus with its own vocabulary:
+
+    .venv/bin/python benchmarks/train_model.py --work /tmp/lofi-ft --steps 1200 --lr 3e-4 \
+        --tokenizer lofi_assets/models/lofi-gpt/tokenizer.json --init lofi_assets/models/lofi-gpt/model.pt
+
 Resumable: run it again with the same ``--work`` and it continues the checkpoint.
 """
 
@@ -22,7 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.generation.model import GPTConfig, export_for_generation  # noqa: E402
+from lofi_assets.core.generation.model import (  # noqa: E402
+    GPTConfig,
+    export_for_generation,
+    load_model,
+    save_checkpoint,
+)
 from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
 from lofi_assets.core.generation.training import TrainConfig, default_device, train  # noqa: E402
 
@@ -38,6 +48,15 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--export", type=Path, default=None, help="write model.pt (fp16) + tokenizer.json here")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        default=None,
+        help="use this tokenizer.json instead of learning BPE (keeps a vocabulary)",
+    )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from this checkpoint's weights at step 0 (fine-tuning)"
+    )
     args = parser.parse_args()
 
     corpus = args.work / "corpus"
@@ -51,14 +70,24 @@ def main() -> int:
     entries = read_manifest(corpus)
     if not tok_path.exists():
         t = time.perf_counter()
-        tokenizer = train_tokenizer([corpus / e.path for e in entries], args.vocab)
-        tokenizer.save(tok_path)
-        tokens.write_bytes(token_data_bytes(encode_corpus(tokenizer, corpus, entries)))
-        print(f"tokenizer and encoding: {time.perf_counter() - t:.1f} s", flush=True)
+        if args.tokenizer:
+            shutil.copyfile(args.tokenizer, tok_path)
+        else:
+            train_tokenizer([corpus / e.path for e in entries], args.vocab).save(tok_path)
+        print(f"tokenizer: {time.perf_counter() - t:.1f} s", flush=True)
     tokenizer = load_tokenizer(tok_path)
+    if not tokens.exists():
+        t = time.perf_counter()
+        tokens.write_bytes(token_data_bytes(encode_corpus(tokenizer, corpus, entries)))
+        print(f"encoding: {time.perf_counter() - t:.1f} s", flush=True)
     data = load_token_data(tokens, TokenGrammar(tokenizer).bar_start_ids)
     print(f"{len(data.pieces)} pieces, {data.tokens()} tokens", flush=True)
     digest = tokenizer_digest(tok_path)
+    if args.init and not (args.work / "checkpoint.pt").exists():
+        model, payload = load_model(args.init, digest, len(tokenizer))
+        extra = {"step": 0, "history": [], "key_normalised": bool(payload["extra"].get("key_normalised", False))}
+        save_checkpoint(args.work / "checkpoint.pt", model, digest, extra=extra)
+        print(f"starting from the weights of {args.init}", flush=True)
     report = train(
         data,
         GPTConfig(vocab_size=len(tokenizer)),

@@ -171,6 +171,7 @@ class ModelGenerator:
             max_tokens_per_bar=per_bar,
             roles=PROGRAM_ROLES,
             mono_roles=frozenset({"bass", "lead"}),
+            max_notes_at_once={"keys": 5, "drums": 4},
             required=plan.required,
             required_either=plan.either,
             silent=plan.silent,

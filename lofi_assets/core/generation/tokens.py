@@ -142,7 +142,7 @@ class GrammarState:
     bars: int = 0
     programs: frozenset[int] = field(default_factory=frozenset)
     tokens_in_bar: int = 0
-    at_position: frozenset[int] = field(default_factory=frozenset)  # programs with a note here
+    at_position: tuple[int, ...] = ()  # the program of each note begun at this position
     roles_in_bar: frozenset[str] = field(default_factory=frozenset)  # roles that began a note this bar
     roles_last_bar: frozenset[str] = field(default_factory=frozenset)
     drum_hits: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (position, drum key) this bar
@@ -180,6 +180,7 @@ class GrammarRules:
     required: tuple[frozenset[str], ...] = ()
     required_either: tuple[frozenset[str], ...] = ()
     silent: tuple[frozenset[str], ...] = ()  # roles that may not play in the bar
+    max_notes_at_once: dict[str, int] = field(default_factory=dict)  # notes a role begins at one position
 
     @property
     def role_of(self) -> dict[int, str]:
@@ -245,7 +246,7 @@ class TokenGrammar:
                 if bars:
                     drum_history = (*drum_history, drum_hits)
                 bars, position, count = bars + 1, -1, 0
-                in_bar, last_bar, at_position, drum_hits = frozenset(), in_bar, frozenset(), frozenset()
+                in_bar, last_bar, at_position, drum_hits = frozenset(), in_bar, (), frozenset()
             elif kind == "TimeSig":
                 if value != "4/4":
                     return None
@@ -253,7 +254,7 @@ class TokenGrammar:
                 pos = int(value)
                 if pos <= position:
                     return None
-                position, at_position = pos, frozenset()
+                position, at_position = pos, ()
             elif kind == "Tempo":
                 if rules.tempo_token is not None and f"Tempo_{value}" != rules.tempo_token:
                     return None
@@ -275,7 +276,9 @@ class TokenGrammar:
                     return None  # the rest of a bar is kept for the roles it still needs
                 if role in rules.mono_roles and program in at_position:
                     return None  # a bass line or a melody plays one note at a time
-                at_position = at_position | {program}
+                if at_position.count(program) >= rules.max_notes_at_once.get(role, 128):
+                    return None  # a hand plays a chord of five at most; a drummer hits four at once
+                at_position = (*at_position, program)
                 if role is not None:
                     in_bar = in_bar | {role}
             elif kind in ("Pitch", "PitchDrum"):

@@ -143,3 +143,16 @@ def test_required_either_lets_a_role_rest_one_bar(tokenizer):
     assert rules.needs(1, frozenset(), frozenset({"lead"})) == frozenset()
     assert rules.needs(1, frozenset(), frozenset()) == {"lead"}
     assert rules.needs(5, frozenset(), frozenset()) == frozenset()  # past the plan: nothing
+
+
+def test_a_chord_has_at_most_its_limit_of_notes(tokenizer):
+    grammar = TokenGrammar(tokenizer)
+    vocab = tokenizer.vocab
+    rules = GrammarRules(bars=1, roles=ROLES, max_notes_at_once={"keys": 2})
+    s = GrammarState()
+    for token in ("Bar_None", "TimeSig_4/4", "Position_0"):
+        s = grammar.advance(s, vocab[token], rules)
+    s = _note(grammar, _note(grammar, s, rules, vocab, 4, 60), rules, vocab, 4, 64)
+    assert s is not None and s.at_position == (4, 4)
+    assert _note(grammar, s, rules, vocab, 4, 67) is None  # a third note at once
+    assert _note(grammar, grammar.advance(s, vocab["Position_12"], rules), rules, vocab, 4, 67) is not None

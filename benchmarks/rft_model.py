@@ -1,0 +1,145 @@
+"""Rejection-sampling fine-tuning: the model writes pieces, the validated scorer keeps the
+approved ones it ranks best, and the model is fine-tuned on those mixed with composer
+pieces (so it does not forget what it knew). Run it again on the result to repeat.
+
+The requests are nightly batches of dates in October 2026 (24 bars), never the requests
+the evaluation uses (``eval_midi_model.py``: seeds from 1000; the README probe: 5000).
+
+    .venv/bin/python benchmarks/rft_model.py --model /tmp/lofi-ft/export --work /tmp/lofi-rft1 \\
+        --pieces 160 --keep 0.6 --mix 800 --corpus /tmp/lofi-ft/corpus --steps 300 --lr 2e-4 \\
+        --export /tmp/lofi-rft1/export
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lofi_assets.core.generation.corpus import CorpusEntry, read_manifest, write_manifest  # noqa: E402
+from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
+from lofi_assets.core.generation.model import (  # noqa: E402
+    GPTConfig,
+    export_for_generation,
+    load_model,
+    save_checkpoint,
+)
+from lofi_assets.core.generation.quality import rule_shares  # noqa: E402
+from lofi_assets.core.generation.requests import GeneratorSpec, make_songs, nightly_requests  # noqa: E402
+from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest  # noqa: E402
+from lofi_assets.core.generation.training import TrainConfig, default_device, train  # noqa: E402
+from resources.midi_model import MODEL_FILE, TOKENIZER_FILE  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", type=Path, required=True, help="folder with model.pt and tokenizer.json")
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, required=True, help="a composer corpus folder (manifest.jsonl)")
+    parser.add_argument("--pieces", type=int, default=160)
+    parser.add_argument("--bars", type=int, default=24)
+    parser.add_argument("--keep", type=float, default=0.6, help="share of the approved pieces kept, best first")
+    parser.add_argument("--mix", type=int, default=800, help="composer pieces mixed in")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--lr", type=float, default=2e-4)
+    parser.add_argument("--minutes", type=float, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--export", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = args.work
+    own = work / "corpus" / "self"
+    own.mkdir(parents=True, exist_ok=True)
+    manifest = work / "corpus" / "manifest.jsonl"
+    if not manifest.exists():
+        t = time.perf_counter()
+        requests = []
+        day = 1
+        while len(requests) < args.pieces:
+            requests += nightly_requests(f"2026-10-{day:02d}", min(50, args.pieces - len(requests)), bars=args.bars)
+            day += 1
+        spec = GeneratorSpec(str(args.model / MODEL_FILE), str(args.model / TOKENIZER_FILE))
+        made = make_songs(spec, requests, candidates=1, workers=args.workers)
+        approved = sorted((m for m in made if m.approved), key=lambda m: -m.score["combined"])
+        kept = approved[: max(1, int(round(len(approved) * args.keep)))]
+        scores = [m.score["combined"] for m in made if m.score]
+        summary = {
+            "made": len(made),
+            "approved": len(approved),
+            "kept": len(kept),
+            "median_score": round(float(np.median(scores)), 3) if scores else None,
+            "kept_min_score": kept[-1].score["combined"] if kept else None,
+            "rules": rule_shares([m.score for m in made]),
+            "seconds": round(time.perf_counter() - t, 1),
+        }
+        print(json.dumps(summary), flush=True)
+        (work / "sampling.json").write_text(json.dumps(summary, indent=1))
+        entries = []
+        for m in kept:
+            path = own / f"{m.name.replace('#', 's')}.mid"
+            path.write_bytes(m.midi)
+            c = m.conditions
+            entries.append(
+                CorpusEntry(
+                    m.name, f"self/{path.name}", "self", c["tempo"], c["key"], c["mood"], c["bars"], 0.0, 0, c["seed"]
+                )
+            )
+        base = read_manifest(args.corpus)
+        rng = np.random.default_rng(0)
+        for i in rng.choice(len(base), size=min(args.mix, len(base)), replace=False):
+            e = base[int(i)]
+            target = work / "corpus" / e.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(args.corpus / e.path, target)
+            entries.append(e)
+        write_manifest(work / "corpus", entries)
+    entries = read_manifest(work / "corpus")
+    tok_path = work / "tokenizer.json"
+    shutil.copyfile(args.model / TOKENIZER_FILE, tok_path)
+    tokenizer = load_tokenizer(tok_path)
+    tokens = work / "tokens.npz"
+    if not tokens.exists():
+        tokens.write_bytes(token_data_bytes(encode_corpus(tokenizer, work / "corpus", entries)))
+    data = load_token_data(tokens, TokenGrammar(tokenizer).bar_start_ids)
+    digest = tokenizer_digest(tok_path)
+    checkpoint = work / "checkpoint.pt"
+    if not checkpoint.exists():
+        model, payload = load_model(args.model / MODEL_FILE, digest, len(tokenizer))
+        extra = {"step": 0, "history": [], "key_normalised": bool(payload["extra"].get("key_normalised", False))}
+        save_checkpoint(checkpoint, model, digest, extra=extra)
+    report = train(
+        data,
+        GPTConfig(vocab_size=len(tokenizer)),
+        TrainConfig(
+            steps=args.steps,
+            max_seconds=args.minutes * 60 if args.minutes else None,
+            batch=8,
+            lr=args.lr,
+            warmup=min(50, args.steps // 5),
+            eval_every=100,
+            checkpoint_every=100,
+        ),
+        checkpoint,
+        digest,
+        device=default_device(),
+        log=lambda m: print(m, flush=True),
+    )
+    (work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
+    if args.export:
+        args.export.mkdir(parents=True, exist_ok=True)
+        export_for_generation(checkpoint, args.export / MODEL_FILE, digest, report=report.to_dict())
+        shutil.copyfile(tok_path, args.export / TOKENIZER_FILE)
+        print(f"exported to {args.export}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
