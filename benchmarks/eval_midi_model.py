@@ -100,9 +100,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=48)
     parser.add_argument("--bars", type=int, default=16)
+    parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR, help="folder with model.pt and tokenizer.json")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    gen = ModelGenerator.from_files(SHIPPED_MODEL_DIR / MODEL_FILE, SHIPPED_MODEL_DIR / TOKENIZER_FILE)
+    gen = ModelGenerator.from_files(args.model / MODEL_FILE, args.model / TOKENIZER_FILE)
     report: dict = {"model": gen.name}
 
     conds = requests(args.requests, args.bars)
@@ -139,10 +140,14 @@ def main() -> int:
         "shuffled pitch": [shuffled_pitch(m, i) for i, m in enumerate(held_midis)],
         "random notes": [random_notes(m, i) for i, m in enumerate(held_midis)],
     }
-    report["quality"] = {name: summary([score_midi(m) for m in ms]) for name, ms in groups.items()}
+    # the model and the composer are scored against the key they were asked for
+    keys = {"model": [c.key for c in conds], "composer": [c.key for c in conds]}
+    scored = {
+        name: [score_midi(m, k) for m, k in zip(ms, keys.get(name, [None] * len(ms)))] for name, ms in groups.items()
+    }
+    report["quality"] = {name: summary(ss) for name, ss in scored.items()}
     sub = {
-        name: {k: round(float(np.mean([getattr(score_midi(m), k) for m in ms])), 3) for k in WEIGHTS}
-        for name, ms in groups.items()
+        name: {k: round(float(np.mean([getattr(s, k) for s in ss])), 3) for k in WEIGHTS} for name, ss in scored.items()
     }
     report["sub_scores"] = sub
     for name in groups:
