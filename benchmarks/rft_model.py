@@ -2,7 +2,8 @@
 approved ones it ranks best, and the model is fine-tuned on those mixed with composer
 pieces (so it does not forget what it knew). Run it again on the result to repeat.
 
-The requests are nightly batches of dates in October 2026 (24 bars), never the requests
+The requests are nightly batches of dates in a month of 2026 (24 bars; ``--month``, one
+month a round), never the requests
 the evaluation uses (``eval_midi_model.py``: seeds from 1000; the README probe: 5000).
 
     .venv/bin/python benchmarks/rft_model.py --model /tmp/lofi-ft/export --work /tmp/lofi-rft1 \\
@@ -52,6 +53,7 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--minutes", type=float, default=None)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--month", type=int, default=10, help="requests from nightly batches of this month of 2026")
     parser.add_argument("--export", type=Path, default=None)
     args = parser.parse_args()
 
@@ -64,7 +66,9 @@ def main() -> int:
         requests = []
         day = 1
         while len(requests) < args.pieces:
-            requests += nightly_requests(f"2026-10-{day:02d}", min(50, args.pieces - len(requests)), bars=args.bars)
+            requests += nightly_requests(
+                f"2026-{args.month:02d}-{day:02d}", min(50, args.pieces - len(requests)), bars=args.bars
+            )
             day += 1
         spec = GeneratorSpec(str(args.model / MODEL_FILE), str(args.model / TOKENIZER_FILE))
         made = make_songs(spec, requests, candidates=1, workers=args.workers)
