@@ -7,6 +7,7 @@ import json
 import dagster as dg
 import pretty_midi
 import pytest
+from PIL import Image
 
 from lofi_assets.definitions import defs
 from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
@@ -81,6 +82,7 @@ def test_model_chain_then_three_nights(data_dir):
         for report in reports:
             assert report["made"] == 3 and report["approved"] + report["rejected"] == 3
             assert "midi_model asset" in report["generator"]
+            assert set(report["arrangement_rules"]) == {"one_bass", "keys", "melodic_lead", "steady_drums"}
             assert report["mean_score"] == pytest.approx(
                 sum(p["score"]["combined"] for p in report["pieces"]) / 3, abs=1e-3
             )
@@ -126,6 +128,8 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
             assert abs(midi.get_tempo_changes()[1][0] - song["conditions"]["tempo"]) < 0.01
             assert song["score"]["combined"] >= 0.70 and len(song["candidates"]) >= 2
             assert song["generator"] == "composer (fallback)"
+            with Image.open(data_dir / f"assets/gap_songs/{RAINY}" / song["piano_roll"]) as roll:
+                assert roll.size == (1200, 420)  # its piano roll beside it
 
         rendered = json.loads((data_dir / f"assets/rendered_songs/{RAINY}/rendered.json").read_text())
         assert rendered["preset"] == "vinyl" and len(rendered["songs"]) == 11
