@@ -27,16 +27,11 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.corpus import CorpusEntry, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.generation.model import (  # noqa: E402
-    GPTConfig,
-    export_for_generation,
-    load_model,
-    save_checkpoint,
-)
+from lofi_assets.core.generation.model import GPTConfig, export_for_generation  # noqa: E402
 from lofi_assets.core.generation.quality import rule_shares  # noqa: E402
 from lofi_assets.core.generation.requests import GeneratorSpec, make_songs, nightly_requests  # noqa: E402
 from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest  # noqa: E402
-from lofi_assets.core.generation.training import TrainConfig, default_device, train  # noqa: E402
+from lofi_assets.core.generation.training import TrainConfig, default_device, start_from_weights, train  # noqa: E402
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE  # noqa: E402
 
 
@@ -116,9 +111,7 @@ def main() -> int:
     digest = tokenizer_digest(tok_path)
     checkpoint = work / "checkpoint.pt"
     if not checkpoint.exists():
-        model, payload = load_model(args.model / MODEL_FILE, digest, len(tokenizer))
-        extra = {"step": 0, "history": [], "key_normalised": bool(payload["extra"].get("key_normalised", False))}
-        save_checkpoint(checkpoint, model, digest, extra=extra)
+        start_from_weights(checkpoint, args.model / MODEL_FILE, digest, len(tokenizer))
     report = train(
         data,
         GPTConfig(vocab_size=len(tokenizer)),

@@ -27,14 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.corpus import compose_corpus, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.generation.model import (  # noqa: E402
-    GPTConfig,
-    export_for_generation,
-    load_model,
-    save_checkpoint,
-)
+from lofi_assets.core.generation.model import GPTConfig, export_for_generation  # noqa: E402
 from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest, train_tokenizer  # noqa: E402
-from lofi_assets.core.generation.training import TrainConfig, default_device, train  # noqa: E402
+from lofi_assets.core.generation.training import TrainConfig, default_device, start_from_weights, train  # noqa: E402
 
 
 def main() -> int:
@@ -84,9 +79,7 @@ def main() -> int:
     print(f"{len(data.pieces)} pieces, {data.tokens()} tokens", flush=True)
     digest = tokenizer_digest(tok_path)
     if args.init and not (args.work / "checkpoint.pt").exists():
-        model, payload = load_model(args.init, digest, len(tokenizer))
-        extra = {"step": 0, "history": [], "key_normalised": bool(payload["extra"].get("key_normalised", False))}
-        save_checkpoint(args.work / "checkpoint.pt", model, digest, extra=extra)
+        start_from_weights(args.work / "checkpoint.pt", args.init, digest, len(tokenizer))
         print(f"starting from the weights of {args.init}", flush=True)
     report = train(
         data,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lofi_assets.core.generation.model import GPTConfig, LofiGPT, read_checkpoint, save_checkpoint
+from lofi_assets.core.generation.model import GPTConfig, LofiGPT, load_model, read_checkpoint, save_checkpoint
 
 PREFIX = 4  # BOS + three conditioning tokens
 
@@ -150,6 +150,14 @@ class TrainReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def start_from_weights(checkpoint: Path, weights: Path, tokenizer_digest: str, vocab_size: int) -> None:
+    """Begin a run at step 0 from another checkpoint's weights (fine-tuning): the same
+    shape and tokenizer, a fresh optimiser and schedule; ``train`` then resumes it."""
+    model, payload = load_model(weights, tokenizer_digest, vocab_size)
+    extra = {"step": 0, "history": [], "key_normalised": bool(payload["extra"].get("key_normalised", False))}
+    save_checkpoint(Path(checkpoint), model, tokenizer_digest, extra=extra)
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:

@@ -73,3 +73,29 @@ def test_time_budget_stops_cleanly(tiny_model_dir, tmp_path):
     )
     assert 0 < report.steps < 10_000
     assert read_checkpoint(tmp_path / "c.pt")["extra"]["step"] == report.steps
+
+
+def test_fine_tuning_starts_at_step_0_from_the_weights(tiny_model_dir, tmp_path):
+    from lofi_assets.core.generation.model import load_model
+    from lofi_assets.core.generation.training import start_from_weights
+
+    tokenizer = load_tokenizer(tiny_model_dir / "tokenizer.json")
+    data = load_token_data(tiny_model_dir / "tokens.npz", TokenGrammar(tokenizer).bar_start_ids)
+    digest = tokenizer_digest(tiny_model_dir / "tokenizer.json")
+    ckpt = tmp_path / "ft.pt"
+    start_from_weights(ckpt, tiny_model_dir / "model.pt", digest, len(tokenizer))
+    shipped, _ = load_model(tiny_model_dir / "model.pt", digest, len(tokenizer))
+    seeded, payload = load_model(ckpt, digest, len(tokenizer))
+    assert payload["extra"]["step"] == 0
+    assert all(torch.equal(a, b) for a, b in zip(shipped.state_dict().values(), seeded.state_dict().values()))
+    report = train(
+        data,
+        shipped.cfg,
+        TrainConfig(steps=5, batch=2, warmup=1, eval_every=5, threads=1),
+        ckpt,
+        digest,
+        device="cpu",
+        log=lambda m: None,
+    )
+    assert report.resumed_from == 0 and report.steps == 5  # the weights, not a fresh model
+    assert report.val_perplexity < report.unigram_perplexity
