@@ -5,8 +5,11 @@ top-p, and every sampled id is checked against :class:`TokenGrammar` (bars, incr
 positions, the lo-fi programs, at most four parts, each program's pitch range, the
 requested tempo). A rejected id is removed and the draw repeated, which samples exactly
 from the distribution restricted to valid ids without scoring the whole vocabulary every
-step. A piece longer than the context continues in bar-aligned windows: the prompt plus
-the most recent whole bars, so the model always sees a bar from its start.
+step. The grammar also keeps an arrangement (one program a role, the roles each bar must
+play, :func:`.arrangement.bar_roles`), and drum hits that leave the bar's two-bar loop
+(:func:`.arrangement.groove_references`) are mostly redrawn. A piece longer than the
+context continues in bar-aligned windows: the prompt plus the most recent whole bars, so
+the model always sees a bar from its start.
 """
 
 from __future__ import annotations
@@ -139,7 +142,9 @@ class ModelGenerator:
         self.tempo_tokens = {float(t.split("_")[1]): t for t in tokenizer.vocab if t.startswith("Tempo_")}
         roles = dict(PROGRAM_ROLES)
         self.role_ids = {
-            role: torch.tensor([i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role])
+            role: torch.tensor(
+                [i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role], dtype=torch.long
+            )
             for role in set(roles.values())
         }
 
