@@ -25,13 +25,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.train_model import train_and_export  # noqa: E402
 from lofi_assets.core.generation.corpus import CorpusEntry, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
-from lofi_assets.core.generation.model import GPTConfig, export_for_generation  # noqa: E402
 from lofi_assets.core.generation.quality import rule_shares  # noqa: E402
 from lofi_assets.core.generation.requests import GeneratorSpec, make_songs, nightly_requests  # noqa: E402
 from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tokenizer_digest  # noqa: E402
-from lofi_assets.core.generation.training import TrainConfig, default_device, start_from_weights, train  # noqa: E402
+from lofi_assets.core.generation.training import TrainConfig, start_from_weights  # noqa: E402
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE  # noqa: E402
 
 
@@ -112,9 +112,10 @@ def main() -> int:
     checkpoint = work / "checkpoint.pt"
     if not checkpoint.exists():
         start_from_weights(checkpoint, args.model / MODEL_FILE, digest, len(tokenizer))
-    report = train(
+    train_and_export(
+        work,
         data,
-        GPTConfig(vocab_size=len(tokenizer)),
+        tok_path,
         TrainConfig(
             steps=args.steps,
             max_seconds=args.minutes * 60 if args.minutes else None,
@@ -124,17 +125,8 @@ def main() -> int:
             eval_every=100,
             checkpoint_every=100,
         ),
-        checkpoint,
-        digest,
-        device=default_device(),
-        log=lambda m: print(m, flush=True),
+        args.export,
     )
-    (work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
-    if args.export:
-        args.export.mkdir(parents=True, exist_ok=True)
-        export_for_generation(checkpoint, args.export / MODEL_FILE, digest, report=report.to_dict())
-        shutil.copyfile(tok_path, args.export / TOKENIZER_FILE)
-        print(f"exported to {args.export}")
     return 0
 
 

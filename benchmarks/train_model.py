@@ -32,6 +32,31 @@ from lofi_assets.core.generation.tokens import TokenGrammar, load_tokenizer, tok
 from lofi_assets.core.generation.training import TrainConfig, default_device, start_from_weights, train  # noqa: E402
 
 
+def train_and_export(work: Path, data, tok_path: Path, cfg: TrainConfig, export: Path | None = None):
+    """Train (or resume) ``work/checkpoint.pt``, write ``work/report.json`` and, with
+    ``export``, the fp16 model and its tokenizer as generation loads them."""
+    tokenizer = load_tokenizer(tok_path)
+    digest = tokenizer_digest(tok_path)
+    checkpoint = work / "checkpoint.pt"
+    report = train(
+        data,
+        GPTConfig(vocab_size=len(tokenizer)),
+        cfg,
+        checkpoint,
+        digest,
+        device=default_device(),
+        log=lambda m: print(m, flush=True),
+    )
+    (work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
+    print(json.dumps({k: v for k, v in report.to_dict().items() if k != "history"}, indent=1))
+    if export:
+        export.mkdir(parents=True, exist_ok=True)
+        export_for_generation(checkpoint, export / "model.pt", digest, report=report.to_dict())
+        shutil.copyfile(tok_path, export / "tokenizer.json")
+        print(f"exported to {export}")
+    return report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True)
@@ -81,9 +106,10 @@ def main() -> int:
     if args.init and not (args.work / "checkpoint.pt").exists():
         start_from_weights(args.work / "checkpoint.pt", args.init, digest, len(tokenizer))
         print(f"starting from the weights of {args.init}", flush=True)
-    report = train(
+    train_and_export(
+        args.work,
         data,
-        GPTConfig(vocab_size=len(tokenizer)),
+        tok_path,
         TrainConfig(
             steps=args.steps,
             max_seconds=args.minutes * 60 if args.minutes else None,
@@ -93,18 +119,8 @@ def main() -> int:
             eval_every=100,
             checkpoint_every=100,
         ),
-        args.work / "checkpoint.pt",
-        digest,
-        device=default_device(),
-        log=lambda m: print(m, flush=True),
+        args.export,
     )
-    (args.work / "report.json").write_text(json.dumps(report.to_dict(), indent=1))
-    print(json.dumps({k: v for k, v in report.to_dict().items() if k != "history"}, indent=1))
-    if args.export:
-        args.export.mkdir(parents=True, exist_ok=True)
-        export_for_generation(args.work / "checkpoint.pt", args.export / "model.pt", digest, report=report.to_dict())
-        shutil.copyfile(tok_path, args.export / "tokenizer.json")
-        print(f"exported to {args.export}")
     return 0
 
 
