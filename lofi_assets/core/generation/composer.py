@@ -450,3 +450,9 @@ class Composer:
 def compose(cond: Conditions) -> pretty_midi.PrettyMIDI:
     """A piece for the conditions; the same conditions and seed give the same piece."""
     return Composer(cond).compose()
+
+
+def chord_chart(cond: Conditions) -> list[list[tuple[int, tuple[int, ...]]]]:
+    """The chords of each bar, as (root pitch class, chord pitch classes): the chart the
+    composer plays for these conditions, and the one the model's decoding follows."""
+    return Composer(cond).harmony(section_plan(cond.bars))

@@ -25,6 +25,7 @@ from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_roles, groov
 from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
+from lofi_assets.core.generation.harmony import ChordChart
 from lofi_assets.core.generation.model import CheckpointError, LofiGPT, load_model
 from lofi_assets.core.generation.tokens import (
     GrammarRules,
@@ -63,12 +64,15 @@ class Sampling:
     # the chance that a drum hit off the bar's loop (or a loop hit skipped) is redrawn: below
     # 1, so the drums still vary a little, as a drummer's do
     groove_strictness: float = 0.9
+    # the chance that a note off the chord chart (a wrong pitch, or one held into a chord
+    # without it) is redrawn: a passing tone now and then is music, a clash every bar is not
+    harmony_strictness: float = 0.95
 
     def __post_init__(self):
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
             raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
-        if not 0 <= self.groove_strictness <= 1:
-            raise ValueError("groove_strictness must be in [0, 1]")
+        if not 0 <= self.groove_strictness <= 1 or not 0 <= self.harmony_strictness <= 1:
+            raise ValueError("groove_strictness and harmony_strictness must be in [0, 1]")
 
 
 @dataclass
@@ -112,6 +116,16 @@ def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset |
     return _loop_misses(new.drum_hits, reference, new.position, False, until) > before
 
 
+def harmony_breaks(new: GrammarState, chart: ChordChart | None, role_of: dict[int, str]) -> bool:
+    """Whether a step begins a note off the chord chart or holds one into a chord without it."""
+    if chart is None:
+        return False
+    return any(not chart.fits(role_of.get(program, ""), step, pitch) for step, program, pitch in new.begun) or any(
+        not chart.rings_true(role_of.get(program, ""), step, pitch, duration)
+        for step, program, pitch, duration in new.timed
+    )
+
+
 def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
     logits = logits.float() / s.temperature
     if s.top_k < logits.numel():
@@ -140,7 +154,7 @@ class ModelGenerator:
         self.name = name
         self.device = device
         self.tempo_tokens = {float(t.split("_")[1]): t for t in tokenizer.vocab if t.startswith("Tempo_")}
-        roles = dict(PROGRAM_ROLES)
+        roles = self.role_of = dict(PROGRAM_ROLES)
         self.role_ids = {
             role: torch.tensor(
                 [i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role], dtype=torch.long
@@ -190,6 +204,7 @@ class ModelGenerator:
         s: Sampling,
         gen: torch.Generator,
         loops: tuple[tuple[int, int] | None, ...] = (),
+        chart: ChordChart | None = None,
     ) -> tuple[int, GrammarState, int]:
         bar = state.bars - 1
         loop = loops[bar] if 0 <= bar < len(loops) else None
@@ -207,17 +222,30 @@ class ModelGenerator:
                 break
             token = int(torch.multinomial(probs, 1, generator=gen))
             new = self.grammar.advance(state, token, rules)
-            if new is not None and not (
-                groove_breaks(state, new, reference, until)
-                and float(torch.rand(1, generator=gen)) < s.groove_strictness
+            if (
+                new is not None
+                and not (
+                    groove_breaks(state, new, reference, until)
+                    and float(torch.rand(1, generator=gen)) < s.groove_strictness
+                )
+                and not (
+                    harmony_breaks(new, chart, self.role_of)
+                    and float(torch.rand(1, generator=gen)) < s.harmony_strictness
+                )
             ):
                 return token, new, attempt
             probs[token] = 0.0
-        # Nothing valid among the likely ids: take the most likely valid id of all.
+        # Nothing valid among the likely ids: take the most likely valid id of all, on the
+        # chart where one is.
+        fallback = None
         for token in torch.argsort(logits, descending=True).tolist():
             new = self.grammar.advance(state, token, rules)
             if new is not None:
-                return token, new, s.max_rejections
+                if not harmony_breaks(new, chart, self.role_of):
+                    return token, new, s.max_rejections
+                fallback = fallback or (token, new, s.max_rejections)
+        if fallback is not None:
+            return fallback
         raise GenerationError(f"no valid continuation after {state}")
 
     @torch.inference_mode()
@@ -227,6 +255,7 @@ class ModelGenerator:
         loops = groove_references(cond.bars) if cond.drums else ()
         shift = normalising_shift(cond.key) if self.key_normalised else 0
         asked = replace(cond, key=MusicKey((cond.key.tonic + shift) % 12, cond.key.minor))
+        chart = ChordChart.for_conditions(asked) if sampling.harmony_strictness else None
         prompt = [self.grammar.bos, *condition_ids(self.tokenizer, asked)]
         gen = torch.Generator().manual_seed(cond.seed)
         context = self.model.cfg.context
@@ -237,7 +266,7 @@ class ModelGenerator:
         windows, rejections = 1, 0
         logits, cache = self.model(torch.tensor([prompt], device=self.device))
         while len(ids) < limit:
-            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen, loops)
+            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen, loops, chart)
             rejections += rejected
             if token == self.grammar.eos:
                 break

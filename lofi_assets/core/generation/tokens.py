@@ -127,6 +127,15 @@ FAMILY_RANGES = {
 }
 
 
+STEPS_PER_BAR = 4 * BEAT_RES[(0, 4)]  # positions in a 4/4 bar
+
+
+def duration_steps(value: str) -> int:
+    """A Duration token's value (``beats.ticks.resolution``) in 1/12-beat steps."""
+    beats, ticks, resolution = (int(v) for v in value.split("."))
+    return beats * BEAT_RES[(0, 4)] + ticks * BEAT_RES[(0, 4)] // resolution
+
+
 def pitch_range(program: int) -> tuple[int, int]:
     return (27, 87) if program < 0 else FAMILY_RANGES[program // 8]
 
@@ -147,6 +156,12 @@ class GrammarState:
     roles_last_bar: frozenset[str] = field(default_factory=frozenset)
     drum_hits: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (position, drum key) this bar
     drum_history: tuple[frozenset[tuple[int, int]], ...] = ()  # the drum hits of every bar closed so far
+    # Notes as (step from the piece's start, program, pitch[, duration in steps]): the one
+    # awaiting its duration, and those the last token began and gave a duration, which is
+    # what a harmonic check of that token reads.
+    pending: tuple[int, int, int] | None = None
+    begun: tuple[tuple[int, int, int], ...] = ()
+    timed: tuple[tuple[int, int, int, int], ...] = ()
 
 
 _NEXT = {
@@ -226,6 +241,7 @@ class TokenGrammar:
         programs, count = state.programs, state.tokens_in_bar
         at_position, in_bar, last_bar = state.at_position, state.roles_in_bar, state.roles_last_bar
         drum_hits, drum_history = state.drum_hits, state.drum_history
+        pending, begun, timed = state.pending, [], []
         role_of = self._role_maps.get(rules.roles)
         if role_of is None:
             role_of = self._role_maps[rules.roles] = rules.role_of
@@ -289,7 +305,14 @@ class TokenGrammar:
                     return None
                 if kind == "PitchDrum":
                     drum_hits = drum_hits | {(position, int(value))}
-            elif kind not in ("Velocity", "Duration"):
+                else:
+                    pending = ((bars - 1) * STEPS_PER_BAR + position, program, int(value))
+                    begun.append(pending)
+            elif kind == "Duration":
+                if pending is not None:
+                    timed.append((*pending, duration_steps(value)))
+                    pending = None
+            elif kind != "Velocity":
                 return None  # special tokens never appear inside a piece
             # A full bar takes no new note (a note is four tokens, five with its position):
             # the next bar line or the end must come.
@@ -300,7 +323,20 @@ class TokenGrammar:
             last = kind
             count += 1
         return GrammarState(
-            last, program, position, bars, programs, count, at_position, in_bar, last_bar, drum_hits, drum_history
+            last,
+            program,
+            position,
+            bars,
+            programs,
+            count,
+            at_position,
+            in_bar,
+            last_bar,
+            drum_hits,
+            drum_history,
+            pending,
+            tuple(begun),
+            tuple(timed),
         )
 
     def base_tokens(self, ids: list[int]) -> list[str]:

@@ -99,3 +99,43 @@ def test_groove_breaks_counts_hits_off_the_loop_and_loop_hits_skipped():
     assert groove_breaks(here, off_loop, loop)
     assert groove_breaks(here, skipped, loop)  # the snare at 12 and the kick at 24 are gone
     assert not groove_breaks(here, off_loop, None)  # a free bar
+
+
+def _chart_shares(generator, piece, cond):
+    """The share of the pitched notes of each role that begin on the piece's chord chart."""
+    from lofi_assets.core.generation.harmony import ChordChart
+
+    chart = ChordChart.for_conditions(cond)
+    rules, state = generator.rules(cond), GrammarState()
+    fits: dict[str, list[bool]] = {}
+    for token in piece.ids:
+        state = generator.grammar.advance(state, token, rules)
+        for step, program, pitch in state.begun:
+            role = generator.role_of[program]
+            fits.setdefault(role, []).append(chart.fits(role, step, pitch))
+    return {role: sum(f) / len(f) for role, f in fits.items()}
+
+
+def test_decoding_follows_the_chord_chart(generator):
+    cond = Conditions.parse(80, "C", "cozy", bars=8, seed=4)  # C major: the model's own key, no shift
+    strict = _chart_shares(generator, generator.generate(cond, Sampling(harmony_strictness=1.0)), cond)
+    free = _chart_shares(generator, generator.generate(cond, Sampling(harmony_strictness=0.0)), cond)
+    assert min(strict.values()) >= 0.95  # the tiny model plays almost at random: the chart holds it
+    assert sum(free.values()) / len(free) < 0.8
+    with pytest.raises(ValueError):
+        Sampling(harmony_strictness=1.5)
+
+
+def test_harmony_breaks_reads_the_notes_a_step_began_and_timed():
+    from lofi_assets.core.generation.generate import harmony_breaks
+    from lofi_assets.core.generation.harmony import ChordChart
+
+    chart = ChordChart.for_conditions(Conditions.parse(80, "C", "cozy", bars=8, seed=4))
+    roles = {4: "keys", 33: "bass"}
+    root = chart.bars[0][0][0]
+    assert not harmony_breaks(GrammarState(begun=((0, 33, 36 + root),)), chart, roles)
+    assert harmony_breaks(GrammarState(begun=((0, 33, 37 + root),)), chart, roles)
+    assert harmony_breaks(GrammarState(timed=((0, 33, 36 + root, 500),)), chart, roles) == any(
+        r != root for bar in chart.bars[1:10] for r, _ in bar
+    )
+    assert not harmony_breaks(GrammarState(begun=((0, 33, 37),)), None, roles)  # no chart: free

@@ -1,0 +1,83 @@
+"""The chord chart decoding follows: which pitch classes each role may play where.
+
+A lo-fi piece is a chord chart played by a band; the model decides the rhythm, the voicings,
+the bass line and the melody, and the chart (:func:`.composer.chord_chart`, the mood's
+progressions in the requested key) says what fits:
+
+- **keys** play tones of the chord that sounds, and do not hold a note into a chord that
+  lacks it;
+- **bass** plays the chord's root on beats 1 and 3 (the first quarter beat of each), tones
+  of the chord or the scale between them, and holds no note into another chord's root;
+- **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between.
+
+Steps are 1/12 beat from the piece's start, as the tokenizer's positions (48 a bar).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lofi_assets.core.generation.composer import MAJOR_SCALE, MINOR_SCALE, chord_chart
+from lofi_assets.core.generation.conditions import Conditions
+from lofi_assets.core.generation.tokens import STEPS_PER_BAR
+
+STEPS_PER_BEAT = STEPS_PER_BAR // 4
+STRONG_BEATS = (0, 2)
+STRONG_WINDOW = 3  # steps after a strong beat that still land on it (a swung or late hit)
+HOLD_TOLERANCE = 3  # steps a note may ring into the next chord (a release, not a clash)
+
+Chord = tuple[int, frozenset[int]]  # root pitch class, chord pitch classes
+
+
+@dataclass(frozen=True)
+class ChordChart:
+    bars: tuple[tuple[Chord, ...], ...]  # each bar's chords, sharing the bar evenly
+    scale: frozenset[int]
+
+    @classmethod
+    def for_conditions(cls, cond: Conditions) -> ChordChart:
+        # minor keys admit the raised seventh, which their V chord borrows
+        steps = (*MINOR_SCALE, 11) if cond.key.minor else MAJOR_SCALE
+        bars = tuple(tuple((root, frozenset(pcs)) for root, pcs in chords) for chords in chord_chart(cond))
+        return cls(bars, frozenset((cond.key.tonic + s) % 12 for s in steps))
+
+    def span(self, step: int) -> tuple[int, int, Chord]:
+        """The chord sounding at ``step`` with the steps where it starts and ends."""
+        bar = min(max(step, 0) // STEPS_PER_BAR, len(self.bars) - 1)
+        chords = self.bars[bar]
+        length = STEPS_PER_BAR // len(chords)
+        i = min((step - bar * STEPS_PER_BAR) // length, len(chords) - 1)
+        start = bar * STEPS_PER_BAR + i * length
+        return start, start + length, chords[i]
+
+    def _chords_under(self, step: int, end: int) -> list[tuple[int, Chord]]:
+        """The chords a note from ``step`` to ``end`` rings into (with their start steps)."""
+        out = []
+        start, stop, chord = self.span(step)
+        while stop < end - HOLD_TOLERANCE and stop < len(self.bars) * STEPS_PER_BAR:
+            start, stop, chord = self.span(stop)
+            out.append((start, chord))
+        return out
+
+    def fits(self, role: str, step: int, pitch: int) -> bool:
+        """Whether a note of ``role`` may begin at ``step`` with ``pitch``."""
+        start, _, (root, pcs) = self.span(step)
+        pc = pitch % 12
+        in_bar = step % STEPS_PER_BAR
+        strong = any(0 <= in_bar - b * STEPS_PER_BEAT < STRONG_WINDOW for b in STRONG_BEATS)
+        if role == "keys":
+            return pc in pcs
+        if role == "bass":
+            return pc == root if strong else pc in pcs or pc in self.scale
+        if role == "lead":
+            return pc in pcs if strong else pc in pcs or pc in self.scale
+        return True
+
+    def rings_true(self, role: str, step: int, pitch: int, duration: int) -> bool:
+        """Whether a note held for ``duration`` steps stays inside the chords it rings into."""
+        pc = pitch % 12
+        if role == "keys":
+            return all(pc in pcs for _, (_, pcs) in self._chords_under(step, step + duration))
+        if role == "bass":
+            return all(pc == root for _, (root, _) in self._chords_under(step, step + duration))
+        return True
