@@ -82,19 +82,34 @@ def key_compatibility(a: MusicKey | None, b: MusicKey | None) -> float | None:
 # Krumhansl–Kessler key profiles (probe-tone ratings), C major and C minor.
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+KRUMHANSL = (KK_MAJOR, KK_MINOR)
+# Temperley's revised profiles ("What's key for key?", Music Perception 17, 1999): built for
+# notated music, they weigh the leading tone up and the chromatic tones down, which reads
+# seventh and ninth chords (a lo-fi piece's whole harmony) far better than the probe tones.
+TEMPERLEY = (
+    np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0]),
+    np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0]),
+)
 
 
-def key_from_pitch_classes(weights: np.ndarray) -> tuple[MusicKey, float]:
+def key_correlation(weights: np.ndarray, key: MusicKey, profiles: tuple[np.ndarray, np.ndarray] = KRUMHANSL) -> float:
+    """The correlation of a pitch-class profile with ``key``'s profile."""
+    return float(np.corrcoef(weights, np.roll(profiles[key.minor], key.tonic))[0, 1])
+
+
+def key_from_pitch_classes(
+    weights: np.ndarray, profiles: tuple[np.ndarray, np.ndarray] = KRUMHANSL
+) -> tuple[MusicKey, float]:
     """Krumhansl–Schmuckler: the best of the 24 keys by correlation of a 12-bin pitch-class
-    profile (audio chroma or MIDI note time) with the rotated profiles; and that correlation.
-    A flat or empty profile says nothing: C major with correlation 0."""
+    profile (audio chroma or MIDI note time) with the rotated major and minor ``profiles``;
+    and that correlation. A flat or empty profile says nothing: C major with correlation 0."""
     best, best_r = MusicKey(0, False), 0.0
     if not np.asarray(weights).any() or np.allclose(weights, weights[0]):
         return best, best_r
     best_r = -2.0
-    for minor, profile in ((False, KK_MAJOR), (True, KK_MINOR)):
+    for minor in (False, True):
         for tonic in range(12):
-            r = float(np.corrcoef(weights, np.roll(profile, tonic))[0, 1])
+            r = key_correlation(weights, MusicKey(tonic, minor), profiles)
             if r > best_r:
                 best, best_r = MusicKey(tonic, minor), r
     return best, best_r
