@@ -132,6 +132,16 @@ KICK_PATTERNS: dict[str, tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]
 PART_RANGES = {"keys": (48, 79), "bass": (28, 55), "lead": (60, 86)}
 
 
+def voicing_tones(root: int, pcs: tuple[int, ...]) -> list[int]:
+    """The pitch classes a pianist voices of a chord: four at most, an extended chord
+    dropping its fifth (or, without one, its root, which the bass plays)."""
+    tones = list(pcs)
+    if len(tones) > 4:
+        fifth = (root + 7) % 12
+        tones = [pc for pc in tones if pc != fifth] if fifth in tones else tones[1:]
+    return tones[:4]
+
+
 def section_plan(bars: int) -> list[str]:
     """One section letter a bar: intro ``I``, ``A``, ``B``, outro ``O``."""
     if bars < 8:
@@ -224,11 +234,7 @@ class Composer:
     def voicing(self, root: int, pcs: tuple[int, ...], previous: list[int] | None) -> list[int]:
         """A rootless (or close) voicing in the keys' range, nearest to the previous one."""
         lo, hi = PART_RANGES["keys"]
-        tones = list(pcs)
-        if len(tones) > 4:  # extended chords drop the fifth: the root keeps the key audible
-            fifth = (root + 7) % 12
-            tones = [pc for pc in tones if pc != fifth] if fifth in tones else tones[1:]
-        tones = tones[:4]
+        tones = voicing_tones(root, pcs)
         candidates = []
         for rot in range(len(tones)):
             order = tones[rot:] + tones[:rot]

@@ -7,7 +7,10 @@ requested tempo). A rejected id is removed and the draw repeated, which samples 
 from the distribution restricted to valid ids without scoring the whole vocabulary every
 step. The grammar also keeps an arrangement (one program a role, the roles each bar must
 play, :func:`.arrangement.bar_roles`), and drum hits that leave the bar's two-bar loop
-(:func:`.arrangement.groove_references`) are mostly redrawn. A piece longer than the
+(:func:`.arrangement.groove_references`) are mostly redrawn. The piece follows a chord
+chart (:class:`.harmony.ChordChart`, the mood's progressions in the requested key): a note
+off it, a keys tone doubled, or a lead phrase cut off before two beats is mostly redrawn,
+and a thin chord or a short phrase is steered to go on. A piece longer than the
 context continues in bar-aligned windows: the prompt plus the most recent whole bars, so
 the model always sees a bar from its start.
 """
@@ -25,9 +28,10 @@ from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_roles, groov
 from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
-from lofi_assets.core.generation.harmony import ChordChart
+from lofi_assets.core.generation.harmony import STEPS_PER_BEAT, ChordChart
 from lofi_assets.core.generation.model import CheckpointError, LofiGPT, load_model
 from lofi_assets.core.generation.tokens import (
+    STEPS_PER_BAR,
     GrammarRules,
     GrammarState,
     TokenGrammar,
@@ -67,12 +71,15 @@ class Sampling:
     # the chance that a note off the chord chart (a wrong pitch, or one held into a chord
     # without it) is redrawn: a passing tone now and then is music, a clash every bar is not
     harmony_strictness: float = 0.95
+    # the chance that the lead's phrase is cut off before it has lasted two beats (a lone
+    # note) is refused: the melody sings phrases, not scattered notes
+    phrase_strictness: float = 0.9
 
     def __post_init__(self):
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
             raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
-        if not 0 <= self.groove_strictness <= 1 or not 0 <= self.harmony_strictness <= 1:
-            raise ValueError("groove_strictness and harmony_strictness must be in [0, 1]")
+        if not all(0 <= p <= 1 for p in (self.groove_strictness, self.harmony_strictness, self.phrase_strictness)):
+            raise ValueError("groove_strictness, harmony_strictness and phrase_strictness must be in [0, 1]")
 
 
 @dataclass
@@ -116,10 +123,76 @@ def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset |
     return _loop_misses(new.drum_hits, reference, new.position, False, until) > before
 
 
-def harmony_breaks(new: GrammarState, chart: ChordChart | None, role_of: dict[int, str]) -> bool:
-    """Whether a step begins a note off the chord chart or holds one into a chord without it."""
+MIN_PHRASE = 2 * STEPS_PER_BEAT  # a phrase lasts two beats or more
+BREATH = STEPS_PER_BEAT  # a rest of a beat ends a phrase
+
+
+def grammar_step(state: GrammarState) -> int:
+    """Where a stream stands, in steps from the piece's start (a new bar stands at its start)."""
+    return max(state.bars - 1, 0) * STEPS_PER_BAR + max(state.position, 0)
+
+
+@dataclass
+class LeadPhrase:
+    """The lead's phrase so far: where it began and where its last note ends (in steps)."""
+
+    start: int | None = None
+    end: int = -1
+
+    def add(self, step: int, duration: int) -> None:
+        if self.start is None or step - self.end >= BREATH:
+            self.start = step
+        self.end = max(self.end, step + duration)
+
+    def short(self) -> bool:
+        return self.start is not None and self.end - self.start < MIN_PHRASE
+
+    def cut_by(self, before: GrammarState, after: GrammarState) -> bool:
+        """Whether moving from ``before`` to ``after`` rests a beat after a phrase shorter
+        than two beats (the end of the piece counts too)."""
+        if not self.short():
+            return False
+        then = grammar_step(before) - self.end
+        now = grammar_step(after) - self.end if after.last != "EOS" else BREATH
+        return then < BREATH <= now
+
+
+FULL_VOICING = 3  # a keys chord of fewer notes is a fragment: the hand goes on voicing it
+
+
+@dataclass
+class KeysHand:
+    """The pitch classes the keys have begun at the current step."""
+
+    step: int = -1
+    pcs: frozenset[int] = frozenset()
+
+    def add(self, step: int, pitch: int) -> None:
+        if step != self.step:
+            self.step, self.pcs = step, frozenset()
+        self.pcs = self.pcs | {pitch % 12}
+
+    def doubles(self, new: GrammarState, role_of: dict[int, str]) -> bool:
+        """Whether a step doubles a pitch class the hand already plays here (a voicing
+        spreads its tones; a doubled one thins it)."""
+        return any(
+            role_of.get(program) == "keys" and step == self.step and pitch % 12 in self.pcs
+            for step, program, pitch in new.begun
+        )
+
+    def thin(self, state: GrammarState) -> bool:
+        return grammar_step(state) == self.step and 0 < len(self.pcs) < FULL_VOICING
+
+
+def harmony_breaks(
+    new: GrammarState, chart: ChordChart | None, role_of: dict[int, str], hand: KeysHand | None = None
+) -> bool:
+    """Whether a step begins a note off the chord chart, holds one into a chord without it,
+    or doubles a tone of the keys' chord."""
     if chart is None:
         return False
+    if hand is not None and hand.doubles(new, role_of):
+        return True
     return any(not chart.fits(role_of.get(program, ""), step, pitch) for step, program, pitch in new.begun) or any(
         not chart.rings_true(role_of.get(program, ""), step, pitch, duration)
         for step, program, pitch, duration in new.timed
@@ -155,6 +228,18 @@ class ModelGenerator:
         self.device = device
         self.tempo_tokens = {float(t.split("_")[1]): t for t in tokenizer.vocab if t.startswith("Tempo_")}
         roles = self.role_of = dict(PROGRAM_ROLES)
+        # ids that begin a note of a role at the current position (no Position first)
+        self.role_note_ids = {
+            role: torch.tensor(
+                [
+                    i
+                    for i, parts in enumerate(self.grammar.parts)
+                    if parts and parts[0][0] == "Program" and roles.get(int(parts[0][1])) == role
+                ],
+                dtype=torch.long,
+            )
+            for role in set(roles.values())
+        }
         self.role_ids = {
             role: torch.tensor(
                 [i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role], dtype=torch.long
@@ -205,6 +290,8 @@ class ModelGenerator:
         gen: torch.Generator,
         loops: tuple[tuple[int, int] | None, ...] = (),
         chart: ChordChart | None = None,
+        phrase: LeadPhrase | None = None,
+        hand: KeysHand | None = None,
     ) -> tuple[int, GrammarState, int]:
         bar = state.bars - 1
         loop = loops[bar] if 0 <= bar < len(loops) else None
@@ -212,10 +299,16 @@ class ModelGenerator:
         if loop is not None and loop[0] < len(state.drum_history):
             reference, until = state.drum_history[loop[0]], loop[1]
         needed = rules.needs(state.bars - 1, state.roles_in_bar, state.roles_last_bar) if state.bars else ()
-        if needed and s.role_steer:
+        steer = set(needed)
+        if phrase is not None and phrase.short() and grammar_step(state) - phrase.end < BREATH:
+            steer.add("lead")  # a phrase of a note or two goes on
+        if steer and s.role_steer:
             logits = logits.clone()
-            for role in needed:
+            for role in steer:
                 logits[self.role_ids[role]] += s.role_steer
+        if hand is not None and chart is not None and hand.thin(state) and s.role_steer:
+            logits = logits.clone()
+            logits[self.role_note_ids["keys"]] += s.role_steer  # another note of this chord
         probs = filtered_probs(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
@@ -229,8 +322,13 @@ class ModelGenerator:
                     and float(torch.rand(1, generator=gen)) < s.groove_strictness
                 )
                 and not (
-                    harmony_breaks(new, chart, self.role_of)
+                    harmony_breaks(new, chart, self.role_of, hand)
                     and float(torch.rand(1, generator=gen)) < s.harmony_strictness
+                )
+                and not (
+                    phrase is not None
+                    and phrase.cut_by(state, new)
+                    and float(torch.rand(1, generator=gen)) < s.phrase_strictness
                 )
             ):
                 return token, new, attempt
@@ -263,11 +361,20 @@ class ModelGenerator:
         ids: list[int] = []
         bar_starts: list[int] = []
         state = GrammarState()
+        phrase, hand = LeadPhrase(), KeysHand()
         windows, rejections = 1, 0
         logits, cache = self.model(torch.tensor([prompt], device=self.device))
         while len(ids) < limit:
-            token, state, rejected = self._sample(logits[0, -1], state, rules, sampling, gen, loops, chart)
+            token, state, rejected = self._sample(
+                logits[0, -1], state, rules, sampling, gen, loops, chart, phrase, hand
+            )
             rejections += rejected
+            for step, program, _, duration in state.timed:
+                if self.role_of.get(program) == "lead":
+                    phrase.add(step, duration)
+            for step, program, pitch in state.begun:
+                if self.role_of.get(program) == "keys":
+                    hand.add(step, pitch)
             if token == self.grammar.eos:
                 break
             if token in self.grammar.bar_start_ids:

@@ -4,8 +4,8 @@ A lo-fi piece is a chord chart played by a band; the model decides the rhythm, t
 the bass line and the melody, and the chart (:func:`.composer.chord_chart`, the mood's
 progressions in the requested key) says what fits:
 
-- **keys** play tones of the chord that sounds, and do not hold a note into a chord that
-  lacks it;
+- **keys** play the tones a pianist voices of the chord that sounds (four at most, as the
+  composer voices it) and do not hold a note into a chord that lacks it;
 - **bass** plays the chord's root on beats 1 and 3 (the first quarter beat of each), tones
   of the chord or the scale between them, and holds no note into another chord's root;
 - **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between.
@@ -15,9 +15,9 @@ Steps are 1/12 beat from the piece's start, as the tokenizer's positions (48 a b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from lofi_assets.core.generation.composer import MAJOR_SCALE, MINOR_SCALE, chord_chart
+from lofi_assets.core.generation.composer import MAJOR_SCALE, MINOR_SCALE, chord_chart, voicing_tones
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.tokens import STEPS_PER_BAR
 
@@ -33,13 +33,18 @@ Chord = tuple[int, frozenset[int]]  # root pitch class, chord pitch classes
 class ChordChart:
     bars: tuple[tuple[Chord, ...], ...]  # each bar's chords, sharing the bar evenly
     scale: frozenset[int]
+    voicings: dict[Chord, frozenset[int]] = field(default_factory=dict)  # the keys' tones of each chord
 
     @classmethod
     def for_conditions(cls, cond: Conditions) -> ChordChart:
         # minor keys admit the raised seventh, which their V chord borrows
         steps = (*MINOR_SCALE, 11) if cond.key.minor else MAJOR_SCALE
-        bars = tuple(tuple((root, frozenset(pcs)) for root, pcs in chords) for chords in chord_chart(cond))
-        return cls(bars, frozenset((cond.key.tonic + s) % 12 for s in steps))
+        chart = chord_chart(cond)
+        bars = tuple(tuple((root, frozenset(pcs)) for root, pcs in chords) for chords in chart)
+        voicings = {
+            (root, frozenset(pcs)): frozenset(voicing_tones(root, pcs)) for chords in chart for root, pcs in chords
+        }
+        return cls(bars, frozenset((cond.key.tonic + s) % 12 for s in steps), voicings)
 
     def span(self, step: int) -> tuple[int, int, Chord]:
         """The chord sounding at ``step`` with the steps where it starts and ends."""
@@ -66,7 +71,7 @@ class ChordChart:
         in_bar = step % STEPS_PER_BAR
         strong = any(0 <= in_bar - b * STEPS_PER_BEAT < STRONG_WINDOW for b in STRONG_BEATS)
         if role == "keys":
-            return pc in pcs
+            return pc in self.voicings.get((root, pcs), pcs)
         if role == "bass":
             return pc == root if strong else pc in pcs or pc in self.scale
         if role == "lead":
@@ -77,7 +82,7 @@ class ChordChart:
         """Whether a note held for ``duration`` steps stays inside the chords it rings into."""
         pc = pitch % 12
         if role == "keys":
-            return all(pc in pcs for _, (_, pcs) in self._chords_under(step, step + duration))
+            return all(pc in self.voicings.get(c, c[1]) for _, c in self._chords_under(step, step + duration))
         if role == "bass":
             return all(pc == root for _, (root, _) in self._chords_under(step, step + duration))
         return True

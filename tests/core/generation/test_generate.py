@@ -139,3 +139,40 @@ def test_harmony_breaks_reads_the_notes_a_step_began_and_timed():
         r != root for bar in chart.bars[1:10] for r, _ in bar
     )
     assert not harmony_breaks(GrammarState(begun=((0, 33, 37),)), None, roles)  # no chart: free
+
+
+def test_a_lead_phrase_of_one_note_is_cut_short_by_a_rest():
+    from lofi_assets.core.generation.generate import LeadPhrase
+
+    def at(bar, position, last="Position"):
+        return GrammarState(last, None, position, bar)
+
+    phrase = LeadPhrase()
+    assert not phrase.cut_by(at(1, 0), at(2, 0))  # no phrase yet
+    phrase.add(48, 6)  # half a beat in bar 2
+    assert phrase.short()
+    assert not phrase.cut_by(at(2, 6), at(2, 12))  # a rest shorter than a beat
+    assert phrase.cut_by(at(2, 12), at(2, 30))  # a beat's rest after half a beat
+    assert phrase.cut_by(at(2, 12), GrammarState("EOS", None, 12, 2))  # the piece ends on it
+    phrase.add(60, 18)  # it goes on: two and a half beats in all
+    assert not phrase.short() and not phrase.cut_by(at(2, 40), at(3, 0))
+    phrase.add(3 * 48, 6)  # a new phrase after a rest
+    assert phrase.start == 3 * 48 and phrase.short()
+
+
+def test_the_keys_hand_voices_a_chord_without_doubling():
+    from lofi_assets.core.generation.generate import KeysHand
+
+    roles = {4: "keys", 73: "lead"}
+    hand = KeysHand()
+    hand.add(60, 60)
+    here = GrammarState("Duration", 4, 12, 2)  # bar 2, step 12: the hand's step
+    assert hand.thin(here)
+    assert hand.doubles(GrammarState(begun=((60, 4, 72),)), roles)  # C again, an octave up
+    assert not hand.doubles(GrammarState(begun=((60, 4, 64),)), roles)
+    assert not hand.doubles(GrammarState(begun=((60, 73, 72),)), roles)  # the lead may double it
+    hand.add(60, 64)
+    hand.add(60, 67)
+    assert not hand.thin(here)  # three tones: a chord
+    hand.add(72, 62)
+    assert hand.pcs == {2} and not hand.doubles(GrammarState(begun=((60, 4, 60),)), roles)
