@@ -185,7 +185,10 @@ class KeysHand:
 
 
 def harmony_breaks(
-    new: GrammarState, chart: ChordChart | None, role_of: dict[int, str], hand: KeysHand | None = None
+    new: GrammarState,
+    chart: ChordChart | None,
+    role_of: dict[int, str],
+    hand: KeysHand | None = None,
 ) -> bool:
     """Whether a step begins a note off the chord chart, holds one into a chord without it,
     or doubles a tone of the keys' chord."""
@@ -309,41 +312,40 @@ class ModelGenerator:
         if hand is not None and chart is not None and hand.thin(state) and s.role_steer:
             logits = logits.clone()
             logits[self.role_note_ids["keys"]] += s.role_steer  # another note of this chord
+
+        def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
+            return (
+                groove_breaks(state, new, reference, until),
+                harmony_breaks(new, chart, self.role_of, hand),
+                phrase is not None and phrase.cut_by(state, new),
+            )
+
+        strictness = (s.groove_strictness, s.harmony_strictness, s.phrase_strictness)
         probs = filtered_probs(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
                 break
             token = int(torch.multinomial(probs, 1, generator=gen))
             new = self.grammar.advance(state, token, rules)
-            if (
-                new is not None
-                and not (
-                    groove_breaks(state, new, reference, until)
-                    and float(torch.rand(1, generator=gen)) < s.groove_strictness
-                )
-                and not (
-                    harmony_breaks(new, chart, self.role_of, hand)
-                    and float(torch.rand(1, generator=gen)) < s.harmony_strictness
-                )
-                and not (
-                    phrase is not None
-                    and phrase.cut_by(state, new)
-                    and float(torch.rand(1, generator=gen)) < s.phrase_strictness
-                )
+            # each soft rule refuses a step with its strictness: the music may still vary
+            if new is not None and not any(
+                broken and float(torch.rand(1, generator=gen)) < p for broken, p in zip(breaks(new), strictness)
             ):
                 return token, new, attempt
             probs[token] = 0.0
-        # Nothing valid among the likely ids: take the most likely valid id of all, on the
-        # chart where one is.
-        fallback = None
+        # Nothing fits among the likely ids: the most likely id of all that keeps every
+        # rule, else one on the chord chart, else the most likely the grammar allows.
+        fallback: dict[int, tuple[int, GrammarState, int]] = {}
         for token in torch.argsort(logits, descending=True).tolist():
             new = self.grammar.advance(state, token, rules)
             if new is not None:
-                if not harmony_breaks(new, chart, self.role_of):
+                broken = breaks(new)
+                if not any(broken):
                     return token, new, s.max_rejections
-                fallback = fallback or (token, new, s.max_rejections)
-        if fallback is not None:
-            return fallback
+                on_chart = not broken[1] or not harmony_breaks(new, chart, self.role_of)
+                fallback.setdefault(0 if on_chart else 1, (token, new, s.max_rejections))
+        if fallback:
+            return fallback[min(fallback)]
         raise GenerationError(f"no valid continuation after {state}")
 
     @torch.inference_mode()

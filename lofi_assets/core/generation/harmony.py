@@ -7,7 +7,7 @@ progressions in the requested key) says what fits:
 - **keys** play the tones a pianist voices of the chord that sounds (four at most, as the
   composer voices it) and do not hold a note into a chord that lacks it;
 - **bass** plays the chord's root on beats 1 and 3 (the first quarter beat of each), tones
-  of the chord or the scale between them, and holds no note into another chord's root;
+  of the chord or the scale between them, and holds no other note over beat 1 or 3;
 - **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between.
 
 Steps are 1/12 beat from the piece's start, as the tokenizer's positions (48 a bar).
@@ -83,6 +83,12 @@ class ChordChart:
         pc = pitch % 12
         if role == "keys":
             return all(pc in self.voicings.get(c, c[1]) for _, c in self._chords_under(step, step + duration))
-        if role == "bass":
-            return all(pc == root for _, (root, _) in self._chords_under(step, step + duration))
+        if role == "bass":  # over every strong beat it rings through, the root sounds
+            first = step // STEPS_PER_BEAT + 1
+            last = (step + duration - HOLD_TOLERANCE - 1) // STEPS_PER_BEAT
+            return all(
+                pc == self.span(beat * STEPS_PER_BEAT)[2][0]
+                for beat in range(first, last + 1)
+                if beat % 4 in STRONG_BEATS
+            )
         return True

@@ -159,6 +159,7 @@ class GrammarState:
     # Notes as (step from the piece's start, program, pitch[, duration in steps]): the one
     # awaiting its duration, and those the last token began and gave a duration, which is
     # what a harmonic check of that token reads.
+    sounding: frozenset[tuple[int, int]] = frozenset()  # (program, pitch) begun at this position
     pending: tuple[int, int, int] | None = None
     begun: tuple[tuple[int, int, int], ...] = ()
     timed: tuple[tuple[int, int, int, int], ...] = ()
@@ -241,7 +242,7 @@ class TokenGrammar:
         programs, count = state.programs, state.tokens_in_bar
         at_position, in_bar, last_bar = state.at_position, state.roles_in_bar, state.roles_last_bar
         drum_hits, drum_history = state.drum_hits, state.drum_history
-        pending, begun, timed = state.pending, [], []
+        sounding, pending, begun, timed = state.sounding, state.pending, [], []
         role_of = self._role_maps.get(rules.roles)
         if role_of is None:
             role_of = self._role_maps[rules.roles] = rules.role_of
@@ -263,6 +264,7 @@ class TokenGrammar:
                     drum_history = (*drum_history, drum_hits)
                 bars, position, count = bars + 1, -1, 0
                 in_bar, last_bar, at_position, drum_hits = frozenset(), in_bar, (), frozenset()
+                sounding = frozenset()
             elif kind == "TimeSig":
                 if value != "4/4":
                     return None
@@ -270,7 +272,7 @@ class TokenGrammar:
                 pos = int(value)
                 if pos <= position:
                     return None
-                position, at_position = pos, ()
+                position, at_position, sounding = pos, (), frozenset()
             elif kind == "Tempo":
                 if rules.tempo_token is not None and f"Tempo_{value}" != rules.tempo_token:
                     return None
@@ -301,8 +303,9 @@ class TokenGrammar:
                 if (kind == "PitchDrum") != (program == -1):
                     return None
                 lo, hi = pitch_range(program if program is not None else 0)
-                if not lo <= int(value) <= hi:
-                    return None
+                if not lo <= int(value) <= hi or (program, int(value)) in sounding:
+                    return None  # out of the instrument's range, or a note struck twice at once
+                sounding = sounding | {(program, int(value))}
                 if kind == "PitchDrum":
                     drum_hits = drum_hits | {(position, int(value))}
                 else:
@@ -334,6 +337,7 @@ class TokenGrammar:
             last_bar,
             drum_hits,
             drum_history,
+            sounding,
             pending,
             tuple(begun),
             tuple(timed),

@@ -51,6 +51,8 @@ def test_held_notes_stay_inside_the_chords_they_ring_into(chart):
     assert chart.rings_true("keys", 0, 60 + foreign[0], BAR + 3)  # a release just past the bar line
     assert chart.rings_true("bass", 0, 36, BAR - 2)
     assert chart.rings_true("bass", 0, 36, 2 * BAR) == (second[0] == first[0])
+    assert not chart.rings_true("bass", 12, 38, 24)  # D from beat 2 over beat 3 of Cmaj9
+    assert chart.rings_true("bass", 12, 38, 12)  # D for beat 2 alone
     assert chart.rings_true("lead", 0, 61, 4 * BAR)  # a held melody note is a suspension
 
 
