@@ -2,7 +2,8 @@
 
 Requests (``--count``, default 24; 24 bars): moods in turn, keys of the mood's mode,
 56–90 BPM, seeds from 5000, never the requests the self-training rounds used (nightly
-batches, ``rft_model.py``). One sample each, no best-of, the default sampling.
+batches, ``rft_model.py``). One sample each, no best-of, the default sampling. Key found by the validated finder
+(``validate_key_finder.py``) and, for comparison, the old Krumhansl–Schmuckler.
 
     .venv/bin/python benchmarks/eval_arrangement.py [--count 24] [--model DIR]
 """
@@ -24,7 +25,7 @@ from lofi_assets.core.generation.composer import MOOD_MODE, compose  # noqa: E40
 from lofi_assets.core.generation.conditions import MOODS, Conditions  # noqa: E402
 from lofi_assets.core.generation.generate import ModelGenerator  # noqa: E402
 from lofi_assets.core.generation.midi_analysis import estimate_key  # noqa: E402
-from lofi_assets.core.generation.quality import score_midi  # noqa: E402
+from lofi_assets.core.generation.quality import WEIGHTS, score_midi  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
 KEYS = {"major": ("C", "G", "F", "Bb", "D", "Eb"), "minor": ("Am", "Dm", "Em", "Cm", "F#m", "Gm")}
@@ -39,14 +40,20 @@ def requests(count: int, bars: int) -> list[Conditions]:
     return out
 
 
-def summary(scores, keys, conds) -> dict:
+def summary(scores, midis, conds) -> dict:
     combined = [s.combined for s in scores]
-    near = [k == c.key or k == c.key.relative() for k, c in zip(keys, conds)]
+
+    def near(method: str) -> float:
+        keys = [estimate_key(m, method) for m in midis]
+        return round(float(np.mean([k in (c.key, c.key.relative()) for k, c in zip(keys, conds)])), 3)
+
     return {
         "median_score": round(float(np.median(combined)), 3),
         "approved": f"{sum(s.approved for s in scores)}/{len(scores)}",
         "rules": {r: f"{sum(s.rules[r] for s in scores)}/{len(scores)}" for r in scores[0].rules},
-        "key_same_or_relative": round(float(np.mean(near)), 3),
+        "sub_scores": {k: round(float(np.median([getattr(s, k) for s in scores])), 3) for k in WEIGHTS},
+        "key_same_or_relative": near("temperley-mode"),
+        "key_same_or_relative_krumhansl": near("krumhansl"),
     }
 
 
@@ -64,7 +71,7 @@ def main() -> int:
     report = {"model": gen.name, "requests": len(conds), "bars": args.bars}
     for name, midis in (("model", [p.midi for p in pieces]), ("composer", composed)):
         scores = [score_midi(m, c.key, drums=c.drums) for m, c in zip(midis, conds)]
-        report[name] = summary(scores, [estimate_key(m) for m in midis], conds)
+        report[name] = summary(scores, midis, conds)
         print(name, json.dumps(report[name]), flush=True)
     report["model"]["median_tokens_per_s"] = round(float(np.median([p.tokens_per_s for p in pieces])), 1)
     out = ROOT / "benchmarks" / "results" / "eval_arrangement.json"

@@ -3,7 +3,8 @@ and the held-out corpus, perplexity against a unigram baseline, and MIR metrics 
 side by side.
 
 - Conditioning: 48 requests (8 moods × 6 keys, tempi 60–90, 16 bars). Tempo read back
-  from the MIDI; key by Krumhansl–Schmuckler on the output (exact, and same-or-relative);
+  from the MIDI; key by the validated key finder on the output (exact, and same-or-relative;
+  ``benchmarks/validate_key_finder.py``), and by the old Krumhansl–Schmuckler for comparison;
   mood-to-mode: the detected mode against the mood's usual mode, for requests whose key
   follows the mood (as the nightly batch asks). The composer answers the same requests.
 - Quality: the scorer on model output, composer output and held-out corpus pieces (the
@@ -114,12 +115,15 @@ def main() -> int:
         keys = [estimate_key(m) for m in midis]
         exact = np.mean([k == c.key for k, c in zip(keys, conds)])
         near = np.mean([k == c.key or k == c.key.relative() for k, c in zip(keys, conds)])
+        old = [estimate_key(m, "krumhansl") for m in midis]
+        old_near = np.mean([k == c.key or k == c.key.relative() for k, c in zip(old, conds)])
         mode = np.mean([("minor" if k.minor else "major") == MOOD_MODE[c.mood] for k, c in zip(keys, conds)])
         tempo = np.mean([abs(first_tempo(m) - c.tempo) < 0.01 for m, c in zip(midis, conds)])
         return {
             "tempo_exact": round(float(tempo), 3),
             "key_exact": round(float(exact), 3),
             "key_same_or_relative": round(float(near), 3),
+            "key_same_or_relative_krumhansl": round(float(old_near), 3),
             "mood_mode_agreement": round(float(mode), 3),
         }
 

@@ -34,7 +34,7 @@ The others read the notes:
   a triplet-eighth), half bar-to-bar consistency (the onsets of each bar that recur in
   the bar before, within one step of a 1/12-beat grid, over the larger bar's count).
 - **key_adherence**: the share of pitched note-time inside the scale of the key (the
-  requested key when given, else the Krumhansl–Schmuckler estimate; minor keys admit
+  requested key when given, else :func:`.midi_analysis.estimate_key`; minor keys admit
   the raised seventh), mapped linearly from 0.55 (chance) to 0.95 (and above) onto 0–1.
 - **repetition_structure**: each bar after the first four (the first half of a piece
   shorter than eight bars) is compared with every
