@@ -116,6 +116,8 @@ def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset |
     """Whether a step adds a drum hit the bar's loop does not have or passes one it has."""
     if not reference:
         return False
+    if new.bars == state.bars and new.position == state.position and new.drum_hits is state.drum_hits:
+        return False  # no drum hit and no time passed: nothing to judge
     before = _loop_misses(state.drum_hits, reference, state.position, False, until)
     if new.bars > state.bars:  # the step closes the bar: judge the bar as it closed
         closed = new.drum_history[state.bars - 1] if state.bars else frozenset()
@@ -313,14 +315,15 @@ class ModelGenerator:
             logits = logits.clone()
             logits[self.role_note_ids["keys"]] += s.role_steer  # another note of this chord
 
-        def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
-            return (
-                groove_breaks(state, new, reference, until),
-                harmony_breaks(new, chart, self.role_of, hand),
-                phrase is not None and phrase.cut_by(state, new),
-            )
+        rules_kept = (
+            (lambda new: groove_breaks(state, new, reference, until), s.groove_strictness),
+            (lambda new: harmony_breaks(new, chart, self.role_of, hand), s.harmony_strictness),
+            (lambda new: phrase is not None and phrase.cut_by(state, new), s.phrase_strictness),
+        )
 
-        strictness = (s.groove_strictness, s.harmony_strictness, s.phrase_strictness)
+        def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
+            return tuple(rule(new) for rule, _ in rules_kept)
+
         probs = filtered_probs(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
@@ -329,7 +332,7 @@ class ModelGenerator:
             new = self.grammar.advance(state, token, rules)
             # each soft rule refuses a step with its strictness: the music may still vary
             if new is not None and not any(
-                broken and float(torch.rand(1, generator=gen)) < p for broken, p in zip(breaks(new), strictness)
+                rule(new) and float(torch.rand(1, generator=gen)) < p for rule, p in rules_kept
             ):
                 return token, new, attempt
             probs[token] = 0.0
