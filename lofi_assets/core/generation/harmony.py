@@ -55,18 +55,18 @@ class ChordChart:
         start = bar * STEPS_PER_BAR + i * length
         return start, start + length, chords[i]
 
-    def _chords_under(self, step: int, end: int) -> list[tuple[int, Chord]]:
-        """The chords a note from ``step`` to ``end`` rings into (with their start steps)."""
+    def _chords_under(self, step: int, end: int) -> list[Chord]:
+        """The chords after its own that a note from ``step`` to ``end`` rings into."""
         out = []
-        start, stop, chord = self.span(step)
+        _, stop, _ = self.span(step)
         while stop < end - HOLD_TOLERANCE and stop < len(self.bars) * STEPS_PER_BAR:
-            start, stop, chord = self.span(stop)
-            out.append((start, chord))
+            _, stop, chord = self.span(stop)
+            out.append(chord)
         return out
 
     def fits(self, role: str, step: int, pitch: int) -> bool:
         """Whether a note of ``role`` may begin at ``step`` with ``pitch``."""
-        start, _, (root, pcs) = self.span(step)
+        _, _, (root, pcs) = self.span(step)
         pc = pitch % 12
         in_bar = step % STEPS_PER_BAR
         strong = any(0 <= in_bar - b * STEPS_PER_BEAT < STRONG_WINDOW for b in STRONG_BEATS)
@@ -82,7 +82,7 @@ class ChordChart:
         """Whether a note held for ``duration`` steps stays inside the chords it rings into."""
         pc = pitch % 12
         if role == "keys":
-            return all(pc in self.voicings.get(c, c[1]) for _, c in self._chords_under(step, step + duration))
+            return all(pc in self.voicings.get(c, c[1]) for c in self._chords_under(step, step + duration))
         if role == "bass":  # over every strong beat it rings through, the root sounds
             first = step // STEPS_PER_BEAT + 1
             last = (step + duration - HOLD_TOLERANCE - 1) // STEPS_PER_BEAT
