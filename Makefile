@@ -72,6 +72,7 @@ bench: install
 	$(BIN)/python benchmarks/eval_library_match.py
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/eval_midi_model.py
+	$(BIN)/python benchmarks/validate_key_finder.py
 	$(BIN)/python benchmarks/bench_render.py
 	$(BIN)/python benchmarks/bench_separate.py
 	$(BIN)/python benchmarks/bench_master.py
