@@ -156,10 +156,10 @@ class GrammarState:
     roles_last_bar: frozenset[str] = field(default_factory=frozenset)
     drum_hits: frozenset[tuple[int, int]] = field(default_factory=frozenset)  # (position, drum key) this bar
     drum_history: tuple[frozenset[tuple[int, int]], ...] = ()  # the drum hits of every bar closed so far
+    sounding: frozenset[tuple[int, int]] = frozenset()  # (program, pitch) begun at this position
     # Notes as (step from the piece's start, program, pitch[, duration in steps]): the one
     # awaiting its duration, and those the last token began and gave a duration, which is
     # what a harmonic check of that token reads.
-    sounding: frozenset[tuple[int, int]] = frozenset()  # (program, pitch) begun at this position
     pending: tuple[int, int, int] | None = None
     begun: tuple[tuple[int, int, int], ...] = ()
     timed: tuple[tuple[int, int, int, int], ...] = ()
