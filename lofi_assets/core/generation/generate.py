@@ -17,6 +17,7 @@ the model always sees a bar from its start.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -74,7 +75,8 @@ class Sampling:
     # without it) is redrawn: a passing tone now and then is music, a clash every bar is not
     harmony_strictness: float = 0.95
     # the chance that the lead's phrase is cut off before it has lasted two beats (a lone
-    # note) is refused: the melody sings phrases, not scattered notes
+    # note), or on a note shorter than its typical one, is refused: the melody sings
+    # phrases that come to rest, not scattered notes
     phrase_strictness: float = 0.9
 
     def __post_init__(self):
@@ -138,30 +140,40 @@ def grammar_step(state: GrammarState) -> int:
 
 @dataclass
 class LeadPhrase:
-    """The lead's phrase so far: where it began and where its last note ends (in steps)."""
+    """The lead's phrase so far: where it began, where its last note ends (in steps) and
+    its notes' durations."""
 
     start: int | None = None
     end: int = -1
+    durations: list[int] = field(default_factory=list)
 
     def add(self, step: int, duration: int) -> None:
         if self.start is None or step - self.end >= BREATH:
-            self.start = step
+            self.start, self.durations = step, []
         self.end = max(self.end, step + duration)
+        self.durations.append(duration)
 
     def short(self) -> bool:
         return self.start is not None and self.end - self.start < MIN_PHRASE
 
+    def open(self) -> bool:
+        """Whether the phrase could not end here: it is too short, or its last note is
+        shorter than its typical note (a phrase comes to rest on a held note, a cadence)."""
+        if self.start is None:
+            return False
+        return self.short() or self.durations[-1] < statistics.median(self.durations)
+
     def cut_by(self, before: GrammarState, after: GrammarState) -> bool:
-        """Whether moving from ``before`` to ``after`` rests a beat after a phrase shorter
-        than two beats (the end of the piece counts too)."""
-        if not self.short():
+        """Whether moving from ``before`` to ``after`` rests a beat after a phrase that
+        could not end there (the end of the piece counts too)."""
+        if not self.open():
             return False
         then = grammar_step(before) - self.end
         now = grammar_step(after) - self.end if after.last != "EOS" else BREATH
         return then < BREATH <= now
 
 
-FULL_VOICING = 3  # a keys chord of fewer notes is a fragment: the hand goes on voicing it
+FULL_VOICING = 4  # the composer voices four tones (fewer where the chord has fewer)
 
 
 @dataclass
@@ -184,8 +196,10 @@ class KeysHand:
             for step, program, pitch in new.begun
         )
 
-    def thin(self, state: GrammarState) -> bool:
-        return grammar_step(state) == self.step and 0 < len(self.pcs) < FULL_VOICING
+    def thin(self, state: GrammarState, chart: ChordChart | None = None) -> bool:
+        """Whether the chord begun here has fewer tones than a pianist voices of it."""
+        full = min(FULL_VOICING, len(chart.voicing(self.step))) if chart is not None else 3
+        return grammar_step(state) == self.step and 0 < len(self.pcs) < full
 
 
 def harmony_breaks(
@@ -206,19 +220,16 @@ def harmony_breaks(
     )
 
 
-def filtered_probs(logits: torch.Tensor, s: Sampling) -> torch.Tensor:
-    logits = logits.float() / s.temperature
-    if s.top_k < logits.numel():
-        kth = torch.topk(logits, s.top_k).values[-1]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    probs = torch.softmax(logits, dim=-1)
+def candidates(logits: torch.Tensor, s: Sampling) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ids sampling may draw and their probabilities: the ``top_k`` most likely after
+    temperature, cut to the smallest set reaching ``top_p``, renormalised. Sampling the
+    few candidates rather than a vocabulary-sized vector keeps each draw cheap."""
+    values, ids = torch.topk(logits.float(), min(s.top_k, logits.numel()))  # sorted, most likely first
+    probs = torch.softmax(values / s.temperature, dim=-1)
     if s.top_p < 1.0:
-        sorted_p, order = torch.sort(probs, descending=True)
-        cumulative = torch.cumsum(sorted_p, 0)
-        drop = cumulative - sorted_p > s.top_p  # keep the smallest set reaching top_p
-        sorted_p[drop] = 0.0
-        probs = torch.zeros_like(probs).scatter_(0, order, sorted_p)
-    return probs / probs.sum()
+        keep = int((torch.cumsum(probs, 0) - probs <= s.top_p).sum())  # the smallest set reaching top_p
+        ids, probs = ids[:keep], probs[:keep]
+    return ids, probs / probs.sum()
 
 
 class ModelGenerator:
@@ -307,13 +318,13 @@ class ModelGenerator:
             reference, until = state.drum_history[loop[0]], loop[1]
         needed = rules.needs(state.bars - 1, state.roles_in_bar, state.roles_last_bar) if state.bars else ()
         steer = set(needed)
-        if phrase is not None and phrase.short() and grammar_step(state) - phrase.end < BREATH:
-            steer.add("lead")  # a phrase of a note or two goes on
+        if phrase is not None and phrase.open() and grammar_step(state) - phrase.end < BREATH:
+            steer.add("lead")  # a phrase of a note or two, or one left hanging, goes on
         if steer and s.role_steer:
             logits = logits.clone()
             for role in steer:
                 logits[self.role_ids[role]] += s.role_steer
-        if hand is not None and chart is not None and hand.thin(state) and s.role_steer:
+        if hand is not None and chart is not None and hand.thin(state, chart) and s.role_steer:
             logits = logits.clone()
             logits[self.role_note_ids["keys"]] += s.role_steer  # another note of this chord
 
@@ -326,29 +337,32 @@ class ModelGenerator:
         def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
             return tuple(rule(new) for rule, _ in rules_kept)
 
-        probs = filtered_probs(logits, s)
+        # Each soft rule holds for this step with its strictness, decided once a step: were
+        # it drawn again at each rejected draw, a step that redraws many times (a lead
+        # steered on, a chord filled in) would let a broken loop through far more often.
+        enforced = [rule for rule, p in rules_kept if float(torch.rand(1, generator=gen)) < p]
+        ids, probs = candidates(logits, s)
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
                 break
-            token = int(torch.multinomial(probs, 1, generator=gen))
+            pick = int(torch.multinomial(probs, 1, generator=gen))
+            token = int(ids[pick])
             new = self.grammar.advance(state, token, rules)
-            # each soft rule refuses a step with its strictness: the music may still vary
-            if new is not None and not any(
-                rule(new) and float(torch.rand(1, generator=gen)) < p for rule, p in rules_kept
-            ):
+            if new is not None and not any(rule(new) for rule in enforced):
                 return token, new, attempt
-            probs[token] = 0.0
+            probs[pick] = 0.0
         # Nothing fits among the likely ids: the most likely id of all that keeps every
-        # rule, else one on the chord chart, else the most likely the grammar allows.
-        fallback: dict[int, tuple[int, GrammarState, int]] = {}
+        # rule, else the one that breaks the least (the chart first, then the loop, then
+        # the phrase), else the most likely the grammar allows.
+        fallback: dict[tuple[bool, ...], tuple[int, GrammarState, int]] = {}
         for token in torch.argsort(logits, descending=True).tolist():
             new = self.grammar.advance(state, token, rules)
             if new is not None:
-                broken = breaks(new)
-                if not any(broken):
+                groove, harmony, cut = breaks(new)
+                if not (groove or harmony or cut):
                     return token, new, s.max_rejections
-                on_chart = not broken[1] or not harmony_breaks(new, chart, self.role_of)
-                fallback.setdefault(0 if on_chart else 1, (token, new, s.max_rejections))
+                off_chart = harmony and harmony_breaks(new, chart, self.role_of)
+                fallback.setdefault((off_chart, groove, harmony, cut), (token, new, s.max_rejections))
         if fallback:
             return fallback[min(fallback)]
         raise GenerationError(f"no valid continuation after {state}")
@@ -370,7 +384,8 @@ class ModelGenerator:
         state = GrammarState()
         phrase, hand = LeadPhrase(), KeysHand()
         windows, rejections = 1, 0
-        logits, cache = self.model(torch.tensor([prompt], device=self.device))
+        cache = self.model.new_cache()
+        logits, _ = self.model(torch.tensor([prompt], device=self.device), cache)
         while len(ids) < limit:
             token, state, rejected = self._sample(
                 logits[0, -1], state, rules, sampling, gen, loops, chart, phrase, hand
@@ -387,14 +402,15 @@ class ModelGenerator:
             if token in self.grammar.bar_start_ids:
                 bar_starts.append(len(ids))
             ids.append(token)
-            if cache[0][0].shape[2] + 1 > context:
+            if cache.length + 1 > context:
                 # Slide: the prompt and the most recent whole bars filling half the context.
                 keep = next((b for b in bar_starts if len(ids) - b <= context // 2), bar_starts[-1])
                 window = prompt + ids[keep:]
-                logits, cache = self.model(torch.tensor([window], device=self.device))
+                cache.reset()
+                logits, _ = self.model(torch.tensor([window], device=self.device), cache)
                 windows += 1
             else:
-                logits, cache = self.model(torch.tensor([[token]], device=self.device), cache)
+                logits, _ = self.model(torch.tensor([[token]], device=self.device), cache)
         if state.bars < cond.bars:
             raise GenerationError(f"generation stopped after {state.bars} of {cond.bars} bars")
         midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo), -shift)

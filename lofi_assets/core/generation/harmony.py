@@ -8,7 +8,9 @@ progressions in the requested key) says what fits:
   composer voices it) and do not hold a note into a chord that lacks it;
 - **bass** plays the chord's root on beats 1 and 3 (the first quarter beat of each), tones
   of the chord or the scale between them, and holds no other note over beat 1 or 3;
-- **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between.
+- **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between;
+- a scale tone outside the chord, in bass or lead, passes: it lasts a beat at most (a held
+  one colours the whole bar away from its chord).
 
 Steps are 1/12 beat from the piece's start, as the tokenizer's positions (48 a bar).
 """
@@ -25,6 +27,7 @@ STEPS_PER_BEAT = STEPS_PER_BAR // 4
 STRONG_BEATS = (0, 2)
 STRONG_WINDOW = 3  # steps after a strong beat that still land on it (a swung or late hit)
 HOLD_TOLERANCE = 3  # steps a note may ring into the next chord (a release, not a clash)
+PASSING = STEPS_PER_BAR // 4  # the longest a tone outside the chord lasts in bass or lead
 
 Chord = tuple[int, frozenset[int]]  # root pitch class, chord pitch classes
 
@@ -64,6 +67,11 @@ class ChordChart:
             out.append(chord)
         return out
 
+    def voicing(self, step: int) -> frozenset[int]:
+        """The tones the keys voice of the chord sounding at ``step``."""
+        chord = self.span(step)[2]
+        return self.voicings.get(chord, chord[1])
+
     def fits(self, role: str, step: int, pitch: int) -> bool:
         """Whether a note of ``role`` may begin at ``step`` with ``pitch``."""
         _, _, (root, pcs) = self.span(step)
@@ -83,6 +91,8 @@ class ChordChart:
         pc = pitch % 12
         if role == "keys":
             return all(pc in self.voicings.get(c, c[1]) for c in self._chords_under(step, step + duration))
+        if role in ("bass", "lead") and duration > PASSING and pc not in self.span(step)[2][1]:
+            return False
         if role == "bass":  # over every strong beat it rings through, the root sounds
             first = step // STEPS_PER_BEAT + 1
             last = (step + duration - HOLD_TOLERANCE - 1) // STEPS_PER_BEAT

@@ -1,7 +1,8 @@
 """A GPT-style decoder for REMI tokens, in plain torch.
 
 Pre-norm blocks, causal ``scaled_dot_product_attention``, learned positions, tied input
-and output embeddings, and a key/value cache so generation costs one position a step.
+and output embeddings, and a preallocated key/value cache so generation costs one position a
+step.
 Checkpoints carry the configuration and the digest of the tokenizer they were trained
 with; loading refuses a checkpoint whose shapes or tokenizer do not match.
 """
@@ -38,7 +39,26 @@ class GPTConfig:
         return cls(vocab_size=vocab_size, context=128, d_model=64, n_layers=2, n_heads=2, dropout=0.0)
 
 
-KVCache = list[tuple[torch.Tensor, torch.Tensor]]
+class KVCache:
+    """The keys and values of every layer, allocated once for the whole context: a step
+    writes its position in place (growing the tensors by concatenation copied the whole
+    cache every step)."""
+
+    def __init__(self, cfg: GPTConfig, batch: int = 1, device: str | torch.device = "cpu"):
+        shape = (cfg.n_layers, batch, cfg.n_heads, cfg.context, cfg.d_model // cfg.n_heads)
+        self.keys = torch.zeros(shape, device=device)
+        self.values = torch.zeros(shape, device=device)
+        self.length = 0  # positions filled
+
+    def reset(self) -> None:
+        self.length = 0
+
+    def extend(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Store ``k`` and ``v`` after the positions filled; the layer's keys and values so far."""
+        end = self.length + k.shape[2]
+        self.keys[layer, :, :, self.length : end] = k
+        self.values[layer, :, :, self.length : end] = v
+        return self.keys[layer, :, :, :end], self.values[layer, :, :, :end]
 
 
 class SelfAttention(nn.Module):
@@ -48,21 +68,22 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model)
 
-    def forward(self, x: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None):
+    def forward(self, x: torch.Tensor, cache: KVCache | None, layer: int) -> torch.Tensor:
         b, t, c = x.shape
         q, k, v = self.qkv(x).split(c, dim=2)
         q, k, v = (z.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2) for z in (q, k, v))
-        if past is not None:
-            k = torch.cat([past[0], k], dim=2)
-            v = torch.cat([past[1], v], dim=2)
-        # With a cache, new positions attend to everything before them; a multi-token
-        # step after a cache would need an offset mask, which generation never asks for.
-        causal = past is None and t > 1
+        start = cache.length if cache is not None else 0
+        if cache is not None:
+            k, v = cache.extend(layer, k, v)
+        # After a filled cache, new positions attend to everything before them; a
+        # multi-token step there would need an offset mask, which generation never asks for.
+        if start and t > 1:
+            raise ValueError("a cached step after the prompt takes one position at a time")
         # No attention dropout: on CPUs it forces SDPA's slow path (3× a training step);
         # the residual and MLP dropouts regularise instead.
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=start == 0 and t > 1)
         y = y.transpose(1, 2).contiguous().view(b, t, c)
-        return self.proj(y), (k, v)
+        return self.proj(y)
 
 
 class Block(nn.Module):
@@ -78,10 +99,9 @@ class Block(nn.Module):
             nn.Dropout(cfg.dropout),
         )
 
-    def forward(self, x, past=None):
-        a, kv = self.attn(self.ln1(x), past)
-        x = x + a
-        return x + self.mlp(self.ln2(x)), kv
+    def forward(self, x, cache: KVCache | None = None, layer: int = 0):
+        x = x + self.attn(self.ln1(x), cache, layer)
+        return x + self.mlp(self.ln2(x))
 
 
 class LofiGPT(nn.Module):
@@ -114,19 +134,24 @@ class LofiGPT(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache]:
-        """Logits for every position of ``idx``; with ``cache``, ``idx`` continues it."""
-        start = cache[0][0].shape[2] if cache else 0
+    def new_cache(self, batch: int = 1) -> KVCache:
+        """An empty key/value cache for generation on the model's device."""
+        return KVCache(self.cfg, batch, self.tok_emb.weight.device)
+
+    def forward(self, idx: torch.Tensor, cache: KVCache | None = None) -> tuple[torch.Tensor, KVCache | None]:
+        """Logits for every position of ``idx``; with ``cache``, ``idx`` continues what it
+        holds and is added to it (the cache is returned too)."""
+        start = cache.length if cache is not None else 0
         t = idx.shape[1]
         if start + t > self.cfg.context:
             raise ValueError(f"sequence of {start + t} tokens exceeds the context of {self.cfg.context}")
         pos = torch.arange(start, start + t, device=idx.device)
         x = self.drop(self.tok_emb(idx) + self.pos_emb(pos))
-        new_cache: KVCache = []
         for i, block in enumerate(self.blocks):
-            x, kv = block(x, cache[i] if cache else None)
-            new_cache.append(kv)
-        return self.head(self.ln_f(x)), new_cache
+            x = block(x, cache, i)
+        if cache is not None:
+            cache.length += t
+        return self.head(self.ln_f(x)), cache
 
     def loss(self, idx: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> torch.Tensor:
         logits, _ = self(idx)

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from lofi_assets.core.generation.conditions import Conditions
-from lofi_assets.core.generation.generate import LOFI_PROGRAMS, ModelGenerator, Sampling, filtered_probs
+from lofi_assets.core.generation.generate import LOFI_PROGRAMS, ModelGenerator, Sampling, candidates
+from lofi_assets.core.generation.harmony import ChordChart
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.tokens import GrammarState
 
@@ -37,10 +38,13 @@ def test_long_pieces_continue_in_bar_aligned_windows(generator):
 
 def test_sampling_filters():
     logits = torch.tensor([5.0, 4.0, 1.0, 0.0, -1.0])
-    probs = filtered_probs(logits, Sampling(temperature=1.0, top_k=2, top_p=1.0))
-    assert (probs[2:] == 0).all() and probs.sum() == pytest.approx(1.0)
-    probs = filtered_probs(logits, Sampling(temperature=1.0, top_k=5, top_p=0.5))
-    assert probs[0] == pytest.approx(1.0)
+    ids, probs = candidates(logits, Sampling(temperature=1.0, top_k=2, top_p=1.0))
+    assert ids.tolist() == [0, 1] and probs.sum() == pytest.approx(1.0)
+    assert probs[0] / probs[1] == pytest.approx(torch.e)  # softmax over the kept logits
+    ids, probs = candidates(logits, Sampling(temperature=1.0, top_k=5, top_p=0.5))
+    assert ids.tolist() == [0] and probs[0] == pytest.approx(1.0)  # 0.72 of the mass already
+    ids, _ = candidates(logits, Sampling(temperature=1.0, top_k=5, top_p=0.9))
+    assert ids.tolist() == [0, 1]  # 0.72 + 0.26 reaches 0.9
     with pytest.raises(ValueError):
         Sampling(temperature=0)
 
@@ -160,6 +164,21 @@ def test_a_lead_phrase_of_one_note_is_cut_short_by_a_rest():
     assert phrase.start == 3 * 48 and phrase.short()
 
 
+def test_a_lead_phrase_ends_on_a_held_note():
+    from lofi_assets.core.generation.generate import LeadPhrase
+
+    def at(bar, position):
+        return GrammarState("Position", None, position, bar)
+
+    phrase = LeadPhrase()
+    for step, duration in ((48, 12), (60, 12), (72, 12), (84, 6)):  # three quarters, then an eighth
+        phrase.add(step, duration)
+    assert not phrase.short() and phrase.open()  # long enough, but it stops on a short note
+    assert phrase.cut_by(at(2, 42), at(3, 6))  # a beat's rest after the eighth is refused
+    phrase.add(90, 24)  # it comes to rest on a half note
+    assert not phrase.open() and not phrase.cut_by(at(3, 20), at(4, 0))
+
+
 def test_the_keys_hand_voices_a_chord_without_doubling():
     from lofi_assets.core.generation.generate import KeysHand
 
@@ -173,6 +192,8 @@ def test_the_keys_hand_voices_a_chord_without_doubling():
     assert not hand.doubles(GrammarState(begun=((60, 73, 72),)), roles)  # the lead may double it
     hand.add(60, 64)
     hand.add(60, 67)
-    assert not hand.thin(here)  # three tones: a chord
+    assert not hand.thin(here)  # three tones: a chord, without a chart to say more
+    chart = ChordChart.for_conditions(Conditions.parse(80, "C", "uplifting", bars=4, seed=3))
+    assert hand.thin(here, chart)  # the chart's Cmaj9 voices four tones
     hand.add(72, 62)
     assert hand.pcs == {2} and not hand.doubles(GrammarState(begun=((60, 4, 60),)), roles)

@@ -53,7 +53,10 @@ def test_held_notes_stay_inside_the_chords_they_ring_into(chart):
     assert chart.rings_true("bass", 0, 36, 2 * BAR) == (second[0] == first[0])
     assert not chart.rings_true("bass", 12, 38, 24)  # D from beat 2 over beat 3 of Cmaj9
     assert chart.rings_true("bass", 12, 38, 12)  # D for beat 2 alone
-    assert chart.rings_true("lead", 0, 61, 4 * BAR)  # a held melody note is a suspension
+    assert chart.rings_true("lead", 0, 64, 4 * BAR)  # a held chord tone may ring on
+    assert chart.rings_true("lead", 18, 77, 12) and not chart.rings_true("lead", 18, 77, 13)  # F passes
+    assert not chart.rings_true("bass", 14, 41, 18)  # a held F under Cmaj9 colours the bar
+    assert chart.voicing(0) <= first[1] and len(chart.voicing(0)) == 4  # the fifth dropped
 
 
 def test_duration_tokens_in_steps():

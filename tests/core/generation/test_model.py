@@ -9,13 +9,18 @@ def test_kv_cache_gives_the_same_logits_as_a_full_pass():
     model = LofiGPT(GPTConfig.tiny(100)).eval()
     seq = torch.randint(0, 100, (1, 20))
     full, _ = model(seq)
-    logits, cache = model(seq[:, :5])
+    logits, cache = model(seq[:, :5], model.new_cache())
     steps = [logits[:, -1]]
     for t in range(5, 20):
         logits, cache = model(seq[:, t : t + 1], cache)
         steps.append(logits[:, -1])
     assert torch.allclose(torch.stack(steps[:-1], 1), full[:, 4:19], atol=1e-5)
-    assert cache[0][0].shape[2] == 20
+    assert cache.length == 20
+    cache.reset()  # a window after a slide starts the same buffers again
+    again, _ = model(seq[:, 10:20], cache)
+    assert torch.allclose(again, model(seq[:, 10:20])[0], atol=1e-5)
+    with pytest.raises(ValueError, match="one position"):
+        model(seq[:, :2], cache)
 
 
 def test_context_is_enforced_and_sizes_are_as_designed():
