@@ -9,10 +9,10 @@ step. The grammar also keeps an arrangement (one program a role, the roles each 
 play, :func:`.arrangement.bar_roles`), and drum hits that leave the bar's two-bar loop
 (:func:`.arrangement.groove_references`) are mostly redrawn. The piece follows a chord
 chart (:class:`.harmony.ChordChart`, the mood's progressions in the requested key): a note
-off it, a keys tone doubled, or a lead phrase cut off before two beats is mostly redrawn,
-and a thin chord or a short phrase is steered to go on. A piece longer than the
-context continues in bar-aligned windows: the prompt plus the most recent whole bars, so
-the model always sees a bar from its start.
+off it, a keys tone doubled, or a lead phrase cut off before two beats or on a short note
+is mostly redrawn, and a thin chord or an unfinished phrase is steered to go on. A piece
+longer than the context continues in bar-aligned windows: the prompt plus the most recent
+whole bars, so the model always sees a bar from its start.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A GPT-style decoder for REMI tokens, in plain torch.
 
 Pre-norm blocks, causal ``scaled_dot_product_attention``, learned positions, tied input
-and output embeddings, and a preallocated key/value cache so generation costs one position a
-step.
+and output embeddings, and a key/value cache allocated once, so generation costs one
+position a step.
 Checkpoints carry the configuration and the digest of the tokenizer they were trained
 with; loading refuses a checkpoint whose shapes or tokenizer do not match.
 """
@@ -73,12 +73,12 @@ class SelfAttention(nn.Module):
         q, k, v = self.qkv(x).split(c, dim=2)
         q, k, v = (z.view(b, t, self.n_heads, c // self.n_heads).transpose(1, 2) for z in (q, k, v))
         start = cache.length if cache is not None else 0
-        if cache is not None:
-            k, v = cache.extend(layer, k, v)
         # After a filled cache, new positions attend to everything before them; a
         # multi-token step there would need an offset mask, which generation never asks for.
         if start and t > 1:
             raise ValueError("a cached step after the prompt takes one position at a time")
+        if cache is not None:
+            k, v = cache.extend(layer, k, v)
         # No attention dropout: on CPUs it forces SDPA's slow path (3× a training step);
         # the residual and MLP dropouts regularise instead.
         y = F.scaled_dot_product_attention(q, k, v, is_causal=start == 0 and t > 1)

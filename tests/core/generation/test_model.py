@@ -21,6 +21,8 @@ def test_kv_cache_gives_the_same_logits_as_a_full_pass():
     assert torch.allclose(again, model(seq[:, 10:20])[0], atol=1e-5)
     with pytest.raises(ValueError, match="one position"):
         model(seq[:, :2], cache)
+    assert cache.length == 10  # the refused step left the cache as it was
+    assert torch.allclose(model(seq[:, 20:21], cache)[0], model(seq[:, 10:21])[0][:, -1:], atol=1e-5)
 
 
 def test_context_is_enforced_and_sizes_are_as_designed():
