@@ -22,6 +22,7 @@ the evaluation uses (``eval_midi_model.py``: seeds from 1000; the README probe: 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import sys
@@ -29,11 +30,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pretty_midi
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.train_model import train_and_export  # noqa: E402
+from lofi_assets.core.generation.arrangement import KIT_PIECES  # noqa: E402
 from lofi_assets.core.generation.corpus import CorpusEntry, read_manifest, write_manifest  # noqa: E402
 from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes  # noqa: E402
 from lofi_assets.core.generation.quality import rule_shares  # noqa: E402
@@ -58,6 +61,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--month", type=int, default=10, help="requests from nightly batches of this month of 2026")
     parser.add_argument("--export", type=Path, default=None)
+    parser.add_argument(
+        "--max-tom-share",
+        type=float,
+        default=1.0,
+        help="keep only pieces whose drum hits are toms at most this often (the composer: 0.04)",
+    )
     parser.add_argument("--gate", type=int, default=16, help="held-out pieces checked before export (0: none)")
     parser.add_argument("--gate-share", type=float, default=0.95, help="share of them that must keep every rule")
     args = parser.parse_args()
@@ -77,7 +86,10 @@ def main() -> int:
             day += 1
         spec = GeneratorSpec(str(args.model / MODEL_FILE), str(args.model / TOKENIZER_FILE))
         made = make_songs(spec, requests, candidates=1, workers=args.workers)
-        approved = sorted((m for m in made if m.approved), key=lambda m: -m.score["combined"])
+        approved = sorted(
+            (m for m in made if m.approved and tom_share(m.midi) <= args.max_tom_share),
+            key=lambda m: -m.score["combined"],
+        )
         kept = approved[: max(1, int(round(len(approved) * args.keep)))]
         scores = [m.score["combined"] for m in made if m.score]
         summary = {
@@ -156,6 +168,14 @@ def main() -> int:
         shutil.copytree(work / "candidate", args.export, dirs_exist_ok=True)
         print(f"exported to {args.export}")
     return 0
+
+
+def tom_share(midi_bytes: bytes) -> float:
+    """The share of a piece's drum hits that are toms: fills the model over-plays, which
+    self-training would teach it to play more (round 5's samples: 10.7 %, the composer's 3.8 %)."""
+    midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
+    hits = [KIT_PIECES.get(n.pitch, "other") for i in midi.instruments if i.is_drum for n in i.notes]
+    return hits.count("tom") / len(hits) if hits else 0.0
 
 
 def arrangement_gate(model: Path, count: int, workers: int) -> dict:
