@@ -86,15 +86,16 @@ def main() -> int:
             day += 1
         spec = GeneratorSpec(str(args.model / MODEL_FILE), str(args.model / TOKENIZER_FILE))
         made = make_songs(spec, requests, candidates=1, workers=args.workers)
+        passed = [m for m in made if m.approved]
         approved = sorted(
-            (m for m in made if m.approved and tom_share(m.midi) <= args.max_tom_share),
-            key=lambda m: -m.score["combined"],
+            (m for m in passed if tom_share(m.midi) <= args.max_tom_share), key=lambda m: -m.score["combined"]
         )
         kept = approved[: max(1, int(round(len(approved) * args.keep)))]
         scores = [m.score["combined"] for m in made if m.score]
         summary = {
             "made": len(made),
-            "approved": len(approved),
+            "approved": len(passed),
+            "within_tom_share": len(approved),
             "kept": len(kept),
             "median_score": round(float(np.median(scores)), 3) if scores else None,
             "kept_min_score": kept[-1].score["combined"] if kept else None,
