@@ -141,16 +141,24 @@ def grammar_step(state: GrammarState) -> int:
 @dataclass
 class LeadPhrase:
     """The lead's phrase so far: where it began, where its last note ends (in steps) and
-    its notes' durations."""
+    its notes' durations as they will sound: a note ends where the next begins (the lead is
+    one voice) and none rings past the piece's ``end``."""
 
     start: int | None = None
     end: int = -1
     durations: list[int] = field(default_factory=list)
+    last_start: int = -1
+    piece_end: int | None = None
 
     def add(self, step: int, duration: int) -> None:
+        if self.piece_end is not None:
+            duration = max(min(duration, self.piece_end - step), 0)
         if self.start is None or step - self.end >= BREATH:
             self.start, self.durations = step, []
-        self.end = max(self.end, step + duration)
+        elif step < self.end and self.durations:  # legato: the last note stops here
+            self.durations[-1] = step - self.last_start
+        self.end = step + duration
+        self.last_start = step
         self.durations.append(duration)
 
     def short(self) -> bool:
@@ -163,9 +171,18 @@ class LeadPhrase:
             return False
         return self.short() or self.durations[-1] < statistics.median(self.durations)
 
-    def cut_by(self, before: GrammarState, after: GrammarState) -> bool:
+    def cut_by(self, before: GrammarState, after: GrammarState, role_of: dict[int, str] | None = None) -> bool:
         """Whether moving from ``before`` to ``after`` rests a beat after a phrase that
-        could not end there (the end of the piece counts too)."""
+        could not end there (the end of the piece counts too), or begins a lead note the
+        piece's end cuts short of a cadence (``role_of`` names the lead's program)."""
+        if role_of and self.piece_end is not None:
+            late = [(step, d) for step, program, _, d in after.timed if role_of.get(program) == "lead"]
+            if any(step + d > self.piece_end for step, d in late):
+                ahead = replace(self, durations=list(self.durations))
+                for step, d in late:
+                    ahead.add(step, d)
+                if ahead.open():
+                    return True
         if not self.open():
             return False
         then = grammar_step(before) - self.end
@@ -331,7 +348,7 @@ class ModelGenerator:
         rules_kept = (
             (lambda new: groove_breaks(state, new, reference, until), s.groove_strictness),
             (lambda new: harmony_breaks(new, chart, self.role_of, hand), s.harmony_strictness),
-            (lambda new: phrase is not None and phrase.cut_by(state, new), s.phrase_strictness),
+            (lambda new: phrase is not None and phrase.cut_by(state, new, self.role_of), s.phrase_strictness),
         )
 
         def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
@@ -382,7 +399,7 @@ class ModelGenerator:
         ids: list[int] = []
         bar_starts: list[int] = []
         state = GrammarState()
-        phrase, hand = LeadPhrase(), KeysHand()
+        phrase, hand = LeadPhrase(piece_end=cond.bars * STEPS_PER_BAR), KeysHand()
         windows, rejections = 1, 0
         cache = self.model.new_cache()
         logits, _ = self.model(torch.tensor([prompt], device=self.device), cache)
@@ -413,7 +430,10 @@ class ModelGenerator:
                 logits, _ = self.model(torch.tensor([[token]], device=self.device), cache)
         if state.bars < cond.bars:
             raise GenerationError(f"generation stopped after {state.bars} of {cond.bars} bars")
-        midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo), -shift)
+        # bass and lead are one voice each: a note ends where the next begins, as the phrase
+        # and chart rules heard it
+        one_voice = frozenset(p for p, role in PROGRAM_ROLES if role in rules.mono_roles)
+        midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo, legato=one_voice), -shift)
         end = cond.bars * 240.0 / cond.tempo  # the piece is exactly its bars: last notes end with it
         for inst in midi.instruments:
             for note in inst.notes:

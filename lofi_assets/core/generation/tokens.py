@@ -87,9 +87,13 @@ def encode_midi(tokenizer, source: Path | pretty_midi.PrettyMIDI) -> list[int]:
     return list(seq.ids)
 
 
-def decode_ids(tokenizer, ids: list[int], tempo: float | None = None) -> pretty_midi.PrettyMIDI:
+def decode_ids(
+    tokenizer, ids: list[int], tempo: float | None = None, legato: frozenset[int] = frozenset()
+) -> pretty_midi.PrettyMIDI:
     """MIDI from REMI ids (special tokens dropped); ``tempo`` sets the exact tempo, since
-    the token's tempo is quantised to 5 BPM."""
+    the token's tempo is quantised to 5 BPM. The pitched programs in ``legato`` play one
+    voice: a note that still sounds when the next begins stops there (else a note struck
+    again while it rings would be cut by the first one's note-off)."""
     from symusic import Score, Tempo
 
     special = set(tokenizer.special_tokens_ids)
@@ -97,6 +101,12 @@ def decode_ids(tokenizer, ids: list[int], tempo: float | None = None) -> pretty_
     score: Score = tokenizer.decode(body)
     if tempo is not None:
         score.tempos = [Tempo(0, float(tempo))]
+    for track in score.tracks:
+        if not track.is_drum and track.program in legato:
+            track.notes.sort(key=lambda n: n.time)
+            for note, after in zip(track.notes, list(track.notes)[1:]):
+                if after.time > note.time and note.time + note.duration > after.time:
+                    note.duration = after.time - note.time
     midi = pretty_midi.PrettyMIDI(io.BytesIO(score.dumps_midi()))
     for inst in midi.instruments:  # miditok names tracks by program; name the part instead
         inst.name = "drums" if inst.is_drum else pretty_midi.program_to_instrument_name(inst.program)

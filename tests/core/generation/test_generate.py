@@ -179,6 +179,35 @@ def test_a_lead_phrase_ends_on_a_held_note():
     assert not phrase.open() and not phrase.cut_by(at(3, 20), at(4, 0))
 
 
+def test_a_lead_phrase_hears_its_notes_as_they_sound():
+    from lofi_assets.core.generation.generate import LeadPhrase
+
+    phrase = LeadPhrase(piece_end=4 * 48)
+    phrase.add(48, 24)
+    phrase.add(60, 24)  # struck while the first rings: the first lasts a quarter, not a half
+    assert phrase.durations == [12, 24] and not phrase.open()
+    phrase.add(84, 24)  # and the second now stops at 84
+    assert phrase.durations == [12, 24, 24]
+    phrase.add(4 * 48 - 3, 24)  # the piece's end cuts the last note to three steps
+    assert phrase.durations[-1] == 3 and phrase.end == 4 * 48 and phrase.open()
+
+
+def test_a_lead_note_the_piece_end_cuts_short_is_refused():
+    from lofi_assets.core.generation.generate import LeadPhrase
+
+    roles = {73: "lead", 4: "keys"}
+    phrase = LeadPhrase(piece_end=2 * 48)
+    for step in (48, 60, 72):
+        phrase.add(step, 12)
+    before = GrammarState("Duration", 73, 36, 2)
+    late = GrammarState("Duration", 73, 45, 2, timed=((93, 73, 60, 12),))  # three steps before the end
+    held = GrammarState("Duration", 73, 36, 2, timed=((84, 73, 60, 12),))  # ends with the piece
+    keys = GrammarState("Duration", 4, 45, 2, timed=((93, 4, 60, 12),))
+    assert phrase.cut_by(before, late, roles)
+    assert not phrase.cut_by(before, held, roles) and not phrase.cut_by(before, keys, roles)
+    assert phrase.durations == [12, 12, 12]  # judging a step leaves the phrase as it was
+
+
 def test_the_keys_hand_voices_a_chord_without_doubling():
     from lofi_assets.core.generation.generate import KeysHand
 

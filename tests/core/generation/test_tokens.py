@@ -38,6 +38,31 @@ def test_round_trip_keeps_the_notes(tokenizer, tiny_model_dir):
     assert len(ids) < len(TokenGrammar(tokenizer).base_tokens(ids)) / 1.5  # BPE merges
 
 
+def test_a_legato_part_plays_one_voice(tokenizer):
+    midi = pretty_midi.PrettyMIDI(initial_tempo=60)
+    lead = pretty_midi.Instrument(73)
+    # the same pitch struck again while it rings, then a step up
+    lead.notes = [
+        pretty_midi.Note(90, 60, 1.0, 2.5),
+        pretty_midi.Note(90, 60, 2.0, 4.0),
+        pretty_midi.Note(90, 62, 4.0, 5.0),
+    ]
+    midi.instruments.append(lead)
+    ids = encode_midi(tokenizer, midi)
+
+    def spans(legato):
+        return [
+            round(t, 6)
+            for n in decode_ids(tokenizer, ids, tempo=60, legato=legato).instruments[0].notes
+            for t in (n.start, n.end)
+        ]
+
+    # as MIDI plays it, the first note-off silences the second note after half a beat
+    assert spans(frozenset())[2:4] == [2.0, 2.5]
+    # one voice: the first note stops where the second begins, which rings on
+    assert spans(frozenset({73})) == [1.0, 2.0, 2.0, 4.0, 4.0, 5.0]
+
+
 def test_grammar_accepts_every_corpus_piece(tokenizer, tiny_model_dir):
     grammar = TokenGrammar(tokenizer)
     for path in list((tiny_model_dir / "corpus" / "composer").glob("*.mid"))[:8]:
