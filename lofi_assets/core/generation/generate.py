@@ -9,14 +9,21 @@ step. The grammar also keeps an arrangement (one program a role, the roles each 
 play, :func:`.arrangement.bar_roles`), and drum hits that leave the bar's two-bar loop
 (:func:`.arrangement.groove_references`) are mostly redrawn. The piece follows a chord
 chart (:class:`.harmony.ChordChart`, the mood's progressions in the requested key): a note
-off it, a keys tone doubled, or a lead phrase cut off before two beats or on a short note
-is mostly redrawn, and a thin chord or an unfinished phrase is steered to go on. A piece
+off it, a keys tone doubled, a keys chord left thinner than its voicing, or a lead phrase
+cut off before two beats, on a short note or past four bars without a breath is mostly
+redrawn (a keys tone outside the chord always is), and a thin chord or an unfinished phrase
+is steered to go on. Keys and bass lean toward what they played the last time the same
+chord sounded (:class:`RiffMemory`), so a part comes round again as a band's does. Bass and
+lead decode as one voice each (legato), as the rules heard them. A drum or lead note is
+judged as it opens, before its pitch: a note the rules would refuse once pitched is a dead
+end the fallback would fill with a tom or an over-long phrase. A piece
 longer than the context continues in bar-aligned windows: the prompt plus the most recent
 whole bars, so the model always sees a bar from its start.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass, field, replace
@@ -29,7 +36,7 @@ from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_roles, groov
 from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
-from lofi_assets.core.generation.harmony import STEPS_PER_BEAT, ChordChart
+from lofi_assets.core.generation.harmony import STEPS_PER_BEAT, Chord, ChordChart
 from lofi_assets.core.generation.model import CheckpointError, LofiGPT, load_model
 from lofi_assets.core.generation.tokens import (
     STEPS_PER_BAR,
@@ -78,12 +85,24 @@ class Sampling:
     # note), or on a note shorter than its typical one, is refused: the melody sings
     # phrases that come to rest, not scattered notes
     phrase_strictness: float = 0.9
+    # the chance that moving on from a keys chord with fewer tones than its voicing is
+    # refused: a dyad now and then is a shell voicing; held bar after bar it is no chord
+    voicing_strictness: float = 0.9
+    # nats added to a keys or bass note that repeats what the part played at the same point
+    # of the same chord the last time it sounded: a band plays its part again when the
+    # chords come round (a bonus, not a rule, so the part may still vary)
+    riff_steer: float = 2.0
 
     def __post_init__(self):
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
             raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
-        if not all(0 <= p <= 1 for p in (self.groove_strictness, self.harmony_strictness, self.phrase_strictness)):
-            raise ValueError("groove_strictness, harmony_strictness and phrase_strictness must be in [0, 1]")
+        if self.riff_steer < 0 or self.role_steer < 0:
+            raise ValueError("role_steer and riff_steer must be ≥ 0")
+        if not all(
+            0 <= p <= 1
+            for p in (self.groove_strictness, self.harmony_strictness, self.phrase_strictness, self.voicing_strictness)
+        ):
+            raise ValueError("the strictnesses must be in [0, 1]")
 
 
 @dataclass
@@ -120,6 +139,10 @@ def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset |
     """Whether a step adds a drum hit the bar's loop does not have or passes one it has."""
     if not reference:
         return False
+    if new.last == "Program" and new.program == -1 and new.position < until:
+        # a drum note opens here: refused unless the loop still has a hit to play here, else
+        # only a hit off the loop could follow (a dead end the fallback fills with toms)
+        return not any(abs(r[0] - new.position) <= 1 and not _near(r, new.drum_hits) for r in reference)
     if new.bars == state.bars and new.position == state.position and new.drum_hits is state.drum_hits:
         return False  # no drum hit and no time passed: nothing to judge
     before = _loop_misses(state.drum_hits, reference, state.position, False, until)
@@ -129,8 +152,22 @@ def groove_breaks(state: GrammarState, new: GrammarState, reference: frozenset |
     return _loop_misses(new.drum_hits, reference, new.position, False, until) > before
 
 
+def loop_model(loops: tuple[tuple[int, int] | None, ...], history: tuple[frozenset, ...], bar: int) -> int:
+    """The bar whose drums bar ``bar`` repeats: the one its loop names, unless that bar holds
+    fewer than half the hits of the bar just before (a loop-setting bar the drummer all but
+    sat out), which then serves instead, unless it is a fill. Without this a near-empty
+    bar is copied every other bar to the end: a groove that never settles."""
+    model = loops[bar][0]  # type: ignore[index]
+    before = bar - 1
+    fill = before < len(loops) and loops[before] is not None and loops[before][1] < STEPS_PER_BAR  # type: ignore[index]
+    if before != model and 0 <= before < len(history) and not fill and 2 * len(history[model]) < len(history[before]):
+        return before
+    return model
+
+
 MIN_PHRASE = 2 * STEPS_PER_BEAT  # a phrase lasts two beats or more
 BREATH = STEPS_PER_BEAT  # a rest of a beat ends a phrase
+MAX_PHRASE = 16 * STEPS_PER_BEAT  # and one comes within four bars
 
 
 def grammar_step(state: GrammarState) -> int:
@@ -173,11 +210,19 @@ class LeadPhrase:
 
     def cut_by(self, before: GrammarState, after: GrammarState, role_of: dict[int, str] | None = None) -> bool:
         """Whether moving from ``before`` to ``after`` rests a beat after a phrase that
-        could not end there (the end of the piece counts too), or begins a lead note the
-        piece's end cuts short of a cadence (``role_of`` names the lead's program)."""
-        if role_of and self.piece_end is not None:
+        could not end there (the end of the piece counts too), or begins a lead note that
+        draws the phrase past four bars without a breath or that the piece's end cuts short
+        of a cadence (``role_of`` names the lead's program)."""
+        if role_of:
             late = [(step, d) for step, program, _, d in after.timed if role_of.get(program) == "lead"]
-            if any(step + d > self.piece_end for step, d in late):
+            onsets = [step for step, program, _ in after.begun if role_of.get(program) == "lead"]
+            if after.last == "Program" and role_of.get(after.program) == "lead":  # type: ignore[arg-type]
+                onsets.append(grammar_step(after))  # a note opens, its pitch still to come
+            if self.start is not None and any(
+                onset - self.end < BREATH and onset + STEPS_PER_BEAT - self.start > MAX_PHRASE for onset in onsets
+            ):
+                return True  # a phrase breathes within four bars (judged as a note opens: a pitched one must be given its duration)
+            if self.piece_end is not None and any(step + d > self.piece_end for step, d in late):
                 ahead = replace(self, durations=list(self.durations))
                 for step, d in late:
                     ahead.add(step, d)
@@ -188,6 +233,40 @@ class LeadPhrase:
         then = grammar_step(before) - self.end
         now = grammar_step(after) - self.end if after.last != "EOS" else BREATH
         return then < BREATH <= now
+
+
+@dataclass
+class RiffMemory:
+    """What keys and bass played over each chord of the chart, by the step within the
+    chord: the pitches begun at each offset the last time that chord sounded, and those of
+    the time it sounds now."""
+
+    roles: frozenset[str] = frozenset({"keys", "bass"})
+    last: dict[tuple[str, Chord], dict[int, frozenset[int]]] = field(default_factory=dict)
+    now: dict[tuple[str, Chord], tuple[int, dict[int, frozenset[int]]]] = field(default_factory=dict)
+
+    def add(self, role: str, step: int, pitch: int, chart: ChordChart) -> None:
+        if role not in self.roles:
+            return
+        start, _, chord = chart.span(step)
+        began, played = self.now.get((role, chord), (None, {}))
+        if began != start:  # the chord comes round again: its last time is the one before
+            if began is not None:
+                self.last[(role, chord)] = played
+            played = {}
+            self.now[(role, chord)] = (start, played)
+        offset = step - start
+        played[offset] = played.get(offset, frozenset()) | {pitch}
+
+    def echoes(self, new: GrammarState, chart: ChordChart, role_of: dict[int, str]) -> bool:
+        """Whether a step begins a note its part played at this point of this chord last time."""
+        for step, program, pitch in new.begun:
+            role = role_of.get(program)
+            if role in self.roles:
+                start, _, chord = chart.span(step)
+                if pitch in self.last.get((role, chord), {}).get(step - start, ()):
+                    return True
+        return False
 
 
 FULL_VOICING = 4  # the composer voices four tones (fewer where the chord has fewer)
@@ -213,6 +292,16 @@ class KeysHand:
             for step, program, pitch in new.begun
         )
 
+    def left_thin(self, state: GrammarState, new: GrammarState, chart: ChordChart, role_of: dict[int, str]) -> bool:
+        """Whether a step moves on from a keys chord begun here with fewer tones than a
+        pianist voices of it (a dyad held through a bar reads as no chord at all)."""
+        if state.bars == 0 or grammar_step(state) != self.step or not self.pcs:
+            return False
+        if new.bars == state.bars and new.position == state.position:
+            return False  # still at this step: the chord may yet fill in
+        pcs = self.pcs | {p % 12 for st, prog, p in new.begun if st == self.step and role_of.get(prog) == "keys"}
+        return len(pcs) < min(FULL_VOICING, len(chart.voicing(self.step)))
+
     def thin(self, state: GrammarState, chart: ChordChart | None = None) -> bool:
         """Whether the chord begun here has fewer tones than a pianist voices of it."""
         full = min(FULL_VOICING, len(chart.voicing(self.step))) if chart is not None else 3
@@ -234,6 +323,17 @@ def harmony_breaks(
     return any(not chart.fits(role_of.get(program, ""), step, pitch) for step, program, pitch in new.begun) or any(
         not chart.rings_true(role_of.get(program, ""), step, pitch, duration)
         for step, program, pitch, duration in new.timed
+    )
+
+
+def keys_clash(new: GrammarState, chart: ChordChart | None, role_of: dict[int, str]) -> bool:
+    """Whether a step begins a keys note outside the chord, or holds one into a chord
+    without it (always refused: unlike a bass or lead passing tone, a held wrong tone in the
+    chord is heard as a mistake)."""
+    if chart is None:
+        return False
+    return any(chart.clashes(role_of.get(program, ""), step, pitch) for step, program, pitch in new.begun) or any(
+        chart.clashes(role_of.get(program, ""), step, pitch, duration) for step, program, pitch, duration in new.timed
     )
 
 
@@ -327,12 +427,13 @@ class ModelGenerator:
         chart: ChordChart | None = None,
         phrase: LeadPhrase | None = None,
         hand: KeysHand | None = None,
+        riffs: RiffMemory | None = None,
     ) -> tuple[int, GrammarState, int]:
         bar = state.bars - 1
         loop = loops[bar] if 0 <= bar < len(loops) else None
         reference, until = None, 48
         if loop is not None and loop[0] < len(state.drum_history):
-            reference, until = state.drum_history[loop[0]], loop[1]
+            reference, until = state.drum_history[loop_model(loops, state.drum_history, bar)], loop[1]
         needed = rules.needs(state.bars - 1, state.roles_in_bar, state.roles_last_bar) if state.bars else ()
         steer = set(needed)
         if phrase is not None and phrase.open() and grammar_step(state) - phrase.end < BREATH:
@@ -349,37 +450,53 @@ class ModelGenerator:
             (lambda new: groove_breaks(state, new, reference, until), s.groove_strictness),
             (lambda new: harmony_breaks(new, chart, self.role_of, hand), s.harmony_strictness),
             (lambda new: phrase is not None and phrase.cut_by(state, new, self.role_of), s.phrase_strictness),
+            (
+                lambda new: hand is not None and chart is not None and hand.left_thin(state, new, chart, self.role_of),
+                s.voicing_strictness,
+            ),
         )
 
-        def breaks(new: GrammarState) -> tuple[bool, bool, bool]:
+        def breaks(new: GrammarState) -> tuple[bool, ...]:
             return tuple(rule(new) for rule, _ in rules_kept)
 
         # Each soft rule holds for this step with its strictness, decided once a step: were
         # it drawn again at each rejected draw, a step that redraws many times (a lead
         # steered on, a chord filled in) would let a broken loop through far more often.
         enforced = [rule for rule, p in rules_kept if float(torch.rand(1, generator=gen)) < p]
+        enforced.append(lambda new: keys_clash(new, chart, self.role_of))
         ids, probs = candidates(logits, s)
+        advanced: dict[int, GrammarState | None] = {}
+        if riffs is not None and chart is not None and s.riff_steer and riffs.last:
+            # the part played here last time is more likely now: weigh the candidates that
+            # echo it (each advanced once; the draws below reuse it)
+            echo = torch.ones_like(probs)
+            for k, token in enumerate(ids.tolist()):
+                new = advanced[token] = self.grammar.advance(state, token, rules)
+                if new is not None and new.begun and riffs.echoes(new, chart, self.role_of):
+                    echo[k] = math.exp(s.riff_steer)
+            probs = probs * echo
+            probs = probs / probs.sum()
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:
                 break
             pick = int(torch.multinomial(probs, 1, generator=gen))
             token = int(ids[pick])
-            new = self.grammar.advance(state, token, rules)
+            new = advanced[token] if token in advanced else self.grammar.advance(state, token, rules)
             if new is not None and not any(rule(new) for rule in enforced):
                 return token, new, attempt
             probs[pick] = 0.0
         # Nothing fits among the likely ids: the most likely id of all that keeps every
         # rule, else the one that breaks the least (the chart first, then the loop, then
-        # the phrase), else the most likely the grammar allows.
+        # the phrase, then the voicing), else the most likely the grammar allows.
         fallback: dict[tuple[bool, ...], tuple[int, GrammarState, int]] = {}
         for token in torch.argsort(logits, descending=True).tolist():
             new = self.grammar.advance(state, token, rules)
             if new is not None:
-                groove, harmony, cut = breaks(new)
-                if not (groove or harmony or cut):
+                groove, harmony, cut, thin = breaks(new)
+                if not (groove or harmony or cut or thin):
                     return token, new, s.max_rejections
                 off_chart = harmony and harmony_breaks(new, chart, self.role_of)
-                fallback.setdefault((off_chart, groove, harmony, cut), (token, new, s.max_rejections))
+                fallback.setdefault((off_chart, groove, harmony, cut, thin), (token, new, s.max_rejections))
         if fallback:
             return fallback[min(fallback)]
         raise GenerationError(f"no valid continuation after {state}")
@@ -399,13 +516,13 @@ class ModelGenerator:
         ids: list[int] = []
         bar_starts: list[int] = []
         state = GrammarState()
-        phrase, hand = LeadPhrase(piece_end=cond.bars * STEPS_PER_BAR), KeysHand()
+        phrase, hand, riffs = LeadPhrase(piece_end=cond.bars * STEPS_PER_BAR), KeysHand(), RiffMemory()
         windows, rejections = 1, 0
         cache = self.model.new_cache()
         logits, _ = self.model(torch.tensor([prompt], device=self.device), cache)
         while len(ids) < limit:
             token, state, rejected = self._sample(
-                logits[0, -1], state, rules, sampling, gen, loops, chart, phrase, hand
+                logits[0, -1], state, rules, sampling, gen, loops, chart, phrase, hand, riffs
             )
             rejections += rejected
             for step, program, _, duration in state.timed:
@@ -414,6 +531,8 @@ class ModelGenerator:
             for step, program, pitch in state.begun:
                 if self.role_of.get(program) == "keys":
                     hand.add(step, pitch)
+                if chart is not None:
+                    riffs.add(self.role_of.get(program, ""), step, pitch, chart)
             if token == self.grammar.eos:
                 break
             if token in self.grammar.bar_start_ids:

@@ -5,7 +5,8 @@ the bass line and the melody, and the chart (:func:`.composer.chord_chart`, the 
 progressions in the requested key) says what fits:
 
 - **keys** play the tones a pianist voices of the chord that sounds (four at most, as the
-  composer voices it) and do not hold a note into a chord that lacks it;
+  composer voices it) and do not hold a note into a chord that lacks it; a keys tone
+  outside the chord altogether is a clash (:meth:`ChordChart.clashes`), never a colour;
 - **bass** plays the chord's root on beats 1 and 3 (the first quarter beat of each), tones
   of the chord or the scale between them, and holds no other note over beat 1 or 3;
 - **lead** plays a chord tone on beats 1 and 3 and tones of the chord or the scale between;
@@ -85,6 +86,17 @@ class ChordChart:
         if role == "lead":
             return pc in pcs if strong else pc in pcs or pc in self.scale
         return True
+
+    def clashes(self, role: str, step: int, pitch: int, duration: int | None = None) -> bool:
+        """Whether a keys note is no tone of the chord it begins in, or is held into a chord
+        without it: the chord itself sounds wrong (beside a tone the voicing leaves out,
+        which is only a colour)."""
+        if role != "keys":
+            return False
+        pc = pitch % 12
+        if pc not in self.span(step)[2][1]:
+            return True
+        return duration is not None and any(pc not in c[1] for c in self._chords_under(step, step + duration))
 
     def rings_true(self, role: str, step: int, pitch: int, duration: int) -> bool:
         """Whether a note held for ``duration`` steps stays inside the chords it rings into."""

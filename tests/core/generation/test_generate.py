@@ -226,3 +226,103 @@ def test_the_keys_hand_voices_a_chord_without_doubling():
     assert hand.thin(here, chart)  # the chart's Cmaj9 voices four tones
     hand.add(72, 62)
     assert hand.pcs == {2} and not hand.doubles(GrammarState(begun=((60, 4, 60),)), roles)
+
+
+def test_a_drum_note_opens_only_where_the_loop_has_a_hit_to_play():
+    from lofi_assets.core.generation.generate import groove_breaks
+
+    loop = frozenset({(0, 36), (12, 38), (24, 36), (36, 38)})
+    here = GrammarState("Duration", 4, 12, 5, drum_hits=frozenset({(0, 36)}))
+    at_the_snare = GrammarState("Program", -1, 12, 5, drum_hits=frozenset({(0, 36)}))
+    between = GrammarState("Program", -1, 18, 5, drum_hits=frozenset({(0, 36)}))
+    played = GrammarState("Program", -1, 12, 5, drum_hits=frozenset({(0, 36), (12, 38)}))
+    assert not groove_breaks(here, at_the_snare, loop)
+    assert groove_breaks(here, between, loop)  # only a hit off the loop could follow
+    assert groove_breaks(here, played, loop)  # the snare is played: a second one is off it
+    assert not groove_breaks(here, between, loop, until=12)  # past the fill's start: free
+
+
+def test_a_near_empty_loop_bar_is_not_the_model():
+    from lofi_assets.core.generation.arrangement import groove_references
+    from lofi_assets.core.generation.generate import loop_model
+
+    loops = groove_references(16)  # bars 2 and 3 set the loop; 5 is a fill
+    groove = frozenset({(0, 36), (12, 38), (24, 36), (36, 38), (0, 42), (24, 42)})
+    sparse = frozenset({(0, 42)})
+    assert loops[4][0] == 2 and loops[7][0] == 3
+    assert loop_model(loops, (frozenset(), frozenset(), groove, groove), 4) == 2
+    assert loop_model(loops, (frozenset(), frozenset(), sparse, groove), 4) == 3  # bar 2 all but sat out
+    history = (frozenset(), frozenset(), groove, sparse, groove, groove, groove)
+    assert loop_model(loops, history, 7) == 6  # the sparse bar 3 is passed over for the bar before
+    fill_before = (frozenset(), frozenset(), groove, sparse, groove, groove)
+    assert loops[5][1] < 48 and loop_model(loops, fill_before, 6) == 4  # never a fill
+
+
+def test_keys_never_clash_with_the_chord():
+    from lofi_assets.core.generation.generate import keys_clash
+
+    chart = ChordChart.for_conditions(Conditions.parse(80, "C", "uplifting", bars=4, seed=3))
+    roles = {4: "keys", 73: "lead"}
+    root, pcs = chart.span(0)[2]
+    outside = next(pc for pc in range(12) if pc not in pcs and pc in chart.scale)
+    assert keys_clash(GrammarState(begun=((0, 4, 60 + outside),)), chart, roles)
+    assert not keys_clash(GrammarState(begun=((0, 4, 60 + root),)), chart, roles)
+    assert not keys_clash(GrammarState(begun=((0, 73, 60 + outside),)), chart, roles)  # a lead passing tone
+    held = next(pc for pc in pcs if any(pc not in c[1] for c in chart._chords_under(0, 4 * 48)))
+    assert keys_clash(GrammarState(timed=((0, 4, 60 + held, 4 * 48),)), chart, roles)  # held into chords without it
+    assert not keys_clash(GrammarState(timed=((0, 4, 60 + held, 24),)), chart, roles)
+    assert not keys_clash(GrammarState(begun=((0, 4, 61),)), None, roles)
+
+
+def test_the_keys_do_not_move_on_from_a_thin_chord():
+    from lofi_assets.core.generation.generate import KeysHand
+
+    chart = ChordChart.for_conditions(Conditions.parse(80, "C", "uplifting", bars=4, seed=3))
+    roles = {4: "keys"}
+    voicing = sorted(chart.voicing(0))
+    hand = KeysHand()
+    for pc in voicing[:2]:
+        hand.add(0, 60 + pc)
+    here = GrammarState("Duration", 4, 0, 1)
+    assert hand.left_thin(here, GrammarState("Position", None, 12, 1), chart, roles)  # two tones, moving on
+    assert not hand.left_thin(here, GrammarState("Program", 4, 0, 1), chart, roles)  # still here: it may fill in
+    filled = tuple((0, 4, 60 + pc) for pc in voicing[2:])
+    assert not hand.left_thin(here, GrammarState("Position", None, 12, 1, begun=filled), chart, roles)
+    assert not hand.left_thin(GrammarState("Duration", 4, 6, 1), GrammarState("Position", None, 12, 1), chart, roles)
+
+
+def test_the_riff_memory_remembers_the_last_time_a_chord_sounded():
+    from lofi_assets.core.generation.generate import RiffMemory
+
+    chart = ChordChart.for_conditions(Conditions.parse(80, "Am", "melancholic", bars=16, seed=7))
+    roles = {33: "bass", 73: "lead"}
+    start, _, chord = chart.span(0)
+    again = next(s for s in range(48, 16 * 48, 48) if chart.span(s)[2] == chord and chart.span(s)[0] == s)
+    memory = RiffMemory()
+    memory.add("bass", 0, 45, chart)
+    memory.add("bass", 24, 52, chart)
+    memory.add("lead", 0, 69, chart)  # the lead is free to sing anew
+    assert not memory.echoes(GrammarState(begun=((again, 33, 45),)), chart, roles)  # still its first time
+    memory.add("bass", again, 45, chart)  # the chord comes round: the first time is now the last
+    assert memory.echoes(GrammarState(begun=((again + 24, 33, 52),)), chart, roles)
+    assert not memory.echoes(GrammarState(begun=((again + 12, 33, 52),)), chart, roles)  # elsewhere in the bar
+    assert not memory.echoes(GrammarState(begun=((again, 73, 69),)), chart, roles)
+
+
+def test_a_lead_phrase_breathes_within_four_bars():
+    from lofi_assets.core.generation.generate import LeadPhrase
+
+    roles = {73: "lead"}
+    phrase = LeadPhrase(piece_end=16 * 48)
+    for step in range(48, 48 + 15 * 12, 12):  # fifteen beats of quarters
+        phrase.add(step, 12)
+    here = GrammarState("Duration", 73, 36, 5)  # step 228, where the last quarter ends
+    opens = GrammarState("Program", 73, 40, 5)  # a note opens at 232: the phrase would pass 16 beats
+    assert phrase.cut_by(here, opens, roles)
+    merged = GrammarState("Pitch", 73, 40, 5, begun=((232, 73, 60),))  # the same in a merged token
+    assert phrase.cut_by(here, merged, roles)
+    later = GrammarState("Program", 73, 40, 6)  # after a rest: a new phrase
+    assert not phrase.cut_by(GrammarState("Position", None, 40, 6), later, roles)
+    short = LeadPhrase(piece_end=16 * 48)
+    short.add(48, 24)
+    assert not short.cut_by(GrammarState("Duration", 73, 24, 2), GrammarState("Program", 73, 24, 2), roles)
