@@ -11,7 +11,7 @@ side by side.
   corpus split the model never trained on), plus shuffled-pitch and random-note controls.
 - Perplexity: the model and a unigram model on held-out windows.
 
-    .venv/bin/python benchmarks/eval_midi_model.py [--requests 48] [--bars 16]
+    .venv/bin/python benchmarks/eval_midi_model.py [--requests 48] [--bars 16] [--seed 1000]
 """
 
 from __future__ import annotations
@@ -44,12 +44,14 @@ from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  
 KEYS_BY_MODE = {"major": ("C", "G", "F", "Bb", "D", "Eb"), "minor": ("Am", "Dm", "Em", "Cm", "F#m", "Gm")}
 
 
-def requests(count: int, bars: int) -> list[Conditions]:
+def requests(count: int, bars: int, seed: int = 1000) -> list[Conditions]:
     out = []
     for i in range(count):
         mood = MOODS[i % len(MOODS)]
         keys = KEYS_BY_MODE[MOOD_MODE[mood]]
-        out.append(Conditions.parse(60 + (i * 7) % 31, keys[(i // len(MOODS)) % len(keys)], mood, bars, 1000 + i))
+        shift = seed - 1000  # another seed also moves the tempi and keys
+        tempo, key = 60 + (i * 7 + shift) % 31, keys[(i // len(MOODS) + shift) % len(keys)]
+        out.append(Conditions.parse(tempo, key, mood, bars, seed + i))
     return out
 
 
@@ -102,12 +104,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=48)
     parser.add_argument("--bars", type=int, default=16)
     parser.add_argument("--model", type=Path, default=SHIPPED_MODEL_DIR, help="folder with model.pt and tokenizer.json")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1000,
+        help="first request's seed; another gives requests no decoding rule was tuned on",
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     gen = ModelGenerator.from_files(args.model / MODEL_FILE, args.model / TOKENIZER_FILE)
     report: dict = {"model": gen.name}
 
-    conds = requests(args.requests, args.bars)
+    conds = requests(args.requests, args.bars, args.seed)
     model_out = [gen.generate(c) for c in conds]
     composer_out = [compose(c) for c in conds]
 
@@ -186,7 +194,9 @@ def main() -> int:
         "median_tokens_per_s_2_threads": round(float(np.median(speeds)), 1),
         "mean_rejections_per_piece": round(float(np.mean([p.rejections for p in model_out])), 1),
     }
-    out = ROOT / "benchmarks" / "results" / "eval_midi_model.json"
+    report["seed"] = args.seed
+    name = "eval_midi_model.json" if args.seed == 1000 else f"eval_midi_model_seed{args.seed}.json"
+    out = ROOT / "benchmarks" / "results" / name
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     print(f"written {out}")

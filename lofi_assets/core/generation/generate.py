@@ -375,6 +375,9 @@ class ModelGenerator:
             )
             for role in set(roles.values())
         }
+        self.pitched_ids = frozenset(
+            i for i, parts in enumerate(self.grammar.parts) if any(k == "Pitch" for k, _ in parts)
+        )
         self.role_ids = {
             role: torch.tensor(
                 [i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role], dtype=torch.long
@@ -471,6 +474,8 @@ class ModelGenerator:
             # echo it (each advanced once; the draws below reuse it)
             echo = torch.ones_like(probs)
             for k, token in enumerate(ids.tolist()):
+                if token not in self.pitched_ids:
+                    continue  # begins no pitched note: nothing to echo
                 new = advanced[token] = self.grammar.advance(state, token, rules)
                 if new is not None and new.begun and riffs.echoes(new, chart, self.role_of):
                     echo[k] = math.exp(s.riff_steer)
