@@ -332,7 +332,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_master(args: argparse.Namespace) -> int:
-    from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
+    from lofi_assets.core.production.master import MasterError, MasterMiss, Outputs, master_file, preset_named
 
     out = Path(args.out)
     if out.suffix.lower() != ".wav":
@@ -351,8 +351,17 @@ def cmd_master(args: argparse.Namespace) -> int:
     )
     try:
         report = master_file(
-            Path(args.input), outputs, preset, log=(lambda m: print(m, file=sys.stderr)) if args.verbose else None
+            Path(args.input),
+            outputs,
+            preset,
+            log=(lambda m: print(m, file=sys.stderr)) if args.verbose else None,
+            **({"max_passes": args.max_passes} if args.max_passes else {}),
         )
+    except MasterMiss as miss:
+        # the figures still go to stdout, so a script can read what missed; no file was written
+        print(json.dumps(miss.report.to_dict(), indent=2, ensure_ascii=False))
+        print(f"lofi master: {miss} (nothing written under {out.name})", file=sys.stderr)
+        return 1
     except MasterError as exc:
         print(f"lofi master: {exc}", file=sys.stderr)
         return 1
@@ -507,6 +516,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preset", default="streaming", help="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
     p.add_argument("--lossy", default="mp3", choices=["mp3", "aac", "none"], help="the lossy copy (default mp3)")
     p.add_argument("--no-16bit", action="store_true", help="skip the dithered 16-bit WAV")
+    p.add_argument(
+        "--max-passes",
+        type=int,
+        default=None,
+        help="gain passes before giving up (default 12; then exit 1, nothing written)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print each gain pass to stderr")
     p.set_defaults(func=cmd_master)
 

@@ -233,6 +233,17 @@ def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     assert report["measured"]["true_peak_dbtp"] <= -1.0
     assert out.exists() and (out.parent / "master_16bit.wav").exists() and (out.parent / "master.mp3").exists()
 
+    # a master that misses (one pass is not enough for bare drums): the figures on stdout,
+    # what missed on stderr, exit 1, and no file under the real names
+    from lofi_assets.demo.library import sparse_drums
+
+    drums = tmp_path / "drums.wav"
+    write_wav(drums, sparse_drums(120, 4, seed=1))
+    proc = lofi("master", str(drums), str(tmp_path / "d" / "master.wav"), "--max-passes", "1", check=False)
+    assert proc.returncode == 1 and "the master misses: loudness" in proc.stderr
+    assert json.loads(proc.stdout)["misses"][0].startswith("loudness")
+    assert list((tmp_path / "d").iterdir()) == []
+
     silent = tmp_path / "silent.wav"
     write_wav(silent, synthesize(72, "D minor", 3, seed=3) * 0)
     proc = lofi("master", str(silent), str(tmp_path / "s.wav"), check=False)

@@ -402,7 +402,10 @@ def track_master(
     try:
         report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
     except MasterError as exc:
-        raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
+        misses = getattr(exc, "report", None) and exc.report.misses  # a MasterMiss: made, but a figure missed
+        raise dg.Failure(
+            f"track {key}: {exc}", allow_retries=False, metadata={"misses": "; ".join(misses)} if misses else None
+        ) from None
     checks = master_checks(report, mix.get("target_s"))
     # The verdicts travel with the master: publishing reads them before any request.
     asset_files.MASTER_INFO.write(

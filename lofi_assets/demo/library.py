@@ -108,6 +108,25 @@ def synthesize(bpm: float, key: MusicKey | str, seconds: float, seed: int = 0) -
     return (out * (0.7 / max(1e-9, float(np.abs(out).max())))).astype(np.float32)
 
 
+def sparse_drums(bpm: float, seconds: float, seed: int = 0) -> np.ndarray:
+    """Lo-fi drums alone over a quiet pad: a kick on 1 and 3, a snare on 2 and 4, nothing
+    else, the pad 40 dB under the hits (a crest factor near 30 dB). The hardest material
+    for a limiter: each hit needs deep reduction and the bed between must come back.
+    ``[2, frames]`` float32, peaking near -1 dBFS."""
+    rng = np.random.default_rng(seed)
+    total = int(seconds * RATE)
+    t = np.arange(total) / RATE
+    pad = 0.009 * np.sin(2 * np.pi * 220 * t) * (1 + 0.3 * np.sin(2 * np.pi * 0.25 * t))
+    out = np.stack([pad, 0.95 * pad]).astype(np.float32)
+    beat = 60.0 / bpm
+    for i, start in enumerate(np.arange(0.0, seconds - 0.3, beat)):
+        hit = _kick(int(0.3 * RATE)) if i % 2 == 0 else _noise_hit(int(0.2 * RATE), 45, rng, bright=False)
+        at = int(start * RATE)
+        end = min(at + len(hit), total)
+        out[:, at:end] += 0.85 * hit[: end - at]
+    return out
+
+
 def write_audio(path: Path, samples: np.ndarray, rate: int = RATE) -> Path:
     """Write mp3 (VBR ~190 kbps), wav, flac or ogg by suffix, via a temporary name."""
     from pedalboard.io import AudioFile

@@ -16,6 +16,7 @@ target the secant carries on from it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -42,6 +43,16 @@ class MasterError(ValueError):
     """A master that cannot be made; the message names the input and the reason."""
 
 
+class MasterMiss(MasterError):
+    """A master was made but a blocking figure missed (loudness, true peak, the lossy
+    copy's peak, clipping): nothing was written under the real names. ``report`` holds
+    every figure, ``report.misses`` the failing ones."""
+
+    def __init__(self, message: str, report: MasterReport):
+        super().__init__(message)
+        self.report = report
+
+
 @dataclass(frozen=True)
 class MasterPreset:
     """A mastering target and the processing on the way to it."""
@@ -61,6 +72,12 @@ class MasterPreset:
     mono_below_hz: float | None = None  # vinyl: bass in the middle of the groove
     limiter_lookahead_ms: float = 5.0
     limiter_release_db_per_s: float = 30.0
+    # Program-dependent release: a deep reduction also decays exponentially with this time
+    # constant, whichever is faster. Shallow reductions (under 30 dB/s × τ, 1.8 dB) keep
+    # the slow linear release that dense music wants; the 20–30 dB a lone drum hit needs
+    # comes back within a few hundred milliseconds instead of a second, so the quiet bed
+    # between sparse hits is not held down (it pinned such a master at −19.5 LUFS).
+    limiter_release_ms: float = 60.0
     description: str = ""
 
 
@@ -105,7 +122,10 @@ PRESETS: dict[str, MasterPreset] = {
 }
 
 TOLERANCE_LU = 0.05
-MAX_PASSES = 6
+MISS_LU = 0.1  # further than this from the target (our meter) is a miss
+INDEPENDENT_MISS_LU = 0.5  # the independent meter's reading may differ a little more
+LOSSY_RETRIES = 2  # renders with a lower ceiling when the lossy encoder overshoots it
+MAX_PASSES = 12
 MAX_GAIN_DB = 40.0  # a quieter input is a broken input, not one to be turned up without end
 # Under the ceiling: ffmpeg's ebur128 (192 kHz) reads up to 0.3 dB over our 4× meter on full-band material.
 LIMITER_MARGIN_DB = 0.5
@@ -136,15 +156,32 @@ def preset_table() -> list[tuple]:
 
 
 def released_reduction_db(
-    envelope_db: np.ndarray, ceiling_db: float, release_per_sample: float, seed_db: float = 0.0
+    envelope_db: np.ndarray,
+    ceiling_db: float,
+    release_per_sample: float,
+    seed_db: float = 0.0,
+    release_tau: float | None = None,
 ) -> np.ndarray:
     """Gain reduction (dB, ≥ 0) each sample needs, released no faster than
     ``release_per_sample`` dB: R[n] = max(need[n], R[n-1] − r), which is a running maximum
-    of need[k] + r·k shifted back by r·n. ``seed_db`` is R just before the first sample."""
+    of need[k] + r·k shifted back by r·n. ``seed_db`` is R just before the first sample.
+
+    With ``release_tau`` (samples) the reduction may also decay exponentially,
+    R[n] = max(need[n], R[n-1]·e^(−1/τ)): the same running maximum on log R. The smaller of
+    the two is kept; both are at least ``need``, so no sample is under-reduced."""
     need = np.maximum(0.0, envelope_db - ceiling_db)
     ramp = release_per_sample * np.arange(need.size)
     held = np.maximum.accumulate(need + ramp) - ramp
-    return np.maximum(held, seed_db - release_per_sample * (np.arange(need.size) + 1))
+    linear = np.maximum(held, seed_db - release_per_sample * (np.arange(need.size) + 1))
+    if not release_tau:
+        return linear
+    steps = np.arange(need.size) / release_tau
+    with np.errstate(divide="ignore"):
+        log_need = np.log(np.maximum(need, 1e-9))
+        log_seed = np.log(max(seed_db, 1e-9)) - (steps + 1 / release_tau)
+    log_held = np.maximum(np.maximum.accumulate(log_need + steps) - steps, log_seed)
+    exponential = np.where(need > 0, np.maximum(np.exp(log_held), need), np.exp(log_held))
+    return np.minimum(linear, exponential)
 
 
 def ramped_in(released_db: np.ndarray, lookahead: int) -> np.ndarray:
@@ -156,10 +193,17 @@ def ramped_in(released_db: np.ndarray, lookahead: int) -> np.ndarray:
 
 
 def limiter_reduction_db(
-    envelope_db: np.ndarray, ceiling_db: float, lookahead: int, release_per_sample: float, seed_db: float = 0.0
+    envelope_db: np.ndarray,
+    ceiling_db: float,
+    lookahead: int,
+    release_per_sample: float,
+    seed_db: float = 0.0,
+    release_tau: float | None = None,
 ) -> np.ndarray:
     """Gain reduction (dB) that keeps ``envelope_db`` at or below the ceiling."""
-    return ramped_in(released_reduction_db(envelope_db, ceiling_db, release_per_sample, seed_db), lookahead)
+    return ramped_in(
+        released_reduction_db(envelope_db, ceiling_db, release_per_sample, seed_db, release_tau), lookahead
+    )
 
 
 @dataclass
@@ -196,6 +240,7 @@ class MasterReport:
     files: dict[str, str]
     lossy: dict = field(default_factory=dict)
     seconds: float = 0.0
+    misses: list[str] = field(default_factory=list)  # the blocking figures that missed
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -212,6 +257,7 @@ class Limiter:
         self.ceiling_db = ceiling_db
         self.lookahead = max(1, int(preset.limiter_lookahead_ms * rate / 1000))
         self.release = preset.limiter_release_db_per_s / rate
+        self.release_tau = preset.limiter_release_ms * rate / 1000 if preset.limiter_release_ms else None
         self.context = 2 * self.lookahead + 2
 
     def sweep(self, envelope_db: np.memmap, gain_db: float, block: int):
@@ -225,7 +271,7 @@ class Limiter:
             if previous is not None and lo - 1 >= previous[0]:
                 seed = float(previous[1][lo - 1 - previous[0]])
             env = envelope_db[lo:hi].astype(np.float64) + gain_db
-            released = released_reduction_db(env, self.ceiling_db, self.release, seed)
+            released = released_reduction_db(env, self.ceiling_db, self.release, seed, self.release_tau)
             previous = (lo, released)
             smooth = ramped_in(released, self.lookahead)
             yield a, b, smooth[a - lo : b - lo]
@@ -473,6 +519,87 @@ def ebur128(path: Path) -> dict:
     return {"integrated_lufs": number("I:"), "loudness_range_lu": number("LRA:"), "true_peak_dbtp": number("Peak:")}
 
 
+def staged_path(final: Path) -> Path:
+    """Where an output is written until every blocking figure has passed: a hidden name
+    beside the final one (the same file system, so the rename is atomic), same suffix."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return final.with_name(f".{final.stem}.staged{final.suffix}")
+
+
+def find_gain(
+    scratch: Scratch,
+    limiter: Limiter,
+    preset: MasterPreset,
+    outputs: Outputs,
+    gain: float,
+    passes: list[dict],
+    tolerance: float,
+    max_passes: int,
+    block: int,
+    say,
+    rendering: bool = False,
+) -> tuple[Measurement, float]:
+    """Secant steps on the gain until a rendered master measures within ``tolerance`` of
+    the target (or ``max_passes`` are spent); each pass is appended to ``passes``. With
+    ``rendering`` every pass renders (a gain already near the target)."""
+    trials: list[tuple[float, float]] = []  # (gain, loudness − target)
+    measured: Measurement | None = None
+    # once the real output has been metered, every pass renders
+    for count in range(max_passes):
+        # Trials aim at half the tolerance: the render differs from a trial by a few
+        # hundredths (the limiter against the K-weighting), and must still land inside.
+        rendering = rendering or count == max_passes - 1 or (bool(trials) and abs(trials[-1][1]) <= tolerance / 2)
+        if rendering:
+            measured = render(scratch, limiter, gain, outputs, block)
+            loudness = measured.integrated_lufs
+        else:
+            loudness = trial_loudness(scratch, limiter, gain, block)
+        error = loudness - preset.target_lufs
+        passes.append(
+            {"gain_db": round(gain, 4), "lufs": round(loudness, 4), "kind": "render" if rendering else "trial"}
+        )
+        say(f"pass {len(passes)} ({passes[-1]['kind']}): gain {gain:+.3f} dB → {loudness:.3f} LUFS")
+        if rendering and measured.true_peak_dbtp > preset.ceiling_dbtp and limiter.ceiling_db > preset.ceiling_dbtp - 2:
+            limiter.ceiling_db -= measured.true_peak_dbtp - preset.ceiling_dbtp + 0.05
+            say(f"true peak {measured.true_peak_dbtp:.2f} dBTP is over the ceiling; limiter lowered")
+            trials = []
+            continue
+        if rendering and abs(error) <= tolerance:
+            break
+        if rendering and trials and passes[-2:][0]["kind"] == "trial" and trials[-1][0] == gain:
+            # the first render, at the last trial's gain: the trials were off by a nearly
+            # constant amount (the limiter against the K-weighting); correct them, keep their slope
+            offset = error - trials[-1][1]
+            trials = [(g, e + offset) for g, e in trials[:-1]]
+        trials.append((gain, error))
+        if abs(error) > (tolerance if rendering else tolerance / 2):
+            gain = next_gain(trials)
+    assert measured is not None
+    return measured, gain
+
+
+def blocking_misses(report: MasterReport) -> list[str]:
+    """The figures a master must meet to carry its name, each failing one in words."""
+    m, target, ceiling = report.measured, report.target_lufs, report.ceiling_dbtp
+    misses = []
+    if abs(m.integrated_lufs - target) > MISS_LU:
+        misses.append(f"loudness {m.integrated_lufs:.2f} LUFS, target {target:g} ± {MISS_LU:g}")
+    independent = report.verification.get("integrated_lufs")
+    if independent is not None and abs(independent - target) > INDEPENDENT_MISS_LU:
+        misses.append(
+            f"{report.verification.get('meter')} reads {independent:.2f} LUFS, target {target:g} ± {INDEPENDENT_MISS_LU:g}"
+        )
+    peaks = [("true peak", m.true_peak_dbtp), ("re-read true peak", report.verification.get("reread_true_peak_dbtp"))]
+    peaks.append(("the lossy copy's true peak", report.lossy.get("true_peak_dbtp")))
+    for label, peak in peaks:
+        if peak is not None and peak > ceiling:
+            misses.append(f"{label} {peak:.2f} dBTP over the {ceiling:g} dBTP ceiling")
+    if m.clipped_samples:
+        misses.append(f"{m.clipped_samples} clipped samples")
+    return misses
+
+
 def master_file(
     path: Path,
     outputs: Outputs,
@@ -488,13 +615,17 @@ def master_file(
     """Master ``path`` to the preset's loudness and true-peak ceiling; write ``outputs``.
 
     Raises ``MasterError`` naming the file when it cannot be done: undecodable, empty,
-    NaN or infinite samples, silence, or a target further away than 40 dB.
+    NaN or infinite samples, silence, or a target further away than 40 dB; and
+    ``MasterMiss`` (with the full report) when the master was made but a blocking figure
+    missed. The outputs are written under hidden names beside the real ones and take their
+    names only when every blocking figure has passed.
     """
     preset = preset_named(preset) if isinstance(preset, str) else preset
     say = log or (lambda message: None)
     started = time.perf_counter()
     path = Path(path)
     work = Path(tempfile.mkdtemp(prefix="lofi-master-", dir=scratch_dir))
+    staged = Outputs()
     try:
         scratch, facts = prepare(path, preset, work, block)
         if not facts.loudness_lufs > ABSOLUTE_GATE_LUFS:
@@ -511,67 +642,41 @@ def master_file(
         ceiling = preset.ceiling_dbtp - LIMITER_MARGIN_DB
         fill_envelope(scratch, floor_db=ceiling - gain - 9.0, block=block)
         limiter = Limiter(preset, RATE, ceiling)
-
+        staged = Outputs(*(staged_path(p) if p else None for p in (outputs.wav24, outputs.wav16, outputs.lossy)))
+        if staged.lossy and not (staged.wav24 or staged.wav16):
+            raise ValueError("a lossy master is encoded from the WAV master; ask for wav24 or wav16 too")
+        if staged.lossy:
+            lossy_codec(staged.lossy)
         passes: list[dict] = []
-        trials: list[tuple[float, float]] = []  # (gain, loudness − target)
-        measured: Measurement | None = None
-        rendering = False  # once the real output has been metered, every pass renders
-        while len(passes) < max_passes:
-            # Trials aim at half the tolerance: the render differs from a trial by a few
-            # hundredths (the limiter against the K-weighting), and must still land inside.
-            rendering = (
-                rendering or len(passes) == max_passes - 1 or (bool(trials) and abs(trials[-1][1]) <= tolerance / 2)
+        for attempt in range(LOSSY_RETRIES + 1):
+            measured, gain = find_gain(
+                scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say, rendering=attempt > 0
             )
-            if rendering:
-                measured = render(scratch, limiter, gain, outputs, block)
-                loudness = measured.integrated_lufs
-            else:
-                loudness = trial_loudness(scratch, limiter, gain, block)
-            error = loudness - preset.target_lufs
-            passes.append(
-                {"gain_db": round(gain, 4), "lufs": round(loudness, 4), "kind": "render" if rendering else "trial"}
-            )
-            say(f"pass {len(passes)} ({passes[-1]['kind']}): gain {gain:+.3f} dB → {loudness:.3f} LUFS")
-            if (
-                rendering
-                and measured.true_peak_dbtp > preset.ceiling_dbtp
-                and limiter.ceiling_db > preset.ceiling_dbtp - 2
-            ):
-                limiter.ceiling_db -= measured.true_peak_dbtp - preset.ceiling_dbtp + 0.05
-                say(f"true peak {measured.true_peak_dbtp:.2f} dBTP is over the ceiling; limiter lowered")
-                trials = []
-                continue
-            if rendering and abs(error) <= tolerance:
-                break
-            trials.append((gain, error))
-            if abs(error) > (tolerance if rendering else tolerance / 2):
-                gain = next_gain(trials)
-        assert measured is not None
-        encoder = None
-        if outputs.lossy:
-            source = outputs.wav24 or outputs.wav16
-            if source is None:
-                raise ValueError("a lossy master is encoded from the WAV master; ask for wav24 or wav16 too")
-            lossy_codec(outputs.lossy)
-            encoder = LossyEncoder(source, outputs.lossy)
-        try:
-            verification = verify_master(outputs, measured) if verify else {}
-        except BaseException:
+            encoder = LossyEncoder(staged.wav24 or staged.wav16, staged.lossy) if staged.lossy else None
+            try:
+                verification = verify_master(staged, measured) if verify else {}
+            except BaseException:
+                if encoder:
+                    encoder.cancel()
+                raise
+            lossy = {}
             if encoder:
-                encoder.cancel()
-            raise
-        lossy = {}
-        if encoder:
-            encoder.wait()
-            lossy_measured = measure_file(outputs.lossy)
-            lossy = {
-                "file": str(outputs.lossy),
-                "integrated_lufs": round(lossy_measured.integrated_lufs, 3),
-                "true_peak_dbtp": round(lossy_measured.true_peak_dbtp, 3),
-                "duration_s": round(lossy_measured.duration_s, 3),
-            }
-        files = {k: str(v) for k, v in asdict(outputs).items() if v}
-        return MasterReport(
+                encoder.wait()
+                lossy_measured = measure_file(staged.lossy)
+                lossy = {
+                    "file": str(outputs.lossy),
+                    "integrated_lufs": round(lossy_measured.integrated_lufs, 3),
+                    "true_peak_dbtp": round(lossy_measured.true_peak_dbtp, 3),
+                    "duration_s": round(lossy_measured.duration_s, 3),
+                }
+                overshoot = lossy_measured.true_peak_dbtp - preset.ceiling_dbtp
+                if overshoot > 0 and attempt < LOSSY_RETRIES:
+                    # the encoder's filters ring over the WAV's peaks: lower the ceiling, render again
+                    limiter.ceiling_db -= overshoot + 0.1
+                    say(f"the lossy copy peaks at {lossy_measured.true_peak_dbtp:.2f} dBTP; limiter lowered")
+                    continue
+            break
+        report = MasterReport(
             input=facts,
             preset=preset.name,
             target_lufs=preset.target_lufs,
@@ -580,16 +685,28 @@ def master_file(
             passes=passes,
             measured=measured,
             verification=verification,
-            files=files,
+            files={k: str(v) for k, v in asdict(outputs).items() if v},
             lossy=lossy,
-            seconds=round(time.perf_counter() - started, 2),
         )
+        report.misses = blocking_misses(report)
+        report.seconds = round(time.perf_counter() - started, 2)
+        if report.misses:
+            report.files = {}
+            raise MasterMiss(f"{path.name}: the master misses: {'; '.join(report.misses)}", report)
+        for final, temporary in zip(asdict(outputs).values(), asdict(staged).values()):
+            if final:
+                os.replace(temporary, final)  # beside its final name: the same file system
+        return report
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        for temporary in (staged.wav24, staged.wav16, staged.lossy):
+            if temporary:
+                temporary.unlink(missing_ok=True)  # a miss or an error: no half-made master stays
 
 
 def next_gain(trials: list[tuple[float, float]]) -> float:
-    """Secant step on (gain, error); the first step assumes loudness follows gain 1:1.
+    """Secant step on (gain, error); the first step assumes loudness follows gain 1:1, and
+    once trials lie on both sides of the target the step interpolates between them.
 
     Hard limiting makes loudness a concave function of gain, so a secant through two
     points short of the target falls short again; when the last two errors share a sign
@@ -597,6 +714,13 @@ def next_gain(trials: list[tuple[float, float]]) -> float:
     gain, error = trials[-1]
     if len(trials) < 2:
         return gain - error
+    short = [t for t in trials if t[1] < 0]
+    over = [t for t in trials if t[1] > 0]
+    if short and over:
+        # bracketed: interpolate between the nearest trial on each side (false position),
+        # which cannot overshoot out of the bracket as a secant through the last two can
+        (g0, e0), (g1, e1) = max(short, key=lambda t: t[1]), min(over, key=lambda t: t[1])
+        return g0 - e0 * (g1 - g0) / (e1 - e0)
     previous_gain, previous_error = trials[-2]
     slope = (error - previous_error) / (gain - previous_gain) if gain != previous_gain else 1.0
     if not 0.02 <= slope <= 1.5:  # a limiter flattens the curve (hard limiting: a lot), never inverts it
@@ -628,6 +752,7 @@ def verify_master(outputs: Outputs, measured: Measurement) -> dict:
 
 __all__ = [
     "MasterError",
+    "MasterMiss",
     "MasterPreset",
     "MasterReport",
     "Outputs",
