@@ -3,7 +3,9 @@ two-pass ``loudnorm`` on the same input, both measured by ffmpeg's ``ebur128`` f
 (a meter neither of them wrote).
 
 The input is a real mix: synthesised demo songs (distinct keys and tempi) sequenced by
-``render_mix`` with 5 s crossfades to the requested length, 32-bit float WAV.
+``render_mix`` with 5 s crossfades to the requested length, 32-bit float WAV. Then the
+hardest material for a limiter, side by side with loudnorm for every preset: 60 s of
+sparse drums over a pad 40 dB down (``demo.library.sparse_drums``, crest factor near 30 dB).
 
     python benchmarks/bench_master.py              # 60 minutes (the issue's figure)
     python benchmarks/bench_master.py --minutes 5  # a quick look
@@ -22,10 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lofi_assets.core.audio_io import ffmpeg_exe  # noqa: E402
-from lofi_assets.core.production.master import Outputs, ebur128, master_file  # noqa: E402
+from lofi_assets.core.audio_io import ffmpeg_exe, write_wav  # noqa: E402
+from lofi_assets.core.production.master import PRESETS, MasterMiss, Outputs, ebur128, master_file  # noqa: E402
 from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix  # noqa: E402
-from lofi_assets.demo.library import synthesize, write_audio  # noqa: E402
+from lofi_assets.demo.library import sparse_drums, synthesize, write_audio  # noqa: E402
 
 SONGS = [(70, "D minor"), (74, "F major"), (78, "A minor"), (82, "C major"), (66, "E minor"), (86, "Bb major")]
 
@@ -90,10 +92,43 @@ def loudnorm_two_pass(source: Path, out: Path, target: float, ceiling: float) ->
     return time.perf_counter() - started
 
 
+def peaky_side_by_side(folder: Path, seconds: float) -> dict:
+    """Sparse drums mastered to every preset by us and by two-pass loudnorm, each read by ebur128."""
+    source = write_wav(folder / "peaky.wav", sparse_drums(90, seconds, seed=3))
+    print(f"\n{seconds:g} s of sparse drums: {ebur128(source)}")
+    print(
+        f"{'preset':10} {'target':>7} {'ours I':>7} {'TP':>6} {'mp3 TP':>7} {'s':>5}   {'loudnorm I':>10} {'TP':>6} {'s':>5}"
+    )
+    rows = {}
+    for name, preset in PRESETS.items():
+        ours, lossy = folder / f"peaky-{name}.wav", folder / f"peaky-{name}.mp3"
+        started = time.perf_counter()
+        try:
+            report = master_file(source, Outputs(ours, None, lossy), name, verify=False)
+            misses, lossy_tp = [], report.lossy["true_peak_dbtp"]
+        except MasterMiss as miss:
+            misses, lossy_tp = miss.report.misses, None
+        ours_s = time.perf_counter() - started
+        theirs_s = loudnorm_two_pass(
+            source, folder / f"peaky-{name}-loudnorm.wav", preset.target_lufs, preset.ceiling_dbtp
+        )
+        a = ebur128(ours) if not misses else {"integrated_lufs": float("nan"), "true_peak_dbtp": float("nan")}
+        b = ebur128(folder / f"peaky-{name}-loudnorm.wav")
+        rows[name] = {"ours": a | {"seconds": round(ours_s, 2), "lossy_true_peak_dbtp": lossy_tp, "misses": misses}}
+        rows[name]["loudnorm"] = b | {"seconds": round(theirs_s, 2)}
+        print(
+            f"{name:10} {preset.target_lufs:7.1f} {a['integrated_lufs']:7.1f} {a['true_peak_dbtp']:6.1f} "
+            f"{lossy_tp if lossy_tp is not None else float('nan'):7.2f} {ours_s:5.1f}   "
+            f"{b['integrated_lufs']:10.1f} {b['true_peak_dbtp']:6.1f} {theirs_s:5.1f}"
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--song-seconds", type=float, default=180.0)
+    parser.add_argument("--peaky-seconds", type=float, default=60.0)
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_master.json"))
     args = parser.parse_args()
 
@@ -132,7 +167,9 @@ def main() -> int:
             f"DR {m.dynamic_range_db:.1f}, PLR {m.plr_db:.1f}, correlation {m.correlation:.2f}; "
             f"pyloudnorm {report.verification.get('integrated_lufs')}; passes {len(report.passes)}"
         )
+        peaky = peaky_side_by_side(folder, args.peaky_seconds)
         result = {
+            "peaky": peaky,
             "minutes": args.minutes,
             "ours_s": round(ours_s, 1),
             "ours_core_s": round(core_s, 1),

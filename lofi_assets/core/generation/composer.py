@@ -111,6 +111,16 @@ MOOD_STYLES: dict[str, MoodStyle] = {
     ),
 }
 MOOD_MODE = {m: ("major" if s.major_share >= 0.5 else "minor") for m, s in MOOD_STYLES.items()}
+# The General MIDI kit each drum feel is played on (bank 128 of a GM soundfont), carried in
+# the MIDI as the drum part's program, so the renderer plays brushes as brushes.
+DRUM_KITS = {"boom_bap": 0, "sparse": 32, "brushes": 40}  # Standard, Jazz, Brush
+KIT_NAMES = {0: "Standard", 32: "Jazz", 40: "Brush"}
+
+
+def drum_kit(mood: str) -> int:
+    """The GM drum kit (program on the drum channel) of a mood's drum feel."""
+    return DRUM_KITS[MOOD_STYLES[mood].drums]
+
 
 # Lo-fi General MIDI programs for each part (0-based program numbers).
 KEYS_PROGRAMS = (4, 0, 5)  # Rhodes, grand piano, FM electric piano
@@ -433,7 +443,7 @@ class Composer:
         parts = {
             "keys": pretty_midi.Instrument(self._choice(KEYS_PROGRAMS), name="keys"),
             "bass": pretty_midi.Instrument(self._choice(BASS_PROGRAMS), name="bass"),
-            "drums": pretty_midi.Instrument(0, is_drum=True, name="drums"),
+            "drums": pretty_midi.Instrument(drum_kit(self.cond.mood), is_drum=True, name="drums"),
             "lead": pretty_midi.Instrument(self._choice(LEAD_PROGRAMS), name="lead"),
         }
         self.keys(parts["keys"], harmony, sections)

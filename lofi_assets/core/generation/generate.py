@@ -33,7 +33,7 @@ import pretty_midi
 import torch
 
 from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_roles, groove_references
-from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose
+from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS, compose, drum_kit
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.dataset import condition_ids, normalising_shift, transpose
 from lofi_assets.core.generation.harmony import STEPS_PER_BEAT, Chord, ChordChart
@@ -560,6 +560,8 @@ class ModelGenerator:
         midi = transpose(decode_ids(self.tokenizer, ids, tempo=cond.tempo, legato=one_voice), -shift)
         end = cond.bars * 240.0 / cond.tempo  # the piece is exactly its bars: last notes end with it
         for inst in midi.instruments:
+            if inst.is_drum:
+                inst.program = drum_kit(cond.mood)  # the tokens carry no kit: the feel's kit
             for note in inst.notes:
                 note.end = min(note.end, end)
             inst.notes = [n for n in inst.notes if n.end - n.start > 1e-3]

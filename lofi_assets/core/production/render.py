@@ -165,9 +165,12 @@ class _Player:
         self.synth.control_change(channel, 121, 0)  # reset controllers: volume, pan, bend range
         self.synth.pitchbend(channel, 8192)
         program = int(instrument.program)
+        # TinySoundFont quietly plays preset 0 for a kit the font lacks: ask for the kit first
+        kit_missing = instrument.is_drum and self.synth.sfpreset_name(self.sfid, 128, program) is None
         try:
-            self.synth.program_select(channel, self.sfid, 0, program, instrument.is_drum)
-            return None
+            if not kit_missing:
+                self.synth.program_select(channel, self.sfid, 0, program, instrument.is_drum)
+                return None
         except RuntimeError:
             pass
         try:  # an operator's soundfont need not have every GM program
@@ -176,7 +179,7 @@ class _Player:
             raise RenderError(
                 f"soundfont {self.soundfont}: no preset for program {program} and no preset 0 to fall back on"
             ) from None
-        what = "drum kit" if instrument.is_drum else pretty_midi.program_to_instrument_name(program)
+        what = f"drum kit {program}" if instrument.is_drum else pretty_midi.program_to_instrument_name(program)
         return f"soundfont {self.soundfont.name} has no program {program} ({what}); preset 0 used instead"
 
     def play(self, channel: int, events: list[tuple[int, int, int, int]], out: np.ndarray) -> None:

@@ -114,3 +114,13 @@ def test_the_key_finder_hears_the_key_of_jazz_harmony():
     assert found["temperley-mode"] > found["krumhansl"]
     with pytest.raises(ValueError, match="unknown key method"):
         estimate_key(midi, "aarden")
+
+
+@pytest.mark.parametrize("mood", MOODS)
+def test_the_drum_part_names_the_kit_of_its_feel(mood):
+    from lofi_assets.core.generation.composer import DRUM_KITS, MOOD_STYLES, drum_kit
+
+    midi = compose(Conditions.parse(80, "C", mood, bars=8, seed=1))
+    drums = [i for i in midi.instruments if i.is_drum]
+    assert drums and drums[0].program == drum_kit(mood) == DRUM_KITS[MOOD_STYLES[mood].drums]
+    assert {DRUM_KITS[s.drums] for s in MOOD_STYLES.values()} >= {0, 40}  # boom-bap on Standard, brushes on Brush

@@ -85,6 +85,14 @@ def test_decoding_keeps_the_arrangement_roles(generator):
     assert set(body_bars(8)) <= drum_bars  # drums through the body
 
 
+def test_the_model_drums_play_the_kit_of_the_feel(generator):
+    from lofi_assets.core.generation.composer import drum_kit
+
+    cond = Conditions.parse(80, "Am", "melancholic", bars=4, seed=2)  # brushes
+    drums = [i for i in generator.generate(cond).midi.instruments if i.is_drum]
+    assert drums and drums[0].program == drum_kit("melancholic") == 40
+
+
 def test_a_piece_asked_for_without_drums_has_none(generator):
     cond = Conditions.parse(66, "C", "dreamy", bars=4, seed=2, drums=False)
     piece = generator.generate(cond)

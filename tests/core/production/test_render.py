@@ -100,6 +100,23 @@ def test_drums_sound_on_the_drum_channel_with_the_kit():
     assert spectrum[freqs > 4000].sum() > spectrum[freqs < 1000].sum()
 
 
+def test_the_drum_part_plays_the_kit_its_program_names():
+    snare = [(38, 0.0, 0.3)]
+    standard = render_midi(piece((0, True, snare)), tail_s=0.3, gain_db=0.0).mix
+    brush = render_midi(piece((40, True, snare)), tail_s=0.3, gain_db=0.0)
+    assert not brush.warnings
+    # a brushed snare is another sample, and softer than the standard kit's stick
+    assert not np.allclose(standard, brush.mix, atol=1e-3)
+    assert np.sqrt(np.mean(brush.mix**2)) < np.sqrt(np.mean(standard**2))
+
+
+def test_a_kit_the_soundfont_lacks_falls_back_to_the_standard_kit_and_says_so():
+    snare = [(38, 0.0, 0.3)]
+    r = render_midi(piece((99, True, snare)), tail_s=0.3, gain_db=0.0)
+    assert r.warnings == [f"soundfont {DEFAULT_SOUNDFONT.name} has no program 99 (drum kit 99); preset 0 used instead"]
+    assert np.allclose(r.mix, render_midi(piece((0, True, snare)), tail_s=0.3, gain_db=0.0).mix)
+
+
 def test_a_midi_file_path_renders(tmp_path):
     path = tmp_path / "song.mid"
     piece((0, False, [(60, 0.0, 0.5)])).write(str(path))
