@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import Field
 
 from lofi_assets.core.production.colour import PRESETS, ColourPreset, colour, get_preset
-from lofi_assets.core.production.render import Rendered, render_midi, resolve_soundfont
+from lofi_assets.core.production.render import Rendered, StereoStage, render_midi, resolve_soundfont
 
 
 class RendererResource(dg.ConfigurableResource):
@@ -24,6 +24,11 @@ class RendererResource(dg.ConfigurableResource):
     )
     colour_preset: str = Field(default="tape", description=f"lo-fi colour preset: {', '.join(PRESETS)}")
     tail_s: float = Field(default=2.0, description="seconds kept after the last note-off for releases and decays")
+    stereo: bool = Field(
+        default=True,
+        description="place each part by its role (pan, level against the lead, a stereo room); "
+        "off: every part as the soundfont plays it, close to mono",
+    )
 
     def soundfont_path(self) -> Path:
         """The soundfont file, checked (RenderError naming it when missing or not an .sf2)."""
@@ -35,7 +40,8 @@ class RendererResource(dg.ConfigurableResource):
 
     def render_raw(self, midi_path: Path | str, stems: bool = False) -> Rendered:
         """The soundfont render alone, before colour (peak at -3 dBFS)."""
-        return render_midi(Path(midi_path), self.soundfont_path(), tail_s=self.tail_s, stems=stems)
+        stage = StereoStage() if self.stereo else None
+        return render_midi(Path(midi_path), self.soundfont_path(), tail_s=self.tail_s, stems=stems, stage=stage)
 
     def render(self, midi_path: Path | str, seed: int, preset: str | None = None) -> np.ndarray:
         """``midi_path`` rendered and coloured: float32 stereo ``[2, frames]`` at 44.1 kHz.

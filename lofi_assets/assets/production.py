@@ -39,7 +39,11 @@ def render_piece(
         "seconds": round(back.shape[1] / 44100, 2),
         "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
         "peak_dbfs": round(figures.sample_peak_dbfs, 2),
+        "correlation": round(figures.correlation, 3),
     }
+
+
+STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
 
 
 class RenderConfig(dg.Config):
@@ -59,7 +63,12 @@ class RenderConfig(dg.Config):
             "renders_decode",
             asset="rendered_songs",
             description="every gap song's WAV decodes, is as long as its MIDI and is not silent",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "stereo_image",
+            asset="rendered_songs",
+            description="every render's left/right correlation lies within 0.6–0.9 (placed parts, not mono)",
+        ),
     ],
 )
 def rendered_songs(
@@ -99,6 +108,8 @@ def rendered_songs(
             }
         )
     preset = config.preset or renderer.colour_preset
+    lo, hi = STEREO_RANGE
+    off_stage = [f"{r['file']}: {r['correlation']}" for r in rows if not lo <= r["correlation"] <= hi]
     asset_files.RENDERED.write(
         storage, key, {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows}
     )
@@ -110,8 +121,11 @@ def rendered_songs(
             "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
             "renders": dg.MetadataValue.md(
                 markdown_table(
-                    ["arc", "#", "file", "seconds", "LUFS", "peak dBFS"],
-                    [(r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"]) for r in rows],
+                    ["arc", "#", "file", "seconds", "LUFS", "peak dBFS", "correlation"],
+                    [
+                        (r["arc"], r["number"], r["file"], r["seconds"], r["lufs"], r["peak_dbfs"], r["correlation"])
+                        for r in rows
+                    ],
                 )
             ),
         },
@@ -120,7 +134,16 @@ def rendered_songs(
                 check_name="renders_decode",
                 passed=not problems,
                 metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
-            )
+            ),
+            dg.AssetCheckResult(
+                check_name="stereo_image",
+                passed=bool(rows) and not off_stage,
+                metadata={
+                    "range": f"{lo}–{hi}",
+                    "outside": dg.MetadataValue.md(markdown_bullets(off_stage)),
+                    "correlations": ", ".join(str(r["correlation"]) for r in rows),
+                },
+            ),
         ],
     )
 

@@ -66,6 +66,47 @@ class Rendered:
         return self.mix.shape[1] / self.rate
 
 
+@dataclass(frozen=True)
+class StereoStage:
+    """Where each part sits on the stage, by its arrangement role (a soundfont plays almost
+    every preset from mono samples, so unplaced parts add up to a mono mix).
+
+    Pans run from −1 (left) to 1 (right), constant power; kick, snare and bass stay in the
+    middle, hats go right, toms and cymbals left (the drummer's kit seen from the
+    audience). Levels are each role's sounding RMS against the lead's (the brief's stem
+    levels). The keys get a short inter-channel delay (a Haas spread, as a stereo piano
+    mic pair gives) and every part a small stereo room, which decorrelates the sides.
+    A part that pans itself (CC10) keeps its own pan."""
+
+    pans: dict[str, float] = field(default_factory=lambda: {"keys": -0.45, "lead": 0.35, "other": 0.2})
+    levels_db: dict[str, float] = field(
+        default_factory=lambda: {"lead": 0.0, "drums": -3.0, "bass": -6.0, "keys": -8.0, "other": -8.0}
+    )
+    kit_pans: dict[str, float] = field(default_factory=lambda: {"hat": 0.4, "tom": -0.3, "cymbal": -0.3})
+    keys_spread_ms: float = 10.0
+    room_wet: float = 0.12
+    room_size: float = 0.35
+
+
+def pan(signal: np.ndarray, position: float) -> np.ndarray:
+    """Constant-power pan of a stereo ``[2, frames]`` signal (0 leaves it as it is)."""
+    if position == 0:
+        return signal
+    angle = (np.clip(position, -1.0, 1.0) + 1) * np.pi / 4
+    gains = np.array([[np.cos(angle)], [np.sin(angle)]], dtype=np.float32) * np.float32(np.sqrt(2))
+    return signal * gains
+
+
+def sounding_rms(signal: np.ndarray) -> float:
+    """RMS over the frames where a part sounds (within 40 dB of its peak): its level when
+    it plays, not diluted by its rests."""
+    envelope = np.abs(signal).max(axis=0)
+    if not envelope.size or envelope.max() == 0:
+        return 0.0
+    sounding = signal[:, envelope > envelope.max() * 0.01]
+    return float(np.sqrt(np.mean(sounding.astype(np.float64) ** 2)))
+
+
 def resolve_soundfont(path: str | Path | None) -> Path:
     """The soundfont to use: ``path``, or the GM soundfont shipped with pretty_midi.
 
@@ -214,13 +255,16 @@ def render_midi(
     stems: bool = False,
     tail_s: float = 2.0,
     gain_db: float | None = None,
+    stage: StereoStage | None = None,
 ) -> Rendered:
     """Render every note of every part to float32 stereo ``[2, frames]`` at ``rate``.
 
     The result lasts until the last note-off (after sustain) or the file's end, whichever
     is later, plus ``tail_s`` for releases and decays. ``gain_db=None`` normalises the mix
     peak to ``PEAK_DBFS``; a number applies that fixed gain to the synthesiser's output
-    instead. Stems always share the mix gain, so they sum to the mix."""
+    instead. Stems always share the mix gain, so they sum to the mix. With ``stage`` each
+    part is placed by its role (:class:`StereoStage`): panned, levelled against the lead,
+    and given the stereo room; stems are then those placed parts."""
     pm, label = _load_midi(midi)
     sf = resolve_soundfont(soundfont)
     if tail_s < 0:
@@ -241,17 +285,35 @@ def render_midi(
     names: list[str] = []
     out_stems: dict[str, np.ndarray] = {}
     warnings: list[str] = []
+    roles = _roles(pm) if stage is not None else {}
+    placed: list[tuple[str, str, np.ndarray]] = []  # (name, role, [2, frames]) before levels
     for i, inst in parts:
         channel = DRUM_CHANNEL if inst.is_drum else MELODIC_CHANNEL
         warning = player.select(channel, inst)
         if warning:
             warnings.append(warning)
-        player.play(channel, events[i], buffer)
-        mix += buffer
         names.append(part_name(i, inst))
-        if stems:
-            out_stems[names[-1]] = np.ascontiguousarray(buffer.T)
+        if stage is None:
+            player.play(channel, events[i], buffer)
+            mix += buffer
+            if stems:
+                out_stems[names[-1]] = np.ascontiguousarray(buffer.T)
+            continue
+        role = roles.get(i, "other")
+        part = np.zeros((2, frames), dtype=np.float32)
+        for position, group in _placements(inst, role, stage):
+            if group is not inst:
+                player.select(channel, group)
+            player.play(channel, _events(group, rate, last_end), buffer)
+            part += pan(buffer.T, position)
+        if role == "keys" and stage.keys_spread_ms > 0:
+            delay = round(stage.keys_spread_ms * rate / 1000)
+            part[1, delay:] = part[1, :-delay].copy()
+            part[1, :delay] = 0.0
+        placed.append((names[-1], role, part))
     del buffer
+    if stage is not None:
+        mix = _stage_mix(placed, stage, rate, out_stems if stems else None)
 
     if not np.isfinite(mix).all():
         raise RenderError(f"{label}: the synthesiser produced NaN or infinite samples with {sf.name}")
@@ -262,13 +324,72 @@ def render_midi(
         gain_db = PEAK_DBFS - 20.0 * np.log10(peak)
     gain = np.float32(10.0 ** (gain_db / 20.0))
     fade = _fade_out(frames, rate)
-    result = np.ascontiguousarray(mix.T)
+    result = np.ascontiguousarray(mix.T) if stage is None else mix
     for signal in [result, *out_stems.values()]:
         signal *= gain
         signal[:, frames - fade.size :] *= fade
     return Rendered(
         mix=result, rate=rate, notes=notes, gain_db=float(gain_db), parts=names, stems=out_stems, warnings=warnings
     )
+
+
+def _roles(pm: pretty_midi.PrettyMIDI) -> dict[int, str]:
+    from lofi_assets.core.generation.arrangement import classify
+
+    return {r.index: r.role for r in classify(pm)}
+
+
+def _placements(inst: pretty_midi.Instrument, role: str, stage: StereoStage):
+    """``(pan, part)`` pairs to render: the drums split by kit piece, any other part whole.
+    A part with its own pan (CC10) keeps it: placed in the middle, its CC doing the rest."""
+    if any(c.number == 10 for c in inst.control_changes):
+        return [(0.0, inst)]
+    if not inst.is_drum:
+        return [(stage.pans.get(role, 0.0), inst)]
+    from lofi_assets.core.generation.arrangement import KIT_PIECES
+
+    groups: dict[float, list[pretty_midi.Note]] = {}
+    for note in inst.notes:
+        groups.setdefault(stage.kit_pans.get(KIT_PIECES.get(note.pitch, "other"), 0.0), []).append(note)
+    out = []
+    for position, notes in sorted(groups.items()):
+        group = pretty_midi.Instrument(inst.program, is_drum=True, name=inst.name)
+        group.notes, group.control_changes, group.pitch_bends = notes, inst.control_changes, inst.pitch_bends
+        out.append((position, group))
+    return out
+
+
+def _stage_mix(
+    placed: list[tuple[str, str, np.ndarray]], stage: StereoStage, rate: int, stems: dict[str, np.ndarray] | None
+) -> np.ndarray:
+    """The placed parts levelled by role against the lead, each through the stereo room, summed."""
+    import pedalboard
+
+    by_role: dict[str, np.ndarray] = {}
+    for _, role, part in placed:
+        by_role[role] = by_role[role] + part if role in by_role else part.copy()
+    levels = {role: sounding_rms(signal) for role, signal in by_role.items()}
+    reference = next((r for r in ("lead", "keys", "other", "bass", "drums") if levels.get(r)), None)
+
+    def room(signal: np.ndarray) -> np.ndarray:
+        if stage.room_wet <= 0:
+            return signal
+        reverb = pedalboard.Reverb(
+            room_size=stage.room_size, damping=0.5, wet_level=stage.room_wet, dry_level=1.0, width=1.0
+        )
+        return reverb(signal, rate)
+
+    mix = np.zeros_like(placed[0][2])
+    for name, role, part in placed:
+        gain = 1.0
+        if reference is not None and levels.get(role):
+            wanted = stage.levels_db.get(role, 0.0) - stage.levels_db.get(reference, 0.0)
+            gain = 10 ** (wanted / 20) * levels[reference] / levels[role]
+        part *= np.float32(gain)
+        if stems is not None:  # the room is linear: each stem through it sums to the mix through it
+            stems[name] = part = room(part)
+        mix += part
+    return mix if stems is not None else room(mix)
 
 
 def _fade_out(frames: int, rate: int) -> np.ndarray:

@@ -151,3 +151,48 @@ def test_soundfont_default_and_errors(tmp_path):
     forged.write_bytes(b"RIFF" + (4088).to_bytes(4, "little") + b"sfbk" + os.urandom(4084))
     with pytest.raises(RenderError, match="forged.sf2"):
         render_midi(piece((0, False, [(60, 0.0, 0.5)])), forged)
+
+
+def band(seconds: float = 4.0) -> pretty_midi.PrettyMIDI:
+    """Keys, bass, a lead and drums (kick, snare, hats, a crash), each playing throughout."""
+    beat = 60 / 90
+    beats = range(int(seconds / beat))
+    keys = [(p, b * beat, (b + 1) * beat) for b in beats for p in (60, 64, 67, 71)]
+    bass = [(36, b * beat, (b + 1) * beat) for b in beats]
+    lead = [(76 + 2 * (b % 3), b * beat, (b + 0.9) * beat) for b in beats]
+    drums = [(36 if b % 2 == 0 else 38, b * beat, b * beat + 0.1) for b in beats]
+    drums += [(42, (b + 0.5) * beat, (b + 0.5) * beat + 0.05) for b in beats] + [(49, 0.0, 0.5)]
+    return piece((4, False, keys), (33, False, bass), (73, False, lead), (0, True, drums))
+
+
+def test_the_stereo_stage_places_each_role():
+    from lofi_assets.core.production.loudness import measure
+    from lofi_assets.core.production.render import StereoStage, sounding_rms
+
+    plain = render_midi(band())
+    placed = render_midi(band(), stage=StereoStage(), stems=True)
+    assert measure(plain.mix, RATE).correlation > 0.98  # mono samples, unplaced: a mono mix
+    assert 0.6 <= measure(placed.mix, RATE).correlation <= 0.9
+    stems = dict(zip(["keys", "bass", "lead", "drums"], placed.stems.values()))
+    assert np.allclose(sum(placed.stems.values()), placed.mix, atol=1e-5)  # the stems still sum to the mix
+
+    def side(x):  # > 0: leans right
+        return float(np.sum(x[1] ** 2) - np.sum(x[0] ** 2)) / float(np.sum(x**2))
+
+    assert side(stems["keys"]) < -0.2 and side(stems["lead"]) > 0.2 and abs(side(stems["bass"])) < 0.05
+    # the brief's stem levels against the lead (measured before the room, whose tails fill the rests)
+    dry = render_midi(band(), stage=StereoStage(room_wet=0), stems=True)
+    stems = dict(zip(["keys", "bass", "lead", "drums"], dry.stems.values()))
+    lead = sounding_rms(stems["lead"])
+    for role, level in (("drums", -3.0), ("bass", -6.0), ("keys", -8.0)):
+        assert 20 * np.log10(sounding_rms(stems[role]) / lead) == pytest.approx(level, abs=0.1), role
+
+
+def test_a_part_that_pans_itself_keeps_its_pan():
+    from lofi_assets.core.production.render import StereoStage
+
+    midi = band()
+    keys = midi.instruments[0]
+    keys.control_changes.append(pretty_midi.ControlChange(10, 127, 0.0))  # hard right
+    stems = list(render_midi(midi, stage=StereoStage(keys_spread_ms=0, room_wet=0), stems=True).stems.values())
+    assert np.sum(stems[0][1] ** 2) > 10 * np.sum(stems[0][0] ** 2)  # right, though keys sit left
