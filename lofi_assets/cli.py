@@ -331,6 +331,38 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """A MIDI file rendered and coloured as the pipeline renders gap songs; figures as JSON."""
+    from lofi_assets.core.audio_io import AudioInputError
+    from lofi_assets.core.production.render import RenderError
+    from resources.renderer import RendererResource
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".wav", ".flac"):
+        print("lofi render: OUT must end in .wav or .flac", file=sys.stderr)
+        return 2
+    renderer = RendererResource(
+        soundfont=args.soundfont or os.environ.get("LOFI_SOUNDFONT") or None,
+        colour_preset=args.preset,
+        stereo=not args.mono,
+    )
+    try:
+        font = renderer.soundfont_path()
+        row = renderer.render_file(Path(args.input), out, seed=args.seed, flac=out.suffix.lower() == ".flac")
+    except ValueError as exc:  # an unknown preset, a bad soundfont, an unreadable or empty MIDI file
+        print(f"lofi render: {exc}", file=sys.stderr)
+        return 2 if not isinstance(exc, (RenderError, AudioInputError)) else 1
+    figures = {
+        "input": args.input,
+        "out": str(out),
+        "soundfont": font.name,
+        "preset": args.preset,
+        "stereo": not args.mono,
+    }
+    print(json.dumps(figures | row, indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_master(args: argparse.Namespace) -> int:
     from lofi_assets.core.production.master import MasterError, MasterMiss, Outputs, master_file, preset_named
 
@@ -509,6 +541,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--key", default=None, help="the key it was asked to be in (default: estimated)")
     p.add_argument("--no-drums", action="store_true", help="it was asked for without drums")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("render", help="render and colour a MIDI file as the pipeline does (prints the figures as JSON)")
+    p.add_argument("input", help="a MIDI file")
+    p.add_argument("out", help="the WAV (or FLAC) to write")
+    p.add_argument("--preset", default="tape", help="lo-fi colour preset: clean, tape, vinyl or dusty (default tape)")
+    p.add_argument("--soundfont", default=None, help="a General MIDI .sf2 (default: $LOFI_SOUNDFONT, else TimGM6mb)")
+    p.add_argument("--seed", type=int, default=0, help="the colour's randomness (crackle, wow phases)")
+    p.add_argument("--mono", action="store_true", help="no stereo stage: every part as the soundfont plays it")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("master", help="master an audio file (prints the figures as JSON)")
     p.add_argument("input", help="any wav, flac, mp3, ogg or aiff; any rate, mono or stereo")

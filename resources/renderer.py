@@ -3,13 +3,16 @@ release tail kept after the last note."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import dagster as dg
 import numpy as np
 from pydantic import Field
 
+from lofi_assets.core.audio_io import RATE, read_audio, write_flac, write_wav
 from lofi_assets.core.production.colour import PRESETS, ColourPreset, colour, get_preset
+from lofi_assets.core.production.loudness import measure
 from lofi_assets.core.production.render import Rendered, StereoStage, render_midi, resolve_soundfont
 
 
@@ -42,6 +45,25 @@ class RendererResource(dg.ConfigurableResource):
         """The soundfont render alone, before colour (peak at -3 dBFS)."""
         stage = StereoStage() if self.stereo else None
         return render_midi(Path(midi_path), self.soundfont_path(), tail_s=self.tail_s, stems=stems, stage=stage)
+
+    def render_file(
+        self, midi_path: Path | str, out: Path, seed: int, preset: str | None = None, flac: bool = False
+    ) -> dict:
+        """Render and colour one MIDI file, write it (WAV, or FLAC), re-read what was
+        written and measure it: the figures of ``rendered.json`` and of ``lofi render``."""
+        chosen = self.preset(preset)  # an unknown preset fails before the render is spent
+        rendered = self.render_raw(midi_path)
+        (write_flac if flac else write_wav)(out, colour(rendered.mix, chosen, seed=seed))
+        back = read_audio(out)
+        figures = measure(back, RATE)
+        row = {
+            "file": Path(out).name,
+            "seconds": round(back.shape[1] / RATE, 2),
+            "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
+            "peak_dbfs": round(figures.sample_peak_dbfs, 2),
+            "correlation": round(figures.correlation, 3),
+        }
+        return row | ({"warnings": rendered.warnings} if rendered.warnings else {})
 
     def render(self, midi_path: Path | str, seed: int, preset: str | None = None) -> np.ndarray:
         """``midi_path`` rendered and coloured: float32 stereo ``[2, frames]`` at 44.1 kHz.

@@ -220,6 +220,28 @@ def test_generate_and_score_refuse_bad_input(tmp_path):
     assert scored.returncode == 1 and "not a readable MIDI file" in scored.stderr
 
 
+def test_render_prints_the_figures_of_what_it_wrote(tmp_path):
+    from lofi_assets.core.generation.composer import compose
+    from lofi_assets.core.generation.conditions import Conditions
+
+    midi = tmp_path / "piece.mid"
+    compose(Conditions.parse(80, "Am", "melancholic", bars=4, seed=2)).write(str(midi))
+    out = tmp_path / "piece.wav"
+    figures = json.loads(lofi("render", str(midi), str(out), "--preset", "vinyl").stdout)
+    assert figures["soundfont"] == "TimGM6mb.sf2" and figures["preset"] == "vinyl" and figures["stereo"]
+    assert out.exists() and figures["seconds"] >= 12.0  # four bars at 80 BPM, then the tail
+    assert 0.6 <= figures["correlation"] <= 0.9 and figures["peak_dbfs"] < 0 and figures["lufs"] < -10
+    mono = json.loads(lofi("render", str(midi), str(tmp_path / "mono.wav"), "--mono").stdout)
+    assert mono["correlation"] > figures["correlation"]
+
+    bad = lofi("render", str(midi), str(tmp_path / "x.wav"), "--preset", "shiny", check=False)
+    assert bad.returncode == 2 and "unknown colour preset 'shiny'" in bad.stderr
+    junk = tmp_path / "junk.mid"
+    junk.write_bytes(b"not midi")
+    bad = lofi("render", str(junk), str(tmp_path / "j.wav"), check=False)
+    assert bad.returncode == 1 and "junk.mid" in bad.stderr and not (tmp_path / "j.wav").exists()
+
+
 def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     from lofi_assets.core.audio_io import write_wav
     from lofi_assets.demo.library import synthesize

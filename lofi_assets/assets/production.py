@@ -13,10 +13,9 @@ from lofi_assets.asset_files import load_plan, local_dir
 from lofi_assets.assets.generation import gap_songs, nightly_songs
 from lofi_assets.assets.library import library_song
 from lofi_assets.assets.planning import track_playlist
-from lofi_assets.core.audio_io import AudioInputError, AudioSource, read_audio, write_flac, write_wav
+from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
-from lofi_assets.core.production.loudness import measure
 from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
@@ -24,24 +23,6 @@ from lofi_assets.core.production.separation import SeparationError, separate_fil
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
 from resources import RendererResource, SeparatorResource, StorageResource
-
-
-def render_piece(
-    renderer: RendererResource, midi: Path, out: Path, seed: int, preset: str | None, flac: bool = False
-) -> dict:
-    """Render and colour one MIDI file, write it, and re-read what was written."""
-    audio = renderer.render(midi, seed=seed, preset=preset)
-    (write_flac if flac else write_wav)(out, audio)
-    back = read_audio(out)
-    figures = measure(back, 44100)
-    return {
-        "file": out.name,
-        "seconds": round(back.shape[1] / 44100, 2),
-        "lufs": round(figures.integrated_lufs, 2) if math.isfinite(figures.integrated_lufs) else None,
-        "peak_dbfs": round(figures.sample_peak_dbfs, 2),
-        "correlation": round(figures.correlation, 3),
-    }
-
 
 STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
 
@@ -88,9 +69,7 @@ def rendered_songs(
             continue
         midi = midi_dir / song["file"]
         try:
-            row = render_piece(
-                renderer, midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]), config.preset
-            )
+            row = renderer.render_file(midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]), config.preset)
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{song['name']}: {exc}")
             continue
@@ -494,8 +473,8 @@ def nightly_library_songs(
             continue
         out = library / f"{piece['name']}.flac"
         try:
-            row = render_piece(
-                renderer, midi_dir / piece["file"], out, seed_of(day, piece["name"]), config.preset, flac=True
+            row = renderer.render_file(
+                midi_dir / piece["file"], out, seed_of(day, piece["name"]), config.preset, flac=True
             )
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{piece['name']}: {exc}")
