@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export LOFI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: install demo test lint format dev bench check-defs clean
+.PHONY: install demo test lint format dev bench check-defs clean soundfont
 
 # The CPU wheel of torch goes in first, so nothing pulls a CUDA build in its place.
 $(STAMP): pyproject.toml constraints.txt
@@ -23,7 +23,26 @@ $(STAMP): pyproject.toml constraints.txt
 	# tinysoundfont's pyaudio dependency (live playback, unused here) does not build without
 	# PortAudio's headers; the renderer needs only the synthesiser, so it comes in alone.
 	$(BIN)/pip install --quiet --no-deps -c constraints.txt tinysoundfont
+	$(MAKE) --no-print-directory soundfont
 	touch $@
+
+# FluidR3_GM (MIT licence, 148 MB: a stereo Rhodes, an upright bass, a brush kit) is the
+# renderer's default where it can be had: a system copy, else Debian's package unpacked into
+# the environment without root (apt-get download, dpkg-deb -x). Elsewhere the renderer keeps
+# TimGM6mb, which pretty_midi ships; the step never fails the install.
+FLUIDR3 := $(VENV)/share/sounds/sf2/FluidR3_GM.sf2
+soundfont:
+	@if [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || [ -f $(FLUIDR3) ]; then \
+	  echo "soundfont: FluidR3_GM present"; \
+	elif command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then \
+	  tmp=$$(mktemp -d) && \
+	  if (cd $$tmp && apt-get download -qq fluid-soundfont-gm >/dev/null 2>&1) && \
+	     dpkg-deb -x $$tmp/fluid-soundfont-gm_*.deb $$tmp/x && \
+	     mkdir -p $(dir $(FLUIDR3)) && mv $$tmp/x/usr/share/sounds/sf2/FluidR3_GM.sf2 $(FLUIDR3); then \
+	    echo "soundfont: FluidR3_GM unpacked into $(FLUIDR3)"; \
+	  else echo "soundfont: could not fetch fluid-soundfont-gm; rendering with TimGM6mb"; fi; \
+	  rm -rf $$tmp; \
+	else echo "soundfont: no Debian tools here; rendering with TimGM6mb"; fi
 
 install: $(STAMP)
 

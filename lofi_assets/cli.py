@@ -546,7 +546,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("input", help="a MIDI file")
     p.add_argument("out", help="the WAV (or FLAC) to write")
     p.add_argument("--preset", default="tape", help="lo-fi colour preset: clean, tape, vinyl or dusty (default tape)")
-    p.add_argument("--soundfont", default=None, help="a General MIDI .sf2 (default: $LOFI_SOUNDFONT, else TimGM6mb)")
+    p.add_argument(
+        "--soundfont",
+        default=None,
+        help="a General MIDI .sf2 (default: $LOFI_SOUNDFONT, else FluidR3_GM where installed, else TimGM6mb)",
+    )
     p.add_argument("--seed", type=int, default=0, help="the colour's randomness (crackle, wow phases)")
     p.add_argument("--mono", action="store_true", help="no stereo stage: every part as the soundfont plays it")
     p.set_defaults(func=cmd_render)

@@ -22,8 +22,8 @@ class RendererResource(dg.ConfigurableResource):
     soundfont: str | None = Field(
         default=None,
         description="path to a General MIDI .sf2 (FluidR3_GM or the "
-        "operator's own); default: TimGM6mb.sf2 shipped with pretty_midi; set from env "
-        "LOFI_SOUNDFONT in definitions",
+        "operator's own); default: FluidR3_GM where installed (make install), else TimGM6mb.sf2 "
+        "shipped with pretty_midi; set from env LOFI_SOUNDFONT in definitions",
     )
     colour_preset: str = Field(default="tape", description=f"lo-fi colour preset: {', '.join(PRESETS)}")
     tail_s: float = Field(default=2.0, description="seconds kept after the last note-off for releases and decays")

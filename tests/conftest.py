@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+import pretty_midi
 import pytest
 
 from tests.pg import pg_database  # noqa: F401 (the throw-away PostgreSQL database, for every test)
@@ -12,6 +14,11 @@ from tests.pg import pg_database  # noqa: F401 (the throw-away PostgreSQL databa
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_NOTION = PROJECT_ROOT / "data" / "notion"
 SHARED_FIXTURES = PROJECT_ROOT.parent / "shared" / "fixtures" / "static_dreamscapes"
+
+# Tests render with the small TimGM6mb (6 MB, inside pretty_midi) for speed, wherever
+# FluidR3_GM is installed; the default font's choice is tested on its own.
+SMALL_SOUNDFONT = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
+os.environ["LOFI_SOUNDFONT"] = str(SMALL_SOUNDFONT)
 
 
 @pytest.fixture

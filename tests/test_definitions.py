@@ -34,6 +34,7 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "gap_midi_valid",
         "batch_valid",
         "renders_decode",
+        "stereo_image",
         "mix_valid",
         "library_files_decode",
         "loudness_on_target",
@@ -42,6 +43,7 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "stereo_correlation",
         "no_clipping",
         "duration_matches_plan",
+        "even_loudness",
         "metadata_within_limits",
         "thumbnail_valid",
         "video_valid",
@@ -52,7 +54,7 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "report_complete",
     }
     master_checks = [s for s in graph.get(dg.AssetKey("track_master")).check_keys]
-    assert len(master_checks) == 6
+    assert len(master_checks) == 7
     for name in ("rendered_songs", "track_mix", "track_master"):
         assert graph.get(dg.AssetKey(name)).partitions_def.name == "tracks"
         assert graph.get(dg.AssetKey(name)).group_name == "production"

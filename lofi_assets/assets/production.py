@@ -16,7 +16,7 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
-from lofi_assets.core.production.master import MasterError, Outputs, master_file, preset_named
+from lofi_assets.core.production.master import MasterError, Outputs, loudness_by_span, master_file, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
 from lofi_assets.core.production.separation import SeparationError, separate_file
@@ -330,10 +330,35 @@ MASTER_CHECKS = {
     "stereo_correlation": "correlation between 0.5 and 1.0",
     "no_clipping": "no sample at full scale in the master or its 16-bit export",
     "duration_matches_plan": "within 2 % of the target duration",
+    "even_loudness": "every song's stretch of the master within 2 LU of the songs' median loudness",
 }
+EVEN_LU = 2.0
 
 
-def master_checks(report, target_s: float | None) -> list[dg.AssetCheckResult]:
+def song_loudness_rows(master_wav: Path, chapters: list[dict], seconds: float) -> list[dict]:
+    """Each chapter's stretch of the master (from where the song comes through to where the
+    next does) with its integrated loudness and its distance from the median."""
+    import statistics
+
+    if not chapters:
+        return []
+    spans = [(c["start_s"], nxt["start_s"]) for c, nxt in zip(chapters, chapters[1:])]
+    spans.append((chapters[-1]["start_s"], seconds))
+    loudness = loudness_by_span(master_wav, spans)
+    finite = [v for v in loudness if math.isfinite(v)]
+    median = statistics.median(finite) if finite else float("nan")
+    return [
+        {
+            "song_id": c["song_id"],
+            "start_s": c["start_s"],
+            "lufs": round(v, 2) if math.isfinite(v) else None,
+            "off_lu": round(v - median, 2) if math.isfinite(v) else None,
+        }
+        for c, v in zip(chapters, loudness)
+    ]
+
+
+def master_checks(report, target_s: float | None, songs: list[dict] | None = None) -> list[dg.AssetCheckResult]:
     m = report.measured
     independent = report.verification.get("integrated_lufs")
     loudness_ok = abs(m.integrated_lufs - report.target_lufs) <= 0.5 and (
@@ -369,6 +394,18 @@ def master_checks(report, target_s: float | None) -> list[dg.AssetCheckResult]:
             duration_ok,
             seconds=round(m.duration_s, 2),
             target_s=round(target_s, 2) if target_s else None,
+        ),
+        check(
+            "even_loudness",
+            all(row["off_lu"] is not None and abs(row["off_lu"]) <= EVEN_LU for row in songs or []),
+            within_lu=EVEN_LU,
+            songs=dg.MetadataValue.md(
+                markdown_table(
+                    ["song", "from", "LUFS", "off the median (LU)"],
+                    [(r["song_id"], r["start_s"], r["lufs"], r["off_lu"]) for r in songs or []],
+                )
+            ),
+            widest_lu=max((abs(r["off_lu"]) for r in songs or [] if r["off_lu"] is not None), default=None),
         ),
     ]
 
@@ -408,7 +445,8 @@ def track_master(
         raise dg.Failure(
             f"track {key}: {exc}", allow_retries=False, metadata={"misses": "; ".join(misses)} if misses else None
         ) from None
-    checks = master_checks(report, mix.get("target_s"))
+    songs = song_loudness_rows(outputs.wav24, mix.get("chapters", []), report.measured.duration_s)
+    checks = master_checks(report, mix.get("target_s"), songs)
     # The verdicts travel with the master: publishing reads them before any request.
     asset_files.MASTER_INFO.write(
         storage,
@@ -418,6 +456,7 @@ def track_master(
             "target_s": mix.get("target_s"),
             "chapters": mix.get("chapters", []),
             "checks": {c.check_name: c.passed for c in checks},
+            "songs": songs,
         },
     )
     m = report.measured

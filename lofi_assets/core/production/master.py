@@ -480,6 +480,23 @@ def measure_file(path: Path, block: int = BLOCK_FRAMES) -> Measurement:
     return meter.result()
 
 
+def loudness_by_span(path: Path, spans: list[tuple[float, float]], block: int = BLOCK_FRAMES) -> list[float]:
+    """Integrated loudness (LUFS) of each ``(start_s, end_s)`` span of a file (a song's
+    stretch of a mix), decoded once, a block at a time."""
+    meters = [LoudnessMeter(RATE) for _ in spans]
+    bounds = [(round(a * RATE), round(b * RATE)) for a, b in spans]
+    at = 0
+    with AudioSource(path, RATE) as source:
+        for chunk in source.blocks(block):
+            end = at + chunk.shape[1]
+            for meter, (a, b) in zip(meters, bounds):
+                lo, hi = max(a, at), min(b, end)
+                if lo < hi:
+                    meter.add(chunk[:, lo - at : hi - at])
+            at = end
+    return [meter.integrated() for meter in meters]
+
+
 def pyloudnorm_loudness(path: Path) -> float:
     import pyloudnorm
 
@@ -760,6 +777,7 @@ __all__ = [
     "master_file",
     "measure_file",
     "ebur128",
+    "loudness_by_span",
     "preset_named",
     "preset_table",
     "limiter_reduction_db",

@@ -3,8 +3,9 @@
 The pieces the pipeline writes are plain General MIDI (keys, bass, drums, lead), so a GM
 soundfont played by TinySoundFont (C, via ``tinysoundfont``) is enough to hear them: no
 FluidSynth binary, no audio device, the same samples on every machine for the same file
-and soundfont. The default soundfont is the small TimGM6mb.sf2 that ships inside
-``pretty_midi``; an operator can point at FluidR3_GM or their own ``.sf2``.
+and soundfont. The default soundfont is FluidR3_GM where it is installed (``make install``
+puts Debian's copy in the environment), else the small TimGM6mb.sf2 that ships inside
+``pretty_midi``; ``LOFI_SOUNDFONT`` points at any other ``.sf2``.
 
 Timing is sample-accurate: the events of a part are sorted and the synthesiser renders
 exactly the frames between one event and the next, so a note that starts at 1.0 s starts
@@ -23,7 +24,9 @@ asked for instead (for comparing renders); either way stems get the same gain as
 from __future__ import annotations
 
 import bisect
+import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +41,22 @@ MELODIC_CHANNEL = 0
 FADE_S = 0.05  # raised-cosine fade over the last frames, so a cut-off tail does not click
 FLUSH_FRAMES = 2048  # voices stopped with "all sounds off" die within one envelope block
 SOUNDFONT_MAGIC = (b"RIFF", b"sfbk")
-DEFAULT_SOUNDFONT = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"
+DEFAULT_SOUNDFONT = Path(pretty_midi.__file__).resolve().parent / "TimGM6mb.sf2"  # 6 MB, always there
+# FluidR3_GM (MIT; Debian's fluid-soundfont-gm): `make install` puts it in the environment
+# where Debian's tools exist; a system copy serves too.
+FLUIDR3_PLACES = (
+    Path(sys.prefix) / "share" / "sounds" / "sf2" / "FluidR3_GM.sf2",
+    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+)
+
+
+def default_soundfont() -> Path:
+    """``LOFI_SOUNDFONT`` when set, else FluidR3_GM where it is installed, else TimGM6mb."""
+    chosen = os.environ.get("LOFI_SOUNDFONT")
+    if chosen:
+        return Path(chosen).expanduser()
+    return next((p for p in FLUIDR3_PLACES if p.is_file()), DEFAULT_SOUNDFONT)
+
 
 # event kinds, in the order they are applied when they share a frame
 _CONTROL, _BEND, _OFF, _ON = 0, 1, 2, 3
@@ -86,6 +104,10 @@ class StereoStage:
     keys_spread_ms: float = 10.0
     room_wet: float = 0.12
     room_size: float = 0.35
+    # The correlation the placed mix is brought into by its side level (mid/side width):
+    # fonts differ (FluidR3's stereo Rhodes with the spread reads 0.59, TimGM6mb's mono one
+    # 0.76), and the colour stage narrows a little after; the rendered song must land in 0.6–0.9.
+    correlation: tuple[float, float] = (0.65, 0.85)
 
 
 def pan(signal: np.ndarray, position: float) -> np.ndarray:
@@ -95,6 +117,29 @@ def pan(signal: np.ndarray, position: float) -> np.ndarray:
     angle = (np.clip(position, -1.0, 1.0) + 1) * np.pi / 4
     gains = np.array([[np.cos(angle)], [np.sin(angle)]], dtype=np.float32) * np.float32(np.sqrt(2))
     return signal * gains
+
+
+def correlation(x: np.ndarray) -> float:
+    """Left/right correlation of a stereo ``[2, frames]`` signal (1 for silence)."""
+    left, right = x[0].astype(np.float64), x[1].astype(np.float64)
+    energy = float(np.sqrt(np.dot(left, left) * np.dot(right, right)))
+    return float(np.dot(left, right)) / energy if energy > 0 else 1.0
+
+
+def width_for(x: np.ndarray, band: tuple[float, float]) -> float:
+    """The side gain that brings ``x``'s correlation into ``band`` (1 when it is inside).
+    With mid M and side S, L·R = M² − S² and |L|² + |R|² = 2(M² + S²), so a side gain w
+    gives (M² − w²S²) / (M² + w²S²) (exact when mid and side are uncorrelated)."""
+    now = correlation(x)
+    if band[0] <= now <= band[1]:
+        return 1.0
+    target = min(max(now, band[0]), band[1])
+    mid = 0.5 * (x[0].astype(np.float64) + x[1])
+    side = 0.5 * (x[0].astype(np.float64) - x[1])
+    m2, s2 = float(np.dot(mid, mid)), float(np.dot(side, side))
+    if s2 == 0 or m2 == 0:
+        return 1.0
+    return float(np.sqrt(m2 * (1 - target) / (s2 * (1 + target))))
 
 
 def sounding_rms(signal: np.ndarray) -> float:
@@ -108,11 +153,11 @@ def sounding_rms(signal: np.ndarray) -> float:
 
 
 def resolve_soundfont(path: str | Path | None) -> Path:
-    """The soundfont to use: ``path``, or the GM soundfont shipped with pretty_midi.
+    """The soundfont to use: ``path``, or :func:`default_soundfont`.
 
     A missing or unreadable file, or one that is not a RIFF ``sfbk`` (SoundFont 2), raises
     :class:`RenderError` naming the file."""
-    sf = DEFAULT_SOUNDFONT if path is None or str(path) == "" else Path(path).expanduser()
+    sf = default_soundfont() if path is None or str(path) == "" else Path(path).expanduser()
     if not sf.is_file():
         raise RenderError(f"soundfont {sf}: no such file")
     try:
@@ -389,7 +434,16 @@ def _stage_mix(
         if stems is not None:  # the room is linear: each stem through it sums to the mix through it
             stems[name] = part = room(part)
         mix += part
-    return mix if stems is not None else room(mix)
+    if stems is None:
+        mix = room(mix)
+    width = width_for(mix, stage.correlation)
+    if width != 1.0:  # linear: each stem narrowed (or widened) alike still sums to the mix
+        from lofi_assets.core.production.colour import stereo_width
+
+        mix = stereo_width(mix, width)
+        for name in stems or {}:
+            stems[name] = stereo_width(stems[name], width)
+    return mix
 
 
 def _fade_out(frames: int, rate: int) -> np.ndarray:

@@ -89,6 +89,25 @@ def test_a_master_that_misses_is_not_written(drums_alone, tmp_path):
     assert list(tmp_path.iterdir()) == []  # neither the real names nor the staged ones
 
 
+def test_loudness_by_span_reads_each_stretch_of_a_file(tmp_path):
+    from lofi_assets.core.production.master import loudness_by_span
+
+    quiet, loud = synthesize(75, "A minor", 6, seed=1) * 0.1, synthesize(80, "C", 6, seed=2) * 0.4
+    path = tmp_path / "two.wav"
+    write_wav(path, np.concatenate([quiet, loud], axis=1))
+    first, second, whole = loudness_by_span(path, [(0.0, 6.0), (6.0, 12.0), (0.0, 12.0)], block=1 << 13)
+    assert second - first == pytest.approx(
+        20 * np.log10(4) + (measure_file_of(loud) - measure_file_of(quiet * 4)), abs=0.05
+    )
+    assert first < whole < second
+
+
+def measure_file_of(samples):
+    from lofi_assets.core.production.loudness import measure
+
+    return measure(samples, RATE).integrated_lufs
+
+
 def test_sixteen_bit_export_is_dithered(song, tmp_path):
     master_file(song, outputs(tmp_path), "streaming", verify=False)
     a, b = read_audio(tmp_path / "m24.wav"), read_audio(tmp_path / "m16.wav")

@@ -180,8 +180,8 @@ def test_the_stereo_stage_places_each_role():
         return float(np.sum(x[1] ** 2) - np.sum(x[0] ** 2)) / float(np.sum(x**2))
 
     assert side(stems["keys"]) < -0.2 and side(stems["lead"]) > 0.2 and abs(side(stems["bass"])) < 0.05
-    # the brief's stem levels against the lead (measured before the room, whose tails fill the rests)
-    dry = render_midi(band(), stage=StereoStage(room_wet=0), stems=True)
+    # the brief's stem levels against the lead (before the room, whose tails fill the rests, and the width)
+    dry = render_midi(band(), stage=StereoStage(room_wet=0, correlation=(-1.0, 1.0)), stems=True)
     stems = dict(zip(["keys", "bass", "lead", "drums"], dry.stems.values()))
     lead = sounding_rms(stems["lead"])
     for role, level in (("drums", -3.0), ("bass", -6.0), ("keys", -8.0)):
@@ -196,3 +196,32 @@ def test_a_part_that_pans_itself_keeps_its_pan():
     keys.control_changes.append(pretty_midi.ControlChange(10, 127, 0.0))  # hard right
     stems = list(render_midi(midi, stage=StereoStage(keys_spread_ms=0, room_wet=0), stems=True).stems.values())
     assert np.sum(stems[0][1] ** 2) > 10 * np.sum(stems[0][0] ** 2)  # right, though keys sit left
+
+
+def test_the_default_soundfont_is_fluidr3_where_installed(tmp_path, monkeypatch):
+    from lofi_assets.core.production import render
+
+    monkeypatch.delenv("LOFI_SOUNDFONT")
+    installed = tmp_path / "share" / "sounds" / "sf2" / "FluidR3_GM.sf2"
+    monkeypatch.setattr(render, "FLUIDR3_PLACES", (installed,))
+    assert render.default_soundfont() == DEFAULT_SOUNDFONT  # not installed: the small font
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(DEFAULT_SOUNDFONT.read_bytes())  # any SoundFont 2 file stands in here
+    assert render.default_soundfont() == installed == resolve_soundfont(None)
+    monkeypatch.setenv("LOFI_SOUNDFONT", str(tmp_path / "mine.sf2"))
+    assert render.default_soundfont() == tmp_path / "mine.sf2"  # the operator's choice wins
+
+
+def test_a_mix_too_wide_or_too_narrow_is_brought_into_the_band():
+    from lofi_assets.core.production.render import correlation, width_for
+
+    rng = np.random.default_rng(0)
+    mid, side = rng.standard_normal(44100), rng.standard_normal(44100)
+    wide = np.stack([mid + side, mid - side])  # correlation 0
+    narrow = np.stack([mid + 0.05 * side, mid - 0.05 * side])  # about 0.995
+    for x in (wide, narrow):
+        w = width_for(x, (0.65, 0.85))
+        m, s = 0.5 * (x[0] + x[1]), 0.5 * (x[0] - x[1]) * w
+        assert 0.64 <= correlation(np.stack([m + s, m - s])) <= 0.86
+    inside = np.stack([mid + 0.4 * side, mid - 0.4 * side])
+    assert width_for(inside, (0.65, 0.85)) == 1.0
