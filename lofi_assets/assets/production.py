@@ -279,6 +279,8 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     info = {
         "track": key,
         "policy": config.policy,
+        "fade_in_s": config.fade_in_s,
+        "fade_out_s": config.fade_out_s,
         "target_s": target_s,
         "target_source": "run config" if config.target_minutes else "plan",
         **result.__dict__,
@@ -335,27 +337,38 @@ MASTER_CHECKS = {
 EVEN_LU = 2.0
 
 
-def song_loudness_rows(master_wav: Path, chapters: list[dict], seconds: float) -> list[dict]:
+MIN_JUDGED_S = 3.0  # a stretch shorter than this, once the mix's fades are left out, is not judged
+
+
+def song_loudness_rows(master_wav: Path, mix: dict, seconds: float) -> list[dict]:
     """Each chapter's stretch of the master (from where the song comes through to where the
-    next does) with its integrated loudness and its distance from the median."""
+    next does, less the mix's own fade-in and fade-out) with its integrated loudness and
+    its distance from the median of the judged stretches."""
     import statistics
 
+    chapters = mix.get("chapters", [])
     if not chapters:
         return []
-    spans = [(c["start_s"], nxt["start_s"]) for c, nxt in zip(chapters, chapters[1:])]
-    spans.append((chapters[-1]["start_s"], seconds))
-    loudness = loudness_by_span(master_wav, spans)
-    finite = [v for v in loudness if math.isfinite(v)]
-    median = statistics.median(finite) if finite else float("nan")
-    return [
-        {
-            "song_id": c["song_id"],
-            "start_s": c["start_s"],
-            "lufs": round(v, 2) if math.isfinite(v) else None,
-            "off_lu": round(v - median, 2) if math.isfinite(v) else None,
-        }
-        for c, v in zip(chapters, loudness)
-    ]
+    first, last = mix.get("fade_in_s", 0.0), seconds - mix.get("fade_out_s", 0.0)
+    ends = [c["start_s"] for c in chapters[1:]] + [seconds]
+    spans = [(max(c["start_s"], first), min(end, last)) for c, end in zip(chapters, ends)]
+    judged = [b - a >= MIN_JUDGED_S for a, b in spans]
+    loudness = loudness_by_span(master_wav, [(a, max(a, b)) for a, b in spans])
+    levels = [v for v, j in zip(loudness, judged) if j and math.isfinite(v)]
+    median = statistics.median(levels) if levels else float("nan")
+    rows = []
+    for c, v, j in zip(chapters, loudness, judged):
+        ok = j and math.isfinite(v)
+        rows.append(
+            {
+                "song_id": c["song_id"],
+                "start_s": c["start_s"],
+                "lufs": round(v, 2) if ok else None,
+                "off_lu": round(v - median, 2) if ok else None,
+                "judged": j,  # False: under the mix's fades or too short to measure
+            }
+        )
+    return rows
 
 
 def master_checks(report, target_s: float | None, songs: list[dict] | None = None) -> list[dg.AssetCheckResult]:
@@ -397,12 +410,16 @@ def master_checks(report, target_s: float | None, songs: list[dict] | None = Non
         ),
         check(
             "even_loudness",
-            all(row["off_lu"] is not None and abs(row["off_lu"]) <= EVEN_LU for row in songs or []),
+            all(abs(row["off_lu"]) <= EVEN_LU for row in songs or [] if row["judged"] and row["off_lu"] is not None)
+            and all(row["off_lu"] is not None for row in songs or [] if row["judged"]),
             within_lu=EVEN_LU,
             songs=dg.MetadataValue.md(
                 markdown_table(
                     ["song", "from", "LUFS", "off the median (LU)"],
-                    [(r["song_id"], r["start_s"], r["lufs"], r["off_lu"]) for r in songs or []],
+                    [
+                        (r["song_id"], r["start_s"], r["lufs"], r["off_lu"] if r["judged"] else "in a fade")
+                        for r in songs or []
+                    ],
                 )
             ),
             widest_lu=max((abs(r["off_lu"]) for r in songs or [] if r["off_lu"] is not None), default=None),
@@ -445,7 +462,7 @@ def track_master(
         raise dg.Failure(
             f"track {key}: {exc}", allow_retries=False, metadata={"misses": "; ".join(misses)} if misses else None
         ) from None
-    songs = song_loudness_rows(outputs.wav24, mix.get("chapters", []), report.measured.duration_s)
+    songs = song_loudness_rows(outputs.wav24, mix, report.measured.duration_s)
     checks = master_checks(report, mix.get("target_s"), songs)
     # The verdicts travel with the master: publishing reads them before any request.
     asset_files.MASTER_INFO.write(

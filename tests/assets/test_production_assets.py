@@ -81,3 +81,33 @@ def test_mix_takes_the_instrumental_of_a_song_with_vocals(data_dir):
     assert song == MixSong(
         "1-1-12a", str(stems / "instrumental.flac"), song.seconds, 1, "Drizzle", 1, "rain", "instrumental"
     )
+
+
+def test_even_loudness_judges_each_song_against_the_median_outside_the_fades(tmp_path):
+    import numpy as np
+
+    from lofi_assets.assets.production import master_checks, song_loudness_rows
+    from lofi_assets.core.audio_io import write_wav
+    from lofi_assets.core.production.master import Outputs, master_file
+    from lofi_assets.demo.library import synthesize
+
+    def rows_for(middle_db: float):
+        songs = [synthesize(75, key, 12, seed=i) * 0.3 for i, key in enumerate(("Am", "C", "F"))]
+        songs[1] = songs[1] * np.float32(10 ** (middle_db / 20))
+        folder = tmp_path / f"at{middle_db:g}"
+        write_wav(folder / "mix.wav", np.concatenate(songs, axis=1))
+        report = master_file(folder / "mix.wav", Outputs(folder / "master.wav"), "streaming", verify=False)
+        info = {
+            "chapters": [{"song_id": s, "start_s": t} for s, t in (("a", 0.0), ("b", 12.0), ("c", 24.0))],
+            "fade_in_s": 3.0,
+            "fade_out_s": 10.0,
+        }
+        rows = song_loudness_rows(folder / "master.wav", info, report.measured.duration_s)
+        check = next(c for c in master_checks(report, None, rows) if c.check_name == "even_loudness")
+        return rows, check
+
+    rows, check = rows_for(0.0)
+    assert [r["judged"] for r in rows] == [True, True, False]  # the last 2 s lie under the 10 s fade-out
+    assert check.passed and all(abs(r["off_lu"]) <= 2 for r in rows[:2])
+    rows, check = rows_for(-6.0)  # the middle song left 6 dB down
+    assert not check.passed and rows[1]["off_lu"] < -2
