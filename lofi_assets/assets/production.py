@@ -16,6 +16,7 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
+from lofi_assets.core.production.audio_picture import AudioPictureError, write_audio_picture
 from lofi_assets.core.production.master import MasterError, Outputs, loudness_by_span, master_file, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
@@ -73,6 +74,10 @@ def rendered_songs(
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{song['name']}: {exc}")
             continue
+        try:
+            row["picture"] = write_audio_picture(folder / row["file"], folder / f"{song['name']}.png").name
+        except AudioPictureError as exc:
+            problems.append(f"{song['name']}: {exc}")
         expected = pretty_midi.PrettyMIDI(str(midi)).get_end_time()
         if row["seconds"] < expected or row["lufs"] is None:
             problems.append(f"{row['file']}: {row['seconds']} s for {expected:.1f} s of MIDI, {row['lufs']} LUFS")
@@ -98,6 +103,10 @@ def rendered_songs(
             "preset": preset,
             "soundfont": renderer.soundfont_path().name,
             "minutes": round(sum(r["seconds"] for r in rows) / 60, 2),
+            **{
+                f"picture_{i + 1}": dg.MetadataValue.path(str(folder / r["picture"]))
+                for i, r in enumerate([r for r in rows if r.get("picture")][:3])
+            },
             "renders": dg.MetadataValue.md(
                 markdown_table(
                     ["arc", "#", "file", "seconds", "LUFS", "peak dBFS", "correlation"],
@@ -463,6 +472,7 @@ def track_master(
             f"track {key}: {exc}", allow_retries=False, metadata={"misses": "; ".join(misses)} if misses else None
         ) from None
     songs = song_loudness_rows(outputs.wav24, mix, report.measured.duration_s)
+    picture = write_audio_picture(outputs.wav24, outputs.wav24.with_suffix(".png"))
     checks = master_checks(report, mix.get("target_s"), songs)
     # The verdicts travel with the master: publishing reads them before any request.
     asset_files.MASTER_INFO.write(
@@ -494,6 +504,7 @@ def track_master(
             "seconds": report.seconds,
             "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
             "path": dg.MetadataValue.path(str(outputs.wav24)),
+            "picture": dg.MetadataValue.path(str(picture)),
         },
         check_results=checks,
     )

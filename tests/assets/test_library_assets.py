@@ -114,6 +114,17 @@ def test_library_to_playlist(library):
         kinds = {c["song_id"]: c["kind"] for c in mix["chapters"]}
         assert kinds.get("1-1-12a") == "library" and "generated" in kinds.values()
         assert all(checks[name] for name in ("mix_valid", "loudness_on_target", "true_peak_under_ceiling"))
+        assert checks["stereo_image"] and checks["even_loudness"]
+        # pictures of every render and of the master, named in the metadata
+        rendered = json.loads((library / f"assets/rendered_songs/{RAINY}/rendered.json").read_text())
+        assert all((library / f"assets/rendered_songs/{RAINY}" / s["picture"]).exists() for s in rendered["songs"])
+        assert all(0.6 <= s["correlation"] <= 0.9 for s in rendered["songs"])
+        master_meta = next(
+            e.materialization.metadata
+            for e in track.get_asset_materialization_events()
+            if e.materialization.asset_key == dg.AssetKey("track_master")
+        )
+        assert master_meta["picture"].value.endswith("master.png")
 
 
 def test_playlist_without_an_index_is_all_gaps(data_dir):
