@@ -108,6 +108,13 @@ class StereoStage:
     # fonts differ (FluidR3's stereo Rhodes with the spread reads 0.59, TimGM6mb's mono one
     # 0.76), and the colour stage narrows a little after; the rendered song must land in 0.6–0.9.
     correlation: tuple[float, float] = (0.65, 0.85)
+    # Lo-fi character. The keys duck under each kick (a sidechain pump: down this many dB
+    # at the hit, back with this time constant), and the drums go through a bus that
+    # saturates them (tanh, this much drive) and takes off the top (a low-pass).
+    duck_db: float = 4.0
+    duck_release_ms: float = 140.0
+    drum_drive_db: float = 6.0
+    drum_lowpass_hz: float = 7500.0
 
 
 def pan(signal: np.ndarray, position: float) -> np.ndarray:
@@ -117,6 +124,47 @@ def pan(signal: np.ndarray, position: float) -> np.ndarray:
     angle = (np.clip(position, -1.0, 1.0) + 1) * np.pi / 4
     gains = np.array([[np.cos(angle)], [np.sin(angle)]], dtype=np.float32) * np.float32(np.sqrt(2))
     return signal * gains
+
+
+def kick_onsets(pm: pretty_midi.PrettyMIDI) -> list[float]:
+    """Seconds of every kick drum hit (GM 35 and 36) in the piece."""
+    return sorted(n.start for i in pm.instruments if i.is_drum for n in i.notes if n.pitch in (35, 36))
+
+
+def duck_curve(frames: int, onsets: list[float], rate: int, depth_db: float, release_ms: float) -> np.ndarray:
+    """A sidechain gain: down ``depth_db`` at each onset (a 5 ms ramp in, so it does not
+    click), recovering exponentially with ``release_ms``; 1 where no kick has played."""
+    duck = np.zeros(frames, dtype=np.float64)
+    if not onsets:
+        return np.ones(frames, dtype=np.float32)
+    tau = release_ms * rate / 1000
+    attack = max(1, round(0.005 * rate))
+    for at in (round(t * rate) for t in onsets):
+        if at >= frames:
+            continue
+        span = min(frames - at, round(6 * tau))
+        shape = np.exp(-np.arange(span) / tau)
+        shape[: min(attack, span)] *= np.linspace(0, 1, attack)[: min(attack, span)]
+        duck[at : at + span] = np.maximum(duck[at : at + span], shape)
+    return (10 ** (-depth_db * duck / 20)).astype(np.float32)
+
+
+def drum_bus(part: np.ndarray, rate: int, drive_db: float, lowpass_hz: float) -> np.ndarray:
+    """Saturate the drums (tanh with ``drive_db`` in, the level given back out) and
+    low-pass them: rounder, darker hits, as a lo-fi drum bus."""
+    import pedalboard
+
+    out = part
+    if drive_db > 0:
+        peak = float(np.abs(part).max())
+        if peak > 0:
+            drive = 10 ** (drive_db / 20) / peak
+            out = np.tanh(part * np.float32(drive)) * np.float32(peak / np.tanh(10 ** (drive_db / 20)))
+    if lowpass_hz:
+        out = pedalboard.Pedalboard([pedalboard.LowpassFilter(cutoff_frequency_hz=lowpass_hz)])(
+            np.ascontiguousarray(out, dtype=np.float32), rate
+        )
+    return out.astype(np.float32, copy=False)
 
 
 def correlation(x: np.ndarray) -> float:
@@ -355,6 +403,10 @@ def render_midi(
             delay = round(stage.keys_spread_ms * rate / 1000)
             part[1, delay:] = part[1, :-delay].copy()
             part[1, :delay] = 0.0
+        if role == "keys" and stage.duck_db > 0:
+            part *= duck_curve(frames, kick_onsets(pm), rate, stage.duck_db, stage.duck_release_ms)
+        if role == "drums":
+            part = drum_bus(part, rate, stage.drum_drive_db, stage.drum_lowpass_hz)
         placed.append((names[-1], role, part))
     del buffer
     if stage is not None:

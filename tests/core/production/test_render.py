@@ -225,3 +225,30 @@ def test_a_mix_too_wide_or_too_narrow_is_brought_into_the_band():
         assert 0.64 <= correlation(np.stack([m + s, m - s])) <= 0.86
     inside = np.stack([mid + 0.4 * side, mid - 0.4 * side])
     assert width_for(inside, (0.65, 0.85)) == 1.0
+
+
+def test_the_keys_duck_under_each_kick():
+    from lofi_assets.core.production.render import duck_curve, kick_onsets
+
+    gain = duck_curve(RATE, [0.25, 0.75], RATE, depth_db=4.0, release_ms=100.0)
+    db = 20 * np.log10(gain)
+    assert db[: round(0.25 * RATE)].max() == 0.0  # nothing before the first kick
+    assert db[round(0.255 * RATE)] == pytest.approx(-4.0, abs=0.2)  # down at the hit, after a 5 ms ramp
+    assert db[round(0.65 * RATE)] > -0.1  # back within 400 ms
+    assert kick_onsets(band(2.0)) == pytest.approx([0.0, 4 / 3])  # the band's kicks on beats 1 and 3
+
+
+def test_the_drum_bus_rounds_and_darkens_the_hits():
+    from lofi_assets.core.production.render import drum_bus
+
+    rng = np.random.default_rng(1)
+    hits = np.zeros((2, RATE), dtype=np.float32)
+    hits[:, 1000:3000] = rng.standard_normal((2, 2000)) * np.exp(-np.arange(2000) / 400) * 0.5
+    out = drum_bus(hits, RATE, drive_db=6.0, lowpass_hz=5000.0)
+    assert np.abs(out).max() <= np.abs(hits).max() * 1.05  # the level given back, not raised
+
+    def top(x):
+        spectrum = np.abs(np.fft.rfft(x[0]))
+        return spectrum[np.fft.rfftfreq(x.shape[1], 1 / RATE) > 10000].sum() / spectrum.sum()
+
+    assert top(out) < 0.5 * top(hits)
