@@ -5,6 +5,9 @@
   pretty_midi's own ``PrettyMIDI.synthesize()`` (one sine per note, pure numpy).
 - Each colour preset on that render (goal ≥ 40×). Reference, same run: a bare pedalboard
   chain with one low-pass filter.
+- The two fonts side by side (TimGM6mb, which pretty_midi ships, and FluidR3_GM where it
+  is installed): render speed plain and on the stereo stage, the correlation each gives,
+  and the seconds of sample behind each lo-fi program (``core.production.soundfont``).
 
 Times are the best of ``--repeat`` runs; the process is pinned to one core. Results go to
 ``benchmarks/results/bench_render.json``.
@@ -27,10 +30,24 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from lofi_assets.core.generation.composer import compose  # noqa: E402
+from lofi_assets.core.generation.composer import (  # noqa: E402
+    BASS_PROGRAMS,
+    KEYS_PROGRAMS,
+    LEAD_PROGRAMS,
+    compose,  # noqa: E402
+)
 from lofi_assets.core.generation.conditions import Conditions  # noqa: E402
 from lofi_assets.core.production.colour import PRESETS, colour  # noqa: E402
-from lofi_assets.core.production.render import RATE, render_midi, resolve_soundfont  # noqa: E402
+from lofi_assets.core.production.render import (  # noqa: E402
+    DEFAULT_SOUNDFONT,
+    FLUIDR3_PLACES,
+    RATE,
+    StereoStage,
+    correlation,
+    render_midi,
+    resolve_soundfont,
+)
+from lofi_assets.core.production.soundfont import program_samples, read_hydra  # noqa: E402
 
 RENDER_GOAL = 80.0
 COLOUR_GOAL = 40.0
@@ -51,13 +68,51 @@ def lowpass_only(samples: np.ndarray) -> np.ndarray:
     return pb.Pedalboard([pb.LowpassFilter(cutoff_frequency_hz=11000.0)])(samples, RATE)
 
 
+def compare_fonts(midi, repeat: int, audio_s: float) -> dict:
+    """Each font: render speed (plain, staged), the staged render's correlation, and the
+    seconds of sample behind each lo-fi program."""
+    fonts = [DEFAULT_SOUNDFONT] + [p for p in FLUIDR3_PLACES if p.is_file()][:1]
+    out = {}
+    print(
+        f"\n{'font':<16} {'MB':>5} {'plain ×rt':>10} {'staged ×rt':>11} {'corr':>6}   longest sample (s) of each lo-fi program"
+    )
+    for font in fonts:
+        plain_s, _ = best_of(repeat, lambda font=font: render_midi(midi, font))
+        staged_s, staged = best_of(repeat, lambda font=font: render_midi(midi, font, stage=StereoStage()))
+        hydra = read_hydra(font)
+        programs = {}
+        for program in (*KEYS_PROGRAMS, *BASS_PROGRAMS, *LEAD_PROGRAMS):
+            zones = program_samples(hydra, 0, program)
+            programs[program] = {
+                "zones": len(zones),
+                "longest_s": round(max((z.seconds for z in zones), default=0.0), 2),
+                "median_s": round(sorted(z.seconds for z in zones)[len(zones) // 2], 2) if zones else 0.0,
+                "stereo": any(z.stereo for z in zones),
+            }
+        out[font.name] = {
+            "megabytes": round(font.stat().st_size / 1e6, 1),
+            "plain_realtime": round(audio_s / plain_s, 1),
+            "staged_realtime": round(audio_s / staged_s, 1),
+            "staged_correlation": round(correlation(staged.mix), 3),
+            "programs": programs,
+        }
+        longest = ", ".join(f"{p}: {v['longest_s']:g}{'st' if v['stereo'] else ''}" for p, v in programs.items())
+        print(
+            f"{font.name:<16} {out[font.name]['megabytes']:5.0f} {audio_s / plain_s:9.0f}× {audio_s / staged_s:10.0f}× "
+            f"{out[font.name]['staged_correlation']:6.3f}   {longest}"
+        )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bars", type=int, default=56)
     parser.add_argument("--tempo", type=float, default=75.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--soundfont", default=None, help="a .sf2; default: TimGM6mb.sf2 from pretty_midi")
+    parser.add_argument(
+        "--soundfont", default=None, help="a .sf2; default: the renderer's (FluidR3_GM where installed)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "bench_render.json")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -99,7 +154,9 @@ def main() -> int:
     chain_s = render_s + colour_s["tape"]
     print(f"\nrender + tape colour: {chain_s:.2f} s for {audio_s:.0f} s of audio ({audio_s / chain_s:.0f}× realtime)")
 
+    fonts = compare_fonts(midi, args.repeat, audio_s)
     report = {
+        "fonts": fonts,
         "machine": {
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
