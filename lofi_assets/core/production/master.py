@@ -27,7 +27,15 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from lofi_assets.core.audio_io import BLOCK_FRAMES, RATE, AudioInputError, AudioSource, ffmpeg_exe, wav_writer
+from lofi_assets.core.audio_io import (
+    BLOCK_FRAMES,
+    RATE,
+    AudioInputError,
+    AudioSource,
+    ffmpeg_exe,
+    wav_writer,
+    write_wav,
+)
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.production.loudness import (
     ABSOLUTE_GATE_LUFS,
@@ -125,6 +133,8 @@ TOLERANCE_LU = 0.05
 MISS_LU = 0.1  # further than this from the target (our meter) is a miss
 INDEPENDENT_MISS_LU = 0.5  # the independent meter's reading may differ a little more
 LOSSY_RETRIES = 2  # renders with a lower ceiling when the lossy encoder overshoots it
+LOSSY_MARGIN_DB = 0.15  # below the excerpt's overshoot, for peaks the excerpt did not hold
+EXCERPT_WINDOWS, EXCERPT_S, PREROLL_S = 8, 2.0, 1.0
 MAX_PASSES = 12
 MAX_GAIN_DB = 40.0  # a quieter input is a broken input, not one to be turned up without end
 # Under the ceiling: ffmpeg's ebur128 (192 kHz) reads up to 0.3 dB over our 4× meter on full-band material.
@@ -596,6 +606,32 @@ def find_gain(
     return measured, gain
 
 
+def excerpt_overshoot(scratch: Scratch, limiter: Limiter, gain_db: float, suffix: str, work: Path) -> float:
+    """The true peak (dBTP) of the lossy codec's copy of the master's most limited
+    seconds: the ``EXCERPT_WINDOWS`` stretches whose peaks stand furthest over the
+    ceiling, each limited as in the full render (after a second's pre-roll), joined by
+    silence, encoded and measured."""
+    n, width = scratch.frames, round(EXCERPT_S * RATE)
+    starts = np.arange(0, max(n - width, 1), width)
+    loudest = np.array([float(scratch.envelope_db[a : a + width].max()) for a in starts])
+    chosen = np.sort(starts[np.argsort(loudest)[::-1][:EXCERPT_WINDOWS]])
+    gap = np.zeros((2, round(0.25 * RATE)), dtype=np.float32)
+    pieces = []
+    for a in chosen:
+        lo, hi = max(0, a - round(PREROLL_S * RATE)), min(n, a + width)
+        env = scratch.envelope_db[lo:hi].astype(np.float64) + gain_db
+        reduction = limiter_reduction_db(
+            env, limiter.ceiling_db, limiter.lookahead, limiter.release, 0.0, limiter.release_tau
+        )
+        gain = (10 ** ((gain_db - reduction) / 20)).astype(np.float32)
+        pieces += [(scratch.audio[lo:hi].T * gain)[:, a - lo :], gap]
+    excerpt = work / "excerpt.wav"
+    write_wav(excerpt, np.concatenate(pieces, axis=1), bits=24, dither=False)
+    encoded = work / f"excerpt{suffix}"
+    encode_lossy(excerpt, encoded)
+    return measure_file(encoded).true_peak_dbtp
+
+
 def blocking_misses(report: MasterReport) -> list[str]:
     """The figures a master must meet to carry its name, each failing one in words."""
     m, target, ceiling = report.measured, report.target_lufs, report.ceiling_dbtp
@@ -665,10 +701,23 @@ def master_file(
         if staged.lossy:
             lossy_codec(staged.lossy)
         passes: list[dict] = []
+        measured, gain = find_gain(scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say)
+        if staged.lossy:
+            # Encoders ring over a limited master's peaks. Encode the most limited seconds
+            # first and lower the ceiling by what they overshoot, so the full-length copy
+            # is encoded once, not once a retry (an hour's MP3 takes a minute).
+            overshoot = excerpt_overshoot(scratch, limiter, gain, staged.lossy.suffix, work) - preset.ceiling_dbtp
+            if overshoot > 0:
+                limiter.ceiling_db -= overshoot + LOSSY_MARGIN_DB
+                say(f"the lossy excerpt peaks {overshoot:.2f} dB over the ceiling; limiter lowered")
+                measured, gain = find_gain(
+                    scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say
+                )
         for attempt in range(LOSSY_RETRIES + 1):
-            measured, gain = find_gain(
-                scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say, rendering=attempt > 0
-            )
+            if attempt:
+                measured, gain = find_gain(
+                    scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say, rendering=True
+                )
             encoder = LossyEncoder(staged.wav24 or staged.wav16, staged.lossy) if staged.lossy else None
             try:
                 verification = verify_master(staged, measured) if verify else {}
