@@ -34,7 +34,11 @@ def test_round_trip_keeps_the_notes(tokenizer, tiny_model_dir):
     ids = encode_midi(tokenizer, path)
     back = decode_ids(tokenizer, ids, tempo=original.get_tempo_changes()[1][0])
     assert sum(len(i.notes) for i in back.instruments) == sum(len(i.notes) for i in original.instruments)
-    assert {i.program for i in back.instruments} == {i.program for i in original.instruments}
+
+    def parts(midi):  # the tokens carry no drum kit: the drums come back as a drum part
+        return {i.program for i in midi.instruments if not i.is_drum}, any(i.is_drum for i in midi.instruments)
+
+    assert parts(back) == parts(original)
     assert len(ids) < len(TokenGrammar(tokenizer).base_tokens(ids)) / 1.5  # BPE merges
 
 
