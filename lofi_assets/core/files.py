@@ -108,3 +108,19 @@ def file_sha256(path: Path, block: int = 1 << 20) -> str:
         while chunk := fh.read(block):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def write_png(image, path: Path, error: type[Exception] = ValueError) -> Path:
+    """Save a PIL image as a PNG through a temporary name, then open it back to check;
+    a file that does not open raises ``error`` naming it."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    with atomic_local_path(path) as tmp:
+        image.save(tmp, format="PNG")
+    try:
+        with Image.open(path) as back:
+            back.verify()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise error(f"{path} does not open as a PNG: {exc}") from exc
+    return path

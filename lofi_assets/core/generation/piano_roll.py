@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pretty_midi
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
-from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.files import write_png
 from lofi_assets.core.generation.arrangement import KIT_PIECES, bar_count, classify
 
 ROLE_COLOURS = {
@@ -66,13 +66,4 @@ def render_piano_roll(midi: pretty_midi.PrettyMIDI, width: int = 1200, height: i
 
 def write_piano_roll(midi: pretty_midi.PrettyMIDI, path: Path) -> Path:
     """Render the roll to ``path`` (temporary name, then rename) and open it back to check."""
-    image = render_piano_roll(midi)
-    path = Path(path)
-    with atomic_local_path(path) as tmp:
-        image.save(tmp, format="PNG")
-    try:
-        with Image.open(path) as back:
-            back.verify()
-    except (OSError, UnidentifiedImageError) as exc:
-        raise PianoRollError(f"{path} does not open as a PNG: {exc}") from exc
-    return path
+    return write_png(render_piano_roll(midi), path, PianoRollError)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw
 
 from lofi_assets.core.audio_io import BLOCK_FRAMES, RATE, AudioSource
-from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.files import write_png
 
 WIDTH, HEIGHT = 1200, 420
 WAVE_HEIGHT = 140
@@ -101,13 +101,4 @@ def render_audio_picture(peaks: np.ndarray, spectra: np.ndarray, height: int = H
 def write_audio_picture(audio: Path, png: Path) -> Path:
     """The picture of ``audio`` written to ``png`` (temporary name, then rename) and
     opened back to check."""
-    image = render_audio_picture(*scan(audio))
-    png = Path(png)
-    with atomic_local_path(png) as tmp:
-        image.save(tmp, format="PNG")
-    try:
-        with Image.open(png) as back:
-            back.verify()
-    except (OSError, UnidentifiedImageError) as exc:
-        raise AudioPictureError(f"{png} does not open as a PNG: {exc}") from exc
-    return png
+    return write_png(render_audio_picture(*scan(audio)), png, AudioPictureError)
