@@ -349,6 +349,18 @@ EVEN_LU = 2.0
 MIN_JUDGED_S = 3.0  # a stretch shorter than this, once the mix's fades are left out, is not judged
 
 
+def song_spans(mix: dict, seconds: float | None) -> list[tuple[float, float]]:
+    """Each chapter's stretch of the mix (from where its song comes through to where the
+    next does), less the mix's own fade-in and fade-out; empty ones are ``(a, a)``."""
+    chapters = mix.get("chapters", [])
+    if not chapters or not seconds:
+        return []
+    first, last = mix.get("fade_in_s", 0.0), seconds - mix.get("fade_out_s", 0.0)
+    ends = [c["start_s"] for c in chapters[1:]] + [seconds]
+    spans = [(max(c["start_s"], first), min(end, last)) for c, end in zip(chapters, ends)]
+    return [(a, max(a, b)) for a, b in spans]
+
+
 def song_loudness_rows(master_wav: Path, mix: dict, seconds: float) -> list[dict]:
     """Each chapter's stretch of the master (from where the song comes through to where the
     next does, less the mix's own fade-in and fade-out) with its integrated loudness and
@@ -356,13 +368,11 @@ def song_loudness_rows(master_wav: Path, mix: dict, seconds: float) -> list[dict
     import statistics
 
     chapters = mix.get("chapters", [])
-    if not chapters:
+    spans = song_spans(mix, seconds)
+    if not spans:
         return []
-    first, last = mix.get("fade_in_s", 0.0), seconds - mix.get("fade_out_s", 0.0)
-    ends = [c["start_s"] for c in chapters[1:]] + [seconds]
-    spans = [(max(c["start_s"], first), min(end, last)) for c, end in zip(chapters, ends)]
     judged = [b - a >= MIN_JUDGED_S for a, b in spans]
-    loudness = loudness_by_span(master_wav, [(a, max(a, b)) for a, b in spans])
+    loudness = loudness_by_span(master_wav, spans)
     levels = [v for v, j in zip(loudness, judged) if j and math.isfinite(v)]
     median = statistics.median(levels) if levels else float("nan")
     rows = []
@@ -465,7 +475,9 @@ def track_master(
         asset_files.MASTER_LOSSY[config.lossy].local_path(storage, key),
     )
     try:
-        report = master_file(Path(mix["path"]), outputs, preset, log=context.log.info)
+        report = master_file(
+            Path(mix["path"]), outputs, preset, even_spans=song_spans(mix, mix.get("seconds")), log=context.log.info
+        )
     except MasterError as exc:
         misses = getattr(exc, "report", None) and exc.report.misses  # a MasterMiss: made, but a figure missed
         raise dg.Failure(
@@ -501,6 +513,7 @@ def track_master(
             "pyloudnorm_lufs": report.verification.get("integrated_lufs"),
             "lossy_true_peak_dbtp": report.lossy.get("true_peak_dbtp"),
             "gain_db": report.gain_db,
+            "song_gains_db": ", ".join(f"{g:+.2f}" for g in report.span_gains_db) or "none",
             "seconds": report.seconds,
             "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
             "path": dg.MetadataValue.path(str(outputs.wav24)),

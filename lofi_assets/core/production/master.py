@@ -251,6 +251,7 @@ class MasterReport:
     lossy: dict = field(default_factory=dict)
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)  # the blocking figures that missed
+    span_gains_db: list[float] = field(default_factory=list)  # the evening gain of each span asked for
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -606,6 +607,45 @@ def find_gain(
     return measured, gain
 
 
+EVEN_TOLERANCE_LU = 0.75  # spans closer than this to the median are left as they are
+EVEN_ROUNDS = 3  # evening rounds at most (each a gain search and a render)
+EVEN_MIN_S = 3.0  # a span shorter than this is neither judged nor moved
+EVEN_RAMP_S = 1.0  # half the length of the gain ramp at a join between spans
+
+
+def span_offsets(rendered: Path, spans: list[tuple[float, float]], block: int) -> list[float]:
+    """Each span's loudness in ``rendered`` less the spans' median (0 for a span too short
+    or too quiet to judge, and for all when fewer than two can be)."""
+    import statistics
+
+    levels = loudness_by_span(rendered, spans, block)
+    usable = [np.isfinite(v) and b - a >= EVEN_MIN_S for v, (a, b) in zip(levels, spans)]
+    if sum(usable) < 2:
+        return [0.0] * len(spans)
+    median = statistics.median(v for v, ok in zip(levels, usable) if ok)
+    return [float(v - median) if ok else 0.0 for v, ok in zip(levels, usable)]
+
+
+def apply_span_gains(scratch: Scratch, spans: list[tuple[float, float]], gains: list[float], block: int) -> None:
+    """Each span's gain (dB) on the scratch programme, ramped over two seconds at each
+    join; audio, power and envelope change together, so the next trials see it."""
+    ramp = EVEN_RAMP_S * RATE
+    xs, ys = [0.0], [gains[0]]
+    for (_, end), g0, g1 in zip(spans, gains, gains[1:]):
+        xs += [end * RATE - ramp, end * RATE + ramp]
+        ys += [g0, g1]
+    xs.append(float(scratch.frames))
+    ys.append(gains[-1])
+    order = np.argsort(xs, kind="stable")
+    xs, ys = np.asarray(xs)[order], np.asarray(ys)[order]
+    for a in range(0, scratch.frames, block):
+        b = min(scratch.frames, a + block)
+        db = np.interp(np.arange(a, b, dtype=np.float64), xs, ys)
+        scratch.audio[a:b] *= (10 ** (db / 20)).astype(np.float32)[:, None]
+        scratch.power[a:b] *= (10 ** (db / 10)).astype(np.float32)
+        scratch.envelope_db[a:b] += db.astype(np.float32)
+
+
 def excerpt_overshoot(scratch: Scratch, limiter: Limiter, gain_db: float, suffix: str, work: Path) -> float:
     """The true peak (dBTP) of the lossy codec's copy of the master's most limited
     seconds: the ``EXCERPT_WINDOWS`` stretches whose peaks stand furthest over the
@@ -663,6 +703,7 @@ def master_file(
     block: int = BLOCK_FRAMES,
     scratch_dir: Path | None = None,
     verify: bool = True,
+    even_spans: list[tuple[float, float]] | None = None,
     log=None,
 ) -> MasterReport:
     """Master ``path`` to the preset's loudness and true-peak ceiling; write ``outputs``.
@@ -672,6 +713,12 @@ def master_file(
     ``MasterMiss`` (with the full report) when the master was made but a blocking figure
     missed. The outputs are written under hidden names beside the real ones and take their
     names only when every blocking figure has passed.
+
+    ``even_spans`` (seconds; the songs of a mix) are evened out: the limiter holds a peaky
+    song down more than a dense one, so songs matched in the mix come out of it apart.
+    After the first render each span's loudness is read, and the spans further than
+    ``EVEN_TOLERANCE_LU`` from their median are moved to it (gain ramps of a second at the
+    joins, before the limiter), then the gain is found again.
     """
     preset = preset_named(preset) if isinstance(preset, str) else preset
     say = log or (lambda message: None)
@@ -702,6 +749,25 @@ def master_file(
             lossy_codec(staged.lossy)
         passes: list[dict] = []
         measured, gain = find_gain(scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say)
+        span_gains = [0.0] * len(even_spans or [])
+        slopes = [1.0] * len(span_gains)  # LU a span gains per dB given (the limiter gives a peaky one back less)
+        previous: list[tuple[float, float]] = []
+        for _ in range(EVEN_ROUNDS if even_spans else 0):
+            off = span_offsets(staged.wav24 or staged.wav16, even_spans, block)
+            slopes = [
+                float(np.clip((o - o_was) / g, 0.25, 1.0)) if g else k
+                for o, (o_was, g), k in zip(off, previous or [(0.0, 0.0)] * len(off), slopes)
+            ]
+            step = [float(np.clip(-o / k, -12, 12)) if abs(o) > EVEN_TOLERANCE_LU else 0.0 for o, k in zip(off, slopes)]
+            if not any(step):
+                break
+            apply_span_gains(scratch, even_spans, step, block)
+            span_gains = [a + b for a, b in zip(span_gains, step)]
+            say(f"songs evened out by {min(step):+.2f} … {max(step):+.2f} dB")
+            measured, gain = find_gain(
+                scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say
+            )
+            previous = list(zip(off, step))
         if staged.lossy:
             # Encoders ring over a limited master's peaks. Encode the most limited seconds
             # first and lower the ceiling by what they overshoot, so the full-length copy
@@ -754,6 +820,7 @@ def master_file(
             files={k: str(v) for k, v in asdict(outputs).items() if v},
             lossy=lossy,
         )
+        report.span_gains_db = [round(g, 2) for g in span_gains]
         report.misses = blocking_misses(report)
         report.seconds = round(time.perf_counter() - started, 2)
         if report.misses:

@@ -108,6 +108,32 @@ def measure_file_of(samples):
     return measure(samples, RATE).integrated_lufs
 
 
+def test_songs_matched_in_the_mix_come_out_of_the_limiter_even(tmp_path):
+    """A bare drum song between two dense ones, all at −18 LUFS in the mix: the limiter
+    holds the peaky one down 3–4 LU more, unless the spans are evened out."""
+    from lofi_assets.core.production.loudness import measure
+    from lofi_assets.core.production.master import loudness_by_span
+
+    def at(x, lufs):
+        return x * np.float32(10 ** ((lufs - measure(x, RATE).integrated_lufs) / 20))
+
+    dense = np.tanh(4 * synthesize(75, "Am", 8, seed=1)) * 0.25
+    mix = tmp_path / "mix.wav"
+    write_wav(mix, np.concatenate([at(dense, -18), at(sparse_drums(100, 8, seed=1), -18), at(dense, -18)], axis=1))
+    spans = [(0.0, 8.0), (8.0, 16.0), (16.0, 24.0)]
+
+    def spread(**kw):
+        report = master_file(mix, outputs(tmp_path), "streaming", verify=False, **kw)
+        levels = loudness_by_span(tmp_path / "m24.wav", spans)
+        assert abs(report.measured.integrated_lufs + 14) <= 0.1
+        return max(levels) - min(levels), report
+
+    uneven, _ = spread()
+    even, report = spread(even_spans=spans)
+    assert uneven > 2.5 and even < 1.5
+    assert report.span_gains_db[1] > 3 and report.span_gains_db[0] == report.span_gains_db[2] == 0
+
+
 def test_sixteen_bit_export_is_dithered(song, tmp_path):
     master_file(song, outputs(tmp_path), "streaming", verify=False)
     a, b = read_audio(tmp_path / "m24.wav"), read_audio(tmp_path / "m16.wav")
