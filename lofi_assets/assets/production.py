@@ -338,7 +338,7 @@ MASTER_CHECKS = {
     "loudness_on_target": "integrated loudness within 0.5 LU of the preset's target (ours and the independent meter)",
     "true_peak_under_ceiling": "true peak at or below the preset's ceiling (−1.0 dBTP for streaming)",
     "dynamic_range": "DR above 6 dB",
-    "stereo_correlation": "correlation between 0.5 and 1.0",
+    "stereo_correlation": "correlation between 0.7 and 0.9 (the brief's: stereo, and no hole in the middle)",
     "no_clipping": "no sample at full scale in the master or its 16-bit export",
     "duration_matches_plan": "within 2 % of the target duration",
     "even_loudness": "every song's stretch of the master within 2 LU of the songs' median loudness",
@@ -419,7 +419,7 @@ def master_checks(report, target_s: float | None, songs: list[dict] | None = Non
             ceiling=report.ceiling_dbtp,
         ),
         check("dynamic_range", m.dynamic_range_db > 6.0, dr_db=round(m.dynamic_range_db, 2)),
-        check("stereo_correlation", 0.5 <= m.correlation <= 1.0, correlation=round(m.correlation, 3)),
+        check("stereo_correlation", 0.7 <= m.correlation <= 0.9, correlation=round(m.correlation, 3)),
         check("no_clipping", m.clipped_samples == 0, clipped_samples=m.clipped_samples),
         check(
             "duration_matches_plan",

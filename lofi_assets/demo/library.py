@@ -68,13 +68,14 @@ def synthesize(bpm: float, key: MusicKey | str, seconds: float, seed: int = 0) -
     progression = _MINOR_PROGRESSION if key.minor else _MAJOR_PROGRESSION
     base = 48 + key.tonic  # chords around C3..B3
 
-    def add(signal: np.ndarray, start_s: float, gain: float, pan: float = 0.0) -> None:
-        start = int(start_s * RATE)
-        end = min(start + len(signal), out.shape[1])
-        if start >= end:
-            return
-        out[0, start:end] += signal[: end - start] * gain * (1 - pan)
-        out[1, start:end] += signal[: end - start] * gain * (1 + pan)
+    def add(signal: np.ndarray, start_s: float, gain: float, pan: float = 0.0, spread_s: float = 0.0) -> None:
+        # ``spread_s``: the right channel a little later (a stereo pair's spread), so the
+        # song is stereo as a finished lo-fi track is (correlation near 0.8), not mono
+        for channel, side, lag in ((0, 1 - pan, 0.0), (1, 1 + pan, spread_s)):
+            start = int((start_s + lag) * RATE)
+            end = min(start + len(signal), out.shape[1])
+            if start < end:
+                out[channel, start:end] += signal[: end - start] * gain * side
 
     n_bars = int(np.ceil(seconds / bar))
     for b in range(n_bars):
@@ -82,7 +83,13 @@ def synthesize(bpm: float, key: MusicKey | str, seconds: float, seed: int = 0) -
         t0 = b * bar
         for i, iv in enumerate(intervals):
             note = base + root + iv + (12 if iv < 5 and i > 0 else 0)
-            add(_epiano(_midi_hz(note), int(bar * RATE), rng), t0 + rng.uniform(0, 0.015), 0.09, pan=0.15 * (i - 1.5))
+            add(
+                _epiano(_midi_hz(note), int(bar * RATE), rng),
+                t0 + rng.uniform(0, 0.015),
+                0.12,
+                pan=0.4 * (i - 1.5),
+                spread_s=0.012,
+            )
         bass = _epiano(_midi_hz(base - 12 + root), int(2 * beat * RATE), rng)
         add(bass, t0, 0.25)
         add(bass, t0 + 2 * beat, 0.2)
@@ -97,7 +104,7 @@ def synthesize(bpm: float, key: MusicKey | str, seconds: float, seed: int = 0) -
                     _noise_hit(int(0.05 * RATE), 80, rng, bright=True),
                     tq + swing * beat * eighth,
                     0.05 * rng.uniform(0.7, 1.0),
-                    pan=0.3,
+                    pan=0.6,
                 )
     out = out[:, :total]
     out += (0.004 * rng.standard_normal(out.shape)).astype(np.float32)  # hiss bed
