@@ -300,22 +300,26 @@ class _Player:
         self.synth.control_change(channel, 121, 0)  # reset controllers: volume, pan, bend range
         self.synth.pitchbend(channel, 8192)
         program = int(instrument.program)
-        # TinySoundFont quietly plays preset 0 for a kit the font lacks: ask for the kit first
-        kit_missing = instrument.is_drum and self.synth.sfpreset_name(self.sfid, 128, program) is None
-        try:
-            if not kit_missing:
-                self.synth.program_select(channel, self.sfid, 0, program, instrument.is_drum)
-                return None
-        except RuntimeError:
-            pass
-        try:  # an operator's soundfont need not have every GM program
-            self.synth.program_select(channel, self.sfid, 0, 0, instrument.is_drum)
-        except RuntimeError:
+        bank = 128 if instrument.is_drum else 0
+        # TinySoundFont quietly plays something else for a preset the font lacks: look first.
+        # A missing program falls back to the nearest of its General MIDI family (another
+        # electric piano for an electric piano), then to preset 0.
+        family = range(program // 8 * 8, program // 8 * 8 + 8) if not instrument.is_drum else range(0)
+        nearest = sorted(family, key=lambda p: (abs(p - program), p))
+        chosen = next((p for p in [*nearest, program, 0] if self.synth.sfpreset_name(self.sfid, bank, p)), None)
+        if chosen is None:
             raise RenderError(
                 f"soundfont {self.soundfont}: no preset for program {program} and no preset 0 to fall back on"
-            ) from None
+            )
+        try:
+            self.synth.program_select(channel, self.sfid, 0, chosen, instrument.is_drum)
+        except RuntimeError:
+            raise RenderError(f"soundfont {self.soundfont}: preset {chosen} cannot be selected") from None
+        if chosen == program:
+            return None
         what = f"drum kit {program}" if instrument.is_drum else pretty_midi.program_to_instrument_name(program)
-        return f"soundfont {self.soundfont.name} has no program {program} ({what}); preset 0 used instead"
+        instead = "the Standard kit" if instrument.is_drum else pretty_midi.program_to_instrument_name(chosen)
+        return f"soundfont {self.soundfont.name} has no program {program} ({what}); {chosen} ({instead}) used instead"
 
     def play(self, channel: int, events: list[tuple[int, int, int, int]], out: np.ndarray) -> None:
         """Fill ``out`` (float32 ``[frames, 2]``, C order) with the part, from frame 0 to the end."""

@@ -113,7 +113,9 @@ def test_the_drum_part_plays_the_kit_its_program_names():
 def test_a_kit_the_soundfont_lacks_falls_back_to_the_standard_kit_and_says_so():
     snare = [(38, 0.0, 0.3)]
     r = render_midi(piece((99, True, snare)), tail_s=0.3, gain_db=0.0)
-    assert r.warnings == [f"soundfont {DEFAULT_SOUNDFONT.name} has no program 99 (drum kit 99); preset 0 used instead"]
+    assert r.warnings == [
+        f"soundfont {DEFAULT_SOUNDFONT.name} has no program 99 (drum kit 99); 0 (the Standard kit) used instead"
+    ]
     assert np.allclose(r.mix, render_midi(piece((0, True, snare)), tail_s=0.3, gain_db=0.0).mix)
 
 
