@@ -132,7 +132,7 @@ PRESETS: dict[str, MasterPreset] = {
 TOLERANCE_LU = 0.05
 MISS_LU = 0.1  # further than this from the target (our meter) is a miss
 INDEPENDENT_MISS_LU = 0.5  # the independent meter's reading may differ a little more
-LOSSY_RETRIES = 2  # renders with a lower ceiling when the lossy encoder overshoots it
+LOSSY_RETRIES = 3  # renders with a lower ceiling when the lossy encoder overshoots it
 LOSSY_MARGIN_DB = 0.15  # below the excerpt's overshoot, for peaks the excerpt did not hold
 EXCERPT_WINDOWS, EXCERPT_S, PREROLL_S = 8, 2.0, 1.0
 MAX_PASSES = 12
@@ -804,7 +804,8 @@ def master_file(
                 overshoot = lossy_measured.true_peak_dbtp - preset.ceiling_dbtp
                 if overshoot > 0 and attempt < LOSSY_RETRIES:
                     # the encoder's filters ring over the WAV's peaks: lower the ceiling, render again
-                    limiter.ceiling_db -= overshoot + 0.1
+                    # a lower ceiling means more limiting, which the codec rings over again: step past it
+                    limiter.ceiling_db -= 1.5 * overshoot + 0.1
                     say(f"the lossy copy peaks at {lossy_measured.true_peak_dbtp:.2f} dBTP; limiter lowered")
                     continue
             break
