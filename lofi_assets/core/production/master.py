@@ -134,6 +134,7 @@ MISS_LU = 0.1  # further than this from the target (our meter) is a miss
 INDEPENDENT_MISS_LU = 0.5  # the independent meter's reading may differ a little more
 LOSSY_RETRIES = 3  # renders with a lower ceiling when the lossy encoder overshoots it
 LOSSY_MARGIN_DB = 0.15  # below the excerpt's overshoot, for peaks the excerpt did not hold
+CODEC_HEADROOM_DB = {".mp3": 1.0, ".m4a": 0.5, ".aac": 0.5, ".mp4": 0.5}  # the first guess at the codec's overshoot
 EXCERPT_WINDOWS, EXCERPT_S, PREROLL_S = 8, 2.0, 1.0
 MAX_PASSES = 12
 MAX_GAIN_DB = 40.0  # a quieter input is a broken input, not one to be turned up without end
@@ -747,6 +748,10 @@ def master_file(
             raise ValueError("a lossy master is encoded from the WAV master; ask for wav24 or wav16 too")
         if staged.lossy:
             lossy_codec(staged.lossy)
+        if staged.lossy:
+            # the codec's usual overshoot off the ceiling from the start: an MP3 of a dense
+            # mix read 0.5–1.4 dB over its WAV, and an excerpt does not always find where
+            limiter.ceiling_db -= CODEC_HEADROOM_DB.get(staged.lossy.suffix.lower(), 0.5)
         passes: list[dict] = []
         measured, gain = find_gain(scratch, limiter, preset, staged, gain, passes, tolerance, max_passes, block, say)
         span_gains = [0.0] * len(even_spans or [])
