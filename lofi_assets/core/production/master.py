@@ -747,8 +747,7 @@ def master_file(
         if staged.lossy and not (staged.wav24 or staged.wav16):
             raise ValueError("a lossy master is encoded from the WAV master; ask for wav24 or wav16 too")
         if staged.lossy:
-            lossy_codec(staged.lossy)
-        if staged.lossy:
+            lossy_codec(staged.lossy)  # an unknown suffix fails before any work
             # the codec's usual overshoot off the ceiling from the start: an MP3 of a dense
             # mix read 0.5–1.4 dB over its WAV, and an excerpt does not always find where
             limiter.ceiling_db -= CODEC_HEADROOM_DB.get(staged.lossy.suffix.lower(), 0.5)
@@ -808,8 +807,8 @@ def master_file(
                 }
                 overshoot = lossy_measured.true_peak_dbtp - preset.ceiling_dbtp
                 if overshoot > 0 and attempt < LOSSY_RETRIES:
-                    # the encoder's filters ring over the WAV's peaks: lower the ceiling, render again
-                    # a lower ceiling means more limiting, which the codec rings over again: step past it
+                    # the encoder's filters ring over the WAV's peaks: lower the ceiling and render
+                    # again, stepping past the overshoot (more limiting rings again)
                     limiter.ceiling_db -= 1.5 * overshoot + 0.1
                     say(f"the lossy copy peaks at {lossy_measured.true_peak_dbtp:.2f} dBTP; limiter lowered")
                     continue
