@@ -148,6 +148,7 @@ METADATA = AssetFile("track_metadata", "metadata.json")
 THUMBNAIL = AssetFile("track_thumbnail", "thumbnail_A.jpg")  # the uploaded variant; B, C… beside it
 VIDEO = AssetFile("track_video", "video.mp4")
 LEDGER = AssetFile("youtube_video", "upload.json")
+UPLOAD_CLAIM = AssetFile("youtube_video", "upload.claim.json")  # one publisher at a time (core/youtube/claim.py)
 DRY_RUN = AssetFile("youtube_video", "dry_run.json")
 UPLOAD_RESULT = AssetFile("youtube_video", "result.json")
 WRITEBACK = AssetFile("notion_writeback", "writeback.json")

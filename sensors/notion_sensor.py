@@ -5,6 +5,7 @@ import dagster as dg
 from lofi_assets.asset_files import uploaded_video_id
 from lofi_assets.core.ingest.change_scan import ScanCursor, track_tick
 from lofi_assets.jobs import track_job
+from lofi_assets.materialized import latest_metadata
 from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource
 
@@ -34,10 +35,17 @@ def notion_tracks_sensor(context: dg.SensorEvaluationContext, notion: NotionReso
     published = [key for key, _ in tick.runs if uploaded_video_id(notion.storage, key)]
     if published:
         context.log.info(f"not re-made, already on YouTube: {', '.join(published)}")
+    # A plan already materialized from this very edit (by `make demo`, the CLI or an earlier
+    # deployment) is not made again: the run key alone cannot know that.
+    edits = tick.edits
+    made = latest_metadata(context.instance, "notion_track", [key for key, _ in tick.runs], "last_edited")
+    current = sorted(key for key, _ in tick.runs if key not in published and made.get(key) == edits.get(key))
+    if current:
+        context.log.info(f"already materialized from the same edit: {', '.join(current)}")
     run_requests = [
         dg.RunRequest(run_key=run_key, partition_key=key, tags={"lofi/trigger": "notion_tracks_sensor"})
         for key, run_key in tick.runs
-        if key not in published
+        if key not in published and key not in current
     ]
     return dg.SensorResult(
         run_requests=run_requests,

@@ -1,12 +1,20 @@
 """Software-defined assets, one module per stage (group)."""
 
-from lofi_assets.assets.analytics import channel_report, video_stats
-from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, midi_tokenizer, nightly_songs
-from lofi_assets.assets.ingest import notion_track
-from lofi_assets.assets.library import library_index, library_song, song_embedding
-from lofi_assets.assets.planning import prompt_embeddings, track_playlist
-from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix
-from lofi_assets.assets.publishing import (
+import warnings
+
+import dagster as dg
+
+# Single-run backfills are used knowingly (BackfillPolicy is beta in Dagster 1.13); its
+# BetaWarning was printed twice on every command.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=r".*backfill_policy.*")
+
+from lofi_assets.assets.analytics import channel_report, video_stats  # noqa: E402
+from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, midi_tokenizer, nightly_songs  # noqa: E402
+from lofi_assets.assets.ingest import notion_track  # noqa: E402
+from lofi_assets.assets.library import library_index, library_song, song_embedding  # noqa: E402
+from lofi_assets.assets.planning import prompt_embeddings, track_playlist  # noqa: E402
+from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix  # noqa: E402
+from lofi_assets.assets.publishing import (  # noqa: E402
     notion_writeback,
     track_metadata,
     track_thumbnail,

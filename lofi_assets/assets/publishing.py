@@ -36,6 +36,7 @@ from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variant
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
 from lofi_assets.core.tables import markdown_bullets, markdown_table
+from lofi_assets.core.youtube.claim import UploadClaim
 from lofi_assets.core.youtube.client import AuthError, YouTubeError
 from lofi_assets.core.youtube.upload import (
     Ledger,
@@ -328,6 +329,8 @@ UPLOAD_CHECKS = {
     "upload_verified": "live: YouTube lists the video with our title; dry run: the written requests re-read and "
     "match the metadata and the video file",
     "post_upload_steps": "thumbnail set and playlist membership done (retried by the next run when not)",
+    "privacy_as_asked": "YouTube shows the privacy the upload asked for (an unaudited API project's uploads "
+    "are locked private)",
 }
 
 
@@ -377,7 +380,11 @@ def youtube_video(
         return
     try:
         client = youtube.client()
-        result = Publisher(client, Ledger(ledger_path(storage, key), key), **youtube.publisher_options()).publish(job)
+        claim = UploadClaim(asset_files.UPLOAD_CLAIM.path(storage, key), owner=f"run {context.run_id}")
+        publisher = Publisher(
+            client, Ledger(ledger_path(storage, key), key), claim=claim, **youtube.publisher_options()
+        )
+        result = publisher.publish(job)
     except AuthError as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except PublishInputError as exc:
@@ -385,6 +392,15 @@ def youtube_video(
     except YouTubeError as exc:
         raise dg.Failure(description=f"track {key}: {exc}") from None
     asset_files.UPLOAD_RESULT.write(storage, key, result.to_dict())
+    if result.status == "claimed":
+        context.log.warning(f"track {key}: not uploaded here: {result.reason}")
+        claimed = {"status": "claimed", "reason": result.reason}
+        context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=claimed))
+        for name in UPLOAD_CHECKS:
+            yield dg.AssetCheckResult(
+                check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=claimed
+            )
+        return
     if result.status == "parked":
         context.log.warning(
             f"track {key}: parked until {result.parked_until} ({result.reason}); the next upload window retries"
@@ -397,10 +413,14 @@ def youtube_video(
                 check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=parked
             )
         return
+    found, error = listed_video(client, result.video_id)
+    if privacy := privacy_problem(found, job):
+        context.log.error(f"track {key}: {privacy}")
     yield dg.MaterializeResult(
         metadata={
             **youtube.describe(),
             **summary,
+            "privacy_on_youtube": found.get("status", {}).get("privacyStatus", "unknown"),
             "video_id": result.video_id,
             "url": dg.MetadataValue.url(result.url),
             "steps": str(result.steps),
@@ -409,7 +429,7 @@ def youtube_video(
             "megabytes_sent": round(result.bytes_sent / 1e6, 1),
             "notes": dg.MetadataValue.md(markdown_bullets(result.notes)),
         },
-        check_results=live_checks(client, result, job),
+        check_results=live_checks(found, error, result, job),
     )
 
 
@@ -435,20 +455,56 @@ def dry_run_checks(path, job: UploadPlan) -> list[dg.AssetCheckResult]:
             passed=not missing,
             metadata={"mode": "dry-run", "missing": ", ".join(sorted(missing)) or "none"},
         ),
+        dg.AssetCheckResult(
+            check_name="privacy_as_asked",
+            passed=True,
+            metadata={
+                "mode": "dry-run",
+                "asked": job.body["status"].get("privacyStatus", ""),
+                "on_youtube": "nothing uploaded (dry run)",
+            },
+        ),
     ]
 
 
-def live_checks(client, result, job: UploadPlan) -> list[dg.AssetCheckResult]:
+UNAUDITED_NOTE = (
+    "YouTube locks every video uploaded through an API project it has not audited as private; "
+    "ask Google for the audit (see the README's channel section), then set the privacy in YouTube Studio"
+)
+
+
+def listed_video(client, video_id: str | None) -> tuple[dict, str]:
+    """The video as YouTube lists it (snippet and status), or the error that hid it."""
     try:
-        items = client.videos().list(part="snippet,status", id=result.video_id).execute().get("items", [])
+        items = client.videos().list(part="snippet,status", id=video_id).execute().get("items", [])
     except Exception as exc:  # the check reports it; the upload itself is recorded
-        items, error = [], str(exc)
-    else:
-        error = ""
-    found = items[0] if items else {}
+        return {}, str(exc)
+    return (items[0] if items else {}), ""
+
+
+def privacy_problem(found: dict, job: UploadPlan) -> str:
+    """What differs between the privacy asked for and the privacy YouTube gave, if anything."""
+    asked = job.body["status"].get("privacyStatus")
+    given = found.get("status", {}).get("privacyStatus")
+    if found and given != asked:
+        return f"asked for {asked!r}, YouTube shows {given!r}: {UNAUDITED_NOTE}"
+    return ""
+
+
+def live_checks(found: dict, error: str, result, job: UploadPlan) -> list[dg.AssetCheckResult]:
     title_ok = found.get("snippet", {}).get("title") == job.body["snippet"]["title"]
     pending = {k: v for k, v in result.steps.items() if v not in ("done", "skipped")}
+    privacy = privacy_problem(found, job)
     return [
+        dg.AssetCheckResult(
+            check_name="privacy_as_asked",
+            passed=bool(found) and not privacy,
+            metadata={
+                "asked": job.body["status"].get("privacyStatus", ""),
+                "on_youtube": found.get("status", {}).get("privacyStatus", "unknown"),
+                "problem": privacy or error or "none",
+            },
+        ),
         dg.AssetCheckResult(
             check_name="upload_verified",
             passed=bool(found) and title_ok,

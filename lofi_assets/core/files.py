@@ -65,6 +65,35 @@ def write_bytes_atomic(path: UPath | Path, data: bytes) -> None:
         path.write_bytes(data)
 
 
+def create_exclusive(path: UPath | Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``data`` only if nothing is there; True when this call did.
+
+    Local disk: the content goes to a temporary name, then a hard link to the final name,
+    which fails when the name exists, so the file appears whole or not at all and two
+    processes cannot both win. Object storage: fsspec's exclusive mode ``xb``, a
+    conditional put (S3 ``If-None-Match: *``, GCS ``ifGenerationMatch=0``)."""
+    if is_local(path):
+        final = Path(os.fspath(path))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".new", dir=final.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, mode)
+            os.link(tmp, final)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        return True
+    try:
+        with path.fs.open(path.path, "xb") as handle:
+            handle.write(data)
+    except FileExistsError:
+        return False
+    return True
+
+
 def write_text_atomic(path: UPath | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 

@@ -82,8 +82,13 @@ class Fault:
 
 
 class FakeYouTube:
-    def __init__(self, *, rate_bytes_per_s: float | None = None, refresh_token: str = "refresh-1"):
+    def __init__(
+        self, *, rate_bytes_per_s: float | None = None, refresh_token: str = "refresh-1", unaudited: bool = False
+    ):
         self.rate_bytes_per_s = rate_bytes_per_s
+        # An API project Google has not audited: every video uploaded through it is locked
+        # private, whatever privacy the request asked for.
+        self.unaudited = unaudited
         self.lock = threading.RLock()
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.sessions: dict[str, Session] = {}
@@ -440,7 +445,11 @@ class _Handler(BaseHTTPRequestHandler):
                     "kind": "youtube#video",
                     "id": video_id,
                     "snippet": metadata.get("snippet", {}),
-                    "status": {**metadata.get("status", {}), "uploadStatus": "uploaded"},
+                    "status": {
+                        **metadata.get("status", {}),
+                        **({"privacyStatus": "private"} if fake.unaudited else {}),
+                        "uploadStatus": "uploaded",
+                    },
                     "statistics": {"viewCount": "0", "likeCount": "0", "commentCount": "0"},
                 }
                 fake.video_bytes[video_id] = bytes(session.data)

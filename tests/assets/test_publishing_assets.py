@@ -110,6 +110,7 @@ def test_dry_run_writes_the_requests_and_publishes_nothing(mastered, data_dir):
     assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()} == {
         "upload_verified": True,
         "post_upload_steps": True,
+        "privacy_as_asked": True,
         "page_matches_upload": True,
     }
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
@@ -148,6 +149,7 @@ def test_live_upload_parks_resumes_and_never_makes_a_second_video(mastered, data
         assert {c.check_name: c.passed for c in done.get_asset_check_evaluations()} == {
             "upload_verified": True,
             "post_upload_steps": True,
+            "privacy_as_asked": True,
             "page_matches_upload": True,
         }
         (video_id,) = fake.videos
@@ -166,6 +168,31 @@ def test_live_upload_parks_resumes_and_never_makes_a_second_video(mastered, data
         assert fake.counts["videos.insert"] == 1 and fake.counts["videos_created"] == 1
         assert len(fake.playlist_items) == 1 and fake.counts["thumbnails.set"] == 1
         assert tracks_to_upload(storage, [RAINY], datetime.now(UTC)) == ([], [])
+
+
+def test_a_video_locked_private_by_an_unaudited_project_is_reported(mastered, data_dir, tmp_path):
+    instance, storage, res = mastered
+    plan_file = data_dir / f"assets/notion_track/{RAINY}/plan.json"
+    plan = json.loads(plan_file.read_text())
+    plan["upload_schedule"] = None  # no slot: the upload asks for "public" outright
+    plan_file.write_text(json.dumps(plan))
+    fake = FakeYouTube(unaudited=True)
+    with fake.serve():
+        token = tmp_path / "token.json"
+        token.write_text(json.dumps(fake.authorized_user_info()))
+        youtube = YouTubeResource(token_file=str(token), root_url=fake.base_url, token_uri=fake.token_uri)
+        result = dg.materialize(
+            [youtube_video], partition_key=RAINY, resources={**res, "youtube": youtube}, instance=instance
+        )
+    assert result.success
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert checks["upload_verified"].passed and not checks["privacy_as_asked"].passed
+    assert checks["privacy_as_asked"].metadata["asked"].value == "public"
+    assert checks["privacy_as_asked"].metadata["on_youtube"].value == "private"
+    assert "audit" in checks["privacy_as_asked"].metadata["problem"].value
+    (mat,) = result.asset_materializations_for_node("youtube_video")
+    assert mat.metadata["privacy_on_youtube"].value == "private"
+    assert fake.counts["videos.insert"] == 1
 
 
 def _fetch(res, key):

@@ -29,3 +29,25 @@ def test_new_songs_become_partitions_and_duplicates_are_refused(data_dir):
         write_audio(lib / "2_4_12a.flac", synthesize(76, "F", 3, seed=3))
         third = tick(instance, data_dir, second.cursor)
         assert [r.partition_key for r in third.run_requests] == ["2-4-12a"]
+
+
+def test_a_song_analysed_with_the_same_content_is_not_requested_again(data_dir):
+    # `make demo` analysed the song; the sensor, starting with no cursor, must not ask for
+    # it again, but must once the file's content changes.
+    from lofi_assets.assets.library import library_song
+
+    lib = data_dir / "library"
+    song = write_audio(lib / "late_rain.wav", synthesize(68, "C minor", 3, seed=2))
+    write_audio(lib / "dawn.wav", synthesize(70, "Am", 3, seed=1))
+    storage = StorageResource(root=str(data_dir))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("songs", ["late-rain", "dawn"])
+        assert dg.materialize(
+            [library_song], partition_key="late-rain", instance=instance, resources={"storage": storage}
+        ).success
+        first = tick(instance, data_dir)
+        assert [r.partition_key for r in first.run_requests] == ["dawn"]
+
+        write_audio(song, synthesize(72, "C minor", 3, seed=5))
+        changed = tick(instance, data_dir)
+        assert sorted(r.partition_key for r in changed.run_requests) == ["dawn", "late-rain"]

@@ -126,3 +126,32 @@ def test_pages_already_on_youtube_are_not_made_again(data_dir):
     assert sorted(r.partition_key for r in result.run_requests) == ["midnight-train-home", "sunday-morning-coffee"]
     # It is still registered as a partition (its history stays visible).
     assert rainy in result.dynamic_partitions_requests[0].partition_keys
+
+
+def test_a_plan_made_from_the_same_edit_is_not_requested_again(fake, notion_url, tmp_path):
+    # `make demo` (or the CLI) materialized the plan; the sensor, starting with no cursor,
+    # must not ask for it again, but must for an edit made since.
+    from lofi_assets.assets.ingest import notion_track
+    from tests.fakes.notion import track_page_blocks
+
+    made = fake.add_page("Made", "2026-11-20T10:00:00.000Z", track_page_blocks(arcs=2, prompts_per_arc=2))
+    fresh = fake.add_page("Fresh", "2026-11-20T10:01:00.000Z", track_page_blocks(arcs=2, prompts_per_arc=2))
+    storage = StorageResource(root=str(tmp_path))
+    notion = NotionResource(
+        storage=storage, token=fake.token, database_id=fake.database_id, base_url=notion_url, requests_per_second=0
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", [page_id_to_key(made)])
+        result = dg.materialize(
+            [notion_track],
+            partition_key=page_id_to_key(made),
+            instance=instance,
+            resources={"storage": storage, "notion": notion},
+        )
+        assert result.success
+        first = tick(instance, fake, notion_url, tmp_path)
+        assert [r.partition_key for r in first.run_requests] == [page_id_to_key(fresh)]
+
+        fake.edit(made, "2026-11-20T10:05:00.000Z")
+        edited = tick(instance, fake, notion_url, tmp_path)  # no cursor: a full scan again
+        assert sorted(r.partition_key for r in edited.run_requests) == sorted(map(page_id_to_key, [made, fresh]))

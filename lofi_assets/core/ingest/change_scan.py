@@ -139,6 +139,11 @@ class TrackTick:
     runs: list[tuple[str, str]]  # (partition key, run key)
     scan: ScanResult
 
+    @property
+    def edits(self) -> dict[str, str]:
+        """Each new or edited page's edit time, by partition key."""
+        return {ref.key: ref.edited_iso for ref in self.scan.changed}
+
 
 def track_tick(
     source: TrackSource,

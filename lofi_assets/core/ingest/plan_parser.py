@@ -34,6 +34,10 @@ from lofi_assets.core.ingest.plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackP
 _QUOTE_OPEN = "\"“”'‘"
 
 
+# A toggle that says it holds prompts: "Prompts", "Song prompts (click to open)", "Prompt 3".
+_PROMPT_TOGGLE = re.compile(r"\bprompts?\b(?:\s*#?\s*(\d+)\b(?!\s*[–-]))?", re.IGNORECASE)
+
+
 def _is_prompt_line(line: Line) -> bool:
     """To-dos, quoted lines after a mark, and numbered items (which count only under an arc)."""
     return line.kind in ("todo", "quoted", "item")
@@ -349,11 +353,22 @@ _FIRST_WINS = {"hashtags": "hashtags", "hidden_tags": "hidden_tags", "descriptio
 def _walk(lines: list[Line], st: _State) -> None:
     next_prompt, next_boundary = _lookahead(lines)
 
+    def children(i: int) -> list[Line]:
+        """A toggle's contents: the lines after it indented deeper, nested toggles too."""
+        out = []
+        for child in lines[i + 1 :]:
+            if child.indent <= lines[i].indent:
+                break
+            out.append(child)
+        return out
+
     def prompts_follow(i: int) -> bool:
         line = lines[i]
-        if line.kind == "bullet":  # a toggle: its prompts are its deeper-indented children
-            child = lines[i + 1] if i + 1 < len(lines) else None
-            return child is not None and child.indent > line.indent and _is_prompt_line(child)
+        if line.kind == "bullet":  # a toggle: its prompts are inside it, at any depth
+            inside = children(i)
+            return any(_is_prompt_line(c) for c in inside) or (
+                _PROMPT_TOGGLE.search(line.text) is not None and bool(inside)
+            )
         return next_prompt[i + 1] < next_boundary[i + 1]
 
     section = "preamble"
@@ -363,8 +378,24 @@ def _walk(lines: list[Line], st: _State) -> None:
     arc_has_prompts = False
     pending: str | None = None  # a value label ("Anchor Phrase:") waiting for its value
     last_prompt_indent: int | None = None
+    # A toggle titled "Prompts" (or "Prompt 3") inside an arc: its indent, and the number its
+    # title gives; every line inside it is a prompt, to-do or not.
+    prompt_toggle: tuple[int, int | None] | None = None
 
     for i, line in enumerate(lines):
+        if prompt_toggle is not None:
+            if line.indent > prompt_toggle[0] and line.kind in ("bullet", "text", "todo", "quoted", "item"):
+                if last_prompt_indent is not None and line.indent > last_prompt_indent:
+                    continue  # a child of a prompt (a note or an alternative), not a prompt
+                last_prompt_indent = line.indent
+                number = line.number if line.kind in ("todo", "quoted", "item") else prompt_toggle[1]
+                checked = line.checked if line.kind in ("todo", "quoted") else None
+                st.prompts.append(_RawPrompt(arc_index, number, _strip_quotes(line.text), checked, line.no))
+                st.arcs[arc_index]["prompts"] += 1
+                arc_has_prompts = True
+                continue
+            prompt_toggle = None
+
         # The page title: an H1 (Notion's export) or a "TRACK 21 — Title" first line.
         if i == 0 and (
             (line.kind == "heading" and line.level == 1)
@@ -405,6 +436,10 @@ def _walk(lines: list[Line], st: _State) -> None:
             )
             # Once arcs are headed with emoji, a plain heading with to-dos is not one of them.
             if weak and st.arcs and st.arcs[0]["emoji"] and not emoji and not st.arcs[0]["strong"]:
+                weak = False
+            # A toggle inside an arc headed by a heading holds its prompts ("▶ Prompts 1–4"),
+            # it does not start an arc of its own unless it says so (a phase or a BPM range).
+            if weak and line.kind == "bullet" and arc_index is not None and section == "arc" and arc_level <= 6:
                 weak = False
             if strong or weak:
                 emoji, name, lo, hi, desc, written = _arc_from_heading(line.text)
@@ -477,6 +512,9 @@ def _walk(lines: list[Line], st: _State) -> None:
 
         if section == "arc" and arc_index is not None:
             if line.kind == "bullet" and prompts_follow(i):
+                if m := _PROMPT_TOGGLE.search(line.text):
+                    prompt_toggle = (line.indent, int(m.group(1)) if m.group(1) else None)
+                    last_prompt_indent = None
                 continue  # a toggle that holds the arc's prompts
             if not arc_has_prompts and line.kind in ("text", "bullet"):
                 m = re.fullmatch(r"\((.*)\)", line.text)

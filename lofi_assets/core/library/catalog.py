@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -161,6 +161,7 @@ class LibraryTick:
     runs: list[tuple[str, str]]  # (partition key, run key): new or changed audio
     refused: list[str]  # duplicates and key clashes, each naming both files
     cache: dict[str, list]  # file name -> [size, mtime_ns, sha256]: hash only what changed
+    digests: dict[str, str] = field(default_factory=dict)  # partition key -> sha256 of its audio
 
 
 def library_tick(folder: Path, cache: dict[str, list], known_keys: set[str]) -> LibraryTick:
@@ -170,6 +171,7 @@ def library_tick(folder: Path, cache: dict[str, list], known_keys: set[str]) -> 
     by_hash: dict[str, LibraryFile] = {}
     runs: list[tuple[str, str]] = []
     new_keys: list[str] = []
+    digests: dict[str, str] = {}
     # Oldest first, so the file that was there first keeps its place and a later copy is refused.
     files.sort(key=lambda f: (f.path.stat().st_mtime_ns, f.path.name))
     for item in files:
@@ -188,8 +190,9 @@ def library_tick(folder: Path, cache: dict[str, list], known_keys: set[str]) -> 
             )
             continue
         by_hash[digest] = item
+        digests[item.key] = digest
         if item.key not in known_keys:
             new_keys.append(item.key)
         if changed or item.key not in known_keys:
             runs.append((item.key, f"{item.key}@{digest[:16]}"))
-    return LibraryTick(new_keys=sorted(new_keys), runs=runs, refused=refused, cache=new_cache)
+    return LibraryTick(new_keys=sorted(new_keys), runs=runs, refused=refused, cache=new_cache, digests=digests)

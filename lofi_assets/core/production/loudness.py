@@ -312,9 +312,11 @@ class ProgrammeMeter:
         self.sample_peak = max(self.sample_peak, block_peak)
         self.clipped += int(np.count_nonzero(magnitude >= self.CLIP_LEVEL))
         left, right = block[0].astype(np.float64), block[-1].astype(np.float64)
-        self._lr += float(left @ right)
-        self._ll += float(left @ left)
-        self._rr += float(right @ right)
+        # einsum, not ``@``: a BLAS dot spins up threads that busy-wait on every core for no
+        # gain, and starve the encoder and the meters running beside the master
+        self._lr += float(np.einsum("i,i->", left, right))
+        self._ll += float(np.einsum("i,i->", left, left))
+        self._rr += float(np.einsum("i,i->", right, right))
         self.frames += block.shape[1]
 
     def result(self) -> Measurement:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lofi_assets.core.files import atomic_local_path, file_sha256
+from lofi_assets.core.youtube.claim import UploadClaim
 from lofi_assets.core.youtube.client import (
     ApiCaller,
     AuthError,
@@ -87,6 +88,12 @@ class Ledger:
 
     def __init__(self, path: Path, track: str):
         self.path = Path(path)
+        self.track = track
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the file again (another publisher may have written it since)."""
+        track = self.track
         try:
             self.data: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -124,7 +131,7 @@ class Ledger:
 @dataclass
 class PublishResult:
     track: str
-    status: str  # published | parked | dry-run
+    status: str  # published | parked | claimed (another publisher holds the track) | dry-run
     video_id: str | None = None
     url: str | None = None
     steps: dict[str, str] = field(default_factory=dict)
@@ -194,6 +201,7 @@ class Publisher(ApiCaller):
         now: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
         on_progress: Callable[[int, int], None] | None = None,
+        claim: UploadClaim | None = None,
     ):
         super().__init__(
             max_retries=max_retries, backoff_s=backoff_s, max_backoff_s=max_backoff_s, now=now, sleep=sleep
@@ -201,6 +209,7 @@ class Publisher(ApiCaller):
         self.youtube = youtube
         self.ledger = ledger
         self.on_progress = on_progress
+        self.claim = claim  # one publisher at a time for the track (see claim.py)
 
     # -- the steps -------------------------------------------------------------------------
 
@@ -218,6 +227,16 @@ class Publisher(ApiCaller):
                 reason=parked["reason"],
                 notes=["still parked: no request sent"],
             )
+        if self.claim is not None and not self.ledger.video_id:
+            won, holder = self.claim.acquire()
+            if not won:
+                return PublishResult(
+                    track=plan.track,
+                    status="claimed",
+                    reason=f"{self.claim.describe(holder)} is uploading this track",
+                    notes=["claimed by another publisher: no request sent"],
+                )
+            self.ledger.reload()  # what the holder before us recorded
         try:
             self._insert(plan, result)
         except Parked as exc:
@@ -234,6 +253,9 @@ class Publisher(ApiCaller):
                 bytes_sent=result.bytes_sent,
                 notes=[str(exc)],
             )
+        finally:
+            if self.claim is not None:
+                self.claim.release()
         self.ledger.set(parked=None)
         video_id = self.ledger.video_id
         result.video_id, result.url = video_id, watch_url(video_id)

@@ -230,6 +230,62 @@ def test_toggle_arcs_holding_prompts():
     assert [p.arc for p in plan.prompts] == [1, 1, 2]
 
 
+def test_nested_toggles_keep_their_prompts():
+    # Notion's export: an arc toggle holding a "Prompts" toggle holding the to-dos.
+    plan = parse("""# Nested
+
+- Phase 1 — Rainy Entry (BPM 70–75)
+    Soft opening, rain on the glass.
+    - Prompts
+        - [ ] 1. rainy neon night beat
+        - [ ] 2. vaporwave textures
+- Phase 2 — Flow (BPM 72–76)
+    - [x] 3. groove
+""")
+    assert [a.name for a in plan.arcs] == ["Rainy Entry", "Flow"]
+    assert [(p.arc, p.number) for p in plan.prompts] == [(1, 1), (1, 2), (2, 3)]
+    assert plan.arcs[0].description == "Soft opening, rain on the glass."
+
+
+def test_a_toggle_inside_a_heading_arc_holds_prompts_and_is_no_arc():
+    plan = parse("""### Phase 1 — Rainy Entry (BPM 70–75)
+A calm opening.
+- ▶ Prompts 1–2
+    - [x] 1. rainy neon night beat
+    - [x] 2. vaporwave textures
+- 🎵 Prompts 3–4
+    - [ ] 3. tape hiss and a soft kick
+    - [ ] 4. slow Rhodes
+### Phase 2 — Flow (BPM 72–76)
+- [ ] 5. groove
+""")
+    assert [a.name for a in plan.arcs] == ["Rainy Entry", "Flow"]
+    assert [p.arc for p in plan.prompts] == [1, 1, 1, 1, 2]
+    assert not [w for w in plan.warnings if "arc" in w or "prompt" in w]
+
+
+def test_a_prompts_toggle_makes_plain_lines_inside_it_prompts():
+    plan = parse("""### Phase 1 — Rainy Entry (BPM 70–75)
+- Song prompts (click to open)
+    - rainy neon night beat, soft rain
+        - alternative: no rain
+    - "vaporwave textures, mellow drums"
+- Prompt 3
+    slow Rhodes under tape hiss
+### Phase 2 — Flow (BPM 72–76)
+- Notes
+    - keep it slow
+- [ ] 4. groove
+""")
+    assert [(p.arc, p.text) for p in plan.prompts] == [
+        (1, "rainy neon night beat, soft rain"),
+        (1, "vaporwave textures, mellow drums"),
+        (1, "slow Rhodes under tape hiss"),
+        (2, "groove"),
+    ]
+    assert plan.prompts[2].number == 3
+
+
 def test_checklist_after_prompts_is_not_read_as_prompts():
     plan = parse("""## Phase 1 — Start (BPM 70–75)
 - [x] 1. one

@@ -326,3 +326,88 @@ def test_next_quota_reset_follows_daylight_saving():
     assert next_quota_reset(summer) == datetime(2026, 7, 2, 7, 0, tzinfo=UTC)  # PDT
     winter = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     assert next_quota_reset(winter) == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)  # PST
+
+
+def test_two_publishers_at_the_same_moment_make_one_video(fake, tmp_path):
+    # Two runs of youtube_video for one track (a manual materialization during the upload
+    # window, on an instance without the pool limit): the claim lets one through.
+    import threading
+
+    from lofi_assets.core.youtube.claim import UploadClaim
+    from lofi_assets.core.youtube.upload import Publisher
+
+    plan = make_plan(tmp_path)
+    ledger = tmp_path / "upload.json"
+    start = threading.Barrier(2)
+    results = []
+
+    def run(owner: str) -> None:
+        youtube = youtube_for(fake)  # a client each, as two processes would have
+        publisher = Publisher(
+            youtube, Ledger(ledger, plan.track), claim=UploadClaim(tmp_path / "claim.json", owner), **FAST
+        )
+        start.wait()
+        results.append(publisher.publish(plan))
+
+    threads = [threading.Thread(target=run, args=(f"run {i}",)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    video_id = one_video(fake, plan)
+    statuses = sorted(r.status for r in results)
+    # the loser either found the claim held, or came after the winner and found the video
+    assert statuses in (["claimed", "published"], ["published", "published"])
+    assert all(r.video_id in (None, video_id) for r in results)
+    claimed = [r for r in results if r.status == "claimed"]
+    assert all("is uploading this track" in r.reason for r in claimed)
+    assert not (tmp_path / "claim.json").exists()  # released once the insert was recorded
+
+
+def test_a_claim_left_by_a_dead_process_is_taken_over(fake, tmp_path):
+    import socket
+
+    from lofi_assets.core.youtube.claim import UploadClaim
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    record = {
+        "token": "x",
+        "owner": "run killed",
+        "host": socket.gethostname(),
+        "pid": int(dead.stdout),
+        "at": datetime.now(UTC).isoformat(),
+    }
+    (tmp_path / "claim.json").write_text(json.dumps(record))
+    live = UploadClaim(tmp_path / "other.json", "run live")
+    assert live.acquire() == (True, None)
+    held = UploadClaim(tmp_path / "other.json", "run second")
+    won, holder = held.acquire()
+    assert not won and holder["owner"] == "run live"
+
+    plan = make_plan(tmp_path)
+    from lofi_assets.core.youtube.upload import Publisher
+
+    result = Publisher(
+        youtube_for(fake),
+        Ledger(tmp_path / "upload.json", plan.track),
+        claim=UploadClaim(tmp_path / "claim.json", "run again"),
+        **FAST,
+    ).publish(plan)
+    assert result.status == "published"
+    one_video(fake, plan)
+
+
+def test_the_claim_is_a_conditional_create_on_object_storage():
+    from upath import UPath
+
+    from lofi_assets.core.youtube.claim import UploadClaim
+
+    path = UPath("memory://lofi/assets/youtube_video/t1/upload.claim.json")
+    first, second = UploadClaim(path, "run a"), UploadClaim(path, "run b")
+    assert first.acquire() == (True, None)
+    won, holder = second.acquire()
+    assert not won and holder["owner"] == "run a"
+    first.release()
+    assert second.acquire() == (True, None)
+    second.release()
+    assert not path.exists()
