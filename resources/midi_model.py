@@ -9,7 +9,6 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.generation.model import CheckpointError
 from lofi_assets.core.generation.requests import GeneratorSpec
 from lofi_assets.core.generation.tokens import TokenizerError
 
@@ -44,6 +43,8 @@ class MidiModelResource(dg.ConfigurableResource):
 
     def spec(self, trained_dir: Path | None = None) -> tuple[GeneratorSpec, str]:
         """A spec that builds the generator in any process, and a line saying which."""
+        from lofi_assets.core.generation.model import CheckpointError
+
         folder, origin = self.model_dir(trained_dir)
         spec = GeneratorSpec(
             str(folder / MODEL_FILE),

@@ -49,6 +49,7 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "video_valid",
         "upload_verified",
         "post_upload_steps",
+        "privacy_as_asked",
         "page_matches_upload",
         "stats_store_valid",
         "report_complete",

@@ -3,9 +3,9 @@ them into decisions (what to upload when, what to make next)."""
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandas as pd
 import yaml
 from pydantic import Field
 
@@ -32,6 +32,9 @@ from lofi_assets.core.youtube.client import AuthError, Parked, YouTubeError
 from lofi_assets.core.youtube.stats import DAILY_COLUMNS, AnalyticsClient, normalise_daily, pull_window, upsert
 from lofi_assets.partitions import daily_partitions
 from resources import StorageResource, YouTubeResource
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def linked_videos(storage: StorageResource) -> dict[str, dict]:
@@ -87,6 +90,8 @@ def video_stats(
     Analytics API; lifetime counts from the Data API. Each run re-pulls a trailing window
     and upserts ``video_stats/channels/<channel>/daily.parquet``; a backfill of a date
     range is one run."""
+    import pandas as pd
+
     first, last = (date.fromisoformat(k) for k in (context.partition_key_range.start, context.partition_key_range.end))
     start, end = pull_window(first, config.trailing_days)[0], last
     if not youtube.live:
@@ -164,7 +169,7 @@ def video_stats(
     )
 
 
-def store_problems(store: pd.DataFrame) -> list[str]:
+def store_problems(store: "pd.DataFrame") -> list[str]:
     problems = []
     missing = set(DAILY_COLUMNS) - set(store.columns)
     if missing:
@@ -292,6 +297,8 @@ def channel_report(
 def write_report(storage: StorageResource, config: ChannelReportConfig, day_key: str) -> dict:
     """Compute one day's tables, charts, weights and page from what was known that day;
     write them under ``channel_report/<day>/``."""
+    import pandas as pd
+
     day = date.fromisoformat(day_key)
     source = asset_files.STATS_SOURCE.read(storage) or {}
     folder = channel_dir(storage, (source.get("channel") or {}).get("channel_id", "none"))
@@ -378,7 +385,7 @@ def report_metadata(report: dict) -> dict:
     }
 
 
-def frame_markdown(frame: pd.DataFrame) -> str:
+def frame_markdown(frame: "pd.DataFrame") -> str:
     return markdown_table(list(frame.columns), frame.itertuples(index=False)) if len(frame) else "none"
 
 
@@ -386,7 +393,7 @@ def report_findings(
     growth: cr.Growth,
     slot: dict | None,
     drift: cr.Drift,
-    changed: pd.DataFrame,
+    changed: "pd.DataFrame",
     weights: GenerationWeights,
     costs_note: str,
 ) -> list[str]:

@@ -19,10 +19,7 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
-from lofi_assets.core.generation.dataset import encode_corpus, load_token_data, token_data_bytes
-from lofi_assets.core.generation.generate import ModelGenerator
 from lofi_assets.core.generation.midi_analysis import first_tempo
-from lofi_assets.core.generation.model import CheckpointError, GPTConfig, export_for_generation
 from lofi_assets.core.generation.piano_roll import write_piano_roll
 from lofi_assets.core.generation.quality import REJECT_BELOW, rule_shares
 from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
@@ -35,7 +32,6 @@ from lofi_assets.core.generation.tokens import (
     tokenizer_digest,
     train_tokenizer,
 )
-from lofi_assets.core.generation.training import TrainConfig, default_device, train
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from resources import MidiModelResource, StorageResource
@@ -127,6 +123,8 @@ def midi_tokenizer(
     """miditok REMI (programs, tempos, 4/4, 16 velocities) with the conditioning tokens as
     special tokens and BPE learned on the corpus (``tokenizer.json``); the corpus encoded
     once (``tokens.npz``) for training."""
+    from lofi_assets.core.generation.dataset import encode_corpus, token_data_bytes
+
     corpus = local_dir(storage, asset_files.CORPUS)
     entries = read_manifest(corpus)
     folder = local_dir(storage, asset_files.TOKENIZER)
@@ -202,6 +200,11 @@ def midi_model(
     """A GPT-style decoder (about 12M parameters at the defaults) trained on the tokenized
     corpus, on CUDA when present; resumable (``checkpoint.pt`` every 100 steps) within a
     step and time budget. ``model.pt`` (fp16) and the tokenizer are what generation loads."""
+    from lofi_assets.core.generation.dataset import load_token_data
+    from lofi_assets.core.generation.generate import ModelGenerator
+    from lofi_assets.core.generation.model import GPTConfig, export_for_generation
+    from lofi_assets.core.generation.training import TrainConfig, default_device, train
+
     tok_dir = local_dir(storage, asset_files.TOKENIZER)
     tokenizer = load_tokenizer(tok_dir / TOKENIZER_FILE)
     grammar = TokenGrammar(tokenizer)
@@ -316,6 +319,8 @@ def verify_midi(folder: Path, rows: list[dict]) -> list[str]:
 
 def generator_spec(midi_generator: MidiModelResource, storage: StorageResource, what: str):
     """The generator to use, or a failure that names the files and the way out."""
+    from lofi_assets.core.generation.model import CheckpointError
+
     try:
         return midi_generator.spec(local_dir(storage, asset_files.MODEL))
     except (CheckpointError, TokenizerError) as exc:

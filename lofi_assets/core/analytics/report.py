@@ -13,12 +13,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lofi_assets.core.files import atomic_local_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MILESTONES = (100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -36,6 +38,8 @@ def window(daily: pd.DataFrame, end: date, days: int) -> pd.DataFrame:
 def overview(daily: pd.DataFrame, day: date, days: int = 28) -> pd.DataFrame:
     """Views, watch hours, net subscribers, likes and revenue: the last ``days`` days
     against the ``days`` before them."""
+    import pandas as pd
+
     now, before = window(daily, day, days), window(daily, day - timedelta(days=days), days)
 
     def figures(frame: pd.DataFrame) -> dict[str, float]:
@@ -64,6 +68,8 @@ def overview(daily: pd.DataFrame, day: date, days: int = 28) -> pd.DataFrame:
 
 def top_videos(daily: pd.DataFrame, videos: pd.DataFrame, day: date, days: int = 28, n: int = 10) -> pd.DataFrame:
     """The ``n`` videos with the most views in the last ``days`` days."""
+    import pandas as pd
+
     recent = window(daily, day, days)
     if recent.empty:
         return pd.DataFrame(columns=["title", "views", "watch hours", "avg view %", "subscribers"])
@@ -126,6 +132,8 @@ def subscriber_growth(daily: pd.DataFrame, day: date, subscribers: float | None 
 
 def first_week_views(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int = 7) -> pd.DataFrame:
     """Each video's views in its first ``first_days`` days, with its upload weekday and hour."""
+    import pandas as pd
+
     v = videos.dropna(subset=["published_at"])[["video_id", "published_at"]].copy()
     if v.empty or daily.empty:
         return pd.DataFrame(columns=["video_id", "weekday", "hour", "views"])
@@ -147,6 +155,8 @@ def first_week_views(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int 
 
 def upload_timing(daily: pd.DataFrame, videos: pd.DataFrame, first_days: int = 7) -> pd.DataFrame:
     """Mean first-week views by upload weekday and hour (rows: weekday, columns: hour)."""
+    import pandas as pd
+
     fw = first_week_views(daily, videos, first_days)
     if fw.empty:
         return pd.DataFrame()
@@ -181,6 +191,8 @@ def monthly_costs(costs: list[dict[str, Any]]) -> float:
 def revenue_vs_costs(daily: pd.DataFrame, costs: list[dict[str, Any]], day: date, months: int = 6) -> pd.DataFrame:
     """Revenue by calendar month against the operator's monthly costs (the current
     month's costs pro rata to the report's day)."""
+    import pandas as pd
+
     monthly = monthly_costs(costs)
     out = []
     first = date(day.year, day.month, 1)
@@ -205,6 +217,8 @@ def revenue_vs_costs(daily: pd.DataFrame, costs: list[dict[str, Any]], day: date
 
 def reuse_rate(playlists: list[dict[str, Any]]) -> pd.DataFrame:
     """Per track: prompts filled from the library against songs that had to be made."""
+    import pandas as pd
+
     rows = []
     for p in playlists:
         prompts = p.get("prompts", [])
@@ -268,6 +282,8 @@ def quality_drift(
 def retention_by(daily: pd.DataFrame, videos: pd.DataFrame, attribute: str) -> pd.DataFrame:
     """Views-weighted average percentage viewed, by a video attribute (mood, tempo band,
     title variant), best first."""
+    import pandas as pd
+
     if daily.empty or attribute not in videos:
         return pd.DataFrame(columns=[attribute, "videos", "views", "avg view %"])
     d = daily.dropna(subset=["views"]).merge(videos[["video_id", attribute]], on="video_id")
@@ -281,6 +297,8 @@ def retention_by(daily: pd.DataFrame, videos: pd.DataFrame, attribute: str) -> p
 
 
 def _round(value: Any, digits: int = 1) -> Any:
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else round(float(value), digits)
 
 
@@ -313,6 +331,8 @@ def _save(plt, fig, path: Path) -> Path:
 
 
 def chart_views(daily: pd.DataFrame, day: date, path: Path, days: int = 90) -> Path:
+    import pandas as pd
+
     plt, fig, ax = _figure()
     per_day = window(daily, day, days).groupby("day")[["views", "estimatedMinutesWatched"]].sum()
     x = pd.to_datetime(per_day.index)
@@ -327,6 +347,8 @@ def chart_views(daily: pd.DataFrame, day: date, path: Path, days: int = 90) -> P
 
 
 def chart_subscribers(daily: pd.DataFrame, growth: Growth, day: date, path: Path) -> Path:
+    import pandas as pd
+
     plt, fig, ax = _figure()
     net = (daily["subscribersGained"].fillna(0) - daily["subscribersLost"].fillna(0)).groupby(daily["day"]).sum()
     net = net[net.index <= day.isoformat()]
@@ -408,6 +430,8 @@ def chart_retention(tables: dict[str, pd.DataFrame], path: Path) -> Path:
 
 def html_page(title: str, sections: list[tuple[str, Any]], notes: list[str]) -> str:
     """One self-contained page: tables as HTML, charts embedded as data URIs."""
+    import pandas as pd
+
     parts = [
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
         "<style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"

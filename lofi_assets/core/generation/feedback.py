@@ -14,12 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lofi_assets.core.generation.conditions import MOODS, mood_from_text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TEMPO_BANDS = {"slow": (45.0, 68.0), "mid": (68.0, 80.0), "fast": (80.0, 95.0)}
 
@@ -143,6 +145,8 @@ def thompson_weights(
 
 def video_evidence(videos: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
     """Per video: views, views-weighted retention (fraction), mood and tempo band."""
+    import pandas as pd
+
     if daily.empty or videos.empty:
         return pd.DataFrame(columns=["video_id", "views", "retention", "mood", "tempo_band"])
     d = daily.dropna(subset=["views"]).copy()
@@ -182,6 +186,8 @@ def allocate(weights: Mapping[str, float], count: int) -> dict[str, int]:
 def changes(previous: GenerationWeights | None, current: GenerationWeights, batch: int) -> pd.DataFrame:
     """What the new weights change in a batch of ``batch`` pieces, arm by arm, against
     the previous weights (or the even spread when there were none)."""
+    import pandas as pd
+
     rows = []
     for dimension, dim in current.dimensions.items():
         before_w = (previous.weights(dimension) if previous else None) or {a.arm: 1 / len(dim.arms) for a in dim.arms}
@@ -212,6 +218,8 @@ def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, An
     conditions and A/B titles) takes them from its track; any other video from its own
     title, tags and description, by the words the planner reads moods from and a
     "NN BPM" mention."""
+    import pandas as pd
+
     out = videos.copy()
     tracks, moods, tempi, variants = [], [], [], []
     for row in out.itertuples():
@@ -234,6 +242,8 @@ def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, An
 
 def track_conditions(gap_songs: Mapping[str, Any] | None) -> dict[str, Any]:
     """The mood most of a track's made songs were asked for, and their mean tempo."""
+    import pandas as pd
+
     songs = [s.get("conditions", {}) for s in (gap_songs or {}).get("songs", []) if s.get("conditions")]
     if not songs:
         return {}

@@ -19,12 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from lofi_assets.core.files import parquet_bytes, write_bytes_atomic
 from lofi_assets.core.youtube.client import ApiCaller, YouTubeError, api_error
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METRICS = (
     "views",
@@ -63,6 +64,8 @@ def iso_duration_s(text: str | None) -> float | None:
 
 def result_table(response: dict[str, Any]) -> pd.DataFrame:
     """A ``youtubeAnalytics#resultTable`` as a DataFrame named by its column headers."""
+    import pandas as pd
+
     headers = [h["name"] for h in response.get("columnHeaders", [])]
     if not headers:
         raise YouTubeError("reports.query answered without columnHeaders")
@@ -146,6 +149,8 @@ class AnalyticsClient(ApiCaller):
 
     def videos(self, ids: list[str]) -> pd.DataFrame:
         """Title, publish time, duration, tags and lifetime counts, 50 ids a call."""
+        import pandas as pd
+
         rows = []
         for start in range(0, len(ids), IDS_PER_CALL):
             batch = ids[start : start + IDS_PER_CALL]
@@ -219,6 +224,8 @@ class AnalyticsClient(ApiCaller):
         return table.reindex(columns=list(DAILY_COLUMNS))
 
     def pull(self, start: date, end: date) -> StatsPull:
+        import pandas as pd
+
         channel = self.channel()
         ids = self.upload_ids(channel["uploads"])
         videos = self.videos(ids)
@@ -234,6 +241,8 @@ class AnalyticsClient(ApiCaller):
 
 def normalise_daily(frame: pd.DataFrame) -> pd.DataFrame:
     """Typed columns in a fixed order: day as a date string, metrics as floats."""
+    import pandas as pd
+
     frame = frame.reindex(columns=list(DAILY_COLUMNS)).copy()
     frame["video_id"] = frame["video_id"].astype(str)
     frame["day"] = pd.to_datetime(frame["day"]).dt.strftime("%Y-%m-%d")
@@ -251,6 +260,8 @@ def pull_window(day: date, trailing_days: int) -> tuple[date, date]:
 def upsert(store: Path, rows: pd.DataFrame, keys: tuple[str, ...] = ("video_id", "day")) -> pd.DataFrame:
     """Merge ``rows`` into the Parquet table at ``store``: a row for the same keys
     replaces the old one (a later pull knows more). Written to a temporary name first."""
+    import pandas as pd
+
     store = Path(store)
     old = pd.read_parquet(store) if store.exists() else None
     merged = rows if old is None or old.empty else pd.concat([old, rows], ignore_index=True)
