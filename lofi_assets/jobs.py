@@ -1,4 +1,9 @@
-"""Jobs. ``track_job`` is the main job: a track's whole chain for one ``tracks`` partition."""
+"""Jobs. ``track_job`` is the main job: a track's whole chain for one ``tracks`` partition.
+
+Jobs of one or two short steps run them in the run's own process (``in_process_executor``):
+a step subprocess pays the code location's load again (about 1.5 s) for work that takes
+well under a second a song. The others take the definitions' executor (multiprocess, or
+Celery past one machine)."""
 
 import dagster as dg
 
@@ -29,18 +34,21 @@ publish_job = dg.define_asset_job(
 
 song_job = dg.define_asset_job(
     "song_job",
+    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets(*SONG_ASSETS),
     description="Analyse and embed one library song (one songs partition).",
 )
 
 library_index_job = dg.define_asset_job(
     "library_index_job",
+    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets(library_index),
     description="Rebuild the searchable index over every analysed song.",
 )
 
 notion_job = dg.define_asset_job(
     "notion_job",
+    executor_def=dg.in_process_executor,
     selection=dg.AssetSelection.assets(notion_track),
     description="Only read and parse track pages (songs need their plans to know what they were made for).",
 )

@@ -119,3 +119,16 @@ def test_dg_check_defs():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
+def test_loading_the_definitions_prints_no_beta_warning():
+    # single-run backfills are used knowingly; the warning printed twice on every command
+    loaded = subprocess.run(
+        [sys.executable, "-W", "default", "-c", "import lofi_assets.definitions"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert "BetaWarning" not in loaded.stderr and "backfill_policy" not in loaded.stderr
