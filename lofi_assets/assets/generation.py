@@ -34,6 +34,7 @@ from lofi_assets.core.generation.tokens import (
 )
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
+from lofi_assets.ui_pictures import pictures_markdown
 from resources import MidiModelResource, StorageResource
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 
@@ -296,7 +297,8 @@ def write_made(folder: Path, made: list[Made]) -> list[dict]:
 def piano_roll_metadata(folder: Path, rows: list[dict], count: int = 3) -> dict:
     """Paths of the first few pieces' piano rolls: people would rather look than read."""
     rolls = [r["piano_roll"] for r in rows if r.get("piano_roll")][:count]
-    return {f"piano_roll_{i + 1}": dg.MetadataValue.path(str(folder / roll)) for i, roll in enumerate(rolls)}
+    paths = {f"piano_roll_{i + 1}": dg.MetadataValue.path(str(folder / roll)) for i, roll in enumerate(rolls)}
+    return {**paths, "piano_rolls": pictures_markdown([(roll, folder / roll) for roll in rolls])}
 
 
 def verify_midi(folder: Path, rows: list[dict]) -> list[str]:

@@ -23,6 +23,7 @@ from lofi_assets.core.production.render import RenderError
 from lofi_assets.core.production.separation import SeparationError, separate_file
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
+from lofi_assets.ui_pictures import pictures_markdown
 from resources import RendererResource, SeparatorResource, StorageResource
 
 STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
@@ -107,6 +108,7 @@ def rendered_songs(
                 f"picture_{i + 1}": dg.MetadataValue.path(str(folder / r["picture"]))
                 for i, r in enumerate([r for r in rows if r.get("picture")][:3])
             },
+            "pictures": pictures_markdown([(r["file"], folder / r["picture"]) for r in rows if r.get("picture")][:3]),
             "renders": dg.MetadataValue.md(
                 markdown_table(
                     ["arc", "#", "file", "seconds", "LUFS", "peak dBFS", "correlation"],
@@ -518,6 +520,7 @@ def track_master(
             "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
             "path": dg.MetadataValue.path(str(outputs.wav24)),
             "picture": dg.MetadataValue.path(str(picture)),
+            "master_picture": pictures_markdown([("master: waveform (L up, R down) and spectrogram", picture)]),
         },
         check_results=checks,
     )

@@ -125,6 +125,7 @@ def test_library_to_playlist(library):
             if e.materialization.asset_key == dg.AssetKey("track_master")
         )
         assert master_meta["picture"].value.endswith("master.png")
+        assert "data:image/jpeg;base64," in master_meta["master_picture"].value
 
 
 def test_playlist_without_an_index_is_all_gaps(data_dir):
