@@ -3,7 +3,7 @@
 - ``lofi discover``: register partitions from the sources (the sensor's own tick logic)
   and print the new keys.
 - ``lofi parse FILE``: print a page's track plan as JSON.
-- ``lofi materialize [KEY ...] [--all] [--job J]``: run a job (``track_job`` by default)
+- ``lofi materialize [KEY ...] [--all | --new] [--job J]``: run a job (``track_job`` by default)
   headless against the Dagster instance in ``DAGSTER_HOME`` (so the runs show in the UI).
 - ``lofi demo-library``: write the synthesised demo songs into the library folder.
 - ``lofi demo-channel``: pull and report a simulated channel served on loopback (the
@@ -111,8 +111,15 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     job = defs.resolve_job_def(args.job)
     partitions_def = job.partitions_def
     keys = list(args.keys)
-    if args.all and partitions_def is not None:
-        keys = sorted(set(keys) | set(partitions_def.get_partition_keys(dynamic_partitions_store=instance)))
+    if (args.all or args.new) and partitions_def is not None:
+        every = set(partitions_def.get_partition_keys(dynamic_partitions_store=instance))
+        if args.new:  # only what the job has not made yet (what a sensor would ask for)
+            made = [instance.get_materialized_partitions(k) for k in job.asset_layer.selected_asset_keys]
+            every -= set.intersection(*made) if made else set()
+        keys = sorted(set(keys) | every)
+        if args.new and not keys:
+            print(f"lofi materialize: every partition of {args.job} is materialized; nothing new")
+            return 0
     if partitions_def is None:
         keys = [None]
     elif not keys:
@@ -483,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
         help="track_job, publish_job, notion_job, song_job, library_index_job, model_job or nightly_job",
     )
     p.add_argument("--all", action="store_true", help="every registered partition of the job")
+    p.add_argument("--new", action="store_true", help="the registered partitions the job has not materialized yet")
     p.add_argument("--keep-going", action="store_true", help="exit 0 even if some partitions fail")
     p.add_argument("--log-level", default="WARNING", help="Dagster console log level (default WARNING)")
     p.add_argument(

@@ -38,7 +38,7 @@ def notion_tracks_sensor(context: dg.SensorEvaluationContext, notion: NotionReso
     # A plan already materialized from this very edit (by `make demo`, the CLI or an earlier
     # deployment) is not made again: the run key alone cannot know that.
     edits = tick.edits
-    made = latest_metadata(context.instance, "notion_track", [key for key, _ in tick.runs], "last_edited")
+    made = latest_metadata(context.instance, "notion_track", [key for key, _ in tick.runs], "source_edited")
     current = sorted(key for key, _ in tick.runs if key not in published and made.get(key) == edits.get(key))
     if current:
         context.log.info(f"already materialized from the same edit: {', '.join(current)}")

@@ -47,6 +47,14 @@ def test_discover_then_materialize_every_track(data_dir, tmp_path):
     out = lofi("materialize", "--job", "notion_job", "--all", env=env).stdout
     assert "3 of 3 notion_job run(s) succeeded" in out
     assert (data_dir / "assets" / "notion_track" / "sunday-morning-coffee" / "plan.json").is_file()
+    # --new: only what the job has not made yet
+    assert "nothing new" in lofi("materialize", "--job", "notion_job", "--new", env=env).stdout
+    (data_dir / "assets" / "notion_track" / "sunday-morning-coffee" / "plan.json").unlink()
+    page = SAMPLE_NOTION / "sunday-morning-coffee.md"
+    (data_dir / "notion" / "another-coffee.md").write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    assert "1 new" in lofi("discover", env=env).stdout
+    out = lofi("materialize", "--job", "notion_job", "--new", env=env).stdout
+    assert "1 of 1 notion_job run(s) succeeded" in out and "another-coffee" in out
 
 
 def test_match_prints_candidates_and_gaps_for_each_catalog_format(tmp_path):

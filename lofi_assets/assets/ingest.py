@@ -13,11 +13,13 @@ from lofi_assets.partitions import tracks_partitions
 from resources import NotionResource, StorageResource
 
 
-def read_track_plan(notion: NotionResource, key: str) -> TrackPlan:
-    """Fetch page ``key`` from the configured source and parse it."""
+def fetch_track_plan(notion: NotionResource, key: str) -> tuple[TrackPlan, str]:
+    """Fetch page ``key`` from the configured source and parse it; also the source's own
+    edit time of the page (what the sensor compares; a page's "Last edited" property,
+    which the plan prefers, may say otherwise)."""
     source = notion.open_source()
     document = source.fetch(key)
-    return parse_track_plan(
+    plan = parse_track_plan(
         document.markdown,
         key=key,
         source=document.ref.location,
@@ -25,6 +27,12 @@ def read_track_plan(notion: NotionResource, key: str) -> TrackPlan:
         last_edited=document.ref.edited_iso,
         warnings=document.warnings,
     )
+    return plan, document.ref.edited_iso
+
+
+def read_track_plan(notion: NotionResource, key: str) -> TrackPlan:
+    """Fetch page ``key`` from the configured source and parse it."""
+    return fetch_track_plan(notion, key)[0]
 
 
 def check_plan_file(path, plan: TrackPlan) -> dg.AssetCheckResult:
@@ -79,7 +87,7 @@ def notion_track(
     ``lofi_assets/core/ingest/track_plan.schema.json``)."""
     key = context.partition_key
     try:
-        plan = read_track_plan(notion, key)
+        plan, source_edited = fetch_track_plan(notion, key)
     except (PlanParseError, PageNotFound) as exc:
         # Bad input: retrying cannot help, and the message names the page.
         raise dg.Failure(
@@ -103,6 +111,7 @@ def notion_track(
             "warning_count": len(plan.warnings),
             "arc_table": dg.MetadataValue.md(arcs_table(plan)),
             "last_edited": plan.last_edited or "",
+            "source_edited": source_edited,  # the sensor skips a page made from this same edit
             "page": plan.source,
             "path": dg.MetadataValue.path(str(path)),
             **notion.describe(),

@@ -1,5 +1,7 @@
 """notion_tracks_sensor through build_sensor_context, against a fake Notion on loopback."""
 
+import os
+
 import dagster as dg
 import pytest
 
@@ -155,3 +157,33 @@ def test_a_plan_made_from_the_same_edit_is_not_requested_again(fake, notion_url,
         fake.edit(made, "2026-11-20T10:05:00.000Z")
         edited = tick(instance, fake, notion_url, tmp_path)  # no cursor: a full scan again
         assert sorted(r.partition_key for r in edited.run_requests) == sorted(map(page_id_to_key, [made, fresh]))
+
+
+def test_the_export_folder_after_make_demo_asks_for_nothing(data_dir):
+    # The sample pages carry a "Last edited time" property the plan prefers; the sensor
+    # must compare the source's own edit time, which the materialization records.
+    from lofi_assets.definitions import defs
+
+    storage = StorageResource(root=str(data_dir))
+    resources = {"storage": storage, "notion": NotionResource(storage=storage)}
+    with dg.instance_for_test() as instance:
+        first = folder_tick(instance, resources)
+        keys = sorted(r.partition_key for r in first.run_requests)
+        assert keys
+        for key in keys:
+            job = defs.resolve_job_def("notion_job")
+            assert job.execute_in_process(instance=instance, partition_key=key, resources=resources).success
+        assert folder_tick(instance, resources).run_requests == []
+
+        page = next((data_dir / "notion").glob("*.md"))
+        page.write_text(page.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        os.utime(page, (page.stat().st_atime, page.stat().st_mtime + 120))  # an edit, a minute or more later
+        assert len(folder_tick(instance, resources).run_requests) == 1
+
+
+def folder_tick(instance, resources) -> dg.SensorResult:
+    with dg.build_sensor_context(instance=instance, resources={"notion": resources["notion"]}) as context:
+        result = notion_tracks_sensor(context)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return result
