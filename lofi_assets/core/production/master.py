@@ -730,11 +730,6 @@ class Ebur128:
     def cancel(self) -> None:
         if self._proc.poll() is None:
             self._proc.kill()
-        if self._blocks is not None and self._writer.is_alive():
-            while not self._blocks.empty():  # unblock the writer: it sees the end
-                self._blocks.get_nowait()
-            self._blocks.put(None)
-            self._writer.join(timeout=5)
         self._proc.communicate()
 
 

@@ -255,3 +255,25 @@ def test_secant_step():
     # is stretched by half again since both points fell short.
     assert next_gain([(10.0, -2.0), (11.0, -1.5)]) == pytest.approx(15.5)
     assert next_gain([(10.0, -2.0), (12.0, 1.0)]) == pytest.approx(11 + 1 / 3)  # bracketed: plain secant
+
+
+def test_meters_and_encoders_cancelled_midway_leave_nothing_named(tmp_path):
+    # A failing verification cancels the independent meter and the lossy encoder that run
+    # beside it: their processes end and no lossy file takes its name.
+    from lofi_assets.core.production.master import Ebur128, LossyEncoder
+
+    wav = write_wav(tmp_path / "m.wav", synthesize(80, "F", 20, seed=2) * 0.3)
+    Ebur128(wav).cancel()
+    fed = LossyEncoder(None, tmp_path / "fed.mp3")
+    fed.feed(synthesize(80, "F", 2, seed=2).astype("float32"))
+    fed.cancel()
+    from_file = LossyEncoder(wav, tmp_path / "file.mp3")
+    from_file.cancel()
+    assert not (tmp_path / "fed.mp3").exists() and not (tmp_path / "file.mp3").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["m.wav"]
+
+    streamed = LossyEncoder(None, tmp_path / "ok.mp3")
+    streamed.feed(synthesize(80, "F", 3, seed=2).astype("float32"))
+    streamed.close()
+    figures = streamed.wait()
+    assert figures["duration_s"] == pytest.approx(3.0, abs=0.1) and (tmp_path / "ok.mp3").exists()
