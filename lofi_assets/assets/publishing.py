@@ -392,25 +392,20 @@ def youtube_video(
     except YouTubeError as exc:
         raise dg.Failure(description=f"track {key}: {exc}") from None
     asset_files.UPLOAD_RESULT.write(storage, key, result.to_dict())
-    if result.status == "claimed":
-        context.log.warning(f"track {key}: not uploaded here: {result.reason}")
-        claimed = {"status": "claimed", "reason": result.reason}
-        context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=claimed))
-        for name in UPLOAD_CHECKS:
-            yield dg.AssetCheckResult(
-                check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=claimed
+    if result.status in ("claimed", "parked"):
+        if result.status == "claimed":
+            context.log.warning(f"track {key}: not uploaded here: {result.reason}")
+            waiting = {"status": "claimed", "reason": result.reason}
+        else:
+            context.log.warning(
+                f"track {key}: parked until {result.parked_until} ({result.reason}); the next upload window retries"
             )
-        return
-    if result.status == "parked":
-        context.log.warning(
-            f"track {key}: parked until {result.parked_until} ({result.reason}); the next upload window retries"
-        )
-        parked = {"status": "parked", "reason": result.reason, "parked_until": result.parked_until}
-        context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=parked))
+            waiting = {"status": "parked", "reason": result.reason, "parked_until": result.parked_until}
+        context.log_event(dg.AssetObservation(asset_key="youtube_video", partition=key, metadata=waiting))
         # No materialization: the partition stays waiting; the checks say why (warnings).
         for name in UPLOAD_CHECKS:
             yield dg.AssetCheckResult(
-                check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=parked
+                check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata=waiting
             )
         return
     found, error = listed_video(client, result.video_id)

@@ -16,6 +16,7 @@ target the secant carries on from it.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import queue
@@ -47,6 +48,7 @@ from lofi_assets.core.production.loudness import (
     Measurement,
     ProgrammeMeter,
     TruePeakFollower,
+    measure,
     to_db,
 )
 
@@ -287,8 +289,7 @@ class Limiter:
 
     def coarse(self, factor: int) -> Limiter:
         """The same limiter on an envelope decimated by ``factor`` (trials)."""
-        coarse = object.__new__(Limiter)
-        coarse.ceiling_db = self.ceiling_db
+        coarse = copy.copy(self)
         coarse.lookahead = max(1, round(self.lookahead / factor))
         coarse.release = self.release * factor
         coarse.release_tau = self.release_tau / factor if self.release_tau else None
@@ -544,7 +545,6 @@ class LossyEncoder:
         self._figures: dict = {}
         self._error: BaseException | None = None
         self._meter: subprocess.Popen | None = None
-        self._measure = measure
         self._log = tempfile.TemporaryFile()  # ffmpeg's complaints, read if it fails
         source = ["-i", str(wav)] if wav is not None else ["-f", "f32le", "-ar", str(RATE), "-ac", "2", "-i", "pipe:0"]
         self._proc = subprocess.Popen(
@@ -757,18 +757,16 @@ def find_gain(
     max_passes: int,
     block: int,
     say,
-    rendering: bool = False,
     trials_only: bool = False,
     encoders: list | None = None,
 ) -> tuple[Measurement | None, float]:
     """Secant steps on the gain until a rendered master measures within ``tolerance`` of
     the target (or ``max_passes`` are spent); each pass is appended to ``passes``. With
-    ``rendering`` every pass renders (a gain already near the target); with
     ``trials_only`` nothing is rendered: the gain whose trial lands within half the
     tolerance is returned, with no measurement (a render costs as much as six trials)."""
     trials: list[tuple[float, float]] = []  # (gain, loudness − target)
     measured: Measurement | None = None
-    # once the real output has been metered, every pass renders
+    rendering = False  # once the real output has been metered, every pass renders
     for count in range(max_passes):
         if trials_only and trials and abs(trials[-1][1]) <= tolerance / 2:
             return None, gain
@@ -845,13 +843,6 @@ def apply_span_gains(scratch: Scratch, spans: list[tuple[float, float]], gains: 
     scratch.coarse = None
 
 
-def true_peak_db(audio: np.ndarray) -> float:
-    """The true peak (dBTP) of a short stereo clip."""
-    follower = TruePeakFollower()
-    env = np.concatenate([follower.push(audio), follower.flush()])
-    return to_db(float(env.max())) if env.size else float("-inf")
-
-
 def excerpt_overshoot(scratch: Scratch, limiter: Limiter, gain_db: float, suffix: str, work: Path) -> float:
     """The lossy codec's true peak (dBTP) expected over the whole master, from an excerpt.
 
@@ -890,8 +881,8 @@ def excerpt_overshoot(scratch: Scratch, limiter: Limiter, gain_db: float, suffix
     for piece in pieces[0::2]:
         # the window and half of each silent gap beside it, where the codec smears it
         lo, hi = max(0, at - gap.shape[1] // 2), at + piece.shape[1] + gap.shape[1] // 2
-        coded.append(true_peak_db(decoded[:, lo:hi]))
-        limited.append(true_peak_db(piece))
+        coded.append(measure(decoded[:, lo:hi], RATE).true_peak_dbtp)
+        limited.append(measure(piece, RATE).true_peak_dbtp)
         at += piece.shape[1] + gap.shape[1]
     coded, limited = np.array(coded), np.array(limited)
     heard = float(np.max(coded)) if coded.size else float("-inf")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from upath import UPath
 
-from lofi_assets.core.files import create_exclusive, is_local
+from lofi_assets.core.files import create_exclusive
 
 STALE_AFTER_S = 6 * 3600  # longer than any upload; a claim this old is abandoned
 
@@ -91,13 +91,7 @@ class UploadClaim:
             self._remove()
 
     def _remove(self) -> None:
-        if is_local(self.path):
-            Path(os.fspath(self.path)).unlink(missing_ok=True)
-        else:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                pass
+        self.path.unlink(missing_ok=True)
 
     def describe(self, record: dict | None) -> str:
         if not record:
