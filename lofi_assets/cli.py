@@ -137,24 +137,41 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         # One file serves several jobs: keep the ops this job has.
         names = {node.name for node in job.graph.nodes}
         run_config["ops"] = {k: v for k, v in (ops.get("ops") or {}).items() if k in names}
+    from lofi_assets.partitions import range_tags
+
     failed = []
-    for key in keys:
+    batches = _batches(job, instance, keys)
+    for batch in batches:
+        one = len(batch) == 1
         result = job.execute_in_process(
             instance=instance,
-            partition_key=key,
+            partition_key=batch[0] if one else None,
             raise_on_error=False,
-            tags={"lofi/trigger": "cli"},
+            tags={"lofi/trigger": "cli", **({} if one else range_tags(batch))},
             run_config=run_config,
         )
         detail = ""
         if not result.success:
-            failed.append(key)
+            failed.append(batch)
             failures = [e for e in result.all_events if e.is_step_failure]
             if failures and failures[0].step_failure_data.error:
                 detail = " — " + failures[0].step_failure_data.error.message.strip().splitlines()[0]
-        print(f"{'ok' if result.success else 'FAILED':6} {args.job} {key or ''}  run {result.run_id[:8]}{detail}")
-    print(f"{len(keys) - len(failed)} of {len(keys)} {args.job} run(s) succeeded")
+        span = (batch[0] or "") if one else f"{batch[0]}..{batch[-1]} ({len(batch)} partitions)"
+        print(f"{'ok' if result.success else 'FAILED':6} {args.job} {span}  run {result.run_id[:8]}{detail}")
+    print(f"{len(batches) - len(failed)} of {len(batches)} {args.job} run(s) succeeded ({len(keys)} partition(s))")
     return 1 if failed and not args.keep_going else 0
+
+
+def _batches(job, instance, keys: list) -> list[list]:
+    """Runs for ``keys``: consecutive partitions share a run where every asset of the job
+    takes a range (its backfill policy), as a backfill in the UI would; else one each."""
+    from lofi_assets.partitions import partition_batches
+
+    policies = [job.asset_layer.asset_graph.get(k).backfill_policy for k in job.asset_layer.selected_asset_keys]
+    if keys == [None] or not policies or None in policies:
+        return [[key] for key in keys]
+    most = min(p.max_partitions_per_run or len(keys) for p in policies)
+    return partition_batches(job.partitions_def.get_partition_keys(dynamic_partitions_store=instance), keys, most)
 
 
 def cmd_pools(args: argparse.Namespace) -> int:

@@ -314,3 +314,18 @@ def test_analytics_pulls_a_range_in_one_run_and_reports_every_day(data_dir, tmp_
     assert "pool notion: 2 at a time" in pools and "pool youtube: 1 at a time" in pools
     bad = lofi("analytics", "--from", "2026-11-22", "--to", "2026-11-20", env=env, check=False)
     assert bad.returncode == 2 and "before" in bad.stderr
+
+
+def test_materialize_runs_consecutive_songs_as_one_run(data_dir, tmp_path):
+    from lofi_assets.demo.library import synthesize, write_audio
+
+    env = {"LOFI_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(tmp_path / "home")}
+    (tmp_path / "home").mkdir()
+    for i, name in enumerate(("dawn.wav", "dusk.wav", "noon.wav")):
+        write_audio(data_dir / "library" / name, synthesize(64 + 6 * i, "A minor", 3, seed=i))
+    assert ": 3 new\n  + dawn\n  + dusk\n  + noon" in lofi("discover", env=env).stdout
+    out = lofi("materialize", "--job", "song_job", "--all", env=env).stdout
+    assert "ok     song_job dawn..noon (3 partitions)" in out
+    assert "1 of 1 song_job run(s) succeeded (3 partition(s))" in out
+    for key in ("dawn", "dusk", "noon"):
+        assert (data_dir / "assets" / "song_embedding" / key / "embedding.npy").is_file()

@@ -4,14 +4,15 @@ import warnings
 
 import dagster as dg
 
-# Single-run backfills are used knowingly (BackfillPolicy is beta in Dagster 1.13); its
-# BetaWarning was printed twice on every command.
+# Used knowingly, so not printed on every command: backfill policies (beta in Dagster 1.13)
+# and partitioned checks (preview), which let a batch of songs check each song on its own.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=r".*backfill_policy.*")
+warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=r".*partitions_def on an AssetCheckSpec.*")
 
 from lofi_assets.assets.analytics import channel_report, video_stats  # noqa: E402
 from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, midi_tokenizer, nightly_songs  # noqa: E402
 from lofi_assets.assets.ingest import notion_track  # noqa: E402
-from lofi_assets.assets.library import library_index, library_song, song_embedding  # noqa: E402
+from lofi_assets.assets.library import library_index, library_songs  # noqa: E402
 from lofi_assets.assets.planning import prompt_embeddings, track_playlist  # noqa: E402
 from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix  # noqa: E402
 from lofi_assets.assets.publishing import (  # noqa: E402
@@ -37,8 +38,8 @@ TRACK_ASSETS = [
 ]
 # What the upload window runs for a track whose master passed its checks.
 PUBLISH_ASSETS = [youtube_video, notion_writeback]
-# Every asset partitioned by ``songs`` that needs nothing beyond the package.
-SONG_ASSETS = [library_song, song_embedding]
+# The ``songs`` assets that need nothing beyond the package, made in batches by one multi-asset.
+SONG_ASSETS = [library_songs]
 # The model's chain, unpartitioned: corpus → tokenizer → trained model.
 MODEL_ASSETS = [midi_corpus, midi_tokenizer, midi_model]
 # The night's work for one ``daily`` partition: new pieces, rendered into the library.

@@ -2,6 +2,7 @@
 
 import json
 import math
+from collections.abc import Iterator
 
 import dagster as dg
 import numpy as np
@@ -9,22 +10,40 @@ import numpy as np
 from lofi_assets import asset_files
 from lofi_assets.asset_files import all_plans
 from lofi_assets.core.files import npy_bytes, read_json
-from lofi_assets.core.library.analysis import AudioError, analyse_file
-from lofi_assets.core.library.catalog import (
-    calibrate_energy,
-    library_files,
-    plans_by_track_number,
-    prompt_context,
-    sidecar_context,
-    song_text,
-)
+from lofi_assets.core.library.catalog import calibrate_energy, song_text
 from lofi_assets.core.library.embedding import text_hash
+from lofi_assets.core.library.song_import import SongBatch, SongImportError
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import songs_partitions
 from resources import EmbedderResource, StorageResource
 
+# Songs a run imports at most. A run's start-up (the code location and the embedding model,
+# a few seconds) is paid once per batch; a backfill's runs share the cores between them.
+SONGS_PER_RUN = 100
 
-def check_analysis(path, record: dict) -> dg.AssetCheckResult:
+library_song = dg.AssetSpec(
+    "library_song",
+    partitions_def=songs_partitions,
+    group_name="library",
+    kinds={"audio", "json"},
+    code_version="2",
+    description="One library song, decoded and measured: duration, tempo (raw, half and double with "
+    "confidences), key and mode, integrated loudness, energy features, the file-name fields, and the prompt "
+    "it was made for when its source track's plan is known.",
+)
+song_embedding = dg.AssetSpec(
+    "song_embedding",
+    partitions_def=songs_partitions,
+    group_name="library",
+    kinds={"sentence_transformers", "numpy"},
+    deps=[library_song],
+    code_version="2",
+    description="The song's text (the prompt it was made for, anchor phrase, mood words, measured tempo, "
+    "key and energy) embedded with all-MiniLM-L6-v2; cached by text hash and model.",
+)
+
+
+def check_analysis(path, record: dict, key: str) -> dg.AssetCheckEvaluation:
     data = read_json(path) or {}
     problems = []
     if data.get("sha256") != record["sha256"]:
@@ -35,102 +54,122 @@ def check_analysis(path, record: dict) -> dg.AssetCheckResult:
         problems.append(f"tempo {data.get('bpm')} BPM is not plausible")
     if not math.isfinite(float(data.get("loudness_lufs", float("nan")))):
         problems.append("loudness not measurable")
-    return dg.AssetCheckResult(
-        check_name="analysis_valid", passed=not problems, metadata={"problems": "; ".join(problems) or "none"}
+    return dg.AssetCheckEvaluation(
+        asset_key=library_song.key,
+        check_name="analysis_valid",
+        passed=not problems,
+        partition=key,
+        metadata={"problems": "; ".join(problems) or "none"},
     )
 
 
-@dg.asset(
-    partitions_def=songs_partitions,
-    group_name="library",
-    kinds={"audio", "json"},
-    code_version="1",
+def analyse_songs(storage: StorageResource, keys: list[str], failed: dict[str, str]) -> Iterator:
+    """A materialization and a check per song analysed; a song that fails is noted in
+    ``failed`` and the others carry on."""
+    analyses = (read_json(path) or {} for _, path in asset_files.SONG_ANALYSIS.each(storage))
+    batch = SongBatch.open(storage.input_dir("library"), all_plans(storage), analyses)
+    for key in keys:
+        try:
+            analysis, record = batch.analyse(key)
+        except SongImportError as exc:
+            failed[key] = str(exc)
+            continue
+        out = asset_files.SONG_ANALYSIS.write(storage, key, record)
+        yield dg.AssetMaterialization(
+            library_song.key,
+            partition=key,
+            metadata={
+                "file": record["file"],
+                "duration_s": analysis.duration_s,
+                "bpm": analysis.bpm,
+                "bpm_raw": analysis.bpm_raw,
+                "tempo_candidates": ", ".join(
+                    f"{c.relation} {c.bpm:g} ({c.confidence:.2f})" for c in analysis.tempo_candidates
+                ),
+                "key": analysis.key,
+                "loudness_lufs": analysis.loudness_lufs,
+                "energy_raw": analysis.energy_raw,
+                "made_for": record["prompt_text"] or "unknown (no plan for its source track)",
+                "sha256": analysis.sha256,
+                "path": dg.MetadataValue.path(str(out)),
+            },
+        )
+        yield check_analysis(out, record, key)
+
+
+def embed_songs(storage: StorageResource, embedder: EmbedderResource, keys: list[str], failed: dict[str, str]):
+    """Every analysed song's text embedded in one batch; a materialization per song."""
+    records = {}
+    for key in keys:
+        record = asset_files.SONG_ANALYSIS.read(storage, key)
+        if record is None:
+            failed.setdefault(key, f"song {key}: not analysed yet (materialize library_song first)")
+        else:
+            records[key] = record
+    if not records:
+        return
+    model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
+    texts = {key: song_text(record) for key, record in records.items()}
+    cached = {key: model.is_cached(text) for key, text in texts.items()}
+    vectors, _ = model.encode(list(texts.values()))
+    for (key, text), vector in zip(texts.items(), vectors, strict=True):
+        norm = float(np.linalg.norm(vector))
+        if not abs(norm - 1.0) < 1e-3:
+            failed[key] = f"song {key}: embedding norm {norm:.4f} is not 1"
+            continue
+        asset_files.SONG_VECTOR.write_bytes(storage, key, npy_bytes(vector))
+        asset_files.SONG_VECTOR_INFO.write(
+            storage,
+            key,
+            {"text": text, "text_hash": text_hash(text), "model_id": model.model_id, "dim": int(vector.shape[0])},
+        )
+        yield dg.AssetMaterialization(
+            song_embedding.key,
+            partition=key,
+            metadata={
+                "text": text,
+                "model_id": model.model_id,
+                "cached": cached[key],
+                "dimension": int(vector.shape[0]),
+            },
+        )
+
+
+@dg.multi_asset(
+    name="library_songs",
+    specs=[library_song, song_embedding],
     check_specs=[
         dg.AssetCheckSpec(
             "analysis_valid",
-            asset="library_song",
+            asset=library_song.key,
+            partitions_def=songs_partitions,
             description="analysis.json re-read: duration, plausible tempo, finite loudness",
         )
     ],
+    # A run imports a range of songs, each materialized on its own with its own metadata;
+    # either asset can be made alone (re-embedding with a new model needs no re-analysis).
+    can_subset=True,
+    backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=SONGS_PER_RUN),
 )
-def library_song(context: dg.AssetExecutionContext, storage: StorageResource) -> dg.MaterializeResult:
-    """One library song, decoded and measured: duration, tempo (raw, half and double with
-    confidences), key and mode, integrated loudness, energy features, the file-name fields,
-    and the prompt it was made for when its source track's plan is known."""
-    key = context.partition_key
-    folder = storage.input_dir("library")
-    files = {f.key: f.path for f in library_files(folder)[0]}
-    path = files.get(key)
-    if path is None:
-        raise dg.Failure(f"song {key}: no audio file for it in {folder}", allow_retries=False)
-    try:
-        analysis = analyse_file(path)
-    except AudioError as exc:
-        raise dg.Failure(f"song {key}: {exc}", metadata={"file": str(path)}, allow_retries=False) from None
-
-    for other_key, other in asset_files.SONG_ANALYSIS.each(storage):
-        data = read_json(other) or {}
-        if other_key != key and data.get("sha256") == analysis.sha256:
-            raise dg.Failure(
-                f"song {key}: {path.name} is the same audio as {data.get('file')} "
-                f"(sha256 {analysis.sha256[:12]}); not imported twice",
-                allow_retries=False,
-            )
-
-    plans = plans_by_track_number(all_plans(storage))
-    record = {"song_id": key, "file": path.name, **analysis.to_dict(), **prompt_context(plans, path.stem)}
-    if not record.get("mood_words"):
-        record.update(sidecar_context(path))
-    out = asset_files.SONG_ANALYSIS.write(storage, key, record)
-    return dg.MaterializeResult(
-        metadata={
-            "file": path.name,
-            "duration_s": analysis.duration_s,
-            "bpm": analysis.bpm,
-            "bpm_raw": analysis.bpm_raw,
-            "tempo_candidates": ", ".join(
-                f"{c.relation} {c.bpm:g} ({c.confidence:.2f})" for c in analysis.tempo_candidates
-            ),
-            "key": analysis.key,
-            "loudness_lufs": analysis.loudness_lufs,
-            "energy_raw": analysis.energy_raw,
-            "made_for": record["prompt_text"] or "unknown (no plan for its source track)",
-            "sha256": analysis.sha256,
-            "path": dg.MetadataValue.path(str(out)),
-        },
-        check_results=[check_analysis(out, record)],
-    )
-
-
-@dg.asset(
-    partitions_def=songs_partitions,
-    group_name="library",
-    kinds={"sentence_transformers", "numpy"},
-    deps=[library_song],
-    code_version="1",
-)
-def song_embedding(
-    context: dg.AssetExecutionContext, storage: StorageResource, embedder: EmbedderResource
-) -> dg.MaterializeResult:
-    """The song's text (the prompt it was made for, anchor phrase, mood words, measured
-    tempo, key and energy) embedded with all-MiniLM-L6-v2; cached by text hash and model."""
-    key = context.partition_key
-    record = asset_files.SONG_ANALYSIS.require(storage, key)
-    text = song_text(record)
-    model = embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE))
-    vectors, computed = model.encode([text])
-    asset_files.SONG_VECTOR.write_bytes(storage, key, npy_bytes(vectors[0]))
-    asset_files.SONG_VECTOR_INFO.write(
-        storage,
-        key,
-        {"text": text, "text_hash": text_hash(text), "model_id": model.model_id, "dim": int(vectors.shape[1])},
-    )
-    norm = float(np.linalg.norm(vectors[0]))
-    if not abs(norm - 1.0) < 1e-3:
-        raise dg.Failure(f"song {key}: embedding norm {norm:.4f} is not 1")
-    return dg.MaterializeResult(
-        metadata={"text": text, "model_id": model.model_id, "cached": computed == 0, "dimension": int(vectors.shape[1])}
-    )
+def library_songs(context: dg.AssetExecutionContext, storage: StorageResource, embedder: EmbedderResource):
+    """Library songs imported in batches: each analysed (``library_song``) and embedded
+    (``song_embedding``). A song that fails is named in the run's failure; the others of
+    its batch are materialized."""
+    keys = context.partition_keys
+    failed: dict[str, str] = {}
+    if library_song.key in context.selected_asset_keys:
+        yield from analyse_songs(storage, keys, failed)
+    if song_embedding.key in context.selected_asset_keys:
+        yield from embed_songs(storage, embedder, [k for k in keys if k not in failed], failed)
+    if failed:
+        done = len(keys) - len(failed)
+        raise dg.Failure(
+            "; ".join(failed.values())
+            if len(keys) == 1
+            else f"{len(failed)} of {len(keys)} songs failed ({done} imported): " + "; ".join(failed.values()),
+            metadata={"failed": ", ".join(failed)},
+            allow_retries=False,
+        )
 
 
 @dg.asset(

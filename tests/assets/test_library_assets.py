@@ -136,3 +136,39 @@ def test_playlist_without_an_index_is_all_gaps(data_dir):
         assert result.success
         playlist = json.loads((data_dir / "assets/track_playlist/sunday-morning-coffee/playlist.json").read_text())
         assert playlist["matched"] == 0 and playlist["library_songs"] == 0
+
+
+def test_a_batch_of_songs_is_one_run_and_each_song_keeps_its_own_record(library):
+    # One run over a range of consecutive songs, a broken file among them: the good songs are
+    # materialized each with its own metadata and check, the broken one is named in the failure.
+    res = resources(library)
+    songs = ["1-1-12a", "broken", "a-2-4-12a", "4-10-12a"]
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("songs", songs)
+        result = defs.resolve_job_def("song_job").execute_in_process(
+            instance=instance,
+            resources=res,
+            raise_on_error=False,
+            tags={"dagster/asset_partition_range_start": "1-1-12a", "dagster/asset_partition_range_end": "4-10-12a"},
+        )
+        assert not result.success
+        message = failure_message(result)
+        assert (
+            "1 of 4 songs failed (3 imported): song broken: " in message
+            and "broken.mp3: not decodable audio" in message
+        )
+        good = ["1-1-12a", "4-10-12a", "a-2-4-12a"]
+        for asset in ("library_song", "song_embedding"):
+            assert sorted(instance.get_materialized_partitions(dg.AssetKey(asset))) == good
+        sha = {
+            e.materialization.partition: e.materialization.metadata["sha256"].value
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key == dg.AssetKey("library_song")
+        }
+        for key in good:
+            assert sha[key] == json.loads((library / f"assets/library_song/{key}/analysis.json").read_text())["sha256"]
+        checks = {c.partition: c.passed for c in result.get_asset_check_evaluations()}
+        assert checks == dict.fromkeys(good, True)
+        # the index is built from the batch like from single runs
+        assert run(instance, res, "library_index_job").success
+        assert len(pd.read_parquet(library / "assets/library_index/catalog.parquet")) == 3

@@ -83,6 +83,11 @@ class Embedder:
         model_dir = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
         return self.cache_dir / model_dir / digest[:2] / f"{digest}.npy"
 
+    def is_cached(self, text: str) -> bool:
+        """Whether ``text``'s vector is in the cache (encoding it computes nothing)."""
+        path = self._cache_file(text_hash(text))
+        return path is not None and path.exists()
+
     def encode(self, texts: list[str]) -> tuple[np.ndarray, int]:
         """Vectors ``[len(texts), dim]`` (float32, unit length) and how many were computed."""
         digests = [text_hash(t) for t in texts]
