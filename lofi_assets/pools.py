@@ -6,8 +6,10 @@
 
 Dagster OSS reads only a default pool limit from ``dagster.yaml`` (``concurrency: pools:
 default_limit``, 1 in our files, so every pool starts one at a time); per-pool limits
-live in the instance's database. ``lofi pools`` writes these there (``make demo`` and
-``make dev`` run it), the same as ``dagster instance concurrency set <pool> <n>``.
+live in the instance's database. The deployment writes them there itself: the
+``deployment_upkeep`` sensor, on the daemon's first tick and every ten minutes after, on
+any instance (SQLite, PostgreSQL, the Celery setup). ``lofi pools`` does the same at once
+(``make demo`` and ``make dev`` run it), as ``dagster instance concurrency set <pool> <n>``.
 """
 
 import dagster as dg
@@ -20,3 +22,10 @@ def apply_pool_limits(instance: dg.DagsterInstance, limits: dict[str, int] = POO
     for pool, limit in limits.items():
         instance.event_log_storage.set_concurrency_slots(pool, limit)
     return {pool: instance.event_log_storage.get_concurrency_info(pool).slot_count for pool in limits}
+
+
+def ensure_pool_limits(instance: dg.DagsterInstance, limits: dict[str, int] = POOL_LIMITS) -> dict[str, int]:
+    """Set the pools whose slots differ from ``limits``; the ones it set."""
+    storage = instance.event_log_storage
+    wrong = {pool: n for pool, n in limits.items() if storage.get_concurrency_info(pool).slot_count != n}
+    return apply_pool_limits(instance, wrong) if wrong else {}
