@@ -17,9 +17,12 @@ from resources import StorageResource
 
 def song_run_requests(order: list[str], runs: list[tuple[str, str]], parallel_runs: int) -> list[dg.RunRequest]:
     """One run per batch of consecutive songs (new songs are consecutive: they are appended),
-    at least ``parallel_runs`` batches where there are enough songs, none over ``SONGS_PER_RUN``."""
+    none over ``SONGS_PER_RUN``, in a multiple of ``parallel_runs`` batches of equal size so
+    that the cores finish together: 515 songs on two cores are 6 runs of 86, not 5 of 100
+    and a last one running alone."""
     run_keys = dict(runs)
-    per_run = min(SONGS_PER_RUN, max(1, math.ceil(len(runs) / parallel_runs)))
+    batches = parallel_runs * math.ceil(len(runs) / (parallel_runs * SONGS_PER_RUN))
+    per_run = max(1, math.ceil(len(runs) / max(batches, 1)))
     requests = []
     for keys in partition_batches(order, list(run_keys), per_run):
         run_key = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"

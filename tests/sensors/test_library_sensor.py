@@ -88,6 +88,10 @@ def test_songs_are_requested_in_batches_of_consecutive_partitions():
     assert spans == [("s00", "s02"), ("s04", "s09"), ("s10", "s11")]
     assert len({r.run_key for r in requests}) == 3
     assert [len(b) for b in partition_batches(order, order[:5], 2)] == [2, 2, 1]
+    # a big import: equal batches, a multiple of the cores, none over SONGS_PER_RUN
+    many = [f"n{i:03d}" for i in range(515)]
+    sizes = [int(r.tags["lofi/songs"]) for r in song_run_requests(many, [(k, k) for k in many], parallel_runs=2)]
+    assert sizes == [86] * 5 + [85]
     # one song alone is a plain partition run, keyed by its content
     (single,) = song_run_requests(order, [("s07", "s07@abc")], parallel_runs=2)
     assert single.partition_key == "s07" and single.run_key == "s07@abc"
