@@ -105,6 +105,9 @@ bench: install
 	$(BIN)/python benchmarks/bench_upload.py
 	$(BIN)/python benchmarks/bench_analytics.py
 	$(BIN)/python benchmarks/bench_celery.py
+	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_library_import.py
+	$(BIN)/python benchmarks/bench_page_to_video.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache

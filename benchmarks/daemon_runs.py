@@ -62,6 +62,7 @@ class RunPhases:
     job: str
     partitions: str
     status: str
+    tags: dict
     created: float
     launched: float | None
     first_step: float | None
@@ -106,6 +107,7 @@ def run_phases(instance, job_name: str | None = None) -> list[RunPhases]:
                 job=run.job_name,
                 partitions=span,
                 status=run.status.value,
+                tags=dict(tags),
                 created=record.create_timestamp.timestamp(),
                 launched=first.get(dg.DagsterEventType.RUN_STARTING, record.start_time),
                 first_step=first.get(dg.DagsterEventType.STEP_START),

@@ -101,6 +101,24 @@ def test_analytics_schedule_at_six_and_failure_sensor_on():
     assert defs.resolve_sensor_def("run_failure_alerts").default_status == dg.DefaultSensorStatus.RUNNING
 
 
+def test_every_sensor_runs_by_default_and_the_index_is_automated_by_one_of_them():
+    # Dagster's own default automation sensor starts stopped: library_index would never
+    # rebuild under `make dev` without ours.
+    repo = defs.get_repository_def()
+    assert {s.name: s.default_status for s in repo.sensor_defs} == dict.fromkeys(
+        [
+            "notion_tracks_sensor",
+            "library_songs_sensor",
+            "library_index_automation",
+            "run_failure_alerts",
+            "deployment_upkeep",
+        ],
+        dg.DefaultSensorStatus.RUNNING,
+    )
+    automation = repo.get_sensor_def("library_index_automation")
+    assert automation.asset_selection.resolve(repo.asset_graph) == {dg.AssetKey("library_index")}
+
+
 def test_without_notion_token_no_secret_is_configured(monkeypatch):
     notion = defs.resources["notion"]
     if not os.environ.get("NOTION_TOKEN"):
