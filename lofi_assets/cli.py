@@ -158,7 +158,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
                 detail = " — " + failures[0].step_failure_data.error.message.strip().splitlines()[0]
         span = (batch[0] or "") if one else f"{batch[0]}..{batch[-1]} ({len(batch)} partitions)"
         print(f"{'ok' if result.success else 'FAILED':6} {args.job} {span}  run {result.run_id[:8]}{detail}")
-    print(f"{len(batches) - len(failed)} of {len(batches)} {args.job} run(s) succeeded ({len(keys)} partition(s))")
+    partitions = f" ({len(keys)} partition(s))" if partitions_def is not None else ""
+    print(f"{len(batches) - len(failed)} of {len(batches)} {args.job} run(s) succeeded{partitions}")
     return 1 if failed and not args.keep_going else 0
 
 
