@@ -254,3 +254,67 @@ def test_the_drum_bus_rounds_and_darkens_the_hits():
         return spectrum[np.fft.rfftfreq(x.shape[1], 1 / RATE) > 10000].sum() / spectrum.sum()
 
     assert top(out) < 0.5 * top(hits)
+
+
+def tiny_soundfont(path, programs: list[int]):
+    """A SoundFont 2 file whose bank 0 holds only ``programs``, each playing one looped
+    sine sample (A4): the smallest font TinySoundFont loads."""
+    import struct
+
+    rate, frames = 22050, 22050
+    sine = (np.sin(2 * np.pi * 440 * np.arange(frames) / rate) * 12000).astype("<i2")
+    smpl = sine.tobytes() + bytes(2 * 46)  # the format's 46 zero samples after each sample
+
+    def chunk(cid: bytes, data: bytes) -> bytes:
+        return cid + struct.pack("<I", len(data)) + data + (b"\0" if len(data) & 1 else b"")
+
+    def name(text: str) -> bytes:
+        return text.encode().ljust(20, b"\0")
+
+    phdr = b"".join(struct.pack("<20sHHHIII", name(f"tone {p}"), p, 0, i, 0, 0, 0) for i, p in enumerate(programs))
+    phdr += struct.pack("<20sHHHIII", name("EOP"), 0, 0, len(programs), 0, 0, 0)
+    pbag = b"".join(struct.pack("<HH", i, 0) for i in range(len(programs) + 1))
+    pgen = struct.pack("<HH", 41, 0) * len(programs) + struct.pack("<HH", 0, 0)  # 41: the instrument
+    inst = struct.pack("<20sH", name("sine"), 0) + struct.pack("<20sH", name("EOI"), 1)
+    ibag = struct.pack("<HH", 0, 0) + struct.pack("<HH", 2, 0)
+    igen = struct.pack("<HH", 54, 1) + struct.pack("<HH", 53, 0) + struct.pack("<HH", 0, 0)  # loop; sample 0
+    shdr = struct.pack("<20sIIIIIBbHH", name("A4"), 0, frames, 1000, frames - 1000, rate, 69, 0, 0, 1)
+    shdr += struct.pack("<20sIIIIIBbHH", name("EOS"), 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    mod_end = bytes(10)
+    info = b"INFO" + chunk(b"ifil", struct.pack("<HH", 2, 1)) + chunk(b"isng", b"EMU8000\0")
+    info += chunk(b"INAM", b"tiny\0\0")
+    sdta = b"sdta" + chunk(b"smpl", smpl)
+    pdta = b"pdta" + b"".join(
+        chunk(cid, data)
+        for cid, data in (
+            (b"phdr", phdr),
+            (b"pbag", pbag),
+            (b"pmod", mod_end),
+            (b"pgen", pgen),
+            (b"inst", inst),
+            (b"ibag", ibag),
+            (b"imod", mod_end),
+            (b"igen", igen),
+            (b"shdr", shdr),
+        )
+    )
+    body = b"sfbk" + chunk(b"LIST", info) + chunk(b"LIST", sdta) + chunk(b"LIST", pdta)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return path
+
+
+def test_a_program_the_soundfont_lacks_falls_back_to_its_family_then_to_the_piano(tmp_path):
+    font = tiny_soundfont(tmp_path / "tiny.sf2", programs=[0, 5])
+    # An electric piano (4, Rhodes) the font lacks: the nearest of the piano family it has (5).
+    rhodes = render_midi(piece((4, False, [(69, 0.0, 0.5)])), font, tail_s=0.2, gain_db=0.0)
+    assert rhodes.warnings == [
+        "soundfont tiny.sf2 has no program 4 (Electric Piano 1); 5 (Electric Piano 2) used instead"
+    ]
+    assert np.abs(rhodes.mix).max() > 0.01  # it sounds: the sine of the preset it fell back to
+    # A bass (33) with no bass in the font at all: preset 0.
+    bass = render_midi(piece((33, False, [(45, 0.0, 0.5)])), font, tail_s=0.2, gain_db=0.0)
+    assert bass.warnings == [
+        "soundfont tiny.sf2 has no program 33 (Electric Bass (finger)); 0 (Acoustic Grand Piano) used instead"
+    ]
+    # A program it has: no warning.
+    assert not render_midi(piece((5, False, [(69, 0.0, 0.5)])), font, tail_s=0.2).warnings
