@@ -12,7 +12,9 @@ whole signal at once (no per-sample Python), in this order::
 Everything random (wow phases, tape drift, crackle, hiss) comes from ``seed``, so the
 same input, preset and seed give the same samples. The music path is brought back to the
 input's RMS level (the chain should colour, not make louder or quieter); the noise bed is
-then added at its own absolute level in dBFS, so it is there even in silence; finally a
+then added at a level set against the music's RMS, as a producer sets it by ear (tape hiss
+36 dB under the music: heard in the gaps and the fades, under the notes), and at the level
+renders come out at (−20 dBFS) under silence, so it is there even then; finally a
 whole-signal gain keeps every sample within ±1 (one gain, not clipping).
 
 Filters are second-order Butterworth (scipy ``sosfilt``, 12 dB/octave; pedalboard's
@@ -38,6 +40,7 @@ CRACKLE_CLICK_S = 0.004
 CRACKLE_HIGHPASS_HZ = 600.0
 HISS_HIGHPASS_HZ = 250.0
 NOISE_LOWPASS_HZ = 16000.0  # band limit of the noise bed when the preset has no low-pass
+NOMINAL_MUSIC_DBFS = -20.0  # the RMS renders come out at; the bed's reference under silence
 # Paul Kellet's "economy" pink-noise filter (-3 dB/octave within ±0.05 dB above 9 Hz at 44.1 kHz)
 PINK_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
 PINK_A = (1.0, -2.494956002, 2.017265875, -0.522189400)
@@ -73,10 +76,10 @@ class ColourPreset:
     drift_rate_hz: float = 0.3
     #: mean number of crackle clicks a second (Poisson)
     crackle_per_s: float = 0.0
-    #: peak level of the loudest clicks, dBFS (most clicks are far quieter)
-    crackle_dbfs: float = -36.0
-    #: RMS level of the pink-ish hiss bed, dBFS; ``None`` is no hiss
-    hiss_dbfs: float | None = None
+    #: peak level of the loudest clicks, dB against the music's RMS (most clicks are far quieter)
+    crackle_db: float = -16.0
+    #: RMS level of the pink-ish hiss bed, dB against the music's RMS; ``None`` is no hiss
+    hiss_db: float | None = None
     #: bit depth of the quantiser (pedalboard ``Bitcrush``); ``None`` is off
     bit_depth: int | None = None
     #: sample rate the signal is taken down to and back (pedalboard ``Resample``), Hz
@@ -130,7 +133,7 @@ PRESETS: dict[str, ColourPreset] = {
         flutter_depth_ms=0.03,
         flutter_rate_hz=6.0,
         drift_depth_ms=0.3,
-        hiss_dbfs=-64.0,
+        hiss_db=-36.0,
         reverb_room=0.2,
         reverb_wet=0.08,
         width=0.95,
@@ -147,8 +150,8 @@ PRESETS: dict[str, ColourPreset] = {
         flutter_rate_hz=6.0,
         drift_depth_ms=0.2,
         crackle_per_s=8.0,
-        crackle_dbfs=-30.0,
-        hiss_dbfs=-58.0,
+        crackle_db=-6.0,
+        hiss_db=-34.0,
         reverb_room=0.25,
         reverb_wet=0.1,
         width=0.95,
@@ -165,8 +168,8 @@ PRESETS: dict[str, ColourPreset] = {
         flutter_rate_hz=5.5,
         drift_depth_ms=0.5,
         crackle_per_s=16.0,
-        crackle_dbfs=-24.0,
-        hiss_dbfs=-52.0,
+        crackle_db=-2.0,
+        hiss_db=-28.0,
         bit_depth=12,
         resample_hz=22050.0,
         reverb_room=0.3,
@@ -222,7 +225,10 @@ def colour(samples: np.ndarray, preset: ColourPreset | str, seed: int, rate: int
     rms_out = _rms(y)
     if rms_in > 1e-9 and rms_out > 1e-9:
         y = y * np.float32(min(4.0, max(0.25, rms_in / rms_out)))
-    bed = noise_bed(y.shape[0], n, p, seeds[_CRACKLE], seeds[_HISS], rate)
+    # The bed sits at a level against the music, as a producer sets it by ear: a quiet song
+    # gets a quiet bed. Silence (a bed alone) takes the level renders come out at.
+    music_db = 20 * np.log10(rms_in) if rms_in > 1e-4 else NOMINAL_MUSIC_DBFS
+    bed = noise_bed(y.shape[0], n, p, seeds[_CRACKLE], seeds[_HISS], rate, music_db)
     if bed is not None:
         y = y + bed
     y = np.nan_to_num(y.astype(np.float32, copy=False), nan=0.0, posinf=0.0, neginf=0.0)
@@ -325,19 +331,29 @@ def noise_bed(
     crackle_seed: np.random.SeedSequence,
     hiss_seed: np.random.SeedSequence,
     rate: int = RATE,
+    music_db: float = NOMINAL_MUSIC_DBFS,
 ) -> np.ndarray | None:
-    """Crackle plus hiss, ``[channels, frames]`` float32, or ``None`` when the preset has neither."""
+    """Crackle plus hiss, ``[channels, frames]`` float32, at levels against ``music_db`` (the
+    music's RMS, dBFS), or ``None`` when the preset has neither."""
     bed = None
     if p.crackle_per_s > 0:
-        bed = crackle(channels, frames, p, np.random.default_rng(crackle_seed), rate)
-    if p.hiss_dbfs is not None:
-        hiss_bed = hiss(channels, frames, p, np.random.default_rng(hiss_seed), rate)
+        bed = crackle(channels, frames, p, np.random.default_rng(crackle_seed), rate, music_db)
+    if p.hiss_db is not None:
+        hiss_bed = hiss(channels, frames, p, np.random.default_rng(hiss_seed), rate, music_db)
         bed = hiss_bed if bed is None else bed + hiss_bed
     return bed
 
 
-def crackle(channels: int, frames: int, p: ColourPreset, rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
-    """Sparse clicks: Poisson times, mostly quiet amplitudes (the loudest at ``crackle_dbfs``),
+def crackle(
+    channels: int,
+    frames: int,
+    p: ColourPreset,
+    rng: np.random.Generator,
+    rate: int = RATE,
+    music_db: float = NOMINAL_MUSIC_DBFS,
+) -> np.ndarray:
+    """Sparse clicks: Poisson times, mostly quiet amplitudes (the loudest ``crackle_db`` from
+    the music's RMS, ``music_db``),
     each a short noise burst with a random fast decay, band-limited, placed with a random pan."""
     out = np.zeros((channels, frames), dtype=np.float32)
     count = int(rng.poisson(p.crackle_per_s * frames / rate))
@@ -345,7 +361,7 @@ def crackle(channels: int, frames: int, p: ColourPreset, rng: np.random.Generato
         return out
     length = max(8, round(CRACKLE_CLICK_S * rate))
     at = rng.integers(0, frames, count)
-    amp = 10.0 ** (p.crackle_dbfs / 20.0) * rng.random(count) ** 2 * rng.choice([-1.0, 1.0], count)
+    amp = 10.0 ** ((music_db + p.crackle_db) / 20.0) * rng.random(count) ** 2 * rng.choice([-1.0, 1.0], count)
     tau = rng.uniform(0.05e-3, 0.5e-3, count)
     t = np.arange(length) / rate
     bursts = rng.standard_normal((count, length)) * np.exp(-t[None, :] / tau[:, None])
@@ -363,9 +379,16 @@ def crackle(channels: int, frames: int, p: ColourPreset, rng: np.random.Generato
     return out
 
 
-def hiss(channels: int, frames: int, p: ColourPreset, rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
+def hiss(
+    channels: int,
+    frames: int,
+    p: ColourPreset,
+    rng: np.random.Generator,
+    rate: int = RATE,
+    music_db: float = NOMINAL_MUSIC_DBFS,
+) -> np.ndarray:
     """Pink noise, band-limited (high-passed at 250 Hz, low-passed with the preset), at an
-    RMS of ``hiss_dbfs``; independent in each channel."""
+    RMS ``hiss_db`` from the music's RMS (``music_db``); independent in each channel."""
     white = rng.standard_normal((channels, frames), dtype=np.float32)
     top = min(p.lowpass_hz or NOISE_LOWPASS_HZ, NOISE_LOWPASS_HZ, 0.45 * rate)
     sos = np.concatenate(
@@ -378,7 +401,7 @@ def hiss(channels: int, frames: int, p: ColourPreset, rng: np.random.Generator, 
     noise = sps.sosfilt(sos, white, axis=-1).astype(np.float32)
     level = _rms(noise)
     if level > 0:
-        noise *= np.float32(10.0 ** (p.hiss_dbfs / 20.0) / level)
+        noise *= np.float32(10.0 ** ((music_db + p.hiss_db) / 20.0) / level)
     return noise
 
 
@@ -406,8 +429,10 @@ def preset_table() -> list[dict[str, str]]:
                 if p.flutter_depth_ms
                 else "off",
                 "drift": f"{p.drift_depth_ms:g} ms RMS below {p.drift_rate_hz:g} Hz" if p.drift_depth_ms else "off",
-                "crackle": f"{p.crackle_per_s:g}/s, peaks to {p.crackle_dbfs:g} dBFS" if p.crackle_per_s else "off",
-                "hiss": f"{p.hiss_dbfs:g} dBFS RMS" if p.hiss_dbfs is not None else "off",
+                "crackle": f"{p.crackle_per_s:g}/s, peaks {p.crackle_db:g} dB from the music's RMS"
+                if p.crackle_per_s
+                else "off",
+                "hiss": f"{p.hiss_db:g} dB RMS from the music's" if p.hiss_db is not None else "off",
                 "bits": str(p.bit_depth) if p.bit_depth else "off",
                 "resample": hz(p.resample_hz),
                 "reverb": f"room {p.reverb_room:g}, wet {p.reverb_wet:g}" if p.reverb_wet else "off",
