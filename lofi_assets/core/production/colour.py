@@ -353,8 +353,8 @@ def crackle(
     music_db: float = NOMINAL_MUSIC_DBFS,
 ) -> np.ndarray:
     """Sparse clicks: Poisson times, mostly quiet amplitudes (the loudest ``crackle_db`` from
-    the music's RMS, ``music_db``),
-    each a short noise burst with a random fast decay, band-limited, placed with a random pan."""
+    the music's RMS, ``music_db``), each a short noise burst with a random fast decay,
+    band-limited, placed with a random pan."""
     out = np.zeros((channels, frames), dtype=np.float32)
     count = int(rng.poisson(p.crackle_per_s * frames / rate))
     if count == 0:
