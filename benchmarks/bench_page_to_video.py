@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import sys
 import tempfile
 import time
@@ -35,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from daemon_runs import run_phases, running_daemon, wait_until  # noqa: E402
+from daemon_runs import fresh_home, run_phases, running_daemon, wait_until  # noqa: E402
+
+from lofi_assets.core.files import write_text_atomic  # noqa: E402
 
 RAINY = ROOT / "data" / "notion" / "Rainy Window Study Session 4f1c2b7e9a3d4e8f8b6a1c2d3e4f5a6b.md"
 PAGE_ID = "9d0e1f2a3b4c4d5e8f6a7b8c9d0e1f2a"
@@ -48,9 +49,7 @@ def write_page(folder: Path, page_id: str, title: str) -> Path:
     text = re.sub(r"^Target duration: .*$", "Target duration: 10", text, count=1, flags=re.M)
     text = re.sub(r"^Last edited time: .*$", "", text, count=1, flags=re.M)  # the file's own time counts
     path = folder / f"{title} {page_id}.md"
-    tmp = path.with_name("." + path.name)
-    tmp.write_text(text, encoding="utf-8")
-    tmp.rename(path)  # the sensor never sees half a page
+    write_text_atomic(path, text)  # the sensor never sees half a page
     return path
 
 
@@ -83,8 +82,7 @@ def main() -> int:
         data, home = tmp / "data", tmp / "home"
         (data / "notion").mkdir(parents=True)
         (data / "midi").mkdir()
-        home.mkdir()
-        shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
+        fresh_home(home)
         os.environ["DAGSTER_HOME"], os.environ["LOFI_DATA_DIR"] = str(home), str(data)
 
         import dagster as dg

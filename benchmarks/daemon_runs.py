@@ -24,19 +24,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@contextmanager
-def running_daemon(home: Path, data_dir: Path, log: Path, env: dict[str, str] | None = None):
-    """The daemon on a fresh instance in ``home`` (the project's local dagster.yaml) over
-    ``data_dir``; yields the moment it was started (``time.time()``)."""
+def fresh_home(home: Path) -> Path:
+    """An instance folder with the project's local dagster.yaml (as `make dev` makes one)."""
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(ROOT / "deploy" / "local" / "dagster.yaml", home / "dagster.yaml")
-    environ = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "LOFI_DATA_DIR": str(data_dir),
-        **(env or {}),
-    }
+    return home
+
+
+@contextmanager
+def running_daemon(home: Path, data_dir: Path, log: Path):
+    """The daemon on the instance in ``home`` (made fresh if need be) over ``data_dir``;
+    yields the moment it was started (``time.time()``)."""
+    fresh_home(home)
+    environ = {**os.environ, "DAGSTER_HOME": str(home), "LOFI_DATA_DIR": str(data_dir)}
     with open(log, "w") as out:
         started = time.time()
         daemon = subprocess.Popen(
@@ -85,6 +86,8 @@ def run_phases(instance, job_name: str | None = None) -> list[RunPhases]:
     """Every run of the instance (or of one job), oldest first, with its phases' times."""
     import dagster as dg
 
+    from lofi_assets.partitions import run_partitions
+
     records = instance.get_run_records(dg.RunsFilter(job_name=job_name) if job_name else None)
     phases = []
     for record in sorted(records, key=lambda r: r.create_timestamp.timestamp()):
@@ -96,16 +99,11 @@ def run_phases(instance, job_name: str | None = None) -> list[RunPhases]:
         for event in events:  # oldest first
             first.setdefault(event.event_log_entry.dagster_event_type, event.event_log_entry.timestamp)
         tags = run.tags
-        span = tags.get("dagster/partition") or (
-            f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"
-            if "dagster/asset_partition_range_start" in tags
-            else ""
-        )
         phases.append(
             RunPhases(
                 run_id=run.run_id,
                 job=run.job_name,
-                partitions=span,
+                partitions=run_partitions(tags) or "",
                 status=run.status.value,
                 tags=dict(tags),
                 created=record.create_timestamp.timestamp(),

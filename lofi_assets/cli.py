@@ -189,6 +189,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
 
     from lofi_assets import asset_files
     from lofi_assets.definitions import defs
+    from lofi_assets.partitions import range_tags
 
     instance = _instance()
     first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
@@ -199,11 +200,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
     result = stats.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={
-            "dagster/asset_partition_range_start": first.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-            "lofi/trigger": "cli",
-        },
+        tags={**range_tags([first.isoformat(), last.isoformat()]), "lofi/trigger": "cli"},
     )
     print(f"{'ok' if result.success else 'FAILED':6} video_stats {first}..{last}  run {result.run_id[:8]}")
     if not result.success:
@@ -219,11 +216,7 @@ def cmd_analytics(args: argparse.Namespace) -> int:
         instance=instance,
         raise_on_error=False,
         run_config=config,
-        tags={
-            "dagster/asset_partition_range_start": since.isoformat(),
-            "dagster/asset_partition_range_end": last.isoformat(),
-            "lofi/trigger": "cli",
-        },
+        tags={**range_tags([since.isoformat(), last.isoformat()]), "lofi/trigger": "cli"},
     )
     span = f"{since}..{last}" if since != last else str(last)
     print(f"{'ok' if run.success else 'FAILED':6} channel_report {span}  run {run.run_id[:8]}")

@@ -28,6 +28,16 @@ def partition_batches(order: list[str], wanted: list[str], most: int) -> list[li
     return batches
 
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
 def range_tags(keys: list[str]) -> dict[str, str]:
-    """The run tags that make one run over a batch of consecutive keys."""
-    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    """The run tags that make one run over a batch of consecutive keys (its first and last)."""
+    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
+
+
+def run_partitions(tags: dict[str, str]) -> str | None:
+    """What a run's tags say it made: its partition, ``first..last`` for a range, or ``None``."""
+    first = tags.get("dagster/partition") or tags.get(RANGE_START)
+    last = tags.get(RANGE_END)
+    return f"{first}..{last}" if last and first != last else first

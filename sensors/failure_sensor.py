@@ -5,11 +5,10 @@ from pathlib import Path
 import dagster as dg
 
 from lofi_assets.core.alerts import FailureAlert, first_line
+from lofi_assets.partitions import run_partitions
 from lofi_assets.settings import settings
 from resources import StorageResource
 from resources.alerts import AlertsResource
-
-PARTITION_TAGS = ("dagster/partition", "dagster/asset_partition_range_start")
 
 
 def step_error(data) -> str | None:
@@ -22,9 +21,7 @@ def step_error(data) -> str | None:
 def failure_alert(context: dg.RunFailureSensorContext) -> FailureAlert:
     run = context.dagster_run
     tags = run.tags
-    partition = next((tags[t] for t in PARTITION_TAGS if t in tags), None)
-    if "dagster/asset_partition_range_end" in tags and partition != tags["dagster/asset_partition_range_end"]:
-        partition = f"{partition}..{tags['dagster/asset_partition_range_end']}"
+    partition = run_partitions(tags)
     steps = context.get_step_failure_events()
     errors = [f"{e.step_key}: {first_line(step_error(e.step_failure_data))}" for e in steps]
     if not errors and context.failure_event.message:
