@@ -25,8 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lofi_assets.core.audio_io import ffmpeg_exe, write_wav  # noqa: E402
-from lofi_assets.core.production.master import PRESETS, MasterMiss, Outputs, ebur128, master_file  # noqa: E402
+from lofi_assets.core.production.master import Outputs, master_file  # noqa: E402
+from lofi_assets.core.production.master_rules import PRESETS, MasterMiss  # noqa: E402
 from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix  # noqa: E402
+from lofi_assets.core.production.verification import ebur128  # noqa: E402
 from lofi_assets.demo.library import sparse_drums, synthesize, write_audio  # noqa: E402
 
 SONGS = [(70, "D minor"), (74, "F major"), (78, "A minor"), (82, "C major"), (66, "E minor"), (86, "Bb major")]

@@ -16,8 +16,11 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
+from lofi_assets.core.production import master_rules as rules
 from lofi_assets.core.production.audio_picture import AudioPictureError, write_audio_picture
-from lofi_assets.core.production.master import MasterError, Outputs, loudness_by_span, master_file, preset_named
+from lofi_assets.core.production.evening import song_loudness_rows, song_spans
+from lofi_assets.core.production.master import Outputs, master_file
+from lofi_assets.core.production.master_rules import MasterError, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
 from lofi_assets.core.production.separation import SeparationError, separate_file
@@ -336,69 +339,10 @@ class MasterConfig(dg.Config):
     lossy: str = Field(default="mp3", description="lossy file for the video: mp3 (VBR ~190 kbps) or aac")
 
 
-MASTER_CHECKS = {
-    "loudness_on_target": "integrated loudness within 0.5 LU of the preset's target (ours and the independent meter)",
-    "true_peak_under_ceiling": "true peak at or below the preset's ceiling (−1.0 dBTP for streaming)",
-    "dynamic_range": "DR above 6 dB",
-    "stereo_correlation": "correlation between 0.7 and 0.9 (the brief's: stereo, and no hole in the middle)",
-    "no_clipping": "no sample at full scale in the master or its 16-bit export",
-    "duration_matches_plan": "within 2 % of the target duration",
-    "even_loudness": "every song's stretch of the master within 2 LU of the songs' median loudness",
-}
-EVEN_LU = 2.0
-
-
-MIN_JUDGED_S = 3.0  # a stretch shorter than this, once the mix's fades are left out, is not judged
-
-
-def song_spans(mix: dict, seconds: float | None) -> list[tuple[float, float]]:
-    """Each chapter's stretch of the mix (from where its song comes through to where the
-    next does), less the mix's own fade-in and fade-out; empty ones are ``(a, a)``."""
-    chapters = mix.get("chapters", [])
-    if not chapters or not seconds:
-        return []
-    first, last = mix.get("fade_in_s", 0.0), seconds - mix.get("fade_out_s", 0.0)
-    ends = [c["start_s"] for c in chapters[1:]] + [seconds]
-    spans = [(max(c["start_s"], first), min(end, last)) for c, end in zip(chapters, ends)]
-    return [(a, max(a, b)) for a, b in spans]
-
-
-def song_loudness_rows(master_wav: Path, mix: dict, seconds: float) -> list[dict]:
-    """Each chapter's stretch of the master (from where the song comes through to where the
-    next does, less the mix's own fade-in and fade-out) with its integrated loudness and
-    its distance from the median of the judged stretches."""
-    import statistics
-
-    chapters = mix.get("chapters", [])
-    spans = song_spans(mix, seconds)
-    if not spans:
-        return []
-    judged = [b - a >= MIN_JUDGED_S for a, b in spans]
-    loudness = loudness_by_span(master_wav, spans)
-    levels = [v for v, j in zip(loudness, judged) if j and math.isfinite(v)]
-    median = statistics.median(levels) if levels else float("nan")
-    rows = []
-    for c, v, j in zip(chapters, loudness, judged):
-        ok = j and math.isfinite(v)
-        rows.append(
-            {
-                "song_id": c["song_id"],
-                "start_s": c["start_s"],
-                "lufs": round(v, 2) if ok else None,
-                "off_lu": round(v - median, 2) if ok else None,
-                "judged": j,  # False: under the mix's fades or too short to measure
-            }
-        )
-    return rows
-
-
 def master_checks(report, target_s: float | None, songs: list[dict] | None = None) -> list[dg.AssetCheckResult]:
+    """The blocking checks, judged by the rules of ``core.production.master_rules``."""
     m = report.measured
     independent = report.verification.get("integrated_lufs")
-    loudness_ok = abs(m.integrated_lufs - report.target_lufs) <= 0.5 and (
-        independent is None or abs(independent - report.target_lufs) <= 0.5
-    )
-    duration_ok = target_s is None or abs(m.duration_s - target_s) <= 0.02 * target_s
 
     def check(name: str, passed: bool, **metadata) -> dg.AssetCheckResult:
         return dg.AssetCheckResult(
@@ -407,33 +351,37 @@ def master_checks(report, target_s: float | None, songs: list[dict] | None = Non
 
     return [
         check(
-            "loudness_on_target",
-            loudness_ok,
+            rules.LOUDNESS_ON_TARGET,
+            rules.loudness_on_target(m.integrated_lufs, independent, report.target_lufs),
             lufs=round(m.integrated_lufs, 3),
             target=report.target_lufs,
             independent=independent,
             independent_meter=report.verification.get("meter"),
         ),
         check(
-            "true_peak_under_ceiling",
+            rules.TRUE_PEAK_UNDER_CEILING,
             m.true_peak_dbtp <= report.ceiling_dbtp,
             true_peak_dbtp=round(m.true_peak_dbtp, 3),
             ceiling=report.ceiling_dbtp,
         ),
-        check("dynamic_range", m.dynamic_range_db > 6.0, dr_db=round(m.dynamic_range_db, 2)),
-        check("stereo_correlation", 0.7 <= m.correlation <= 0.9, correlation=round(m.correlation, 3)),
-        check("no_clipping", m.clipped_samples == 0, clipped_samples=m.clipped_samples),
+        check(rules.DYNAMIC_RANGE, m.dynamic_range_db > rules.MIN_DYNAMIC_RANGE_DB, dr_db=round(m.dynamic_range_db, 2)),
+        check(rules.STEREO_CORRELATION, rules.correlation_in_range(m.correlation), correlation=round(m.correlation, 3)),
+        check(rules.NO_CLIPPING, m.clipped_samples == 0, clipped_samples=m.clipped_samples),
         check(
-            "duration_matches_plan",
-            duration_ok,
+            rules.DURATION_MATCHES_PLAN,
+            rules.duration_matches(m.duration_s, target_s),
             seconds=round(m.duration_s, 2),
             target_s=round(target_s, 2) if target_s else None,
         ),
         check(
-            "even_loudness",
-            all(abs(row["off_lu"]) <= EVEN_LU for row in songs or [] if row["judged"] and row["off_lu"] is not None)
+            rules.EVEN_LOUDNESS,
+            all(
+                abs(row["off_lu"]) <= rules.EVEN_LOUDNESS_LU
+                for row in songs or []
+                if row["judged"] and row["off_lu"] is not None
+            )
             and all(row["off_lu"] is not None for row in songs or [] if row["judged"]),
-            within_lu=EVEN_LU,
+            within_lu=rules.EVEN_LOUDNESS_LU,
             songs=dg.MetadataValue.md(
                 markdown_table(
                     ["song", "from", "LUFS", "off the median (LU)"],
@@ -456,7 +404,7 @@ def master_checks(report, target_s: float | None, songs: list[dict] | None = Non
     code_version="1",
     check_specs=[
         dg.AssetCheckSpec(name, asset="track_master", description=text, blocking=True)
-        for name, text in MASTER_CHECKS.items()
+        for name, text in rules.BLOCKING_CHECKS.items()
     ],
 )
 def track_master(

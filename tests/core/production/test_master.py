@@ -5,16 +5,10 @@ import pytest
 from pedalboard.io import AudioFile
 
 from lofi_assets.core.audio_io import read_audio, write_wav
-from lofi_assets.core.production.master import (
-    PRESETS,
-    MasterError,
-    MasterMiss,
-    Outputs,
-    limiter_reduction_db,
-    master_file,
-    measure_file,
-    next_gain,
-)
+from lofi_assets.core.production.limiter import limiter_reduction_db
+from lofi_assets.core.production.master import Outputs, master_file, next_gain
+from lofi_assets.core.production.master_rules import PRESETS, MasterError, MasterMiss
+from lofi_assets.core.production.verification import measure_file
 from lofi_assets.demo.library import sparse_drums, synthesize
 
 RATE = 44100
@@ -90,7 +84,7 @@ def test_a_master_that_misses_is_not_written(drums_alone, tmp_path):
 
 
 def test_loudness_by_span_reads_each_stretch_of_a_file(tmp_path):
-    from lofi_assets.core.production.master import loudness_by_span
+    from lofi_assets.core.production.verification import loudness_by_span
 
     quiet, loud = synthesize(75, "A minor", 6, seed=1) * 0.1, synthesize(80, "C", 6, seed=2) * 0.4
     path = tmp_path / "two.wav"
@@ -112,7 +106,7 @@ def test_songs_matched_in_the_mix_come_out_of_the_limiter_even(tmp_path):
     """A bare drum song between two dense ones, all at −18 LUFS in the mix: the limiter
     holds the peaky one down 3–4 LU more, unless the spans are evened out."""
     from lofi_assets.core.production.loudness import measure
-    from lofi_assets.core.production.master import loudness_by_span
+    from lofi_assets.core.production.verification import loudness_by_span
 
     def at(x, lufs):
         return x * np.float32(10 ** ((lufs - measure(x, RATE).integrated_lufs) / 20))
@@ -260,7 +254,8 @@ def test_secant_step():
 def test_meters_and_encoders_cancelled_midway_leave_nothing_named(tmp_path):
     # A failing verification cancels the independent meter and the lossy encoder that run
     # beside it: their processes end and no lossy file takes its name.
-    from lofi_assets.core.production.master import Ebur128, LossyEncoder
+    from lofi_assets.core.production.lossy import LossyEncoder
+    from lofi_assets.core.production.verification import Ebur128
 
     wav = write_wav(tmp_path / "m.wav", synthesize(80, "F", 20, seed=2) * 0.3)
     Ebur128(wav).cancel()

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lofi_assets.core.audio_io import write_wav
-from lofi_assets.core.production.master import ffmpeg_exe
+from lofi_assets.core.audio_io import ffmpeg_exe, write_wav
 from lofi_assets.core.publishing.video import (
     VideoError,
     audio_seconds,
