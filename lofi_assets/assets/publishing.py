@@ -25,16 +25,12 @@ from lofi_assets.core.files import read_json
 from lofi_assets.core.ingest.sources import SourceError
 from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.partition_keys import seed_of
-from lofi_assets.core.publishing.metadata import (
-    MetadataError,
-    VideoMetadata,
-    build_metadata,
-    use_case_playlist,
-    validate,
-)
+from lofi_assets.core.publishing.metadata import VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
+from lofi_assets.core.publishing.titles import use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
+from lofi_assets.core.publishing.youtube_limits import MetadataError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.claim import UploadClaim
 from lofi_assets.core.youtube.client import AuthError, YouTubeError

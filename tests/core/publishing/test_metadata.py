@@ -7,17 +7,10 @@ import pytest
 
 from lofi_assets.core.ingest.plan import youtube_tags_length
 from lofi_assets.core.ingest.plan_parser import parse_track_plan
-from lofi_assets.core.publishing.metadata import (
-    MetadataError,
-    VideoMetadata,
-    build_metadata,
-    fit_tags,
-    format_timestamp,
-    shorten,
-    validate,
-    youtube_chapters,
-)
+from lofi_assets.core.publishing.chapters import format_timestamp, youtube_chapters
+from lofi_assets.core.publishing.metadata import VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.upload_slots import publish_time
+from lofi_assets.core.publishing.youtube_limits import MetadataError, fit_tags, shorten
 from tests.conftest import SAMPLE_NOTION
 
 SAMPLES = sorted(SAMPLE_NOTION.glob("*.md"))
