@@ -19,19 +19,30 @@ shared with the Markdown folder source.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 
 from lofi_assets.core.ingest.page_text import TRACK_NUMBER, Line, PlanParseError, tokenize
 from lofi_assets.core.ingest.plan import YOUTUBE_TAGS_LIMIT, Arc, Prompt, TrackPlan, youtube_tags_length
+from lofi_assets.core.ingest.plan_words import (
+    PROPERTY_LINE,
+    SUFFIX_SENTENCE,
+    VALUE_SECTIONS,
+    arc_from_heading,
+    classify,
+    iso_date,
+    looks_like_arc,
+    parse_duration_minutes,
+    parse_hashtags,
+    parse_tag_list,
+    property_name,
+    split_anchor,
+    split_emoji,
+    strip_quotes,
+)
 
 # ---------------------------------------------------------------------------------------
 # Lines (tokenized by page_text)
-
-_QUOTE_OPEN = "\"“”'‘"
 
 
 # A toggle that says it holds prompts: "Prompts", "Song prompts (click to open)", "Prompt 3".
@@ -41,235 +52,6 @@ _PROMPT_TOGGLE = re.compile(r"\bprompts?\b(?:\s*#?\s*(\d+)\b(?!\s*[–-]))?", re
 def _is_prompt_line(line: Line) -> bool:
     """To-dos, quoted lines after a mark, and numbered items (which count only under an arc)."""
     return line.kind in ("todo", "quoted", "item")
-
-
-# ---------------------------------------------------------------------------------------
-# Labels and sections
-
-_LEADING_SYMBOLS = re.compile(r"^[^\w\"“(\[]+", re.UNICODE)
-
-
-def split_emoji(text: str) -> tuple[str | None, str]:
-    """Split leading emoji (and other symbols) from ``text``."""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        cat = unicodedata.category(ch)
-        if cat in ("So", "Sk", "Cf", "Mn", "Me", "Co") or ch in "\ufe0f\u200d\u20e3" or 0x1F000 <= ord(ch) <= 0x1FAFF:
-            i += 1
-        else:
-            break
-    emoji = text[:i].replace("\u200d", "").strip() or None
-    return emoji, text[i:].strip()
-
-
-def normalize_label(text: str) -> str:
-    t = _LEADING_SYMBOLS.sub("", text).strip()
-    t = re.sub(r"^\d{1,2}[.)]\s*", "", t)
-    return t.strip(" :*_").lower()
-
-
-# Ordered: the first pattern that matches names the section.
-_SECTIONS: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "checklist",
-        re.compile(
-            r"post[- ]?upload|checklist|after upload|publishing|^publish\b|promotion|^tasks\b|^to-?dos?$|next steps"
-        ),
-    ),
-    ("brand", re.compile(r"brand notes")),
-    ("music", re.compile(r"music arc|arc structure|music structure|suno prompts|song prompts|^prompts$|^music$")),
-    ("anchor", re.compile(r"^anchor phrase")),
-    ("suffix", re.compile(r"^(?:all |each |every )?prompts? (?:must )?end with|^prompt suffix")),
-    ("exclusions", re.compile(r"^exclu|^negative prompt")),
-    ("overview", re.compile(r"track overview|^overview|^properties")),
-    ("hashtags", re.compile(r"^visible (?:hash)?tags|^hashtags|visible tags")),
-    ("hidden_tags", re.compile(r"^hidden tags|hidden tags|^tags$|seo string")),
-    ("title_formula", re.compile(r"^title formula")),
-    ("file_naming", re.compile(r"^file ?nam")),
-    ("release", re.compile(r"^release time|^upload schedule|^upload time|^publish time")),
-    ("seo", re.compile(r"^seo\b|discovery")),
-    ("description", re.compile(r"description")),
-    (
-        "visual",
-        re.compile(
-            r"visual|image prompt|animation|dreamina|thumbnail|chosen image|^ai prompt|^(?:final )?prompt\b"
-            r"|ctr styling"
-        ),
-    ),
-]
-_VALUE_SECTIONS = {"anchor", "suffix", "exclusions"}  # labels that do not end the arc
-_NON_MUSIC_SECTIONS = {
-    "checklist",
-    "brand",
-    "overview",
-    "hashtags",
-    "hidden_tags",
-    "title_formula",
-    "file_naming",
-    "release",
-    "seo",
-    "description",
-    "visual",
-}
-
-_SUFFIX_SENTENCE = re.compile(
-    r"(?:all|each|every)\s+(?:suno\s+)?prompts?\s+(?:must\s+|should\s+)?ends?\s+with\s*:?\s*"
-    r"[“\"']?(?P<value>[^”\"']*)[”\"']?",
-    re.IGNORECASE,
-)
-
-
-def classify(text: str, *, heading: bool) -> str | None:
-    """The section a heading (searched) or a short label paragraph (anchored) names."""
-    label = normalize_label(text)
-    if not heading:
-        label = label.partition(":")[0].strip()
-        if len(label) > 60:
-            return None
-    if not label:
-        return None
-    for name, pattern in _SECTIONS:
-        if pattern.search(label) if heading else pattern.match(label):
-            return name
-    return None
-
-
-# ---------------------------------------------------------------------------------------
-# Arcs
-
-_ARC_HEAD = re.compile(
-    r"^(?:phase|arc|part|act|chapter|movement|stage)\s*#?\s*(\d{1,2})\b\s*[-–—:.|]*\s*(.*)$",
-    re.IGNORECASE,
-)
-_BPM_PATTERNS = [
-    re.compile(r"\(?\s*bpm\s*[:=]?\s*(\d{2,3}(?:\.\d+)?)(?:\s*(?:-|–|—|to)\s*(\d{2,3}(?:\.\d+)?))?\s*\)?", re.I),
-    re.compile(r"\(?\s*(\d{2,3}(?:\.\d+)?)(?:\s*(?:-|–|—|to)\s*(\d{2,3}(?:\.\d+)?))?\s*bpm\s*\)?", re.I),
-]
-
-
-def parse_bpm(text: str) -> tuple[float | None, float | None, str]:
-    """BPM range written in ``text`` and the text without it."""
-    for pattern in _BPM_PATTERNS:
-        if m := pattern.search(text):
-            lo = float(m.group(1))
-            hi = float(m.group(2)) if m.group(2) else lo
-            rest = (text[: m.start()] + text[m.end() :]).strip()
-            return lo, hi, re.sub(r"\(\s*\)", "", rest).strip()
-    return None, None, text
-
-
-def _arc_from_heading(text: str) -> tuple[str | None, str, float | None, float | None, str, int | None]:
-    """(emoji, name, bpm_min, bpm_max, description, written number) of an arc heading."""
-    emoji, rest = split_emoji(text)
-    written = None
-    if m := _ARC_HEAD.match(rest):
-        written, rest = int(m.group(1)), m.group(2)
-        more_emoji, rest = split_emoji(rest)
-        emoji = emoji or more_emoji
-    bpm_min, bpm_max, rest = parse_bpm(rest)
-    description = ""
-    if m := re.search(r"\(([^()]*)\)\s*$", rest):
-        description, rest = m.group(1).strip(), rest[: m.start()]
-    name = rest.strip(" -–—:|").strip()
-    return emoji, name, bpm_min, bpm_max, description, written
-
-
-def _looks_like_arc(line: Line) -> bool:
-    """Strong signs: ``Phase N``/``Arc N`` or a BPM range."""
-    _, rest = split_emoji(line.text)
-    return bool(_ARC_HEAD.match(rest)) or parse_bpm(line.text)[0] is not None
-
-
-# ---------------------------------------------------------------------------------------
-# Values
-
-_PROPERTY_LINE = re.compile(r"^([A-Za-z][\w #/()'’.-]{0,40}?)\s*:\s+(.+)$")
-_PROPERTY_ALIASES = {
-    "title": "title",
-    "name": "title",
-    "video title": "title",
-    "track title": "title",
-    "track": "track_number",
-    "track number": "track_number",
-    "track no": "track_number",
-    "track #": "track_number",
-    "number": "track_number",
-    "no": "track_number",
-    "duration": "duration",
-    "target duration": "duration",
-    "length": "duration",
-    "runtime": "duration",
-    "target length": "duration",
-    "mood arc": "mood_arc",
-    "theme": "theme",
-    "overall theme": "theme",
-    "vibe": "vibe",
-    "vibe description": "vibe",
-    "vibe & aesthetic": "vibe",
-    "visible hashtags": "hashtags",
-    "hashtags": "hashtags",
-    "visible tags": "hashtags",
-    "hidden tags": "hidden_tags",
-    "tags": "hidden_tags",
-    "status": "status",
-    "youtube url": "youtube_url",
-    "youtube": "youtube_url",
-    "video url": "youtube_url",
-    "url": "youtube_url",
-    "upload schedule": "upload_schedule",
-    "upload": "upload_schedule",
-    "release": "upload_schedule",
-    "publish": "upload_schedule",
-    "anchor phrase": "anchor",
-    "anchor": "anchor",
-    "prompt suffix": "suffix",
-    "all prompts end with": "suffix",
-    "exclusions": "exclusions",
-    "excluded": "exclusions",
-    "exclude": "exclusions",
-    "last edited": "last_edited",
-    "last edited time": "last_edited",
-    "description": "description",
-}
-
-
-def _property_name(raw: str) -> str | None:
-    name = re.sub(r"\(.*?\)", "", raw).strip().lower().rstrip(" :")
-    name = re.sub(r"\s+", " ", name)
-    return _PROPERTY_ALIASES.get(name)
-
-
-def parse_duration_minutes(text: str) -> float | None:
-    t = text.lower()
-    if m := re.search(r"(\d+(?:\.\d+)?)\s*-?\s*(?:h|hr|hrs|hour|hours)\b", t):
-        minutes = float(m.group(1)) * 60
-        if extra := re.search(r"(?:h|hr|hrs|hour|hours)\b\s*(?:and\s*)?(\d+)\s*(?:m|min|mins|minutes)\b", t):
-            minutes += float(extra.group(1))
-        return minutes
-    if m := re.search(r"(\d+(?:\.\d+)?)\s*(?:m|min|mins|minutes)\b", t):
-        return float(m.group(1))
-    if m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", t):
-        return float(m.group(1))
-    return None
-
-
-def _strip_quotes(text: str) -> str:
-    t = text.strip().strip("\"“”'‘’").strip()
-    t = re.sub(r"^[-–—]+\s*", "", t)
-    return t.strip().strip("\"“”'‘’").strip().rstrip(".").strip()
-
-
-def parse_hashtags(text: str) -> list[str]:
-    return re.findall(r"#[^\s#,]+", text)
-
-
-def parse_tag_list(text: str) -> list[str]:
-    return [t.strip().lstrip("#").strip() for t in re.split(r"[,\n]", text) if t.strip().lstrip("#").strip()]
-
-
-_SEPARATORS = re.compile(r"\s+(?:—|–|--|-)\s+")
-_SNAKE_ANCHOR = re.compile(r"\s([a-z0-9]+(?:_[a-z0-9]+)+)\s*$")
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,7 +172,7 @@ def _walk(lines: list[Line], st: _State) -> None:
                 last_prompt_indent = line.indent
                 number = line.number if line.kind in ("todo", "quoted", "item") else prompt_toggle[1]
                 checked = line.checked if line.kind in ("todo", "quoted") else None
-                st.prompts.append(_RawPrompt(arc_index, number, _strip_quotes(line.text), checked, line.no))
+                st.prompts.append(_RawPrompt(arc_index, number, strip_quotes(line.text), checked, line.no))
                 st.arcs[arc_index]["prompts"] += 1
                 arc_has_prompts = True
                 continue
@@ -412,14 +194,14 @@ def _walk(lines: list[Line], st: _State) -> None:
         if pending:
             label, pending = pending, None
             if line.kind == "text" or (
-                line.kind == "heading" and not _looks_like_arc(line) and classify(line.text, heading=True) is None
+                line.kind == "heading" and not looks_like_arc(line) and classify(line.text, heading=True) is None
             ):
                 _take_value(st, label, line.text)
                 continue
 
         # Property lines of the page (Notion's export) or of its overview.
         if line.kind == "text" and section in ("preamble", "properties", "overview", "seo"):
-            if (m := _PROPERTY_LINE.match(line.text)) and (name := _property_name(m.group(1))):
+            if (m := PROPERTY_LINE.match(line.text)) and (name := property_name(m.group(1))):
                 st.set_prop(name, m.group(2))
                 continue
 
@@ -428,7 +210,7 @@ def _walk(lines: list[Line], st: _State) -> None:
             # Arcs: "Phase N" or a BPM range; any heading with prompts under it; an
             # emoji-led paragraph or toggle with prompts under it.
             emoji, _ = split_emoji(line.text)
-            strong = _looks_like_arc(line) and (is_heading or prompts_follow(i))
+            strong = looks_like_arc(line) and (is_heading or prompts_follow(i))
             # Labels are headings or paragraphs; a bullet ("- Avoid filler words") never is.
             sec = None if strong or line.kind == "bullet" else classify(line.text, heading=is_heading)
             weak = (
@@ -442,7 +224,7 @@ def _walk(lines: list[Line], st: _State) -> None:
             if weak and line.kind == "bullet" and arc_index is not None and section == "arc" and arc_level <= 6:
                 weak = False
             if strong or weak:
-                emoji, name, lo, hi, desc, written = _arc_from_heading(line.text)
+                emoji, name, lo, hi, desc, written = arc_from_heading(line.text)
                 st.arcs.append(
                     dict(
                         emoji=emoji,
@@ -463,8 +245,8 @@ def _walk(lines: list[Line], st: _State) -> None:
                 continue
             if sec is not None:
                 inline = line.text.split(":", 1)[1].strip() if not is_heading and ":" in line.text else ""
-                if sec in _VALUE_SECTIONS:
-                    if sec == "suffix" and (m := _SUFFIX_SENTENCE.search(line.text)) and m.group("value").strip():
+                if sec in VALUE_SECTIONS:
+                    if sec == "suffix" and (m := SUFFIX_SENTENCE.search(line.text)) and m.group("value").strip():
                         inline = m.group("value")
                     if inline:
                         _take_value(st, sec, inline)
@@ -491,7 +273,7 @@ def _walk(lines: list[Line], st: _State) -> None:
                 continue
 
         # A sentence that states the suffix: "(Each prompt ends with “x” for consistency)".
-        if line.kind == "text" and (m := _SUFFIX_SENTENCE.search(line.text)):
+        if line.kind == "text" and (m := SUFFIX_SENTENCE.search(line.text)):
             if m.group("value").strip():
                 _take_value(st, "suffix", m.group("value"))
             else:
@@ -532,9 +314,9 @@ def _walk(lines: list[Line], st: _State) -> None:
 
 def _take_value(st: _State, sec: str, value: str) -> None:
     if sec == "anchor" and st.anchor is None:
-        st.anchor = _strip_quotes(value)
+        st.anchor = strip_quotes(value)
     elif sec == "suffix" and st.suffix is None:
-        st.suffix = _strip_quotes(value)
+        st.suffix = strip_quotes(value)
     elif sec == "exclusions":
         st.exclusions.extend(t for t in parse_tag_list(value) if t not in st.exclusions)
 
@@ -554,37 +336,8 @@ def _take_table_row(st: _State, row: str) -> None:
     cells = [c.strip() for c in row.strip().strip("|").split("|")]
     if len(cells) < 2 or all(set(c) <= set("-: ") for c in cells):
         return
-    if name := _property_name(cells[0]):
+    if name := property_name(cells[0]):
         st.set_prop(name, cells[1])
-
-
-@lru_cache(maxsize=64)
-def _suffix_pattern(suffix: str) -> re.Pattern[str]:
-    return re.compile(r"\s*(?:[-–—]+\s*)?" + re.escape(suffix) + r"\s*\.?$", re.IGNORECASE)
-
-
-def _split_anchor(body: str, suffix: str | None) -> tuple[str, str | None]:
-    """Split a prompt body into its text and the anchor phrase it ends with."""
-    text = body.strip()
-    # Style 1: quoted text, maybe followed by " — anchor".
-    if text[:1] in _QUOTE_OPEN:
-        m = re.match(r"^[\"“”'‘](.+?)[\"”'’](.*)$", text)
-        if m:
-            inner, rest = m.group(1).strip(), m.group(2).strip()
-            rest = re.sub(r"^[-–—]+\s*", "", rest).strip()
-            return inner, _strip_quotes(rest) or None
-    if suffix:
-        if (m := _suffix_pattern(suffix).search(text)) and m.start() > 0:
-            return text[: m.start()].rstrip(" ,;"), suffix
-    parts = list(_SEPARATORS.finditer(text))
-    if parts:
-        last = parts[-1]
-        tail = text[last.end() :].strip()
-        if tail and len(tail.split()) <= 10:
-            return text[: last.start()].rstrip(" ,;"), _strip_quotes(tail)
-    if m := _SNAKE_ANCHOR.search(text):
-        return text[: m.start()].rstrip(" ,;"), m.group(1)
-    return text, None
 
 
 def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, last_edited: str | None) -> TrackPlan:
@@ -594,7 +347,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
     # The suffix: stated on the page, or the phrase most prompts end with.
     suffix = st.suffix or props.get("suffix")
     if not suffix:
-        tails = Counter(a for _, a in (_split_anchor(p.body, None) for p in st.prompts) if a)
+        tails = Counter(a for _, a in (split_anchor(p.body, None) for p in st.prompts) if a)
         if tails:
             common, count = tails.most_common(1)[0]
             if count >= 2 and count >= 0.6 * len(st.prompts):
@@ -604,7 +357,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
     used: dict[int, int] = {}
     next_number = 1
     for raw in st.prompts:
-        text, anchor = _split_anchor(raw.body, suffix)
+        text, anchor = split_anchor(raw.body, suffix)
         number = raw.number if raw.number is not None else next_number
         if number in used:
             warnings.append(f"duplicate prompt number {number} (line {raw.line_no}; first in arc {used[number]})")
@@ -681,7 +434,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
         warnings.append(f"hidden tags take {tags_len} characters; YouTube allows {YOUTUBE_TAGS_LIMIT}")
 
     exclusions = st.exclusions or parse_tag_list(props.get("exclusions", ""))
-    anchor = st.anchor or (_strip_quotes(props["anchor"]) if props.get("anchor") else None)
+    anchor = st.anchor or (strip_quotes(props["anchor"]) if props.get("anchor") else None)
     description = "\n".join(st.description).strip() or props.get("description", "")
 
     return TrackPlan(
@@ -689,7 +442,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
         title=title.strip(),
         source=source,
         track_number=track_number,
-        last_edited=_iso_date(props.get("last_edited")) or last_edited,
+        last_edited=iso_date(props.get("last_edited")) or last_edited,
         target_duration_min=duration,
         mood_arc=props.get("mood_arc"),
         theme=props.get("theme"),
@@ -709,23 +462,3 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
         prompts=prompts,
         warnings=warnings,
     )
-
-
-_DATE_FORMATS = ("%B %d, %Y %I:%M %p", "%B %d, %Y", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d/%m/%Y %H:%M")
-
-
-def _iso_date(text: str | None) -> str | None:
-    """A 'Last edited time' property (Notion writes "November 18, 2026 9:42 PM") as ISO."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        pass
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).isoformat()
-        except ValueError:
-            continue
-    return None
