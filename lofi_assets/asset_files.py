@@ -24,6 +24,7 @@ from upath import UPath
 from lofi_assets.core.files import is_local, read_json
 from lofi_assets.core.generation.feedback import GenerationWeights
 from lofi_assets.core.ingest.plan import TrackPlan
+from lofi_assets.core.published import ledger_video_id
 from resources.storage import StorageResource
 
 
@@ -202,7 +203,7 @@ def ledger_path(storage: StorageResource, key: str) -> Path:
 
 def uploaded_video_id(storage: StorageResource, key: str) -> str | None:
     """The YouTube video id of a track, once its upload is recorded in the ledger."""
-    return ((LEDGER.read(storage, key) or {}).get("steps", {}).get("insert", {})).get("video_id")
+    return ledger_video_id(LEDGER.read(storage, key))
 
 
 def latest_weights(storage: StorageResource, day: str, with_evidence: bool = False) -> GenerationWeights | None:

@@ -7,6 +7,7 @@ import dagster as dg
 
 from lofi_assets import asset_files
 from lofi_assets.asset_files import failed_master_checks
+from lofi_assets.core.published import ledger_video_id
 from lofi_assets.jobs import publish_job
 from lofi_assets.settings import settings
 from resources import StorageResource
@@ -26,7 +27,7 @@ def tracks_to_upload(storage: StorageResource, keys: list[str], now: datetime) -
             waiting.append(f"{key}: not mastered yet")
         elif failed_master_checks(master):
             waiting.append(f"{key}: master failed {', '.join(failed_master_checks(master))}")
-        elif ledger.get("steps", {}).get("insert", {}).get("video_id"):
+        elif ledger_video_id(ledger):
             continue  # published already
         elif parked and datetime.fromisoformat(parked["until"]) > now:
             waiting.append(f"{key}: parked until {parked['until']} ({parked['reason']})")

@@ -12,9 +12,9 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=r".*partit
 from lofi_assets.assets.analytics import channel_report, video_stats  # noqa: E402
 from lofi_assets.assets.generation import gap_songs, midi_corpus, midi_model, midi_tokenizer, nightly_songs  # noqa: E402
 from lofi_assets.assets.ingest import notion_track  # noqa: E402
-from lofi_assets.assets.library import library_index, library_songs  # noqa: E402
+from lofi_assets.assets.library import library_index, library_songs, song_stems  # noqa: E402
 from lofi_assets.assets.planning import prompt_embeddings, track_playlist  # noqa: E402
-from lofi_assets.assets.production import nightly_library_songs, rendered_songs, song_stems, track_master, track_mix  # noqa: E402
+from lofi_assets.assets.production import nightly_library_songs, rendered_songs, track_master, track_mix  # noqa: E402
 from lofi_assets.assets.publishing import (  # noqa: E402
     notion_writeback,
     track_metadata,

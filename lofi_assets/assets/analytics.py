@@ -1,6 +1,7 @@
 """Analytics: the channel's daily figures from YouTube, and the daily report that turns
 them into decisions (what to upload when, what to make next)."""
 
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,12 +20,10 @@ from lofi_assets.asset_files import (
     uploaded_video_id,
 )
 from lofi_assets.core.analytics import report as cr
+from lofi_assets.core.analytics.daily_report import ReportInputs, ReportSettings, build_report, report_problems
 from lofi_assets.core.files import parquet_bytes, read_json, write_bytes_atomic
 from lofi_assets.core.generation.feedback import (
-    GenerationWeights,
     attach_attributes,
-    changes,
-    generation_weights,
     track_conditions,
 )
 from lofi_assets.core.tables import markdown_bullets, markdown_table
@@ -238,17 +237,6 @@ def track_playlists(storage: StorageResource) -> list[dict]:
     return [read_json(path) or {} for _, path in asset_files.PLAYLIST.each(storage)]
 
 
-def source_label(source: dict) -> str:
-    if source.get("mode") != "live":
-        return "No YouTube credentials: no figures have been pulled (run `lofi auth`, set LOFI_YOUTUBE_TOKEN)."
-    api = source.get("api", "")
-    where = "YouTube" if "googleapis.com" in api else f"a server at {api} that is NOT YouTube (simulated channel)"
-    return (
-        f"Figures from {where}, pulled {source.get('pulled_at', '?')[:16]} UTC for channel "
-        f"{source.get('channel', {}).get('title', '?')!r}."
-    )
-
-
 @dg.asset(
     partitions_def=daily_partitions,
     group_name="analytics",
@@ -295,8 +283,8 @@ def channel_report(
 
 
 def write_report(storage: StorageResource, config: ChannelReportConfig, day_key: str) -> dict:
-    """Compute one day's tables, charts, weights and page from what was known that day;
-    write them under ``channel_report/<day>/``."""
+    """Read what was known on ``day_key``, build the report, write it under
+    ``channel_report/<day>/``."""
     import pandas as pd
 
     day = date.fromisoformat(day_key)
@@ -313,56 +301,31 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     if len(videos):
         videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]
     costs, costs_note = read_costs(storage, config.costs_file)
-    out = local_dir(storage, asset_files.REPORT_HTML.asset, day_key)
-
-    growth = cr.subscriber_growth(daily, day, (source.get("channel") or {}).get("subscribers"), config.window_days)
-    money = cr.revenue_vs_costs(daily, costs, day)
-    scores = quality_scores(storage, day_key)
-    drift = cr.quality_drift(scores, config.quality_last_n, config.quality_window, config.drift_threshold)
-    retention = {a: cr.retention_by(daily, videos, a) for a in ("mood", "tempo_band", "title_variant")}
-    weights = generation_weights(day_key, videos, daily, exploration=config.exploration)
-    previous = latest_weights(storage, (day - timedelta(days=1)).isoformat())
-    changed = changes(previous, weights, config.next_batch)
-    asset_files.WEIGHTS.write(storage, day_key, weights.to_dict())
-
-    charts = {
-        "views": cr.chart_views(daily, day, out / "views.png"),
-        "subscribers": cr.chart_subscribers(daily, growth, day, out / "subscribers.png"),
-        "timing": cr.chart_timing(cr.upload_timing(daily, videos), out / "upload_timing.png"),
-        "revenue": cr.chart_revenue(money, out / "revenue.png"),
-        "quality": cr.chart_quality(scores, drift, config.quality_window, out / "quality.png"),
-        "retention": cr.chart_retention(retention, out / "retention.png"),
-    }
-    top = cr.top_videos(daily, videos, day, config.window_days)
-    findings = report_findings(growth, cr.best_slot(daily, videos), drift, changed, weights, costs_note)
-    sections = [
-        ("Overview", cr.overview(daily, day, config.window_days)),
-        ("Views and watch time", charts["views"]),
-        ("Top videos", top),
-        ("Subscribers", charts["subscribers"]),
-        ("Upload timing", charts["timing"]),
-        ("Revenue and costs", money),
-        ("Revenue chart", charts["revenue"]),
-        ("Library reuse", cr.reuse_rate(track_playlists(storage))),
-        ("Generation quality", charts["quality"]),
-        ("Retention", charts["retention"]),
-        ("Retention by mood", retention["mood"]),
-        ("Retention by tempo", retention["tempo_band"]),
-        ("Retention by title variant", retention["title_variant"]),
-        ("Next nightly batch", changed),
-    ]
-    page = cr.html_page(f"Channel report {day_key}", sections, [source_label(source), *findings])
-    html_path = Path(str(asset_files.REPORT_HTML.write_bytes(storage, day_key, page.encode())))
+    inputs = ReportInputs(
+        day=day,
+        daily=daily,
+        videos=videos,
+        source=source,
+        costs=costs,
+        costs_note=costs_note,
+        scores=quality_scores(storage, day_key),
+        playlists=track_playlists(storage),
+        previous_weights=latest_weights(storage, (day - timedelta(days=1)).isoformat()),
+    )
+    settings = ReportSettings(**{f.name: getattr(config, f.name) for f in fields(ReportSettings)})
+    report = build_report(inputs, settings, local_dir(storage, asset_files.REPORT_HTML.asset, day_key))
+    asset_files.WEIGHTS.write(storage, day_key, report.weights.to_dict())
+    html_path = Path(str(asset_files.REPORT_HTML.write_bytes(storage, day_key, report.page.encode())))
     return {
-        "source": source_label(source),
-        "findings": findings,
-        "growth": growth,
-        "drift": drift,
-        "top": top,
-        "changed": changed,
-        "charts": charts,
+        "source": report.source,
+        "findings": report.findings,
+        "growth": report.growth,
+        "drift": report.drift,
+        "top": report.top,
+        "changed": report.changed,
+        "charts": report.charts,
         "html": html_path,
-        "problems": report_problems(html_path, sections, charts, weights),
+        "problems": report_problems(html_path, report),
     }
 
 
@@ -387,63 +350,3 @@ def report_metadata(report: dict) -> dict:
 
 def frame_markdown(frame: "pd.DataFrame") -> str:
     return markdown_table(list(frame.columns), frame.itertuples(index=False)) if len(frame) else "none"
-
-
-def report_findings(
-    growth: cr.Growth,
-    slot: dict | None,
-    drift: cr.Drift,
-    changed: "pd.DataFrame",
-    weights: GenerationWeights,
-    costs_note: str,
-) -> list[str]:
-    lines = []
-    if growth.milestone_date:
-        lines.append(
-            f"{growth.subscribers:,.0f} subscribers, {growth.daily_net:+.1f} a day: "
-            f"{growth.milestone:,} on {growth.milestone_date} at this pace"
-        )
-    if slot:
-        lines.append(
-            f"best upload slot so far: {slot['weekday']} ({slot['weekday_mean_views']:.0f} first-week views "
-            f"over {slot['weekday_videos']} video{'s' if slot['weekday_videos'] != 1 else ''}), "
-            f"{slot['hour']:02d}:00 UTC"
-        )
-    if drift.alert:
-        lines.append(
-            f"DRIFT: generation quality {drift.recent} against a baseline of {drift.baseline} "
-            f"(−{drift.drop}, z {drift.z}) — check the model before the next batch"
-        )
-    moved = changed[changed["pieces"] != changed["pieces_before"]]
-    if weights.videos_used and len(moved):
-        lines.append(
-            "next nightly batch: "
-            + ", ".join(f"{r.arm} {r.pieces_before}→{r.pieces}" for r in moved.itertuples())
-            + f" of {int(changed[changed['dimension'] == 'mood']['pieces'].sum())} pieces "
-            f"(from {weights.videos_used} videos' retention)"
-        )
-    elif not weights.videos_used:
-        lines.append("no retention figures yet: the nightly batch stays evenly spread")
-    if costs_note.startswith("no costs"):
-        lines.append(costs_note)
-    return lines
-
-
-def report_problems(html_path: Path, sections: list, charts: dict[str, Path], weights: GenerationWeights) -> list[str]:
-    from PIL import Image
-
-    problems = []
-    page = html_path.read_text(encoding="utf-8") if html_path.exists() else ""
-    for heading, _ in sections:
-        if f"<h2>{heading}</h2>" not in page.replace("&amp;", "&"):
-            problems.append(f"section {heading!r} missing from report.html")
-    for name, path in charts.items():
-        try:
-            with Image.open(path) as img:
-                img.verify()
-        except Exception as exc:  # any decode failure is the finding
-            problems.append(f"chart {name}: {type(exc).__name__}: {exc}")
-    for dim, values in ((d, weights.weights(d)) for d in weights.dimensions):
-        if abs(sum(values.values()) - 1) > 1e-3:
-            problems.append(f"{dim} weights sum to {sum(values.values()):.4f}")
-    return problems

@@ -1,6 +1,5 @@
 """Library: analysed songs, their embeddings, and the searchable index."""
 
-import json
 import math
 from collections.abc import Iterator
 
@@ -8,14 +7,16 @@ import dagster as dg
 import numpy as np
 
 from lofi_assets import asset_files
-from lofi_assets.asset_files import all_plans
+from lofi_assets.asset_files import all_plans, local_dir
+from lofi_assets.core.audio_io import AudioInputError
 from lofi_assets.core.files import npy_bytes, read_json
-from lofi_assets.core.library.catalog import calibrate_energy, song_text
+from lofi_assets.core.library.catalog import catalog_frame, library_files, song_text
 from lofi_assets.core.library.embedding import text_hash
 from lofi_assets.core.library.song_import import SongBatch, SongImportError
+from lofi_assets.core.production.separation import SeparationError, separate_file
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import songs_partitions
-from resources import EmbedderResource, StorageResource
+from resources import EmbedderResource, SeparatorResource, StorageResource
 
 # Songs a run imports at most. A run's start-up (the code location and the embedding model,
 # a few seconds) is paid once per batch; a backfill's runs share the cores between them.
@@ -173,6 +174,52 @@ def library_songs(context: dg.AssetExecutionContext, storage: StorageResource, e
 
 
 @dg.asset(
+    partitions_def=songs_partitions,
+    group_name="library",
+    kinds={"demucs", "audio"},
+    deps=[library_song],
+    code_version="1",
+    pool="gpu",
+)
+def song_stems(
+    context: dg.AssetExecutionContext, storage: StorageResource, separator: SeparatorResource
+) -> dg.MaterializeResult:
+    """The song separated by demucs into drums, bass, other and vocals (FLAC), and an
+    instrumental (every stem but vocals) when it has vocals; cached by the audio's hash,
+    the model and its parameters, so a re-run with nothing changed does no work."""
+    key = context.partition_key
+    files = {f.key: f.path for f in library_files(storage.input_dir("library"))[0]}
+    if key not in files:
+        raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
+    try:
+        model, digest = separator.lazy()  # a cached song never loads the model
+        result = separate_file(
+            files[key],
+            local_dir(storage, asset_files.STEMS_INFO.asset, key),
+            model,
+            model_name=separator.model,
+            weights_digest=digest,
+            shifts=separator.shifts,
+            overlap=separator.overlap,
+            segment=separator.segment,
+            device=separator.device,
+        )
+    except (SeparationError, AudioInputError) as exc:
+        raise dg.Failure(f"song {key}: {exc}", allow_retries=False) from None
+    return dg.MaterializeResult(
+        metadata={
+            "model": separator.model,
+            "cached": result.cached,
+            "has_vocals": result.has_vocals,
+            "vocals_db": round(result.vocals_db, 1),
+            "seconds": round(result.seconds, 1),
+            "stems": ", ".join(sorted(result.stems)),
+            "instrumental": str(result.instrumental or "—"),
+        }
+    )
+
+
+@dg.asset(
     group_name="library",
     kinds={"parquet", "numpy"},
     deps=[song_embedding, library_song],
@@ -207,31 +254,7 @@ def library_index(context: dg.AssetExecutionContext, storage: StorageResource) -
         raise dg.Failure("library_index: no analysed and embedded songs yet")
     if len({r["model_id"] for r in records}) > 1:
         raise dg.Failure("library_index: songs were embedded with different models; re-embed them")
-    energy = calibrate_energy({r["song_id"]: r["energy_raw"] for r in records}, {r["song_id"]: r for r in records})
-    catalog = pd.DataFrame(
-        [
-            {
-                "song_id": r["song_id"],
-                "file": r["file"],
-                "text": r["text"],
-                "bpm": r["bpm"],
-                "bpm_raw": r["bpm_raw"],
-                "tempo_candidates": json.dumps(r["tempo_candidates"]),
-                "key": r["key"],
-                "duration": r["duration_s"],
-                "arc": r["arc"],
-                "prompt": r["prompt"],
-                "source_track": r["source_track"],
-                "prefix": r["prefix"],
-                "order": r["order"],
-                "loudness_lufs": r["loudness_lufs"],
-                "energy": energy[r["song_id"]],
-                "energy_raw": r["energy_raw"],
-                "sha256": r["sha256"],
-            }
-            for r in records
-        ]
-    )
+    catalog = catalog_frame(records)
     matrix = np.stack(vectors).astype(np.float32)
     asset_files.LIBRARY_VECTORS.write_bytes(storage, None, npy_bytes(matrix))
     asset_files.LIBRARY_CATALOG.write_bytes(storage, None, catalog.to_parquet(index=False))

@@ -5,13 +5,14 @@ import numpy as np
 from pydantic import Field
 
 from lofi_assets import asset_files
-from lofi_assets.asset_files import load_plan, uploaded_video_id
+from lofi_assets.asset_files import load_plan
 from lofi_assets.assets.ingest import notion_track
 from lofi_assets.assets.library import library_index
 from lofi_assets.core.files import npy_bytes, read_json
 from lofi_assets.core.ingest.plan import TrackPlan
-from lofi_assets.core.library.catalog import is_published, usage_counts
+from lofi_assets.core.library.catalog import usage_counts
 from lofi_assets.core.planning.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
+from lofi_assets.core.published import is_published
 from lofi_assets.core.tables import markdown_table
 from lofi_assets.partitions import tracks_partitions
 from resources import EmbedderResource, StorageResource
@@ -75,9 +76,8 @@ def published_playlists(storage: StorageResource, except_key: str) -> list[dict]
     which is known before the page is read again): where song usage is counted from."""
     playlists = []
     for key, path in asset_files.PLAYLIST.each(storage):
-        plan = asset_files.PLAN.read(storage, key)
-        uploaded = bool(uploaded_video_id(storage, key))
-        if key != except_key and ((plan and is_published(plan)) or uploaded):
+        plan, ledger = asset_files.PLAN.read(storage, key), asset_files.LEDGER.read(storage, key)
+        if key != except_key and is_published(plan, ledger):
             playlists.append(read_json(path) or {})
     return playlists
 

@@ -11,7 +11,7 @@ from pydantic import Field
 from lofi_assets import asset_files
 from lofi_assets.asset_files import load_plan, local_dir
 from lofi_assets.assets.generation import gap_songs, nightly_songs
-from lofi_assets.assets.library import library_song
+from lofi_assets.assets.library import song_stems
 from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
@@ -23,11 +23,10 @@ from lofi_assets.core.production.master import Outputs, master_file
 from lofi_assets.core.production.master_rules import MasterError, preset_named
 from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
-from lofi_assets.core.production.separation import SeparationError, separate_file
 from lofi_assets.core.tables import markdown_bullets, markdown_table
-from lofi_assets.partitions import daily_partitions, songs_partitions, tracks_partitions
+from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
-from resources import RendererResource, SeparatorResource, StorageResource
+from resources import RendererResource, StorageResource
 
 STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
 
@@ -138,52 +137,6 @@ def rendered_songs(
                 },
             ),
         ],
-    )
-
-
-@dg.asset(
-    partitions_def=songs_partitions,
-    group_name="library",
-    kinds={"demucs", "audio"},
-    deps=[library_song],
-    code_version="1",
-    pool="gpu",
-)
-def song_stems(
-    context: dg.AssetExecutionContext, storage: StorageResource, separator: SeparatorResource
-) -> dg.MaterializeResult:
-    """The song separated by demucs into drums, bass, other and vocals (FLAC), and an
-    instrumental (every stem but vocals) when it has vocals; cached by the audio's hash,
-    the model and its parameters, so a re-run with nothing changed does no work."""
-    key = context.partition_key
-    files = {f.key: f.path for f in library_files(storage.input_dir("library"))[0]}
-    if key not in files:
-        raise dg.Failure(f"song {key}: no audio file for it in {storage.input_dir('library')}", allow_retries=False)
-    try:
-        model, digest = separator.lazy()  # a cached song never loads the model
-        result = separate_file(
-            files[key],
-            local_dir(storage, asset_files.STEMS_INFO.asset, key),
-            model,
-            model_name=separator.model,
-            weights_digest=digest,
-            shifts=separator.shifts,
-            overlap=separator.overlap,
-            segment=separator.segment,
-            device=separator.device,
-        )
-    except (SeparationError, AudioInputError) as exc:
-        raise dg.Failure(f"song {key}: {exc}", allow_retries=False) from None
-    return dg.MaterializeResult(
-        metadata={
-            "model": separator.model,
-            "cached": result.cached,
-            "has_vocals": result.has_vocals,
-            "vocals_db": round(result.vocals_db, 1),
-            "seconds": round(result.seconds, 1),
-            "stems": ", ".join(sorted(result.stems)),
-            "instrumental": str(result.instrumental or "—"),
-        }
     )
 
 

@@ -25,6 +25,7 @@ from lofi_assets.core.files import read_json
 from lofi_assets.core.ingest.sources import SourceError
 from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.partition_keys import seed_of
+from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.titles import use_case_playlist
@@ -546,11 +547,11 @@ def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, 
         plan = read_track_plan(notion, key)
         yield dg.AssetCheckResult(
             check_name="page_matches_upload",
-            passed=(plan.status or "").lower() != "published" or bool(plan.youtube_url),
+            passed=not status_is_published(plan.status) or bool(plan.youtube_url),
             metadata={"video": "none yet", "status": plan.status or ""},
         )
         return
-    url = f"https://www.youtube.com/watch?v={video_id}"
+    url = watch_url(video_id)
     try:
         result = mark_published(notion.open_source(), key, url, video_id)
         plan = read_track_plan(notion, key)
@@ -568,7 +569,7 @@ def notion_writeback(context: dg.AssetExecutionContext, notion: NotionResource, 
             "properties": list(result.properties),
         },
     )
-    shows = (plan.status or "").lower() == "published" and plan.youtube_url == url
+    shows = status_is_published(plan.status) and plan.youtube_url == url
     yield dg.MaterializeResult(
         metadata={
             "url": dg.MetadataValue.url(url),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from lofi_assets.cli.instance import dagster_instance
+from lofi_assets.core.published import ledger_video_id, watch_url
 
 
 def register(sub) -> None:
@@ -58,10 +59,9 @@ def cmd_uploads(args: argparse.Namespace) -> int:
         return 1
     for key in keys:
         ledger, dry = asset_files.LEDGER.read(storage, key), asset_files.DRY_RUN.read(storage, key)
-        if ledger and ledger.get("steps", {}).get("insert", {}).get("video_id"):
-            video_id = ledger["steps"]["insert"]["video_id"]
+        if video_id := ledger_video_id(ledger):
             steps = ", ".join(f"{k} {v.get('status')}" for k, v in ledger["steps"].items())
-            print(f"{key}  live     https://www.youtube.com/watch?v={video_id}  ({steps})")
+            print(f"{key}  live     {watch_url(video_id)}  ({steps})")
         elif ledger and ledger.get("parked"):
             print(f"{key}  parked   until {ledger['parked']['until']} ({ledger['parked']['reason']})")
         elif dry:

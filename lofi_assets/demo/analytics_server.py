@@ -23,20 +23,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from lofi_assets.core.youtube.client import SCOPES
+from lofi_assets.core.youtube.stats import METRICS as CLIENT_METRICS
+from lofi_assets.core.youtube.stats import REVENUE_METRIC
 from lofi_assets.demo.youtube_server import FakeYouTube, _Handler
 
-METRICS = (
-    "views",
-    "estimatedMinutesWatched",
-    "averageViewDuration",
-    "averageViewPercentage",
-    "subscribersGained",
-    "subscribersLost",
-    "likes",
-    "estimatedRevenue",
-)
+# What the real client asks for, so the simulated channel cannot drift from it
+METRICS = (*CLIENT_METRICS, REVENUE_METRIC)
 INTEGER = {"views", "estimatedMinutesWatched", "averageViewDuration", "subscribersGained", "subscribersLost", "likes"}
-MONETARY = "https://www.googleapis.com/auth/yt-analytics-monetary.readonly"
+MONETARY = SCOPES["monetary"]
 MOOD_RETENTION = {
     "peaceful": 38.0,
     "melancholic": 52.0,

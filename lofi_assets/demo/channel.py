@@ -15,6 +15,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from lofi_assets.core.youtube.client import SCOPES
 from lofi_assets.demo.analytics_server import FakeAnalytics, simulated_channel
 
 PROJECT = Path(__file__).resolve().parents[2]  # the checkout: cwd of the run, home of the costs example
@@ -30,17 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     simulated_channel(fake, videos=args.videos, days=365, seed=11)
     with fake.serve(), tempfile.TemporaryDirectory() as tmp:
         token = Path(tmp) / "token.json"
-        token.write_text(
-            json.dumps(
-                fake.authorized_user_info(
-                    scopes=[
-                        "https://www.googleapis.com/auth/youtube",
-                        "https://www.googleapis.com/auth/yt-analytics.readonly",
-                        "https://www.googleapis.com/auth/yt-analytics-monetary.readonly",
-                    ]
-                )
-            )
-        )
+        token.write_text(json.dumps(fake.authorized_user_info(scopes=list(SCOPES.values()))))
         token.chmod(0o600)
         env = {
             **os.environ,

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lofi_assets.core.ingest.sources import SourceError
-
-PUBLISHED = "Published"
+from lofi_assets.core.published import PUBLISHED
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +140,50 @@ def calibrate_energy(raw: dict[str, float], features: dict[str, dict[str, float]
     return {k: round(float(r / 3), 4) for k, r in zip(keys, ranks, strict=True)}
 
 
+# The library index's catalog: one row per analysed and embedded song. `lofi match` reads
+# the same columns (song_id, text, bpm, key, duration, arc, times_used; bpm_raw and
+# tempo_candidates when known).
+CATALOG_COLUMNS = (
+    "song_id",
+    "file",
+    "text",
+    "bpm",
+    "bpm_raw",
+    "tempo_candidates",
+    "key",
+    "duration",
+    "arc",
+    "prompt",
+    "source_track",
+    "prefix",
+    "order",
+    "loudness_lufs",
+    "energy",
+    "energy_raw",
+    "sha256",
+)
+
+
+def catalog_row(record: dict, energy: float) -> dict:
+    """A song's analysis (with its embedded ``text``) as a catalog row."""
+    row = {
+        **{k: record[k] for k in ("song_id", "file", "text", "bpm", "bpm_raw", "key", "arc", "prompt")},
+        "tempo_candidates": json.dumps(record["tempo_candidates"]),
+        "duration": record["duration_s"],
+        **{k: record[k] for k in ("source_track", "prefix", "order", "loudness_lufs", "energy_raw", "sha256")},
+        "energy": energy,
+    }
+    return {column: row[column] for column in CATALOG_COLUMNS}
+
+
+def catalog_frame(records: list[dict]):
+    """The catalog of analysed songs (a pandas DataFrame), energy calibrated across them."""
+    import pandas as pd
+
+    energy = calibrate_energy({r["song_id"]: r["energy_raw"] for r in records}, {r["song_id"]: r for r in records})
+    return pd.DataFrame([catalog_row(r, energy[r["song_id"]]) for r in records], columns=list(CATALOG_COLUMNS))
+
+
 def usage_counts(playlists: list[dict]) -> dict[str, int]:
     """Uses per song in published tracks, derived from their playlists (never stored)."""
     counts: dict[str, int] = {}
@@ -147,10 +192,6 @@ def usage_counts(playlists: list[dict]) -> dict[str, int]:
             if prompt.get("song_id"):
                 counts[prompt["song_id"]] = counts.get(prompt["song_id"], 0) + 1
     return counts
-
-
-def is_published(plan: dict) -> bool:
-    return bool(plan.get("youtube_url")) or str(plan.get("status") or "").lower() == "published"
 
 
 @dataclass

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lofi_assets.core.files import atomic_local_path, file_sha256
+from lofi_assets.core.published import ledger_video_id, watch_url
 from lofi_assets.core.youtube.claim import UploadClaim
 from lofi_assets.core.youtube.client import (
     ApiCaller,
@@ -125,7 +126,7 @@ class Ledger:
 
     @property
     def video_id(self) -> str | None:
-        return self.data.get("steps", {}).get("insert", {}).get("video_id")
+        return ledger_video_id(self.data)
 
 
 @dataclass
@@ -144,10 +145,6 @@ class PublishResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def watch_url(video_id: str) -> str:
-    return f"https://www.youtube.com/watch?v={video_id}"
 
 
 def file_upload(path: Path, mimetype: str, chunk_bytes: int, resumable: bool = True):

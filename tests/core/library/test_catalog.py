@@ -3,13 +3,13 @@ import os
 from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 from lofi_assets.core.library.catalog import (
     calibrate_energy,
-    is_published,
     library_tick,
     plans_by_track_number,
     prompt_context,
     song_text,
     usage_counts,
 )
+from lofi_assets.core.published import plan_is_published as is_published
 from lofi_assets.demo.library import synthesize, write_audio
 
 
