@@ -116,6 +116,7 @@ def test_without_credentials_nothing_is_pulled_and_the_report_says_so(data_dir):
         stats = dg.materialize([video_stats], partition_key="2026-11-27", instance=instance, resources=resources)
         meta = stats.get_asset_materialization_events()[0].materialization.metadata
         assert meta["youtube_mode"].value == "dry-run" and meta["videos"].value == 0
+        assert not stats.get_asset_check_evaluations()  # nothing pulled, nothing checked: not a pass
         report = dg.materialize([channel_report], partition_key="2026-11-27", instance=instance, resources=resources)
         assert report.success
         page = (data_dir / "assets/channel_report/2026-11-27/report.html").read_text()
