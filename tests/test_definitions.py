@@ -150,3 +150,19 @@ def test_loading_the_definitions_prints_no_beta_warning():
     )
     assert loaded.returncode == 0, loaded.stderr
     assert "BetaWarning" not in loaded.stderr and "backfill_policy" not in loaded.stderr
+
+
+@pytest.mark.parametrize(
+    ("asset", "field", "wrong", "right"),
+    [
+        ("track_master", "preset", "loud", "cd"),
+        ("track_master", "lossy", "ogg", "aac"),
+        ("track_mix", "policy", "loop", "repeat"),
+        ("rendered_songs", "preset", "warm", "dusty"),
+    ],
+)
+def test_config_choices_are_typed_so_a_wrong_value_is_refused_before_any_run(asset, field, wrong, right):
+    job = defs.resolve_job_def("track_job")
+    with pytest.raises(dg.DagsterInvalidConfigError, match=f"{field}.*{wrong}|{wrong}"):
+        dg.validate_run_config(job, {"ops": {asset: {"config": {field: wrong}}}})
+    dg.validate_run_config(job, {"ops": {asset: {"config": {field: right}}}})

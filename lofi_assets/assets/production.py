@@ -18,10 +18,11 @@ from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.production import master_rules as rules
 from lofi_assets.core.production.audio_picture import AudioPictureError, write_audio_picture
+from lofi_assets.core.production.colour import ColourPresetName
 from lofi_assets.core.production.evening import song_loudness_rows, song_spans
 from lofi_assets.core.production.master import Outputs, master_file
-from lofi_assets.core.production.master_rules import MasterError, preset_named
-from lofi_assets.core.production.mix import POLICIES, MixError, MixSong, plan_mix, render_mix
+from lofi_assets.core.production.master_rules import LossyFormat, MasterError, MasterPresetName, preset_named
+from lofi_assets.core.production.mix import POLICIES, DurationPolicy, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import RenderError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
@@ -32,7 +33,7 @@ STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor
 
 
 class RenderConfig(dg.Config):
-    preset: str | None = Field(
+    preset: ColourPresetName | None = Field(
         default=None, description="lo-fi colour preset (clean, tape, vinyl, dusty); default: the renderer resource's"
     )
 
@@ -141,7 +142,7 @@ def rendered_songs(
 
 
 class MixConfig(dg.Config):
-    policy: str = Field(default="extend", description=f"duration policy: {', '.join(POLICIES)}")
+    policy: DurationPolicy = Field(default=DurationPolicy.extend, description=f"duration policy: {', '.join(POLICIES)}")
     crossfade_s: float = Field(default=5.0, description="equal-power crossfade between songs")
     fade_in_s: float = 3.0
     fade_out_s: float = 8.0
@@ -288,8 +289,12 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
 
 
 class MasterConfig(dg.Config):
-    preset: str = Field(default="streaming", description="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
-    lossy: str = Field(default="mp3", description="lossy file for the video: mp3 (VBR ~190 kbps) or aac")
+    preset: MasterPresetName = Field(
+        default=MasterPresetName.streaming, description="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club"
+    )
+    lossy: LossyFormat = Field(
+        default=LossyFormat.mp3, description="lossy file for the video: mp3 (VBR ~190 kbps) or aac"
+    )
 
 
 def master_checks(report, target_s: float | None, songs: list[dict] | None = None) -> list[dg.AssetCheckResult]:
@@ -369,8 +374,6 @@ def track_master(
     a failing one stops publishing of this track."""
     key = context.partition_key
     mix = asset_files.MIX_INFO.require(storage, key)
-    if config.lossy not in ("mp3", "aac"):
-        raise dg.Failure(f"lossy must be mp3 or aac, not {config.lossy!r}", allow_retries=False)
     preset = preset_named(config.preset)
     outputs = Outputs(
         asset_files.MASTER.local_path(storage, key),

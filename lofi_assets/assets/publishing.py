@@ -26,7 +26,7 @@ from lofi_assets.core.ingest.sources import SourceError
 from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.published import status_is_published, watch_url
-from lofi_assets.core.publishing.metadata import VideoMetadata, build_metadata, validate
+from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.titles import use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
@@ -271,8 +271,8 @@ def track_video(
 
 
 class UploadConfig(dg.Config):
-    privacy: str = Field(
-        default="public",
+    privacy: Privacy = Field(
+        default=Privacy.public,
         description="privacy when the plan has no upload schedule; with one, "
         "the video is private with publishAt at the plan's next slot",
     )

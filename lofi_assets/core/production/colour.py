@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 
 import numpy as np
 from scipy import signal as sps
@@ -118,6 +119,15 @@ class ColourPreset:
             2 * math.pi * self.wow_rate_hz * self.wow_depth_ms / 1000,
             2 * math.pi * self.flutter_rate_hz * self.flutter_depth_ms / 1000,
         )
+
+
+class ColourPresetName(StrEnum):
+    """The lo-fi colour presets by name (typed config: a wrong name is refused with these)."""
+
+    clean = "clean"
+    tape = "tape"
+    vinyl = "vinyl"
+    dusty = "dusty"
 
 
 PRESETS: dict[str, ColourPreset] = {

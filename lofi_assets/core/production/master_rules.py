@@ -5,6 +5,7 @@ descriptions all read."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,6 +52,22 @@ class MasterPreset:
     # between sparse hits is not held down (it pinned such a master at −19.5 LUFS).
     limiter_release_ms: float = 60.0
     description: str = ""
+
+
+class MasterPresetName(StrEnum):
+    """The mastering presets by name (typed config: a wrong name is refused with these)."""
+
+    streaming = "streaming"
+    cd = "cd"
+    vinyl = "vinyl"
+    club = "club"
+
+
+class LossyFormat(StrEnum):
+    """The master's lossy copy for the video."""
+
+    mp3 = "mp3"  # LAME VBR V2, about 190 kbps
+    aac = "aac"  # 256 kbps in .m4a
 
 
 PRESETS: dict[str, MasterPreset] = {

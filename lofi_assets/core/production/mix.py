@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,16 @@ from lofi_assets.core.audio_io import RATE, read_audio
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.production.loudness import LoudnessMeter
 
-POLICIES = ("extend", "repeat", "trim")
+
+class DurationPolicy(StrEnum):
+    """How a mix fills the plan's duration."""
+
+    extend = "extend"  # each arc fills its share by playing its own songs again
+    repeat = "repeat"  # the whole sequence again from the top
+    trim = "trim"  # every song once, cut with the fade-out if long, left short if not
+
+
+POLICIES = tuple(DurationPolicy)
 MIN_PIECE_S = 20.0  # an arc's remainder shorter than this is not worth another song
 
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from lofi_assets.core.ingest.plan import TrackPlan
@@ -57,7 +58,15 @@ from lofi_assets.core.publishing.youtube_limits import (
 )
 
 CATEGORY_MUSIC = "10"
-PRIVACY_STATUSES = ("private", "unlisted", "public")
+
+
+class Privacy(StrEnum):
+    private = "private"
+    unlisted = "unlisted"
+    public = "public"
+
+
+PRIVACY_STATUSES = tuple(Privacy)
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 
