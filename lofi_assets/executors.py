@@ -16,7 +16,7 @@ store), since steps of one run land on different machines.
                          on it with ``dagster-celery worker start -q``
 
 The workers must be started with the same broker, backend and queue: see
-``deploy/celery/celery.yaml`` and the README's "Running past one machine".
+``deploy/celery/celery.yaml`` and docs/operations.md, "Running past one machine".
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ when configured as the fallback."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
-from lofi_assets.core.generation.requests import GeneratorSpec
-from lofi_assets.core.generation.tokens import TokenizerError
+if TYPE_CHECKING:
+    from lofi_assets.core.generation.requests import GeneratorSpec
 
 SHIPPED_MODEL_DIR = Path(__file__).resolve().parent.parent / "lofi_assets" / "models" / "lofi-gpt"
 MODEL_FILE, TOKENIZER_FILE = "model.pt", "tokenizer.json"
@@ -43,7 +44,10 @@ class MidiModelResource(dg.ConfigurableResource):
 
     def spec(self, trained_dir: Path | None = None) -> tuple[GeneratorSpec, str]:
         """A spec that builds the generator in any process, and a line saying which."""
+        # the generation stack (pretty_midi, miditok, torch) loads only where a spec is made
         from lofi_assets.core.generation.model import CheckpointError
+        from lofi_assets.core.generation.requests import GeneratorSpec
+        from lofi_assets.core.generation.tokens import TokenizerError
 
         folder, origin = self.model_dir(trained_dir)
         spec = GeneratorSpec(

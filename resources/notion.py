@@ -10,7 +10,6 @@ import dagster as dg
 from pydantic import Field
 
 from lofi_assets.core.ingest.markdown_folder import MarkdownFolderSource
-from lofi_assets.core.ingest.notion_api import NotionApiSource
 from lofi_assets.core.ingest.sources import SourceError, TrackSource
 from resources.storage import StorageResource
 
@@ -41,6 +40,9 @@ class NotionResource(dg.ConfigurableResource):
         if self.token:
             if not self.database_id:
                 raise SourceError("NOTION_TOKEN is set but NOTION_DATABASE_ID is not")
+            # notion-client and httpx load only where the API is used (every step pays the import)
+            from lofi_assets.core.ingest.notion_api import NotionApiSource
+
             return NotionApiSource(
                 self.token,
                 self.database_id,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from lofi_assets import asset_files
 from lofi_assets.asset_files import load_plan, local_dir
+from lofi_assets.assets.choices import ChoiceConfig
 from lofi_assets.assets.generation import gap_songs, nightly_songs
 from lofi_assets.assets.library import song_stems
 from lofi_assets.assets.planning import track_playlist
@@ -32,7 +33,7 @@ from resources import RendererResource, StorageResource
 STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
 
 
-class RenderConfig(dg.Config):
+class RenderConfig(ChoiceConfig):
     preset: ColourPresetName | None = Field(
         default=None, description="lo-fi colour preset (clean, tape, vinyl, dusty); default: the renderer resource's"
     )
@@ -141,7 +142,7 @@ def rendered_songs(
     )
 
 
-class MixConfig(dg.Config):
+class MixConfig(ChoiceConfig):
     policy: DurationPolicy = Field(default=DurationPolicy.extend, description=f"duration policy: {', '.join(POLICIES)}")
     crossfade_s: float = Field(default=5.0, description="equal-power crossfade between songs")
     fade_in_s: float = 3.0
@@ -288,7 +289,7 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     )
 
 
-class MasterConfig(dg.Config):
+class MasterConfig(ChoiceConfig):
     preset: MasterPresetName = Field(
         default=MasterPresetName.streaming, description="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club"
     )

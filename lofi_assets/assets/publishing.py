@@ -19,6 +19,7 @@ from lofi_assets.asset_files import (
     read_master,
     uploaded_video_id,
 )
+from lofi_assets.assets.choices import ChoiceConfig
 from lofi_assets.assets.ingest import read_track_plan
 from lofi_assets.assets.production import track_master
 from lofi_assets.core.files import read_json
@@ -270,7 +271,7 @@ def track_video(
 # -- YouTube -------------------------------------------------------------------------------
 
 
-class UploadConfig(dg.Config):
+class UploadConfig(ChoiceConfig):
     privacy: Privacy = Field(
         default=Privacy.public,
         description="privacy when the plan has no upload schedule; with one, "
@@ -467,7 +468,7 @@ def dry_run_checks(path, job: UploadPlan) -> list[dg.AssetCheckResult]:
 
 UNAUDITED_NOTE = (
     "YouTube locks every video uploaded through an API project it has not audited as private; "
-    "ask Google for the audit (see the README's channel section), then set the privacy in YouTube Studio"
+    "ask Google for the audit (see docs/publishing.md, Connecting a real channel), then set the privacy in YouTube Studio"
 )
 
 

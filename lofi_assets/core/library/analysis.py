@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import scipy.fft
-from scipy.signal import resample_poly
 
 from lofi_assets.core.audio_io import AudioInputError, open_audio_file
 from lofi_assets.core.files import file_sha256
@@ -88,6 +86,8 @@ def to_analysis_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     if rate == ANALYSIS_RATE:
         return mono
     g = math.gcd(rate, ANALYSIS_RATE)
+    from scipy.signal import resample_poly  # scipy loads in a second: only where used
+
     return resample_poly(mono, ANALYSIS_RATE // g, rate // g).astype(np.float32)
 
 
@@ -96,6 +96,8 @@ def _stft_mag(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
         x = np.pad(x, (0, n_fft - len(x)))
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
     window = np.hanning(n_fft).astype(np.float32)
+    import scipy.fft
+
     return np.abs(scipy.fft.rfft(frames * window, axis=1, workers=-1))  # [time, freq]
 
 

@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.music_keys import MusicKey, key_compatibility, key_in_text, parse_key
@@ -253,6 +252,8 @@ def assign(total: np.ndarray, threshold: float) -> dict[int, int]:
     # Maximise the summed margin over the threshold: a strong match is not given up for two
     # barely-passing ones, and no pair below the threshold is ever used.
     margin = np.where(sub >= threshold, sub - threshold, -1e3)
+    from scipy.optimize import linear_sum_assignment  # scipy loads in a second: only where used
+
     rows, picked = linear_sum_assignment(margin, maximize=True)
     return {int(r): int(cols[c]) for r, c in zip(rows, picked, strict=True) if margin[r, c] >= 0}
 

@@ -30,7 +30,6 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import signal as sps
 
 from lofi_assets.core.audio_io import RATE
 
@@ -255,6 +254,8 @@ def _rms(x: np.ndarray) -> float:
 
 
 def _butter(x: np.ndarray, cutoff_hz: float, kind: str, rate: int, order: int = 2) -> np.ndarray:
+    from scipy import signal as sps  # scipy.signal costs a second to import: only where used
+
     cutoff = min(float(cutoff_hz), 0.45 * rate)
     sos = sps.butter(order, cutoff, kind, fs=rate, output="sos")
     return sps.sosfilt(sos, x, axis=-1).astype(np.float32)
@@ -271,6 +272,8 @@ def saturate(x: np.ndarray, drive_db: float, mix: float) -> np.ndarray:
 def delay_curve(frames: int, p: ColourPreset, rng: np.random.Generator, rate: int = RATE) -> np.ndarray:
     """The tape's delay in frames for each output frame (zero mean): wow sine + flutter
     sine + low-passed random drift, computed at a control rate and interpolated."""
+    from scipy import signal as sps  # scipy.signal costs a second to import: only where used
+
     points = frames // CONTROL_STEP + 2
     control_rate = rate / CONTROL_STEP
     t = np.arange(points) / control_rate
@@ -365,6 +368,8 @@ def crackle(
     """Sparse clicks: Poisson times, mostly quiet amplitudes (the loudest ``crackle_db`` from
     the music's RMS, ``music_db``), each a short noise burst with a random fast decay,
     band-limited, placed with a random pan."""
+    from scipy import signal as sps  # scipy.signal costs a second to import: only where used
+
     out = np.zeros((channels, frames), dtype=np.float32)
     count = int(rng.poisson(p.crackle_per_s * frames / rate))
     if count == 0:
@@ -399,6 +404,8 @@ def hiss(
 ) -> np.ndarray:
     """Pink noise, band-limited (high-passed at 250 Hz, low-passed with the preset), at an
     RMS ``hiss_db`` from the music's RMS (``music_db``); independent in each channel."""
+    from scipy import signal as sps  # scipy.signal costs a second to import: only where used
+
     white = rng.standard_normal((channels, frames), dtype=np.float32)
     top = min(p.lowpass_hz or NOISE_LOWPASS_HZ, NOISE_LOWPASS_HZ, 0.45 * rate)
     sos = np.concatenate(
@@ -416,7 +423,7 @@ def hiss(
 
 
 def preset_table() -> list[dict[str, str]]:
-    """One row per preset, in words and units (for the README and asset metadata)."""
+    """One row per preset, in words and units (for docs/sound.md and asset metadata)."""
 
     def hz(value: float | None) -> str:
         if not value:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from lofi_assets.core.production.master_rules import MasterPreset
 
@@ -47,6 +46,8 @@ def ramped_in(released_db: np.ndarray, lookahead: int) -> np.ndarray:
     """The reduction ramped in over the lookahead: a maximum filter of width 2L+1, then a
     box filter of width L+1. Every sample's box sees only values at least its own
     reduction, so no sample is under-reduced."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d  # scipy loads in a second: only where used
+
     widened = maximum_filter1d(released_db, 2 * lookahead + 1, mode="nearest")
     return uniform_filter1d(widened, lookahead + 1, mode="nearest")
 

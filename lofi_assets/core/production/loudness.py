@@ -15,7 +15,6 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.signal import firwin, sosfilt, upfirdn
 
 ABSOLUTE_GATE_LUFS = -70.0
 SUBBLOCK_S = 0.1  # gating blocks (400 ms, 75 % overlap) are made of four of these
@@ -89,6 +88,8 @@ class LoudnessMeter:
         block = np.asarray(block, dtype=np.float64)
         if self._zi is None:
             self._zi = np.zeros((block.shape[0], self._sos.shape[0], 2))
+        from scipy.signal import sosfilt  # scipy.signal costs a second to import: only where used
+
         out = np.empty_like(block)
         for ch in range(block.shape[0]):
             out[ch], self._zi[ch] = sosfilt(self._sos, block[ch], zi=self._zi[ch])
@@ -151,6 +152,8 @@ class LoudnessMeter:
 
 def oversampling_filter() -> np.ndarray:
     """The 4× interpolation low-pass (gain 4 so the zero-stuffed signal keeps its level)."""
+    from scipy.signal import firwin
+
     return OVERSAMPLE * firwin(FIR_TAPS, 1 / OVERSAMPLE, window=("kaiser", 7.0))
 
 
@@ -184,6 +187,8 @@ class TruePeakFollower:
         for first_tile, end_tile in zip(edges[0::2], edges[1::2]):
             a, b = first_tile * self.TILE, min(count, end_tile * self.TILE)
             part = segment[:, a : b + 2 * side]
+            from scipy.signal import upfirdn
+
             up = upfirdn(self._h, part, up=OVERSAMPLE, axis=1)
             start = OVERSAMPLE * side + (FIR_TAPS - 1) // 2
             window = np.abs(up[:, start : start + OVERSAMPLE * (b - a)]).reshape(part.shape[0], b - a, OVERSAMPLE)
