@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lofi_assets.core.audio_io import ffmpeg_exe, write_wav  # noqa: E402
-from lofi_assets.core.production.master import Outputs, master_file  # noqa: E402
-from lofi_assets.core.production.master_rules import PRESETS, MasterMiss  # noqa: E402
+from lofi_assets.core.production.master import MasterMiss, Outputs, master_file  # noqa: E402
+from lofi_assets.core.production.master_rules import PRESETS  # noqa: E402
 from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix  # noqa: E402
 from lofi_assets.core.production.verification import ebur128  # noqa: E402
 from lofi_assets.demo.library import sparse_drums, synthesize, write_audio  # noqa: E402

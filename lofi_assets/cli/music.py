@@ -245,8 +245,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_master(args: argparse.Namespace) -> int:
-    from lofi_assets.core.production.master import Outputs, master_file
-    from lofi_assets.core.production.master_rules import MasterError, MasterMiss, preset_named
+    from lofi_assets.core.production.master import MasterMiss, Outputs, master_file
+    from lofi_assets.core.production.master_rules import MasterError, preset_named
 
     out = Path(args.out)
     if out.suffix.lower() != ".wav":

@@ -45,7 +45,6 @@ from lofi_assets.core.production.master_rules import (
     MAX_GAIN_DB,
     TOLERANCE_LU,
     MasterError,
-    MasterMiss,
     MasterPreset,
     blocking_misses,
     preset_named,
@@ -82,6 +81,16 @@ class MasterReport:
         data = asdict(self)
         data["measured"] = self.measured.to_dict()
         return data
+
+
+class MasterMiss(MasterError):
+    """A master was made but a blocking figure missed (loudness, true peak, the lossy
+    copy's peak, clipping): nothing was written under the real names. ``report`` holds
+    every figure, ``report.misses`` the failing ones."""
+
+    def __init__(self, message: str, report: MasterReport):
+        super().__init__(message)
+        self.report = report
 
 
 @dataclass
@@ -304,7 +313,7 @@ def master_file(
                 measured, gain = search(gain)  # trials first (the lower ceiling costs loudness), then one render
             encoder = encoders.pop() if encoders else None
             try:
-                verification = verify_master(staged, measured) if verify else {}
+                verification = verify_master(staged.wav24 or staged.wav16, measured) if verify else {}
             except BaseException:
                 if encoder:
                     encoder.cancel()
@@ -335,7 +344,7 @@ def master_file(
             lossy=lossy,
         )
         report.span_gains_db = [round(g, 2) for g in span_gains]
-        report.misses = blocking_misses(report)
+        report.misses = blocking_misses(measured, verification, lossy, preset.target_lufs, preset.ceiling_dbtp)
         report.seconds = round(time.perf_counter() - started, 2)
         if report.misses:
             report.files = {}

@@ -6,24 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from lofi_assets.core.production.master import MasterReport
+from lofi_assets.core.production.loudness import Measurement
 
 
 class MasterError(ValueError):
     """A master that cannot be made; the message names the input and the reason."""
-
-
-class MasterMiss(MasterError):
-    """A master was made but a blocking figure missed (loudness, true peak, the lossy
-    copy's peak, clipping): nothing was written under the real names. ``report`` holds
-    every figure, ``report.misses`` the failing ones."""
-
-    def __init__(self, message: str, report: MasterReport):
-        super().__init__(message)
-        self.report = report
 
 
 @dataclass(frozen=True)
@@ -169,21 +157,23 @@ def correlation_in_range(correlation: float) -> bool:
     return lo <= correlation <= hi
 
 
-def blocking_misses(report: MasterReport) -> list[str]:
+def blocking_misses(measured: Measurement, verification: dict, lossy: dict, target: float, ceiling: float) -> list[str]:
     """The figures a master must meet to carry its name (those the master itself controls:
-    loudness, true peaks, clipping), each failing one in words."""
-    m, target, ceiling = report.measured, report.target_lufs, report.ceiling_dbtp
+    loudness, true peaks, clipping), each failing one in words: ``measured`` by our meters
+    at the render, ``verification`` the written file re-read and the independent meter,
+    ``lossy`` the lossy copy's figures."""
+    m = measured
     misses = []
     if abs(m.integrated_lufs - target) > LOUDNESS_TOLERANCE_LU:
         misses.append(f"loudness {m.integrated_lufs:.2f} LUFS, target {target:g} ± {LOUDNESS_TOLERANCE_LU:g}")
-    independent = report.verification.get("integrated_lufs")
+    independent = verification.get("integrated_lufs")
     if independent is not None and abs(independent - target) > INDEPENDENT_TOLERANCE_LU:
         misses.append(
-            f"{report.verification.get('meter')} reads {independent:.2f} LUFS, "
+            f"{verification.get('meter')} reads {independent:.2f} LUFS, "
             f"target {target:g} ± {INDEPENDENT_TOLERANCE_LU:g}"
         )
-    peaks = [("true peak", m.true_peak_dbtp), ("re-read true peak", report.verification.get("reread_true_peak_dbtp"))]
-    peaks.append(("the lossy copy's true peak", report.lossy.get("true_peak_dbtp")))
+    peaks = [("true peak", m.true_peak_dbtp), ("re-read true peak", verification.get("reread_true_peak_dbtp"))]
+    peaks.append(("the lossy copy's true peak", lossy.get("true_peak_dbtp")))
     for label, peak in peaks:
         if peak is not None and peak > ceiling:
             misses.append(f"{label} {peak:.2f} dBTP over the {ceiling:g} dBTP ceiling")

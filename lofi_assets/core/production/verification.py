@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lofi_assets.core.audio_io import (
     BLOCK_FRAMES,
@@ -18,9 +17,6 @@ from lofi_assets.core.production.loudness import (
     Measurement,
     ProgrammeMeter,
 )
-
-if TYPE_CHECKING:
-    from lofi_assets.core.production.master import Outputs
 from lofi_assets.core.production.master_rules import MasterError
 
 # pyloudnorm holds the programme in memory as float64 (an hour is 2.8 GB); longer masters are
@@ -110,10 +106,9 @@ def ebur128(path: Path) -> dict:
     return Ebur128(path).result()
 
 
-def verify_master(outputs: Outputs, measured: Measurement) -> dict:
+def verify_master(path: Path | None, measured: Measurement) -> dict:
     """An independent meter over the written master: pyloudnorm (BS.1770) when the master
     fits in memory, else ffmpeg's ebur128; and the file re-read by our own meters."""
-    path = outputs.wav24 or outputs.wav16
     if path is None:
         return {}
     independent = Ebur128(path) if measured.duration_s > PYLOUDNORM_MAX_S else None

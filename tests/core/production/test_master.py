@@ -6,8 +6,8 @@ from pedalboard.io import AudioFile
 
 from lofi_assets.core.audio_io import read_audio, write_wav
 from lofi_assets.core.production.limiter import limiter_reduction_db
-from lofi_assets.core.production.master import Outputs, master_file, next_gain
-from lofi_assets.core.production.master_rules import PRESETS, MasterError, MasterMiss
+from lofi_assets.core.production.master import MasterMiss, Outputs, master_file, next_gain
+from lofi_assets.core.production.master_rules import PRESETS, MasterError
 from lofi_assets.core.production.verification import measure_file
 from lofi_assets.demo.library import sparse_drums, synthesize
 
