@@ -24,13 +24,11 @@ from lofi_assets.core.production.evening import song_loudness_rows, song_spans
 from lofi_assets.core.production.master import Outputs, master_file
 from lofi_assets.core.production.master_rules import LossyFormat, MasterError, MasterPresetName, preset_named
 from lofi_assets.core.production.mix import POLICIES, DurationPolicy, MixError, MixSong, plan_mix, render_mix
-from lofi_assets.core.production.render import RenderError
+from lofi_assets.core.production.render import SONG_CORRELATION_RANGE, RenderError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
 from resources import RendererResource, StorageResource
-
-STEREO_RANGE = (0.6, 0.9)  # a rendered song's L/R correlation: neither mono nor a hole in the middle
 
 
 class RenderConfig(ChoiceConfig):
@@ -97,7 +95,7 @@ def rendered_songs(
             }
         )
     preset = config.preset or renderer.colour_preset
-    lo, hi = STEREO_RANGE
+    lo, hi = SONG_CORRELATION_RANGE
     off_stage = [f"{r['file']}: {r['correlation']}" for r in rows if not lo <= r["correlation"] <= hi]
     asset_files.RENDERED.write(
         storage, key, {"track": key, "preset": preset, "soundfont": str(renderer.soundfont_path()), "songs": rows}
@@ -421,6 +419,8 @@ def track_master(
             "lossy_true_peak_dbtp": report.lossy.get("true_peak_dbtp"),
             "gain_db": report.gain_db,
             "song_gains_db": ", ".join(f"{g:+.2f}" for g in report.span_gains_db) or "none",
+            "width_side_gain_db": report.width.get("side_gain_db", 0.0),
+            "correlation_before_width": report.width.get("correlation_before"),
             "seconds": report.seconds,
             "passes": dg.MetadataValue.md(markdown_table(["pass", "kind", "gain dB", "LUFS"], passes)),
             "path": dg.MetadataValue.path(str(outputs.wav24)),

@@ -42,6 +42,7 @@ from lofi_assets.core.production.loudness import (
     ProgrammeMeter,
 )
 from lofi_assets.core.production.master_rules import (
+    CORRELATION_AIM,
     MAX_GAIN_DB,
     TOLERANCE_LU,
     MasterError,
@@ -54,9 +55,12 @@ from lofi_assets.core.production.master_scratch import (
     Scratch,
     fill_envelope,
     prepare,
+    steer_limited_width,
+    steer_width,
     trial_loudness,
 )
 from lofi_assets.core.production.verification import verify_master
+from lofi_assets.core.production.width import WidthStep
 
 MAX_PASSES = 12
 
@@ -76,6 +80,7 @@ class MasterReport:
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)  # the blocking figures that missed
     span_gains_db: list[float] = field(default_factory=list)  # the evening gain of each span asked for
+    width: dict = field(default_factory=dict)  # what the master did to the stereo width (WidthStep)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -248,6 +253,12 @@ def master_file(
     staged = Outputs()
     try:
         scratch, facts = prepare(path, preset, work, block)
+        width = steer_width(scratch, facts, block)
+        if width.side_gain_db:
+            say(
+                f"correlation {width.correlation_before:.3f} outside {CORRELATION_AIM}: side "
+                f"{width.side_gain_db:+.2f} dB → {width.correlation_after:.3f}"
+            )
         if not facts.loudness_lufs > ABSOLUTE_GATE_LUFS:
             raise MasterError(
                 f"{path.name}: silent (below the {ABSOLUTE_GATE_LUFS:g} LUFS gate); no gain can "
@@ -260,7 +271,8 @@ def master_file(
                 f"{preset.target_lufs:g} LUFS (more than {MAX_GAIN_DB:g} dB); is it the right file?"
             )
         ceiling = preset.ceiling_dbtp - LIMITER_MARGIN_DB
-        fill_envelope(scratch, floor_db=ceiling - gain - 9.0, block=block)
+        floor_db = ceiling - gain - 9.0  # passages this far under the ceiling are not oversampled
+        fill_envelope(scratch, floor_db=floor_db, block=block)
         limiter = Limiter(preset, RATE, ceiling)
         staged = Outputs(*(staged_path(p) if p else None for p in (outputs.wav24, outputs.wav16, outputs.lossy)))
         if staged.lossy and not (staged.wav24 or staged.wav16):
@@ -307,6 +319,15 @@ def master_file(
             span_gains, gain = even_out(
                 scratch, limiter, even_spans, gain, block, lambda g: search(g, trials_only=True)[1], say
             )
+        # The limiter holds loud passages down, so the limited master's width differs from
+        # the programme's: foreseen from the trial at this gain, and steered once more.
+        limited = steer_limited_width(scratch, limiter, gain, floor_db, block)
+        if limited.side_gain_db:
+            say(f"the limited master would read {limited.correlation_before:.3f}: side {limited.side_gain_db:+.2f} dB")
+            _, gain = search(gain, trials_only=True)
+        width = WidthStep(
+            width.correlation_before, width.side_gain_db + limited.side_gain_db, limited.correlation_after
+        )
         measured, gain = search(gain)
         for attempt in range(LOSSY_RETRIES + 1):
             if attempt:
@@ -344,6 +365,7 @@ def master_file(
             lossy=lossy,
         )
         report.span_gains_db = [round(g, 2) for g in span_gains]
+        report.width = width.to_dict()
         report.misses = blocking_misses(measured, verification, lossy, preset.target_lufs, preset.ceiling_dbtp)
         report.seconds = round(time.perf_counter() - started, 2)
         if report.misses:

@@ -112,6 +112,10 @@ LOUDNESS_TOLERANCE_LU = 0.1
 INDEPENDENT_TOLERANCE_LU = 0.5
 MIN_DYNAMIC_RANGE_DB = 6.0  # DR above this: a master that still breathes
 CORRELATION_RANGE = (0.7, 0.9)  # the brief's: stereo, and no hole in the middle
+# The master steers a programme outside this (the window less a margin, so what the
+# limiter and the codec move afterwards stays inside) to its nearer edge, by mid/side.
+CORRELATION_AIM = (CORRELATION_RANGE[0] + 0.03, CORRELATION_RANGE[1] - 0.03)
+MAX_SIDE_GAIN_DB = 6.0  # the most the master widens or narrows a programme
 DURATION_TOLERANCE = 0.02  # of the plan's target duration
 EVEN_LOUDNESS_LU = 2.0  # every song's stretch of the master this close to the songs' median
 MIN_JUDGED_S = 3.0  # a song's stretch shorter than this (fades left out) is neither judged nor evened

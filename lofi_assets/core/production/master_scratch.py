@@ -4,7 +4,7 @@ gain trial is one sweep of the limiter over two arrays (no filtering, no decodin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from lofi_assets.core.production.loudness import (
     TruePeakFollower,
 )
 from lofi_assets.core.production.master_rules import MasterError, MasterPreset
+from lofi_assets.core.production.width import STEREO_CHUNK, StereoChunks, WidthStep, apply_side_gain, side_gain_for
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Scratch:
     power: np.memmap  # [frames] K-weighted power summed over channels
     envelope_db: np.memmap  # [frames] 4× oversampled peak (dB) over channels
     coarse: tuple[np.ndarray, np.ndarray] | None = None  # decimated envelope and power (trials)
+    stereo: StereoChunks = field(default_factory=StereoChunks)  # mid/side sums of the programme (width)
 
 
 @dataclass
@@ -95,6 +97,7 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
         chain = build_chain(preset, RATE)
         mono_bass = MonoBass(preset.mono_below_hz, RATE) if preset.mono_below_hz else None
         meter = LoudnessMeter(RATE)
+        stereo = StereoChunks()
         at = clipped = 0
         try:
             for chunk in source.blocks(block):
@@ -104,6 +107,7 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
                     processed = mono_bass(processed)
                 n = min(processed.shape[1], capacity - at)
                 audio[at : at + n] = processed[:, :n].T
+                stereo.add(at, processed[:, :n])
                 weighted = meter.weighted_power(processed[:, :n])
                 power[at : at + n] = weighted
                 meter.add_power(weighted)
@@ -121,7 +125,55 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
     if at == 0:
         raise MasterError(f"{Path(path).name}: no audio frames (zero length)")
     envelope = np.lib.format.open_memmap(folder / "envelope.npy", "w+", np.float32, (at,))
-    return Scratch(folder, at, audio, power, envelope), facts
+    return Scratch(folder, at, audio, power, envelope, stereo=stereo), facts
+
+
+def steer_width(scratch: Scratch, facts: InputFacts, block: int) -> WidthStep:
+    """Bring the programme's correlation into the aim (``width.side_gain_for``): the side
+    of the scratch audio scaled, its K-weighted power measured again and the input's
+    loudness updated. Nothing is touched when the programme is inside the aim."""
+    step = side_gain_for(scratch.stereo.sums())
+    if step.side_gain_db:
+        facts.loudness_lufs = scale_side(scratch, step.side_gain_db, block)
+    return step
+
+
+def steer_limited_width(scratch: Scratch, limiter: Limiter, gain_db: float, floor_db: float, block: int) -> WidthStep:
+    """The correlation the limited master will have at ``gain_db``, foreseen from each
+    stereo chunk weighted by the limiter's mean squared gain over it (the limiter holds
+    loud passages down, so quieter, often wider ones weigh more); when that falls outside
+    the aim, the side is scaled once more and the envelope measured again."""
+    d = TRIAL_DECIMATION
+    envelope, _ = coarse_scratch(scratch, block)
+    per = STEREO_CHUNK // d
+    weights = np.zeros(scratch.stereo.mm.size)
+    for a, b, reduction in limiter.coarse(d).sweep(envelope, gain_db, block):
+        index = np.arange(a, b) // per
+        part = np.bincount(index - index[0], weights=10 ** (-reduction.astype(np.float64) / 10))
+        stop = min(weights.size, index[0] + part.size)
+        weights[index[0] : stop] += part[: stop - index[0]]
+    step = side_gain_for(scratch.stereo.sums(weights))
+    if step.side_gain_db:
+        scale_side(scratch, step.side_gain_db, block)
+        fill_envelope(scratch, floor_db, block)
+    return step
+
+
+def scale_side(scratch: Scratch, side_gain_db: float, block: int) -> float:
+    """The scratch programme's side scaled (audio, power, stereo sums; the envelope is the
+    caller's to measure again); returns the programme's loudness after it."""
+    gain = 10 ** (side_gain_db / 20)
+    meter = LoudnessMeter(RATE)
+    for a in range(0, scratch.frames, block):
+        b = min(scratch.frames, a + block)
+        steered = apply_side_gain(scratch.audio[a:b].T, gain)
+        scratch.audio[a:b] = steered.T
+        weighted = meter.weighted_power(steered)
+        scratch.power[a:b] = weighted
+        meter.add_power(weighted)
+    scratch.stereo.scale_side(gain)
+    scratch.coarse = None
+    return meter.integrated()
 
 
 def fill_envelope(scratch: Scratch, floor_db: float, block: int) -> None:

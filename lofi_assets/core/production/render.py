@@ -49,6 +49,11 @@ FLUIDR3_PLACES = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
 )
 
+# A rendered song's L/R correlation (rendered_songs' stereo_image check): neither mono nor a
+# hole in the middle. The master's own window is master_rules.CORRELATION_RANGE; the master
+# steers a mix of songs into it (width.py), whatever the songs read.
+SONG_CORRELATION_RANGE = (0.6, 0.9)
+
 
 def default_soundfont() -> Path:
     """``LOFI_SOUNDFONT`` when set, else FluidR3_GM where it is installed, else TimGM6mb."""
@@ -106,8 +111,9 @@ class StereoStage:
     room_size: float = 0.35
     # The correlation the placed mix is brought into by its side level (mid/side width):
     # fonts differ (FluidR3's stereo Rhodes with the spread reads 0.59, TimGM6mb's mono one
-    # 0.76), and the colour stage narrows a little after; the rendered song must land in 0.6–0.9.
-    correlation: tuple[float, float] = (0.65, 0.85)
+    # 0.76), and the colour stage narrows a little after; the rendered song must land in
+    # SONG_CORRELATION_RANGE, so the fit aims 0.05 inside it.
+    correlation: tuple[float, float] = (SONG_CORRELATION_RANGE[0] + 0.05, SONG_CORRELATION_RANGE[1] - 0.05)
     # Lo-fi character. The keys duck under each kick (a sidechain pump: down this many dB
     # at the hit, back with this time constant), and the drums go through a bus that
     # saturates them (tanh, this much drive) and takes off the top (a low-pass).
