@@ -32,6 +32,7 @@ from lofi_assets.core.generation.tokens import (
     tokenizer_digest,
     train_tokenizer,
 )
+from lofi_assets.core.progress import Progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
@@ -376,7 +377,11 @@ def gap_songs(
     requests = gap_requests(plan, gaps, bars=config.bars)
     spec, origin = generator_spec(midi_generator, storage, f"track {key}")
     context.log.info(f"generator: {origin}")
-    made = make_songs(spec, requests, candidates=config.candidates, workers=config.workers)
+    progress = Progress(f"gap_songs {key}", len(requests), log=context.log.info)
+    made = make_songs(
+        spec, requests, candidates=config.candidates, workers=config.workers, done=lambda m: progress.step(m.summary())
+    )
+    progress.finish()
     folder = local_dir(storage, asset_files.GAP_SONGS.asset, key)
     rows = write_made(folder, made)
     for row, request in zip(rows, requests):
@@ -470,7 +475,9 @@ def nightly_songs(
     context.log.info(f"conditions: {steer}")
     spec, origin = generator_spec(midi_generator, storage, f"nightly batch {day}")
     context.log.info(f"generator: {origin}")
-    made = make_songs(spec, requests, candidates=1, workers=config.workers)
+    progress = Progress(f"nightly_songs {day}", len(requests), items="pieces", log=context.log.info)
+    made = make_songs(spec, requests, candidates=1, workers=config.workers, done=lambda m: progress.step(m.summary()))
+    progress.finish()
     folder = local_dir(storage, asset_files.NIGHTLY_REPORT.asset, day)
     shutil.rmtree(folder / "rejected", ignore_errors=True)
     rows = write_made(folder, made)

@@ -25,6 +25,7 @@ from lofi_assets.core.production.master import Outputs, master_file
 from lofi_assets.core.production.master_rules import LossyFormat, MasterError, MasterPresetName, preset_named
 from lofi_assets.core.production.mix import POLICIES, DurationPolicy, MixError, MixSong, plan_mix, render_mix
 from lofi_assets.core.production.render import SONG_CORRELATION_RANGE, RenderError
+from lofi_assets.core.progress import Progress, logged_to_progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
@@ -68,9 +69,9 @@ def rendered_songs(
     midi_dir = local_dir(storage, asset_files.GAP_SONGS.asset, key)
     folder = local_dir(storage, asset_files.RENDERED.asset, key)
     rows, problems = [], []
-    for song in manifest["songs"]:
-        if not song.get("file") or not song.get("approved"):
-            continue
+    to_render = [s for s in manifest["songs"] if s.get("file") and s.get("approved")]
+    progress = Progress(f"rendered_songs {key}", len(to_render), log=context.log.info)
+    for song in to_render:
         midi = midi_dir / song["file"]
         try:
             row = renderer.render_file(midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]), config.preset)
@@ -94,6 +95,8 @@ def rendered_songs(
                 "midi_seconds": round(expected, 2),
             }
         )
+        progress.step(f"{song['name']}: {row['seconds']:.0f} s of audio, correlation {row.get('correlation')}")
+    progress.finish()
     preset = config.preset or renderer.colour_preset
     lo, hi = SONG_CORRELATION_RANGE
     off_stage = [f"{r['file']}: {r['correlation']}" for r in rows if not lo <= r["correlation"] <= hi]
@@ -381,7 +384,11 @@ def track_master(
     )
     try:
         report = master_file(
-            Path(mix["path"]), outputs, preset, even_spans=song_spans(mix, mix.get("seconds")), log=context.log.info
+            Path(mix["path"]),
+            outputs,
+            preset,
+            even_spans=song_spans(mix, mix.get("seconds")),
+            log=logged_to_progress(context.log.info, f"track_master {key}"),
         )
     except MasterError as exc:
         misses = getattr(exc, "report", None) and exc.report.misses  # a MasterMiss: made, but a figure missed

@@ -129,6 +129,7 @@ def cmd_materialize(args: argparse.Namespace) -> int:
         run_config["ops"] = {k: v for k, v in (ops.get("ops") or {}).items() if k in names}
     from lofi_assets.partitions import range_tags
 
+    show_progress()
     failed = []
     batches = _batches(job, instance, keys)
     for batch in batches:
@@ -151,6 +152,21 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     partitions = f" ({len(keys)} partition(s))" if partitions_def is not None else ""
     print(f"{len(batches) - len(failed)} of {len(batches)} {args.job} run(s) succeeded{partitions}")
     return 1 if failed and not args.keep_going else 0
+
+
+def show_progress() -> None:
+    """Print the long stages' progress lines (``lofi.progress``) as the steps run here."""
+    import logging
+
+    from lofi_assets.core.progress import PROGRESS_LOGGER
+
+    logger = logging.getLogger(PROGRESS_LOGGER)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("  %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def cmd_pools(args: argparse.Namespace) -> int:

@@ -9,7 +9,8 @@ import io
 import os
 import re
 import zlib
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -186,6 +187,13 @@ class Made:
     tokens: int
     error: str | None = None
 
+    def summary(self) -> str:
+        """One line: the piece, its score and how long it took."""
+        if self.error:
+            return f"{self.name}: failed ({self.error})"
+        verdict = "" if self.approved else ", not approved"
+        return f"{self.name}: score {self.score.get('combined', 0):.3f}{verdict}, {self.seconds:.0f} s"
+
     @property
     def approved(self) -> bool:
         # the scorer's verdict: at least REJECT_BELOW and every arrangement rule kept
@@ -262,18 +270,25 @@ def make_songs(
     candidates: int = 1,
     workers: int | None = None,
     min_score: float = REJECT_BELOW,
+    done: Callable[[Made], None] | None = None,
 ) -> list[Made]:
     """Each request's best of ``candidates`` (more, up to three times as many, while none
-    reaches ``min_score``), on ``workers`` processes (default: all cores)."""
+    reaches ``min_score``), on ``workers`` processes (default: all cores), in the requests'
+    order; ``done`` hears of each piece as it is finished (in the order they finish)."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(requests)))
     jobs = [(r, candidates, min_score) for r in requests]
+    tell = done or (lambda made: None)
     if workers == 1:
         import torch
 
         threads = torch.get_num_threads()
         try:
             _init_worker(spec)
-            return [_make(j) for j in jobs]
+            out = []
+            for job in jobs:
+                out.append(_make(job))
+                tell(out[-1])
+            return out
         finally:
             torch.set_num_threads(threads)
     import multiprocessing
@@ -281,4 +296,9 @@ def make_songs(
     with ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker, initargs=(spec,)
     ) as pool:
-        return list(pool.map(_make, jobs))
+        futures = {pool.submit(_make, job): i for i, job in enumerate(jobs)}
+        results: list[Made | None] = [None] * len(jobs)
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            tell(results[futures[future]])
+        return results

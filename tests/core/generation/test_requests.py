@@ -93,3 +93,13 @@ def test_a_prompt_asking_for_no_drums_is_passed_on():
     quiet, beat = gap_requests(plan(), gaps)
     assert quiet.conditions.drums is False and "no drums" in quiet.why["drums"]
     assert beat.conditions.drums is True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_make_songs_tells_of_each_piece_as_it_finishes_and_keeps_the_requests_order(workers):
+    requests = nightly_requests("2026-01-03", 3, bars=4)
+    heard = []
+    made = make_songs(GeneratorSpec(None, None, composer=True), requests, workers=workers, done=heard.append)
+    assert [m.name for m in made] == [r.name for r in requests]
+    assert sorted(m.name for m in heard) == sorted(r.name for r in requests)
+    assert all(m.summary().startswith(f"{m.name}: score 0.") for m in made)
