@@ -6,6 +6,7 @@ import math
 import os
 import shutil
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
@@ -32,6 +33,7 @@ from lofi_assets.core.generation.tokens import (
     tokenizer_digest,
     train_tokenizer,
 )
+from lofi_assets.core.planning.fill import plan_fill
 from lofi_assets.core.progress import Progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
@@ -342,6 +344,14 @@ class GapSongsConfig(dg.Config):
         description="length of every piece (default: from the plan's target duration over its prompts, 1.5–4 minutes)",
     )
     workers: int | None = Field(default=None, description="processes (default: every core)")
+    takes: int | None = Field(
+        default=None,
+        description="pieces per gap prompt (a, b, c…: other seeds); default: as many as the video's length needs "
+        "so no song plays more than twice or within 20 minutes of itself",
+    )
+    target_minutes: float | None = Field(
+        default=None, description="the video's length the takes are made for; default: the plan's (as track_mix)"
+    )
 
 
 @dg.asset(
@@ -374,7 +384,9 @@ def gap_songs(
     plan = load_plan(storage, key)
     playlist = asset_files.PLAYLIST.require(storage, key)
     gaps = [p for p in playlist.get("prompts", []) if not p.get("song_id")]
-    requests = gap_requests(plan, gaps, bars=config.bars)
+    fill = gap_fill(plan, playlist, gaps, config)
+    takes = {arc: f.takes for arc, f in fill.items()}
+    requests = gap_requests(plan, gaps, bars=config.bars, takes=takes)
     spec, origin = generator_spec(midi_generator, storage, f"track {key}")
     context.log.info(f"generator: {origin}")
     progress = Progress(f"gap_songs {key}", len(requests), log=context.log.info)
@@ -385,8 +397,20 @@ def gap_songs(
     folder = local_dir(storage, asset_files.GAP_SONGS.asset, key)
     rows = write_made(folder, made)
     for row, request in zip(rows, requests):
-        row.update({"arc": request.arc, "number": request.number, "prompt": request.prompt, "why": request.why})
-    asset_files.GAP_SONGS.write(storage, key, {"track": key, "generator": origin, "songs": rows})
+        row.update(
+            {
+                "arc": request.arc,
+                "number": request.number,
+                "take": request.take,
+                "prompt": request.prompt,
+                "why": request.why,
+            }
+        )
+    asset_files.GAP_SONGS.write(
+        storage,
+        key,
+        {"track": key, "generator": origin, "fill": [f.to_dict() for f in fill.values()], "songs": rows},
+    )
     problems = verify_midi(folder, rows)
     short = [r["name"] for r in rows if not r["approved"]]
     table = [
@@ -407,7 +431,9 @@ def gap_songs(
         context.log.warning(f"track {key}: {len(short)} gap(s) below {REJECT_BELOW}: {short}")
     return dg.MaterializeResult(
         metadata={
-            "gaps": len(requests),
+            "gaps": len(gaps),
+            "pieces": len(requests),
+            "takes_per_arc": ", ".join(f"arc {arc}: {n}" for arc, n in takes.items() if n) or "none",
             "approved": len(rows) - len(short),
             "generator": origin,
             "mean_score": round(float(np.mean([r["score"]["combined"] for r in rows if r["score"]] or [0])), 4),
@@ -426,6 +452,27 @@ def gap_songs(
             )
         ],
     )
+
+
+def gap_fill(plan, playlist: dict, gaps: list[dict], config: GapSongsConfig) -> dict:
+    """Per arc, how many takes each gap prompt gets (``core.planning.fill``): from the
+    video's length, the library songs already in the arc (assigned and alternates) and the
+    length one gap piece will have."""
+    minutes = config.target_minutes or plan.target_duration_min
+    per_arc, gaps_per_arc, library_s = {}, {}, {}
+    for p in playlist.get("prompts", []):
+        per_arc[p["arc"]] = per_arc.get(p["arc"], 0) + 1
+        library_s[p["arc"]] = (
+            library_s.get(p["arc"], 0.0) + (p.get("song_s") or 0.0) + sum(a["seconds"] for a in p.get("alternates", []))
+        )
+    for g in gaps:
+        gaps_per_arc[g["arc"]] = gaps_per_arc.get(g["arc"], 0) + 1
+    one_take = gap_requests(plan, gaps, bars=config.bars)
+    song_s = float(np.mean([r.seconds for r in one_take])) if one_take else 0.0
+    fill = plan_fill(minutes * 60 if minutes else None, per_arc, library_s, gaps_per_arc, song_s)
+    if config.takes:
+        fill = {arc: replace(f, takes=config.takes if f.gaps else 0) for arc, f in fill.items()}
+    return fill
 
 
 class NightlyConfig(dg.Config):

@@ -11,6 +11,7 @@ from lofi_assets.assets.library import library_index
 from lofi_assets.core.files import npy_bytes, read_json
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.library.catalog import usage_counts
+from lofi_assets.core.planning.fill import alternates
 from lofi_assets.core.planning.matching import Catalog, Weights, arc_coverage, match, queries_from_plan
 from lofi_assets.core.published import is_published
 from lofi_assets.core.tables import markdown_table
@@ -123,9 +124,16 @@ def track_playlist(
     result, _ = match(
         queries_from_plan(plan), query_emb, catalog, weights=weights, threshold=config.threshold, top_k=config.top_k
     )
-    result.arcs = arc_coverage(plan, result, {r["song_id"]: float(r["duration"]) for r in records})
+    durations = {r["song_id"]: float(r["duration"]) for r in records}
+    result.arcs = arc_coverage(plan, result, durations)
+    data = result.to_dict()
+    # The other songs that pass for a prompt fill the video before anything repeats.
+    extra = alternates(data["prompts"], config.threshold, durations)
+    for p in data["prompts"]:
+        p["song_s"] = durations.get(p["song_id"]) if p.get("song_id") else None
+        p["alternates"] = [{"song_id": s, "seconds": durations[s]} for s in extra[(p["arc"], p["number"])]]
     out = asset_files.PLAYLIST.write(
-        storage, key, {"track": key, "title": plan.title, "library_songs": len(records), **result.to_dict()}
+        storage, key, {"track": key, "title": plan.title, "library_songs": len(records), **data}
     )
 
     assigned = [p.song_id for p in result.prompts if p.song_id]
@@ -155,6 +163,7 @@ def track_playlist(
             "prompts": len(result.prompts),
             "matched": result.matched,
             "gaps": len(result.prompts) - result.matched,
+            "alternates": sum(len(v) for v in extra.values()),
             "library_songs": len(records),
             "threshold": config.threshold,
             "playlist": dg.MetadataValue.md(markdown_table(["arc", "#", "prompt", "song", "score", "gap"], rows)),

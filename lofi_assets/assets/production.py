@@ -17,13 +17,21 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.audio_io import AudioInputError, AudioSource
 from lofi_assets.core.library.catalog import library_files
 from lofi_assets.core.partition_keys import seed_of
+from lofi_assets.core.planning.fill import MAX_PLAYS, MIN_REPLAY_S
 from lofi_assets.core.production import master_rules as rules
 from lofi_assets.core.production.audio_picture import AudioPictureError, write_audio_picture
 from lofi_assets.core.production.colour import ColourPresetName
 from lofi_assets.core.production.evening import song_loudness_rows, song_spans
 from lofi_assets.core.production.master import Outputs, master_file
 from lofi_assets.core.production.master_rules import LossyFormat, MasterError, MasterPresetName, preset_named
-from lofi_assets.core.production.mix import POLICIES, DurationPolicy, MixError, MixSong, plan_mix, render_mix
+from lofi_assets.core.production.mix import (
+    DurationPolicy,
+    MixError,
+    MixSong,
+    plan_mix,
+    play_counts,
+    render_mix,
+)
 from lofi_assets.core.production.render import SONG_CORRELATION_RANGE, RenderError
 from lofi_assets.core.progress import Progress, logged_to_progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
@@ -92,6 +100,7 @@ def rendered_songs(
                 "arc": song["arc"],
                 "number": song["number"],
                 "prompt": song.get("prompt"),
+                "take": song.get("take", 0),
                 "midi_seconds": round(expected, 2),
             }
         )
@@ -144,7 +153,11 @@ def rendered_songs(
 
 
 class MixConfig(ChoiceConfig):
-    policy: DurationPolicy = Field(default=DurationPolicy.extend, description=f"duration policy: {', '.join(POLICIES)}")
+    policy: DurationPolicy = Field(
+        default=DurationPolicy.distinct,
+        description="distinct: every song at most twice, never within 20 minutes of itself; extend: each arc's "
+        "songs again; repeat: the whole sequence again; trim: every song once",
+    )
     crossfade_s: float = Field(default=5.0, description="equal-power crossfade between songs")
     fade_in_s: float = 3.0
     fade_out_s: float = 8.0
@@ -156,14 +169,12 @@ class MixConfig(ChoiceConfig):
 
 def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict | None) -> list[MixSong]:
     """The playlist's songs as files: library songs (their instrumental when stems say
-    they have vocals) and the rendered gap songs."""
+    they have vocals), the other library songs that pass for a prompt, and the rendered gap
+    songs with their takes."""
     files = {f.key: f.path for f in library_files(storage.input_dir("library"))[0]}
     arc_names = {a["arc"]: a.get("name", "") for a in playlist.get("arcs", [])}
-    songs = []
-    for prompt in playlist.get("prompts", []):
-        song_id = prompt.get("song_id")
-        if not song_id:
-            continue
+
+    def library_song(song_id: str, prompt: dict, take: int) -> MixSong:
         if song_id not in files:
             raise dg.Failure(f"track {key}: song {song_id} is in the playlist but not in the library folder")
         path, kind = files[song_id], "library"
@@ -176,18 +187,24 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
         if not seconds:
             with AudioSource(path) as source:
                 seconds = source.seconds
-        songs.append(
-            MixSong(
-                song_id,
-                str(path),
-                float(seconds),
-                prompt["arc"],
-                arc_names.get(prompt["arc"], ""),
-                prompt["number"],
-                prompt.get("text", ""),
-                kind,
-            )
+        arc = prompt["arc"]
+        return MixSong(
+            song_id,
+            str(path),
+            float(seconds),
+            arc,
+            arc_names.get(arc, ""),
+            prompt["number"],
+            prompt.get("text", ""),
+            kind,
+            take,
         )
+
+    songs = []
+    for prompt in playlist.get("prompts", []):
+        if prompt.get("song_id"):
+            songs.append(library_song(prompt["song_id"], prompt, 0))
+        songs += [library_song(a["song_id"], prompt, 1) for a in prompt.get("alternates", [])]
     folder = local_dir(storage, asset_files.RENDERED.asset, key)
     for row in (rendered or {}).get("songs", []):
         songs.append(
@@ -200,6 +217,7 @@ def mix_songs(storage: StorageResource, key: str, playlist: dict, rendered: dict
                 row["number"],
                 row.get("prompt") or "",
                 "generated",
+                row.get("take", 0),
             )
         )
     return songs
@@ -246,6 +264,7 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     except (MixError, AudioInputError) as exc:
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     result.target_s = target_s
+    counts = play_counts(placements, songs)
     info = {
         "track": key,
         "policy": config.policy,
@@ -253,6 +272,9 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
         "fade_out_s": config.fade_out_s,
         "target_s": target_s,
         "target_source": "run config" if config.target_minutes else "plan",
+        "takes": sum(s.take > 0 and s.kind == "generated" for s in songs),
+        "alternates": sum(s.take > 0 and s.kind != "generated" for s in songs),
+        **counts,
         **result.__dict__,
     }
     asset_files.MIX_INFO.write(storage, key, info)
@@ -265,6 +287,11 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
         problems.append(f"{seconds:.1f} s for a target of {target_s:.1f} s")
     if not math.isfinite(result.peak_dbfs):
         problems.append("silent")
+    if config.policy == DurationPolicy.distinct:
+        if counts["most_plays"] > MAX_PLAYS:
+            problems.append(f"a song plays {counts['most_plays']} times (at most {MAX_PLAYS})")
+        if counts["closest_replay_s"] is not None and counts["closest_replay_s"] < MIN_REPLAY_S:
+            problems.append(f"a song comes round after {counts['closest_replay_s']:.0f} s (at least {MIN_REPLAY_S} s)")
     chapters = [
         (f"{int(c['start_s'] // 60):02d}:{int(c['start_s'] % 60):02d}", c["arc"], c["song_id"], c["kind"], c["play"])
         for c in result.chapters
@@ -276,6 +303,11 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
             "policy": config.policy,
             "songs": len(songs),
             "placements": len(placements),
+            "distinct_songs": counts["distinct_songs"],
+            "most_plays": counts["most_plays"],
+            "closest_replay_minutes": round(counts["closest_replay_s"] / 60, 1) if counts["closest_replay_s"] else None,
+            "takes": info["takes"],
+            "alternates": info["alternates"],
             "generated": sum(s.kind == "generated" for s in songs),
             "instrumentals": sum(s.kind == "instrumental" for s in songs),
             "peak_dbfs": result.peak_dbfs,

@@ -110,7 +110,7 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
     res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
     config = {
         "ops": {
-            "gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1}},
+            "gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1, "target_minutes": 1.5}},
             "rendered_songs": {"config": {"preset": "vinyl"}},
             "track_mix": {"config": {"target_minutes": 1.5}},
         }
@@ -150,6 +150,34 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
         again = run(instance, res, "track_job", RAINY, short)
         assert not again.success
         assert checks(again)["duration_matches_plan"] is False
+
+
+def test_a_longer_video_gets_more_takes_and_no_song_comes_round_within_twenty_minutes(data_dir, tmp_path):
+    """Six minutes from a plan of 11 prompts and no library: each gap gets takes (a, b…:
+    the same conditions, other seeds), and the mix plays every song once before any repeats."""
+    res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
+    config = {
+        "ops": {
+            "gap_songs": {"config": {"bars": 8, "candidates": 1, "workers": 2, "target_minutes": 6}},
+            "track_mix": {"config": {"target_minutes": 6}},
+        }
+    }
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("tracks", [RAINY])
+        result = run(instance, res, "track_job", RAINY, config)
+        assert result.success, checks(result)
+        made = json.loads((data_dir / f"assets/gap_songs/{RAINY}/gap_songs.json").read_text())
+        takes = [s for s in made["songs"] if s["take"] > 0]
+        assert takes and all(f["pool_s"] >= f["needed_s"] for f in made["fill"])
+        first = {(s["arc"], s["number"]): s for s in made["songs"] if s["take"] == 0}
+        for take in takes:  # the same conditions and prompt, another seed, a letter in its name
+            own = first[(take["arc"], take["number"])]
+            assert take["prompt"] == own["prompt"] and take["conditions"]["tempo"] == own["conditions"]["tempo"]
+            assert take["conditions"]["seed"] != own["conditions"]["seed"]
+            assert take["name"].split("-")[1][-1] == "abcdefgh"[take["take"]]
+        mix = json.loads((data_dir / f"assets/track_mix/{RAINY}/mix.json").read_text())
+        assert mix["seconds"] == pytest.approx(360, abs=0.05) and mix["policy"] == "distinct"
+        assert mix["most_plays"] == 1 and mix["takes"] == len(takes)  # six minutes: nothing comes round
 
 
 def test_gap_songs_without_a_model_fail_clearly(data_dir, tmp_path):

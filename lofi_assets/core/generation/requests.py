@@ -11,7 +11,7 @@ import re
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.music_keys import key_in_text
+from lofi_assets.core.planning.fill import take_letter
 
 # Words people write in plans, and the mood each one speaks for.
 COMMON_KEYS = {"major": ("C", "G", "F", "D"), "minor": ("Am", "Dm", "Em")}  # the brief's usual keys
@@ -49,13 +50,27 @@ class SongRequest:
     arc: int | None = None
     number: int | None = None
     why: dict = field(default_factory=dict)
+    take: int = 0  # 0 for a prompt's first piece; 1, 2… for its further takes (b, c…)
+
+    @property
+    def seconds(self) -> float:
+        """How long the piece will play: its bars of 4/4 at its tempo."""
+        return self.conditions.bars * 4 * 60 / self.conditions.tempo
 
 
 def gap_requests(
-    plan: TrackPlan, gaps: list[dict], bars: int | None = None, song_minutes: float | None = None
+    plan: TrackPlan,
+    gaps: list[dict],
+    bars: int | None = None,
+    song_minutes: float | None = None,
+    takes: dict[int, int] | None = None,
 ) -> list[SongRequest]:
     """Conditions for each gap: tempo within the arc's BPM range, the key the prompt (or
-    the plan) names or a usual key of the mood's mode, the mood its words speak for."""
+    the plan) names or a usual key of the mood's mode, the mood its words speak for.
+
+    ``takes`` (per arc) asks for more pieces of each gap prompt: the same conditions and
+    prompt, other seeds, named with a letter (``a1-p3a-…``, ``a1-p3b-…``); the first take
+    is the piece a single take would be."""
     arcs = {a.number: a for a in plan.arcs}
     plan_text = " ".join(filter(None, [plan.mood_arc, plan.vibe, plan.theme, plan.title]))
     minutes = song_minutes or min(4.0, max(1.5, (plan.target_duration_min or 60) / max(1, len(plan.prompts))))
@@ -83,11 +98,12 @@ def gap_requests(
             "drums": "with drums" if drums else "no drums: the prompt asks for none",
         }
         slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "gap"
-        out.append(
-            SongRequest(
-                f"a{gap.get('arc')}-p{gap.get('number')}-{slug}", cond, text, gap.get("arc"), gap.get("number"), why
-            )
-        )
+        count = max(1, (takes or {}).get(gap.get("arc"), 1))
+        for take in range(count):
+            letter = take_letter(take) if count > 1 else ""
+            seeded = cond if take == 0 else replace(cond, seed=_seed(seed, "take", take) % 1_000_000)
+            name = f"a{gap.get('arc')}-p{gap.get('number')}{letter}-{slug}"
+            out.append(SongRequest(name, seeded, text, gap.get("arc"), gap.get("number"), why, take))
     return out
 
 

@@ -26,12 +26,16 @@ import numpy as np
 
 from lofi_assets.core.audio_io import RATE, read_audio
 from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.planning.fill import MAX_PLAYS, MIN_REPLAY_S, arc_shares
 from lofi_assets.core.production.loudness import LoudnessMeter
 
 
 class DurationPolicy(StrEnum):
     """How a mix fills the plan's duration."""
 
+    # each arc fills its share from its pool of songs (assigned, alternates, takes), each at
+    # most twice and never within 20 minutes of itself (core.planning.fill)
+    distinct = "distinct"
     extend = "extend"  # each arc fills its share by playing its own songs again
     repeat = "repeat"  # the whole sequence again from the top
     trim = "trim"  # every song once, cut with the fade-out if long, left short if not
@@ -57,6 +61,7 @@ class MixSong:
     number: int  # the prompt it fills
     title: str
     kind: str  # library | generated | instrumental
+    take: int = 0  # 0: the prompt's own song; 1, 2…: an alternate or a further take
 
 
 @dataclass
@@ -68,17 +73,14 @@ class Placement:
 
 
 def arc_targets(songs: list[MixSong], target_s: float, prompts_per_arc: dict[int, int]) -> dict[int, float]:
-    """Each arc's share of the target, by its prompt count (as the playlist's coverage)."""
-    arcs = sorted({s.arc for s in songs})
-    weights = {a: max(1, prompts_per_arc.get(a, 1)) for a in arcs}
-    total = sum(weights.values())
-    return {a: target_s * w / total for a, w in weights.items()}
+    """Each arc that has songs: its share of the target, by its prompt count."""
+    return arc_shares(target_s, {a: prompts_per_arc.get(a, 1) for a in {s.arc for s in songs}})
 
 
 def plan_mix(
     songs: list[MixSong],
     target_s: float | None,
-    policy: str = "extend",
+    policy: str = "distinct",
     crossfade_s: float = 5.0,
     prompts_per_arc: dict[int, int] | None = None,
 ) -> list[Placement]:
@@ -95,6 +97,8 @@ def plan_mix(
     sequence: list[tuple[int, float]] = []  # (song, length)
     if target_s is None or policy == "trim":
         sequence = [(i, songs[i].seconds) for i in order]
+    elif policy == "distinct":
+        sequence = distinct_sequence(songs, target_s, crossfade_s, prompts_per_arc or {})
     elif policy == "repeat":
         elapsed, k = 0.0, 0
         while elapsed < target_s:
@@ -128,8 +132,66 @@ def plan_mix(
         and policy != "trim"
         or (policy == "trim" and target_s is not None and mix_length(placements) > target_s)
     ):
-        cut_to(placements, target_s)
+        cut_to(placements, target_s, crossfade_s)
     return placements
+
+
+def distinct_sequence(
+    songs: list[MixSong], target_s: float, crossfade_s: float, prompts_per_arc: dict[int, int]
+) -> list[tuple[int, float]]:
+    """Each arc's share filled from its own pool: the prompts' own songs first, then the
+    alternates and further takes, round again while a song may play once more (at most
+    ``MAX_PLAYS`` times, never within ``MIN_REPLAY_S`` of its last start). An arc whose pool
+    runs dry stops short, and the last arc takes what is left of the target."""
+    shares = arc_targets(songs, target_s, prompts_per_arc)
+    sequence: list[tuple[int, float]] = []
+    starts: dict[int, list[float]] = {}
+    elapsed = 0.0
+    arcs = sorted(shares)
+    for n, arc in enumerate(arcs):
+        last = n == len(arcs) - 1
+        pool = sorted((i for i, s in enumerate(songs) if s.arc == arc), key=lambda i: (songs[i].take, songs[i].number))
+        goal = target_s - elapsed if last else shares[arc]
+        filled, k, refused = 0.0, 0, 0
+        while pool and (k == 0 or goal - filled > (0 if last else MIN_PIECE_S)) and refused < len(pool):
+            i = pool[k % len(pool)]
+            k += 1
+            overlap = junction_s(sequence[-1][1], songs[i].seconds, crossfade_s) if sequence else 0.0
+            start = elapsed + filled - overlap
+            played = starts.get(i, [])
+            if len(played) >= MAX_PLAYS or (played and start - played[-1] < MIN_REPLAY_S):
+                refused += 1  # not now; once every song of the pool is refused, the arc ends
+                continue
+            refused = 0
+            length = min(songs[i].seconds, max(goal - filled, MIN_PIECE_S if not played else 0.0) + overlap)
+            if length - overlap < 0.5:
+                break
+            sequence.append((i, length))
+            starts.setdefault(i, []).append(start)
+            filled += length - overlap
+        elapsed += filled
+    return sequence
+
+
+def play_counts(placements: list[Placement], songs: list[MixSong]) -> dict:
+    """How often each song plays, and the closest any song comes round to itself (start to
+    start; None when nothing repeats)."""
+    plays: dict[str, int] = {}
+    last: dict[str, float] = {}
+    closest = None
+    for p in placements:
+        song = songs[p.song].song_id
+        plays[song] = plays.get(song, 0) + 1
+        if song in last:
+            gap = p.start_s - last[song]
+            closest = gap if closest is None else min(closest, gap)
+        last[song] = p.start_s
+    return {
+        "distinct_songs": len(plays),
+        "most_plays": max(plays.values(), default=0),
+        "closest_replay_s": round(closest, 1) if closest is not None else None,
+        "plays": plays,
+    }
 
 
 def junction_s(previous: float, following: float, crossfade_s: float) -> float:
@@ -156,12 +218,22 @@ def mix_length(placements: list[Placement]) -> float:
     return placements[-1].start_s + placements[-1].length_s if placements else 0.0
 
 
-def cut_to(placements: list[Placement], target_s: float) -> None:
-    """Drop what starts after the target and cut the last placement to end on it."""
+def cut_to(placements: list[Placement], target_s: float, crossfade_s: float) -> None:
+    """Drop what starts after the target and cut the last placement to end on it. A cut
+    song shorter than twice the crossfade crossfades for half its length, which moves its
+    start: the start and the cut are settled together."""
     while len(placements) > 1 and placements[-1].start_s >= target_s - 1.0:
         placements.pop()
     last = placements[-1]
-    last.length_s = max(0.0, min(last.length_s, target_s - last.start_s))
+    for _ in range(40):
+        last.length_s = max(0.0, min(last.length_s, target_s - last.start_s))
+        if len(placements) < 2:
+            break
+        prev = placements[-2]
+        start = prev.start_s + prev.length_s - junction_s(prev.length_s, last.length_s, crossfade_s)
+        if abs(start - last.start_s) < 1e-4:
+            break
+        last.start_s = start
 
 
 @dataclass

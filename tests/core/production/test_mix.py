@@ -93,3 +93,63 @@ def test_a_silent_song_is_named(tmp_path):
     with pytest.raises(MixError, match="quiet.wav"):
         render_mix(songs, plan_mix(songs, 5.0), tmp_path / "mix.wav")
     assert not (tmp_path / "mix.wav").exists()
+
+
+def three_hour_pool():
+    """Five arcs of a 3-hour plan as fill plans them: each arc's prompts' songs and takes."""
+    seconds, arcs, takes = [], [], []
+    for arc, count in zip((1, 2, 3, 4, 5), (8, 10, 12, 10, 8)):
+        for k in range(count):
+            seconds.append(170.0 + 10 * (k % 4))
+            arcs.append(arc)
+            takes.append(k // 4)
+    songs = songs_of(seconds, arcs)
+    return [
+        MixSong(s.song_id, s.path, s.seconds, s.arc, s.arc_name, s.number, s.title, "generated", t)
+        for s, t in zip(songs, takes)
+    ]
+
+
+def test_distinct_fills_three_hours_with_no_song_more_than_twice_nor_within_twenty_minutes():
+    from lofi_assets.core.planning.fill import MAX_PLAYS, MIN_REPLAY_S
+    from lofi_assets.core.production.mix import play_counts
+
+    songs = three_hour_pool()
+    placements = plan_mix(songs, 3 * 3600, "distinct", 5.0, {1: 3, 2: 4, 3: 4, 4: 4, 5: 3})
+    assert mix_length(placements) == pytest.approx(3 * 3600, abs=0.01)
+    counts = play_counts(placements, songs)
+    assert counts["most_plays"] <= MAX_PLAYS and counts["closest_replay_s"] >= MIN_REPLAY_S
+    assert counts["distinct_songs"] == len(songs)  # every song plays before any comes round
+    arcs = [songs[p.song].arc for p in placements]
+    assert arcs == sorted(arcs)
+
+
+def test_distinct_plays_the_prompts_own_songs_before_their_takes():
+    songs = three_hour_pool()
+    placements = plan_mix(songs, 3 * 3600, "distinct", 5.0, {1: 3, 2: 4, 3: 4, 4: 4, 5: 3})
+    first_arc = [songs[p.song].take for p in placements if songs[p.song].arc == 1]
+    assert first_arc[:4] == [0, 0, 0, 0] and first_arc[4] == 1
+
+
+def test_distinct_stops_an_arc_short_rather_than_breaking_the_rules():
+    from lofi_assets.core.production.mix import play_counts
+
+    songs = songs_of([180, 180, 180], [1, 1, 1])  # nine minutes of songs for an hour
+    placements = plan_mix(songs, 3600, "distinct", 5.0, {1: 3})
+    counts = play_counts(placements, songs)
+    assert counts["most_plays"] == 1  # nothing may come round within 20 minutes: each plays once
+    assert mix_length(placements) < 10 * 60  # short, and the duration check says so
+
+
+def test_a_last_song_cut_shorter_than_two_crossfades_still_ends_on_the_target():
+    from lofi_assets.core.production.mix import junction_s
+
+    songs = songs_of([60, 60], [1, 1])
+    placements = plan_mix(songs, 63, "extend", 5.0, {1: 1})
+    prev, last = placements[-2], placements[-1]
+    assert last.length_s < 10  # cut short: it crossfades for half its length
+    assert last.start_s == pytest.approx(
+        prev.start_s + prev.length_s - junction_s(prev.length_s, last.length_s, 5.0), abs=1e-3
+    )
+    rendered = sum(p.length_s for p in placements) - junction_s(prev.length_s, last.length_s, 5.0)
+    assert rendered == pytest.approx(63, abs=1e-3) and mix_length(placements) == pytest.approx(63, abs=1e-3)
