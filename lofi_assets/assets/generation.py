@@ -22,7 +22,7 @@ from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.piano_roll import write_piano_roll
-from lofi_assets.core.generation.quality import REJECT_BELOW, rule_shares
+from lofi_assets.core.generation.quality import REJECT_BELOW, TARGET, rule_shares
 from lofi_assets.core.generation.requests import Made, gap_requests, make_songs, nightly_requests
 from lofi_assets.core.generation.tokens import (
     TokenGrammar,
@@ -352,6 +352,11 @@ class GapSongsConfig(dg.Config):
     target_minutes: float | None = Field(
         default=None, description="the video's length the takes are made for; default: the plan's (as track_mix)"
     )
+    stop_at: float | None = Field(
+        default=TARGET,
+        description="stop a gap's candidates at the first approved one scoring at least this (the scorer's "
+        "target); null: always make every candidate",
+    )
 
 
 @dg.asset(
@@ -391,7 +396,12 @@ def gap_songs(
     context.log.info(f"generator: {origin}")
     progress = Progress(f"gap_songs {key}", len(requests), log=context.log.info)
     made = make_songs(
-        spec, requests, candidates=config.candidates, workers=config.workers, done=lambda m: progress.step(m.summary())
+        spec,
+        requests,
+        candidates=config.candidates,
+        workers=config.workers,
+        done=lambda m: progress.step(m.summary()),
+        good_enough=config.stop_at,
     )
     progress.finish()
     folder = local_dir(storage, asset_files.GAP_SONGS.asset, key)

@@ -25,9 +25,11 @@ from lofi_assets.core.production.evening import song_loudness_rows, song_spans
 from lofi_assets.core.production.master import Outputs, master_file
 from lofi_assets.core.production.master_rules import LossyFormat, MasterError, MasterPresetName, preset_named
 from lofi_assets.core.production.mix import (
+    MIN_PIECE_S,
     DurationPolicy,
     MixError,
     MixSong,
+    arc_fill,
     plan_mix,
     play_counts,
     render_mix,
@@ -265,6 +267,7 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
         raise dg.Failure(f"track {key}: {exc}", allow_retries=False) from None
     result.target_s = target_s
     counts = play_counts(placements, songs)
+    arcs = arc_fill(placements, songs, target_s, per_arc, config.crossfade_s)
     info = {
         "track": key,
         "policy": config.policy,
@@ -275,6 +278,7 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
         "takes": sum(s.take > 0 and s.kind == "generated" for s in songs),
         "alternates": sum(s.take > 0 and s.kind != "generated" for s in songs),
         **counts,
+        "arc_fill": arcs,
         **result.__dict__,
     }
     asset_files.MIX_INFO.write(storage, key, info)
@@ -284,7 +288,15 @@ def track_mix(context: dg.AssetExecutionContext, config: MixConfig, storage: Sto
     if abs(seconds - result.seconds) > 0.05:
         problems.append(f"mix.wav holds {seconds:.2f} s, {result.seconds:.2f} s were written")
     if target_s and abs(seconds - target_s) > 0.5 and config.policy != "trim":
-        problems.append(f"{seconds:.1f} s for a target of {target_s:.1f} s")
+        short = [
+            f"arc {a['arc']} {a['filled_s']:.0f} of {a['share_s']:.0f} s ({a['songs']} songs)"
+            for a in arcs
+            if a["share_s"] and a["filled_s"] < a["share_s"] - MIN_PIECE_S
+        ]
+        problems.append(
+            f"{seconds:.1f} s for a target of {target_s:.1f} s"
+            + (f"; songs ran out (each plays at most twice, 20 minutes apart): {', '.join(short)}" if short else "")
+        )
     if not math.isfinite(result.peak_dbfs):
         problems.append("silent")
     if config.policy == DurationPolicy.distinct:

@@ -110,7 +110,7 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
     res = resources(data_dir, checkpoint_dir=str(tmp_path / "no-model"), fallback_to_composer=True)
     config = {
         "ops": {
-            "gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1, "target_minutes": 1.5}},
+            "gap_songs": {"config": {"bars": 8, "candidates": 2, "workers": 1, "target_minutes": 1.5, "stop_at": None}},
             "rendered_songs": {"config": {"preset": "vinyl"}},
             "track_mix": {"config": {"target_minutes": 1.5}},
         }

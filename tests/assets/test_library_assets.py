@@ -34,12 +34,13 @@ def resources(root):
     }
 
 
-# The track's gaps are generated short and its mix is a minute and a half here (the generation
-# and production tests cover the rest).
+# The track's gaps are generated short and its mix is a minute and a half here, filled by playing
+# its songs again (`extend`: four-bar pieces are not always approved, so an arc may have one
+# song); the generation and production tests cover the rest.
 SHORT_GAPS = {
     "ops": {
-        "gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1}},
-        "track_mix": {"config": {"target_minutes": 1.5, "crossfade_s": 1.0}},
+        "gap_songs": {"config": {"bars": 4, "candidates": 1, "workers": 1, "target_minutes": 1.5}},
+        "track_mix": {"config": {"target_minutes": 1.5, "crossfade_s": 1.0, "policy": "extend"}},
     }
 }
 

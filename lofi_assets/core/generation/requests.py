@@ -231,10 +231,10 @@ def _init_worker(spec: GeneratorSpec) -> None:
     _WORKER["sampling"] = spec.sampling()
 
 
-def _make(args: tuple[SongRequest, int, float]) -> Made:
+def _make(args: tuple[SongRequest, int, float, float | None]) -> Made:
     import dataclasses
 
-    request, candidates, min_score = args
+    request, candidates, min_score, good_enough = args
     generator, sampling = _WORKER["generator"], _WORKER["sampling"]
     best, best_score, scores, seconds, tokens, error = None, None, [], 0.0, 0, None
     # N candidates; while the best is still not approved or below the bar, up to 3N before
@@ -254,6 +254,8 @@ def _make(args: tuple[SongRequest, int, float]) -> Made:
         scores.append(score.combined)
         if best_score is None or (score.approved, score.combined) > (best_score.approved, best_score.combined):
             best, best_score = piece, score
+        if good_enough is not None and score.approved and score.combined >= good_enough:
+            break  # approved and at the target: more candidates would cost more than they could add
     if best is None:
         return Made(
             request.name,
@@ -287,12 +289,14 @@ def make_songs(
     workers: int | None = None,
     min_score: float = REJECT_BELOW,
     done: Callable[[Made], None] | None = None,
+    good_enough: float | None = None,
 ) -> list[Made]:
     """Each request's best of ``candidates`` (more, up to three times as many, while none
     reaches ``min_score``), on ``workers`` processes (default: all cores), in the requests'
-    order; ``done`` hears of each piece as it is finished (in the order they finish)."""
+    order; ``done`` hears of each piece as it is finished (in the order they finish). With
+    ``good_enough`` the candidates stop at the first approved one scoring at least that."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(requests)))
-    jobs = [(r, candidates, min_score) for r in requests]
+    jobs = [(r, candidates, min_score, good_enough) for r in requests]
     tell = done or (lambda made: None)
     if workers == 1:
         import torch

@@ -194,6 +194,34 @@ def play_counts(placements: list[Placement], songs: list[MixSong]) -> dict:
     }
 
 
+def arc_fill(
+    placements: list[Placement],
+    songs: list[MixSong],
+    target_s: float | None,
+    prompts_per_arc: dict[int, int],
+    crossfade_s: float,
+) -> list[dict]:
+    """Each arc: its share of the target, the seconds it fills and its distinct songs (an
+    arc whose songs ran out under ``distinct`` fills less than its share, and says so)."""
+    shares = arc_targets(songs, target_s, prompts_per_arc) if target_s else {}
+    filled: dict[int, float] = {}
+    distinct: dict[int, set] = {}
+    for n, p in enumerate(placements):
+        arc = songs[p.song].arc
+        overlap = junction_s(placements[n - 1].length_s, p.length_s, crossfade_s) if n else 0.0
+        filled[arc] = filled.get(arc, 0.0) + p.length_s - overlap
+        distinct.setdefault(arc, set()).add(songs[p.song].song_id)
+    return [
+        {
+            "arc": arc,
+            "share_s": round(shares[arc], 1) if arc in shares else None,
+            "filled_s": round(filled.get(arc, 0.0), 1),
+            "songs": len(distinct.get(arc, ())),
+        }
+        for arc in sorted({s.arc for s in songs})
+    ]
+
+
 def junction_s(previous: float, following: float, crossfade_s: float) -> float:
     return min(crossfade_s, previous / 2, following / 2)
 

@@ -103,3 +103,18 @@ def test_make_songs_tells_of_each_piece_as_it_finishes_and_keeps_the_requests_or
     assert [m.name for m in made] == [r.name for r in requests]
     assert sorted(m.name for m in heard) == sorted(r.name for r in requests)
     assert all(m.summary().startswith(f"{m.name}: score 0.") for m in made)
+
+
+def test_best_of_n_stops_at_the_first_approved_candidate_at_the_target():
+    from lofi_assets.core.generation.quality import TARGET
+
+    requests = nightly_requests("2026-01-04", 3, bars=8)
+    spec = GeneratorSpec(None, None, composer=True)
+    every = make_songs(spec, requests, candidates=3, workers=1)
+    early = make_songs(spec, requests, candidates=3, workers=1, good_enough=TARGET)
+    assert all(len(m.candidates) == 3 for m in every)
+    for m, full in zip(early, every):
+        assert m.candidates == full.candidates[: len(m.candidates)]  # the same seeds, in order
+        if len(m.candidates) < 3:  # it stopped: the kept piece is approved and at the target
+            assert m.approved and m.score["combined"] >= TARGET == pytest.approx(0.85)
+    assert sum(len(m.candidates) for m in early) < sum(len(m.candidates) for m in every)

@@ -139,6 +139,10 @@ def test_distinct_stops_an_arc_short_rather_than_breaking_the_rules():
     counts = play_counts(placements, songs)
     assert counts["most_plays"] == 1  # nothing may come round within 20 minutes: each plays once
     assert mix_length(placements) < 10 * 60  # short, and the duration check says so
+    from lofi_assets.core.production.mix import arc_fill
+
+    (arc,) = arc_fill(placements, songs, 3600, {1: 3}, 5.0)
+    assert arc["share_s"] == 3600 and arc["filled_s"] == pytest.approx(mix_length(placements)) and arc["songs"] == 3
 
 
 def test_a_last_song_cut_shorter_than_two_crossfades_still_ends_on_the_target():
