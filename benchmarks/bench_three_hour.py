@@ -125,6 +125,9 @@ def main() -> int:
             for song in songs:
                 run("song_job", song)
             run("library_index_job")
+            from lofi_assets.cli.pipeline import show_progress
+
+            show_progress()  # each piece, render and master pass on stderr as it finishes
             sampler = MemorySampler()
             sampler.start()
             started = time.perf_counter()
