@@ -30,7 +30,7 @@ import dagster as dg  # noqa: E402
 from lofi_assets.core.library.catalog import library_files  # noqa: E402
 from lofi_assets.definitions import defs  # noqa: E402
 from lofi_assets.demo.library import make_demo_library  # noqa: E402
-from resources import StorageResource  # noqa: E402
+from resources import NotionResource, StorageResource  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "static_dreamscapes" / "notion_docs"
@@ -68,18 +68,18 @@ class MemorySampler(threading.Thread):
 
     def __init__(self, every: float = 0.5):
         super().__init__(daemon=True)
-        self.every, self.samples, self._stop = every, [], threading.Event()
+        self.every, self.samples, self._halt = every, [], threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.samples.append((time.time(), rss_bytes(os.getpid())))
-            self._stop.wait(self.every)
+            self._halt.wait(self.every)
 
     def peak(self, start: float, end: float) -> int:
         return max((b for t, b in self.samples if start <= t <= end), default=0)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 
@@ -101,7 +101,8 @@ def main() -> int:
         shutil.copy(page, data / "notion" / page.name)
         (data / "midi").mkdir()
         make_demo_library(data / "library")
-        resources = {"storage": StorageResource(root=str(data))}
+        storage = StorageResource(root=str(data))
+        resources = {"storage": storage, "notion": NotionResource(storage=storage)}
         (Path(tmp) / "home").mkdir()
         with dg.instance_for_test(temp_dir=str(Path(tmp) / "home")) as instance:
             instance.add_dynamic_partitions("tracks", [args.plan])

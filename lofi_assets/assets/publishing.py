@@ -29,7 +29,7 @@ from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
-from lofi_assets.core.publishing.titles import use_case_playlist
+from lofi_assets.core.publishing.titles import headline_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
 from lofi_assets.core.publishing.youtube_limits import MetadataError
@@ -180,17 +180,25 @@ def track_thumbnail(
     subtitle = plan.mood_arc or plan.theme or ""
     background = operator_background(storage, key, config.background)
     folder = local_dir(storage, asset_files.THUMBNAIL.asset, key)
-    try:
-        infos = render_variants(
-            folder, meta.title, subtitle, grades=config.grades, seed=seed_of(key), background=background
-        )
-    except (ThumbnailError, ValueError) as exc:
-        raise bad_input(f"track {key}: thumbnail: {exc}") from None
+    # The whole title when it fits; else its headline (a 3-hour plan's SEO title rarely fits)
+    for text in headline_candidates(meta.title):
+        try:
+            infos = render_variants(
+                folder, text, subtitle, grades=config.grades, seed=seed_of(key), background=background
+            )
+            break
+        except ThumbnailError as exc:
+            failure = exc
+        except ValueError as exc:
+            raise bad_input(f"track {key}: thumbnail: {exc}") from None
+    else:
+        raise bad_input(f"track {key}: thumbnail: {failure}") from None
     problems = [f"{Path(i.path).name}: {p}" for i in infos for p in verify_thumbnail(i.path)]
     problems += [f"{Path(i.path).name}: contrast {i.contrast_ratio:.1f}" for i in infos if i.contrast_ratio < 4.5]
     rows = [(i.variant, i.grade, i.layout, i.title_font_px, round(i.contrast_ratio, 1), i.bytes) for i in infos]
     return dg.MaterializeResult(
         metadata={
+            "title_on_thumbnail": text,
             "variants": dg.MetadataValue.md(
                 markdown_table(["variant", "grade", "layout", "title px", "contrast", "bytes"], rows)
             ),

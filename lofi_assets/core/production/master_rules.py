@@ -115,6 +115,9 @@ CORRELATION_RANGE = (0.7, 0.9)  # the brief's: stereo, and no hole in the middle
 # The master steers a programme outside this (the window less a margin, so what the
 # limiter and the codec move afterwards stays inside) to its nearer edge, by mid/side.
 CORRELATION_AIM = (CORRELATION_RANGE[0] + 0.03, CORRELATION_RANGE[1] - 0.03)
+# The limited master's foreseen correlation must lie inside this (half the margin), or the
+# side is steered once more; a smaller miss is not worth measuring the envelope again.
+CORRELATION_GUARD = (CORRELATION_RANGE[0] + 0.015, CORRELATION_RANGE[1] - 0.015)
 MAX_SIDE_GAIN_DB = 6.0  # the most the master widens or narrows a programme
 DURATION_TOLERANCE = 0.02  # of the plan's target duration
 EVEN_LOUDNESS_LU = 2.0  # every song's stretch of the master this close to the songs' median

@@ -19,7 +19,7 @@ from lofi_assets.core.production.loudness import (
     LoudnessMeter,
     TruePeakFollower,
 )
-from lofi_assets.core.production.master_rules import MasterError, MasterPreset
+from lofi_assets.core.production.master_rules import CORRELATION_GUARD, MasterError, MasterPreset
 from lofi_assets.core.production.width import STEREO_CHUNK, StereoChunks, WidthStep, apply_side_gain, side_gain_for
 
 
@@ -142,7 +142,7 @@ def steer_limited_width(scratch: Scratch, limiter: Limiter, gain_db: float, floo
     """The correlation the limited master will have at ``gain_db``, foreseen from each
     stereo chunk weighted by the limiter's mean squared gain over it (the limiter holds
     loud passages down, so quieter, often wider ones weigh more); when that falls outside
-    the aim, the side is scaled once more and the envelope measured again."""
+    the guard, the side is scaled once more to the aim and the envelope measured again."""
     d = TRIAL_DECIMATION
     envelope, _ = coarse_scratch(scratch, block)
     per = STEREO_CHUNK // d
@@ -152,7 +152,11 @@ def steer_limited_width(scratch: Scratch, limiter: Limiter, gain_db: float, floo
         part = np.bincount(index - index[0], weights=10 ** (-reduction.astype(np.float64) / 10))
         stop = min(weights.size, index[0] + part.size)
         weights[index[0] : stop] += part[: stop - index[0]]
-    step = side_gain_for(scratch.stereo.sums(weights))
+    sums = scratch.stereo.sums(weights)
+    foreseen = sums.correlation()
+    if CORRELATION_GUARD[0] <= foreseen <= CORRELATION_GUARD[1]:
+        return WidthStep(foreseen, 0.0, foreseen)
+    step = side_gain_for(sums)
     if step.side_gain_db:
         scale_side(scratch, step.side_gain_db, block)
         fill_envelope(scratch, floor_db, block)

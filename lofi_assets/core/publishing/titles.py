@@ -245,3 +245,18 @@ def title_variants(title: str, parts: TitleParts) -> list[str]:
         if candidate.casefold() not in {v.casefold() for v in out}:
             out.append(candidate)
     return out[:3]
+
+
+HEADLINE_BREAKS = (" — ", " – ", " | ", " - ", " (")  # where a long title's headline ends
+
+
+def headline_candidates(title: str) -> list[str]:
+    """The title, then the shorter headlines a thumbnail can carry when the whole title
+    does not fit: the part before a dash or a bar, then before a parenthesis ("Rainy Dusk
+    Coding Desk — 3 Hour Lo-Fi … (Royalty Free)" → "Rainy Dusk Coding Desk")."""
+    out = [title.strip()]
+    for mark in HEADLINE_BREAKS:
+        head = title.split(mark)[0].strip()
+        if mark in title and head and head not in out:
+            out.append(head)
+    return sorted(out, key=len, reverse=True)

@@ -30,9 +30,11 @@ def sums_of(x: np.ndarray, block: int = 3000) -> StereoSums:
     return chunks.sums()
 
 
-def test_the_aim_lies_inside_the_window_the_master_check_judges():
+def test_the_aim_lies_inside_the_guard_inside_the_window_the_master_check_judges():
+    from lofi_assets.core.production.master_rules import CORRELATION_GUARD
+
     lo, hi = CORRELATION_RANGE
-    assert lo < CORRELATION_AIM[0] < CORRELATION_AIM[1] < hi
+    assert lo < CORRELATION_GUARD[0] < CORRELATION_AIM[0] < CORRELATION_AIM[1] < CORRELATION_GUARD[1] < hi
 
 
 @pytest.mark.parametrize("wanted", [0.3, 0.6, 0.8, 0.97])

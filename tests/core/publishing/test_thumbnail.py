@@ -285,3 +285,20 @@ def test_verify_flags_wrong_size_truncation_flatness_format_and_weight(tmp_path)
     Image.fromarray(rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)).save(heavy, compress_level=1)
     assert any("limit" in p for p in verify_thumbnail(heavy))
     assert verify_thumbnail(tmp_path / "absent.jpg") == [f"{tmp_path / 'absent.jpg'} does not exist"]
+
+
+def test_a_long_seo_title_falls_back_to_its_headline_which_fits():
+    from lofi_assets.core.publishing.titles import headline_candidates
+
+    title = "Rainy Dusk Coding Desk — 3 Hour Lo-Fi & Synthwave Deep Focus (Royalty Free)"
+    candidates = headline_candidates(title)
+    assert candidates == [
+        title,
+        "Rainy Dusk Coding Desk — 3 Hour Lo-Fi & Synthwave Deep Focus",
+        "Rainy Dusk Coding Desk",
+    ]
+    assert headline_candidates("Sunday Morning Coffee") == ["Sunday Morning Coffee"]
+    with pytest.raises(ThumbnailError, match="title does not fit"):
+        fit_text(title, default_font_path(), 901, 457, max_lines=2, max_px=120, min_px=40, what="title")
+    fit = fit_text(candidates[-1], default_font_path(), 901, 457, max_lines=2, max_px=120, min_px=40, what="title")
+    assert fit.px >= 40
