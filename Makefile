@@ -108,6 +108,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_library_import.py
 	$(BIN)/python benchmarks/bench_page_to_video.py
+	$(BIN)/python benchmarks/bench_three_hour.py
 
 clean:
 	rm -rf $(VENV) .dagster_home data/assets .pytest_cache
