@@ -4,6 +4,7 @@ passed, and never twice (the upload ledger decides)."""
 
 import os
 from datetime import UTC, date, datetime
+from itertools import product
 from pathlib import Path
 
 import dagster as dg
@@ -29,7 +30,7 @@ from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
-from lofi_assets.core.publishing.titles import headline_candidates, use_case_playlist
+from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
 from lofi_assets.core.publishing.youtube_limits import MetadataError
@@ -181,7 +182,8 @@ def track_thumbnail(
     background = operator_background(storage, key, config.background)
     folder = local_dir(storage, asset_files.THUMBNAIL.asset, key)
     # The whole title when it fits; else its headline (a 3-hour plan's SEO title rarely fits)
-    for text in headline_candidates(meta.title):
+    # and its mood arc, or the arc's first and last phase, or none, where the whole does not fit
+    for text, subtitle in product(headline_candidates(meta.title), subtitle_candidates(subtitle)):
         try:
             infos = render_variants(
                 folder, text, subtitle, grades=config.grades, seed=seed_of(key), background=background
@@ -199,6 +201,7 @@ def track_thumbnail(
     return dg.MaterializeResult(
         metadata={
             "title_on_thumbnail": text,
+            "subtitle_on_thumbnail": subtitle or "none",
             "variants": dg.MetadataValue.md(
                 markdown_table(["variant", "grade", "layout", "title px", "contrast", "bytes"], rows)
             ),

@@ -260,3 +260,13 @@ def headline_candidates(title: str) -> list[str]:
         if mark in title and head and head not in out:
             out.append(head)
     return sorted(out, key=len, reverse=True)
+
+
+def subtitle_candidates(mood_arc: str) -> list[str]:
+    """The mood arc, then its first and last phase ("Golden Hour Warmth → Gentle Ending"),
+    then nothing: a five-phase arc rarely fits one line of a thumbnail."""
+    phases = [p.strip() for p in mood_arc.split("→") if p.strip()]
+    out = [mood_arc.strip()]
+    if len(phases) > 2:
+        out.append(f"{phases[0]} → {phases[-1]}")
+    return [s for s in out if s] + [""]

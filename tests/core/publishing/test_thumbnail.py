@@ -302,3 +302,15 @@ def test_a_long_seo_title_falls_back_to_its_headline_which_fits():
         fit_text(title, default_font_path(), 901, 457, max_lines=2, max_px=120, min_px=40, what="title")
     fit = fit_text(candidates[-1], default_font_path(), 901, 457, max_lines=2, max_px=120, min_px=40, what="title")
     assert fit.px >= 40
+
+
+def test_a_five_phase_mood_arc_falls_back_to_its_first_and_last_phase_then_to_none(tmp_path):
+    from lofi_assets.core.publishing.titles import subtitle_candidates
+
+    arc = "Golden Hour Warmth → Dusk Focus Loop → Nightfall Dream State → Late Night Flow → Gentle Ending"
+    assert subtitle_candidates(arc) == [arc, "Golden Hour Warmth → Gentle Ending", ""]
+    assert subtitle_candidates("Calm → Focus") == ["Calm → Focus", ""]
+    with pytest.raises(ThumbnailError, match="subtitle"):
+        render_thumbnail(tmp_path / "whole.jpg", "Rainy Dusk Coding Desk", arc)
+    info = render_thumbnail(tmp_path / "t.jpg", "Rainy Dusk Coding Desk", subtitle_candidates(arc)[1])
+    assert info.contrast_ratio >= 4.5 and (tmp_path / "t.jpg").exists()
