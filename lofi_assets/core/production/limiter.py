@@ -87,7 +87,7 @@ class Limiter:
         coarse.context = 2 * coarse.lookahead + 2
         return coarse
 
-    def sweep(self, envelope_db: np.memmap, gain_db: float, block: int):
+    def sweep(self, envelope_db, gain_db: float, block: int):
         """Yield (start, stop, reduction_db) for consecutive blocks."""
         n = envelope_db.shape[0]
         previous: tuple[int, np.ndarray] | None = None

@@ -1,6 +1,7 @@
-"""The master's scratch: the input decoded, EQ'd and compressed into memory-mapped files, with
-the K-weighted power and the 4x oversampled peak envelope of every sample beside it, so a
-gain trial is one sweep of the limiter over two arrays (no filtering, no decoding)."""
+"""The master's scratch: the input decoded, EQ'd and compressed into files on disk, with the
+K-weighted power and the 4x oversampled peak envelope of every sample beside it, so a gain
+trial is one sweep of the limiter over two arrays (no filtering, no decoding). The files
+are read and written a block at a time (``DiskArray``): the programme stays on disk."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lofi_assets.core.audio_io import (
     AudioInputError,
     AudioSource,
 )
+from lofi_assets.core.production.disk_array import DiskArray
 from lofi_assets.core.production.limiter import Limiter
 from lofi_assets.core.production.loudness import (
     LoudnessMeter,
@@ -29,10 +31,10 @@ class Scratch:
 
     folder: Path
     frames: int
-    audio: np.memmap  # [frames, 2] float32 after EQ and compression
-    power: np.memmap  # [frames] K-weighted power summed over channels
-    envelope_db: np.memmap  # [frames] 4× oversampled peak (dB) over channels
-    coarse: tuple[np.ndarray, np.ndarray] | None = None  # decimated envelope and power (trials)
+    audio: DiskArray  # [frames, 2] float32 after EQ and compression
+    power: DiskArray  # [frames] K-weighted power summed over channels
+    envelope_db: DiskArray  # [frames] 4× oversampled peak (dB) over channels
+    coarse: tuple[DiskArray, DiskArray] | None = None  # decimated envelope and power (trials)
     stereo: StereoChunks = field(default_factory=StereoChunks)  # mid/side sums of the programme (width)
 
 
@@ -92,8 +94,8 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
         raise MasterError(str(exc)) from None
     with source:
         capacity = source.frames + RATE  # the resampler may give a frame or two more than it said
-        audio = np.lib.format.open_memmap(folder / "audio.npy", "w+", np.float32, (capacity, 2))
-        power = np.lib.format.open_memmap(folder / "power.npy", "w+", np.float32, (capacity,))
+        audio = DiskArray(folder / "audio.f32", np.float32, (capacity, 2))
+        power = DiskArray(folder / "power.f32", np.float32, capacity)
         chain = build_chain(preset, RATE)
         mono_bass = MonoBass(preset.mono_below_hz, RATE) if preset.mono_below_hz else None
         meter = LoudnessMeter(RATE)
@@ -124,7 +126,7 @@ def prepare(path: Path, preset: MasterPreset, folder: Path, block: int) -> tuple
         )
     if at == 0:
         raise MasterError(f"{Path(path).name}: no audio frames (zero length)")
-    envelope = np.lib.format.open_memmap(folder / "envelope.npy", "w+", np.float32, (at,))
+    envelope = DiskArray(folder / "envelope.f32", np.float32, at)
     return Scratch(folder, at, audio, power, envelope, stereo=stereo), facts
 
 
@@ -186,14 +188,10 @@ def fill_envelope(scratch: Scratch, floor_db: float, block: int) -> None:
     at = 0
     for a in range(0, scratch.frames, block):
         env = follower.push(scratch.audio[a : min(scratch.frames, a + block)].T)
-        scratch.envelope_db[at : at + env.size] = env
+        scratch.envelope_db[at : at + env.size] = 20 * np.log10(np.maximum(env, 1e-12))
         at += env.size
     tail = follower.flush()
-    scratch.envelope_db[at : at + tail.size] = tail
-    with np.errstate(divide="ignore"):
-        for a in range(0, scratch.frames, block):
-            part = scratch.envelope_db[a : a + block]
-            part[:] = 20 * np.log10(np.maximum(part, 1e-12))
+    scratch.envelope_db[at : at + tail.size] = 20 * np.log10(np.maximum(tail, 1e-12))
 
 
 TRIAL_DECIMATION = 8  # trials run on the envelope's maximum and the power's mean over 8 samples
@@ -201,12 +199,12 @@ TRIAL_DECIMATION = 8  # trials run on the envelope's maximum and the power's mea
 
 def coarse_scratch(scratch: Scratch, block: int) -> tuple[np.ndarray, np.ndarray]:
     """The envelope (maximum) and power (mean) over ``TRIAL_DECIMATION`` samples, scratch
-    files beside the others (an hour is 11 MB each), kept until the scratch changes."""
+    files beside the others (an hour is 80 MB each), kept until the scratch changes."""
     if scratch.coarse is None:
         d = TRIAL_DECIMATION
         n = -(-scratch.frames // d)
-        envelope = np.lib.format.open_memmap(scratch.folder / "coarse_envelope.npy", "w+", np.float32, (n,))
-        power = np.lib.format.open_memmap(scratch.folder / "coarse_power.npy", "w+", np.float32, (n,))
+        envelope = DiskArray(scratch.folder / "coarse_envelope.f32", np.float32, n)
+        power = DiskArray(scratch.folder / "coarse_power.f32", np.float32, n)
         step = block - block % d or d
         for a in range(0, scratch.frames, step):
             b = min(scratch.frames, a + step)

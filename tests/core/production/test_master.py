@@ -217,6 +217,35 @@ def test_memory_stays_bounded_by_the_block_not_the_programme(tmp_path):
     assert peaks[60] < 60 * RATE * 2 * 4 / 2
 
 
+RESIDENT_SCRIPT = """
+import resource, sys
+from pathlib import Path
+from lofi_assets.core.production.master import Outputs, master_file
+folder = Path(sys.argv[1])
+master_file(folder / "long.wav", Outputs(folder / "m24.wav"), verify=False)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_resident_memory_does_not_grow_with_the_programme(tmp_path):
+    """Resident memory, not Python's allocations: a memory-mapped scratch counts every
+    page it touched (a 3-hour programme's is 8 GB); the scratch read by blocks does not."""
+    import subprocess
+    import sys
+
+    peaks = {}
+    for seconds in (20, 200):
+        folder = tmp_path / str(seconds)
+        folder.mkdir()
+        write_wav(folder / "long.wav", np.tile(synthesize(80, "F", 20, seed=5) * 0.3, seconds // 20))
+        run = subprocess.run(
+            [sys.executable, "-c", RESIDENT_SCRIPT, str(folder)], capture_output=True, text=True, check=True
+        )
+        peaks[seconds] = int(run.stdout.split()[-1])
+    scratch_bytes = 180 * RATE * (2 * 4 + 4 + 4)  # the extra 180 s of audio, power and envelope
+    assert peaks[200] - peaks[20] < scratch_bytes / 3, peaks
+
+
 def test_limiter_never_lets_a_sample_over_and_releases_slowly():
     env = np.full(2000, -20.0)
     env[1000] = 0.0  # one 0 dB peak; ceiling −6
