@@ -9,6 +9,7 @@ stage: seconds, the peak resident memory of this process and its children while 
 and the bytes it wrote; then the music: distinct songs, takes, plays and the closest replay.
 
     python benchmarks/bench_three_hour.py [--plan 291433e57885806792f6e0aa1ac46418]
+    python benchmarks/bench_three_hour.py --plan 293433e57885807ab72edea95328d5b0
 """
 
 from __future__ import annotations
@@ -90,8 +91,9 @@ def folder_bytes(path: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plan", default="291433e57885806792f6e0aa1ac46418", help="a fixture page id (180 minutes)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_three_hour.json"))
+    parser.add_argument("--out", help="default: results/bench_three_hour_<first 8 of the plan>.json")
     args = parser.parse_args()
+    args.out = args.out or str(Path(__file__).parent / "results" / f"bench_three_hour_{args.plan[:8]}.json")
     page = FIXTURES / f"{args.plan}.md"
     if not page.exists():
         raise SystemExit(f"{page}: not found (the shared fixtures are read from ../shared)")

@@ -6,6 +6,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from lofi_assets.core.production import master_rules as rules
+from lofi_assets.core.production.limiter import LIMITER_MARGIN_DB
+from lofi_assets.core.production.master_rules import PRESETS
 from lofi_assets.definitions import defs
 from lofi_assets.demo.library import synthesize, write_audio
 from resources import EmbedderResource, MidiModelResource, NotionResource, StorageResource
@@ -127,6 +130,16 @@ def test_library_to_playlist(library):
         )
         assert master_meta["picture"].value.endswith("master.png")
         assert "data:image/jpeg;base64," in master_meta["master_picture"].value
+        # each stage aims inside the window its blocking check judges, with room to spare:
+        # a check a stage can miss by a hair on real material is the stage's defect
+        master = json.loads((library / f"assets/track_master/{RAINY}/master.json").read_text())
+        measured, preset = master["measured"], PRESETS[master["preset"]]
+        assert rules.CORRELATION_GUARD[0] <= measured["correlation"] <= rules.CORRELATION_GUARD[1]
+        assert abs(measured["integrated_lufs"] - preset.target_lufs) <= rules.LOUDNESS_TOLERANCE_LU
+        assert measured["true_peak_dbtp"] <= preset.ceiling_dbtp - LIMITER_MARGIN_DB / 2
+        assert master["lossy"]["true_peak_dbtp"] <= preset.ceiling_dbtp
+        assert abs(mix["seconds"] - mix["target_s"]) <= rules.DURATION_TOLERANCE * mix["target_s"] / 2
+        assert all(abs(s["off_lu"]) <= rules.EVEN_LOUDNESS_LU / 2 for s in master["songs"] if s["judged"])
 
 
 def test_playlist_without_an_index_is_all_gaps(data_dir):

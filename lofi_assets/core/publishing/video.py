@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lofi_assets.core.audio_io import ffmpeg_exe
+from lofi_assets.core.audio_io import aac_encoder, ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 
 WIDTH, HEIGHT = 1280, 720
@@ -333,7 +333,7 @@ def audio_options(source: AudioStream, bitrate: str) -> list[str]:
     if source.codec == "aac" and source.channels == 2:
         return ["-c:a", "copy"]  # already AAC stereo: a second lossy generation gains nothing
     # 44.1 kHz masters become 48 kHz; soxr is the higher-quality of the two resamplers in ffmpeg
-    return ["-c:a", "aac", "-b:a", bitrate, "-af", f"aresample={AUDIO_RATE}:resampler=soxr", "-ac", "2"]
+    return [*aac_encoder(bitrate), "-af", f"aresample={AUDIO_RATE}:resampler=soxr", "-ac", "2"]
 
 
 def ffmpeg_args(
