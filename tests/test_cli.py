@@ -261,7 +261,7 @@ def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     report = json.loads(proc.stdout)
     assert abs(report["measured"]["integrated_lufs"] + 14) <= 0.05
     assert report["measured"]["true_peak_dbtp"] <= -1.0
-    assert out.exists() and (out.parent / "master_16bit.wav").exists() and (out.parent / "master.mp3").exists()
+    assert out.exists() and (out.parent / "master_16bit.wav").exists() and (out.parent / "master.m4a").exists()
 
     # a master that misses (one pass is not enough for bare drums): the figures on stdout,
     # what missed on stderr, exit 1, and no file under the real names

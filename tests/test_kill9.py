@@ -42,7 +42,7 @@ def test_master_killed_mid_render_leaves_no_master_and_runs_again(tmp_path):
     out.mkdir()
     command = [sys.executable, "-m", "lofi_assets.cli", "master", str(source), str(out / "master.wav")]
     kill_while_writing(command, out)
-    real = [out / "master.wav", out / "master_16bit.wav", out / "master.mp3"]
+    real = [out / "master.wav", out / "master_16bit.wav", out / "master.m4a"]
     assert not any(p.exists() for p in real)
 
     again = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)

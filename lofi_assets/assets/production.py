@@ -339,7 +339,8 @@ class MasterConfig(ChoiceConfig):
         default=MasterPresetName.streaming, description="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club"
     )
     lossy: LossyFormat = Field(
-        default=LossyFormat.mp3, description="lossy file for the video: mp3 (VBR ~190 kbps) or aac"
+        default=LossyFormat.aac,
+        description="the lossy copy: aac (384 kbps, 48 kHz; the video carries it as it is) or mp3 (VBR ~190 kbps)",
     )
 
 
@@ -403,7 +404,7 @@ def master_checks(report, target_s: float | None, songs: list[dict] | None = Non
 @dg.asset(
     partitions_def=tracks_partitions,
     group_name="production",
-    kinds={"audio", "wav", "mp3"},
+    kinds={"audio", "wav", "aac"},
     deps=[track_mix],
     code_version="1",
     check_specs=[

@@ -27,6 +27,7 @@ from lofi_assets.core.files import read_json
 from lofi_assets.core.ingest.sources import SourceError
 from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.partition_keys import seed_of
+from lofi_assets.core.production.master_rules import LossyFormat
 from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
@@ -248,11 +249,15 @@ def track_video(
     H.264 + AAC 384 kbps in MP4, encoded for a still image (far faster than real time)."""
     key = context.partition_key
     master = read_master(storage, key)
-    master_wav = Path(os.fspath(asset_files.MASTER.path(storage, key)))
+    # the master's AAC copy goes in as it is (its true peak was checked); else the WAV is encoded
+    aac = asset_files.MASTER_LOSSY[LossyFormat.aac]
+    made_aac = Path(master.get("lossy", {}).get("file", "")).name == aac.name
+    audio_file = aac if made_aac else asset_files.MASTER
+    audio = Path(os.fspath(audio_file.path(storage, key)))
     video = asset_files.VIDEO.local_path(storage, key)
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     try:
-        info = encode_video(thumbnail, master_wav, video, waveform=config.waveform)
+        info = encode_video(thumbnail, audio, video, waveform=config.waveform)
     except VideoError as exc:
         raise bad_input(f"track {key}: {exc}") from None
     expected = master["measured"]["duration_s"]
@@ -265,6 +270,7 @@ def track_video(
             "realtime_factor": round(info.realtime_factor, 1),
             "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
             "audio": info.audio_codec,
+            "audio_from": f"{audio.name} ({'copied' if made_aac else 'encoded'})",
             "waveform": info.waveform,
             "path": dg.MetadataValue.path(str(video)),
         },

@@ -72,7 +72,9 @@ def register(sub) -> None:
     p.add_argument("input", help="any wav, flac, mp3, ogg or aiff; any rate, mono or stereo")
     p.add_argument("out", help="the 24-bit WAV master; OUT_16bit.wav and OUT.mp3 are written beside it")
     p.add_argument("--preset", default="streaming", help="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
-    p.add_argument("--lossy", default="mp3", choices=["mp3", "aac", "none"], help="the lossy copy (default mp3)")
+    p.add_argument(
+        "--lossy", default="aac", choices=["aac", "mp3", "none"], help="the lossy copy (default aac: 384 kbps, 48 kHz)"
+    )
     p.add_argument("--no-16bit", action="store_true", help="skip the dithered 16-bit WAV")
     p.add_argument(
         "--max-passes",

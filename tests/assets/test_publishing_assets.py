@@ -3,6 +3,7 @@ thumbnail and a video; then a dry run, and a live run against the fake YouTube w
 faults, parking and re-runs, ending with exactly one video and the page marked Published."""
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -16,6 +17,7 @@ from lofi_assets.assets.publishing import (
     track_video,
     youtube_video,
 )
+from lofi_assets.core.audio_io import ffmpeg_exe
 from lofi_assets.core.ingest.plan_parser import parse_track_plan
 from lofi_assets.core.production.mix import MixSong, plan_mix, render_mix
 from lofi_assets.core.publishing.video import probe
@@ -91,8 +93,22 @@ def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
     assert all(master["checks"].values())
     found = probe(data_dir / f"assets/track_video/{RAINY}/video.mp4")
     assert found.video.codec == "h264" and (found.video.width, found.video.height) == (1280, 720)
-    assert found.audio.codec == "aac"
+    assert found.audio.codec == "aac" and found.audio.rate == 48000
     assert abs(found.duration_s - master["measured"]["duration_s"]) <= 0.5
+    # the video carries the master's checked AAC copy as it is: the same audio packets
+    assert master["lossy"]["true_peak_dbtp"] <= master["ceiling_dbtp"]
+    packets = [
+        subprocess.run(
+            [ffmpeg_exe(), "-v", "error", "-i", str(f), "-map", "0:a:0", "-c", "copy", "-f", "adts", "-"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        for f in (
+            data_dir / f"assets/track_master/{RAINY}/master.m4a",
+            data_dir / f"assets/track_video/{RAINY}/video.mp4",
+        )
+    ]
+    assert packets[0] == packets[1] and len(packets[0]) > 10_000
 
 
 def test_dry_run_writes_the_requests_and_publishes_nothing(mastered, data_dir):

@@ -62,7 +62,7 @@ def lossy_codec(out: Path) -> list[str]:
     if suffix == ".mp3":
         return ["-c:a", "libmp3lame", "-q:a", "2"]  # LAME VBR V2, about 190 kbps
     if suffix in (".m4a", ".aac", ".mp4"):
-        return aac_encoder("256k")
+        return aac_encoder()
     raise ValueError(f"{out.name}: the lossy master must be .mp3 or .m4a")
 
 

@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lofi_assets.core.audio_io import aac_encoder, ffmpeg_exe
+from lofi_assets.core.audio_io import AAC_BITRATE, aac_encoder, ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 
 WIDTH, HEIGHT = 1280, 720
@@ -48,7 +48,6 @@ CRF = 18  # near-transparent: YouTube re-encodes whatever it gets, so give it a 
 # x264's preset. Measured on stills: medium and slow reach the same SSIM as veryfast (±0.0005)
 # in 3-4× the time and a larger file; nothing moves, so their better motion search finds nothing.
 PRESET = "veryfast"
-AUDIO_RATE = 48000  # YouTube asks for 48 or 96 kHz
 TOLERANCE_S = 0.5
 BAND_HEIGHT = 120  # waveform band, px
 BAND_MARGIN = 48  # above the bottom edge, clear of the player's progress bar
@@ -332,8 +331,7 @@ def video_filter(fps: float, frames: int, waveform: bool) -> str:
 def audio_options(source: AudioStream, bitrate: str) -> list[str]:
     if source.codec == "aac" and source.channels == 2:
         return ["-c:a", "copy"]  # already AAC stereo: a second lossy generation gains nothing
-    # 44.1 kHz masters become 48 kHz; soxr is the higher-quality of the two resamplers in ffmpeg
-    return [*aac_encoder(bitrate), "-af", f"aresample={AUDIO_RATE}:resampler=soxr", "-ac", "2"]
+    return [*aac_encoder(bitrate), "-ac", "2"]  # 44.1 kHz masters become 48 kHz
 
 
 def ffmpeg_args(
@@ -430,7 +428,7 @@ def encode_video(
     *,
     waveform: bool = False,
     fps: float | None = None,
-    audio_bitrate: str = "384k",
+    audio_bitrate: str = AAC_BITRATE,
     preset: str = PRESET,
 ) -> VideoInfo:
     """Encode ``image`` held for the length of ``audio`` as the MP4 ``out``; verified before it is named.
