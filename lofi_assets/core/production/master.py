@@ -104,7 +104,7 @@ class Outputs:
 
     wav24: Path | None = None
     wav16: Path | None = None
-    lossy: Path | None = None  # .mp3 (VBR ~190 kbps) or .m4a (AAC 256 kbps)
+    lossy: Path | None = None  # .m4a (AAC 384 kbps, 48 kHz) or .mp3 (VBR ~190 kbps)
 
 
 def render(
