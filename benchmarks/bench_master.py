@@ -6,15 +6,18 @@ The input is a real mix: synthesised demo songs (distinct keys and tempi) sequen
 ``render_mix`` with 5 s crossfades to the requested length, 32-bit float WAV. Then the
 hardest material for a limiter, side by side with loudnorm for every preset: 60 s of
 sparse drums over a pad 40 dB down (``demo.library.sparse_drums``, crest factor near 30 dB).
+Ours runs as ``lofi master`` in a process of its own, so its peak resident memory is its
+own; then a 3-hour mix of the same songs, for the time and memory against length.
 
-    python benchmarks/bench_master.py              # 60 minutes (the issue's figure)
-    python benchmarks/bench_master.py --minutes 5  # a quick look
+    python benchmarks/bench_master.py                                # 60, then 180 minutes
+    python benchmarks/bench_master.py --minutes 5 --then-minutes 0   # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,6 +45,24 @@ def make_mix(folder: Path, minutes: float, song_s: float) -> Path:
     placements = plan_mix(songs, minutes * 60, "repeat", 5.0)
     render_mix(songs, placements, folder / "mix.wav")
     return folder / "mix.wav"
+
+
+def master_in_a_process(mix: Path, out: Path, lossy: str) -> tuple[dict, float, int]:
+    """``lofi master`` with every export, as an operator runs it: its report, its seconds and
+    the peak resident memory of the process (and the encoders and meters it waited for)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lofi_assets.cli", "master", str(mix), str(out), "--lossy", lossy],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    stdout = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"lofi master {mix.name} failed")
+    return json.loads(stdout), seconds, usage.ru_maxrss * 1024
 
 
 def loudnorm_two_pass(source: Path, out: Path, target: float, ceiling: float) -> float:
@@ -99,11 +120,11 @@ def peaky_side_by_side(folder: Path, seconds: float) -> dict:
     source = write_wav(folder / "peaky.wav", sparse_drums(90, seconds, seed=3))
     print(f"\n{seconds:g} s of sparse drums: {ebur128(source)}")
     print(
-        f"{'preset':10} {'target':>7} {'ours I':>7} {'TP':>6} {'mp3 TP':>7} {'s':>5}   {'loudnorm I':>10} {'TP':>6} {'s':>5}"
+        f"{'preset':10} {'target':>7} {'ours I':>7} {'TP':>6} {'aac TP':>7} {'s':>5}   {'loudnorm I':>10} {'TP':>6} {'s':>5}"
     )
     rows = {}
     for name, preset in PRESETS.items():
-        ours, lossy = folder / f"peaky-{name}.wav", folder / f"peaky-{name}.mp3"
+        ours, lossy = folder / f"peaky-{name}.wav", folder / f"peaky-{name}.m4a"
         started = time.perf_counter()
         try:
             report = master_file(source, Outputs(ours, None, lossy), name, verify=False)
@@ -131,6 +152,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--song-seconds", type=float, default=180.0)
     parser.add_argument("--peaky-seconds", type=float, default=60.0)
+    parser.add_argument("--then-minutes", type=float, default=180.0, help="a longer mix mastered after (0: none)")
+    parser.add_argument("--lossy", default="aac", choices=["aac", "mp3"])
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "bench_master.json"))
     args = parser.parse_args()
 
@@ -140,9 +163,7 @@ def main() -> int:
         mix = make_mix(folder, args.minutes, args.song_seconds)
         print(f"input: {args.minutes:g}-minute mix made in {time.perf_counter() - started:.0f} s")
 
-        started = time.perf_counter()
-        report = master_file(mix, Outputs(folder / "ours.wav", folder / "ours16.wav", folder / "ours.mp3"), "streaming")
-        ours_s = time.perf_counter() - started
+        report, ours_s, ours_rss = master_in_a_process(mix, folder / "ours.wav", args.lossy)
         started = time.perf_counter()
         master_file(mix, Outputs(folder / "core.wav"), "streaming", verify=False)
         core_s = time.perf_counter() - started
@@ -163,21 +184,51 @@ def main() -> int:
             f"\nours vs loudnorm: {theirs_s / core_s:.2f}× the speed (24-bit only), "
             f"{theirs_s / ours_s:.2f}× with every export"
         )
-        m = report.measured
+        m = report["measured"]
+        renders = sum(p["kind"] == "render" for p in report["passes"])
         print(
-            f"our meters: {m.integrated_lufs:.3f} LUFS, {m.true_peak_dbtp:.2f} dBTP, LRA {m.loudness_range_lu:.1f}, "
-            f"DR {m.dynamic_range_db:.1f}, PLR {m.plr_db:.1f}, correlation {m.correlation:.2f}; "
-            f"pyloudnorm {report.verification.get('integrated_lufs')}; passes {len(report.passes)}"
+            f"our meters: {m['integrated_lufs']:.3f} LUFS, {m['true_peak_dbtp']:.2f} dBTP, LRA {m['loudness_range_lu']:.1f}, "
+            f"DR {m['dynamic_range_db']:.1f}, PLR {m['plr_db']:.1f}, correlation {m['correlation']:.2f}; "
+            f"{report['verification'].get('meter')} {report['verification'].get('integrated_lufs')}; "
+            f"{args.lossy} {report['lossy'].get('true_peak_dbtp')} dBTP; passes {len(report['passes'])} ({renders} render); "
+            f"peak resident {ours_rss / 2**20:.0f} MB"
         )
+        longer = {}
+        if args.then_minutes:
+            # the same mastering of a longer mix of the same songs: time and memory against length
+            started = time.perf_counter()
+            long_mix = make_mix(folder / "long", args.then_minutes, args.song_seconds)
+            print(f"\ninput: {args.then_minutes:g}-minute mix made in {time.perf_counter() - started:.0f} s")
+            mix.unlink()
+            long_report, long_s, long_rss = master_in_a_process(long_mix, folder / "long" / "ours.wav", args.lossy)
+            renders = sum(p["kind"] == "render" for p in long_report["passes"])
+            lm = long_report["measured"]
+            print(
+                f"{args.then_minutes:g} minutes, every export: {long_s:.1f} s ({long_s / ours_s:.2f}× the "
+                f"{args.minutes:g}-minute time for {args.then_minutes / args.minutes:g}× the length); "
+                f"{renders} render; {lm['integrated_lufs']:.3f} LUFS, {lm['true_peak_dbtp']:.2f} dBTP, "
+                f"{args.lossy} {long_report['lossy'].get('true_peak_dbtp')} dBTP; peak resident "
+                f"{long_rss / 2**20:.0f} MB ({args.minutes:g} minutes: {ours_rss / 2**20:.0f} MB)"
+            )
+            longer = {
+                "minutes": args.then_minutes,
+                "seconds": round(long_s, 1),
+                "ratio": round(long_s / ours_s, 2),
+                "renders": renders,
+                "peak_rss_mb": round(long_rss / 2**20),
+                "report": long_report,
+            }
         peaky = peaky_side_by_side(folder, args.peaky_seconds)
         result = {
             "peaky": peaky,
             "minutes": args.minutes,
             "ours_s": round(ours_s, 1),
+            "ours_peak_rss_mb": round(ours_rss / 2**20),
+            "longer": longer,
             "ours_core_s": round(core_s, 1),
             "loudnorm_s": round(theirs_s, 1),
             "ebur128": {k: v[1] for k, v in rows.items()},
-            "report": report.to_dict(),
+            "report": report,
         }
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

@@ -70,7 +70,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("master", help="master an audio file (prints the figures as JSON)")
     p.add_argument("input", help="any wav, flac, mp3, ogg or aiff; any rate, mono or stereo")
-    p.add_argument("out", help="the 24-bit WAV master; OUT_16bit.wav and OUT.mp3 are written beside it")
+    p.add_argument("out", help="the 24-bit WAV master; OUT_16bit.wav and OUT.m4a (or .mp3) are written beside it")
     p.add_argument("--preset", default="streaming", help="streaming (−14 LUFS, −1 dBTP), cd, vinyl or club")
     p.add_argument(
         "--lossy", default="aac", choices=["aac", "mp3", "none"], help="the lossy copy (default aac: 384 kbps, 48 kHz)"
