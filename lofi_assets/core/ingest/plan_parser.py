@@ -80,6 +80,7 @@ class _State:
     arcs: list[dict] = field(default_factory=list)
     prompts: list[_RawPrompt] = field(default_factory=list)
     orphans: int = 0
+    not_taken: list[str] = field(default_factory=list)  # prompt-like lines read as a prompt's notes
     heading_title: str | None = None
     track_number: int | None = None
     warnings: list[str] = field(default_factory=list)
@@ -168,7 +169,8 @@ def _walk(lines: list[Line], st: _State) -> None:
         if prompt_toggle is not None:
             if line.indent > prompt_toggle[0] and line.kind in ("bullet", "text", "todo", "quoted", "item"):
                 if last_prompt_indent is not None and line.indent > last_prompt_indent:
-                    continue  # a child of a prompt (a note or an alternative), not a prompt
+                    _note_not_taken(st, line)  # a child of a prompt (a note or an alternative)
+                    continue
                 last_prompt_indent = line.indent
                 number = line.number if line.kind in ("todo", "quoted", "item") else prompt_toggle[1]
                 checked = line.checked if line.kind in ("todo", "quoted") else None
@@ -283,7 +285,8 @@ def _walk(lines: list[Line], st: _State) -> None:
         if _is_prompt_line(line):
             if arc_index is not None and section == "arc":
                 if last_prompt_indent is not None and line.indent > last_prompt_indent:
-                    continue  # a child of a prompt (a note or an alternative), not a prompt
+                    _note_not_taken(st, line)  # a child of a prompt (a note or an alternative)
+                    continue
                 last_prompt_indent = line.indent
                 st.prompts.append(_RawPrompt(arc_index, line.number, line.text, line.checked, line.no))
                 st.arcs[arc_index]["prompts"] += 1
@@ -296,8 +299,10 @@ def _walk(lines: list[Line], st: _State) -> None:
             if line.kind == "bullet" and prompts_follow(i):
                 if m := _PROMPT_TOGGLE.search(line.text):
                     prompt_toggle = (line.indent, int(m.group(1)) if m.group(1) else None)
-                    last_prompt_indent = None
-                continue  # a toggle that holds the arc's prompts
+                # a toggle that holds more of the arc's prompts ("Alternates", "B-sides"): what is
+                # inside it is not a note of the prompt before it
+                last_prompt_indent = None
+                continue
             if not arc_has_prompts and line.kind in ("text", "bullet"):
                 m = re.fullmatch(r"\((.*)\)", line.text)
                 st.arcs[arc_index]["description"].append(m.group(1) if m else line.text)
@@ -310,6 +315,14 @@ def _walk(lines: list[Line], st: _State) -> None:
 
         if section in ("hashtags", "hidden_tags", "description", "release"):
             _take_section_line(st, section, line.text if line.kind != "bullet" else f"- {line.text}")
+
+
+def _note_not_taken(st: _State, line: Line) -> None:
+    """A to-do or numbered line under a prompt is read as that prompt's note; it looks like
+    a prompt, so the plan says so rather than drop it in silence."""
+    if _is_prompt_line(line):
+        text = line.text if len(line.text) <= 60 else line.text[:57] + "…"
+        st.not_taken.append(f"line {line.no} ({text!r}) sits under a prompt and is read as its note, not a prompt")
 
 
 def _take_value(st: _State, sec: str, value: str) -> None:
@@ -403,6 +416,7 @@ def _assemble(st: _State, *, key: str, source: str, fallback_title: str | None, 
         )
     if st.orphans:
         warnings.append(f"{st.orphans} prompt line(s) before the first arc heading were ignored")
+    warnings.extend(st.not_taken)
 
     title = props.get("title") or st.heading_title or fallback_title
     if not title:

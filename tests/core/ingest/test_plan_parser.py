@@ -198,6 +198,45 @@ def test_sample_unnumbered_todos_with_anchor_names():
 # -- edge cases --------------------------------------------------------------------------
 
 
+def test_prompts_in_a_toggle_after_an_unnumbered_todo_are_kept():
+    plan = parse("""# Night Bus
+
+Duration: 30 min
+
+## Late Stop (BPM 70–76)
+
+- [ ] soft Rhodes chords over brushed drums
+- Toggle alternates
+    - [ ] nylon guitar arpeggio with light rain
+    - [ ] music box melody, very quiet
+- [ ] walking bass and rimshot snare
+    - alternative: try it in E minor
+""")
+    assert [p.text for p in plan.prompts] == [
+        "soft Rhodes chords over brushed drums",
+        "nylon guitar arpeggio with light rain",
+        "music box melody, very quiet",
+        "walking bass and rimshot snare",
+    ]
+    assert not [w for w in plan.warnings if "note" in w]  # a bullet note is a note
+
+
+def test_a_todo_under_a_prompt_is_read_as_its_note_and_the_plan_says_so():
+    plan = parse("""# Night Bus
+
+Duration: 30 min
+
+## Late Stop (BPM 70–76)
+
+- [ ] soft Rhodes chords over brushed drums
+    - [ ] the same with a flute on top
+- [ ] walking bass and rimshot snare
+""")
+    assert len(plan.prompts) == 2
+    (warning,) = [w for w in plan.warnings if "note" in w]
+    assert "line 8" in warning and "the same with a flute on top" in warning
+
+
 def test_plain_headings_at_any_level_and_numbered_prompts():
     plan = parse("""# Late Shift
 
