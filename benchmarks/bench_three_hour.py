@@ -176,7 +176,8 @@ def main() -> int:
         m = master["measured"]
         print(
             f"master {m['integrated_lufs']:.2f} LUFS, {m['true_peak_dbtp']:.2f} dBTP, correlation "
-            f"{m['correlation']:.3f}, width {master.get('width')}, passes {len(master['passes'])}"
+            f"{m['correlation']:.3f}, width {master.get('width')}, passes {len(master['passes'])}; lossy copy "
+            f"{master.get('lossy', {}).get('true_peak_dbtp')} dBTP"
         )
     print("checks:", ", ".join(f"{k} {'pass' if v else 'FAIL'}" for k, v in sorted(checks.items())))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -193,6 +194,8 @@ def main() -> int:
                     k: mix.get(k) for k in ("seconds", "distinct_songs", "most_plays", "closest_replay_s", "takes")
                 },
                 "master": master.get("measured"),
+                "lossy": master.get("lossy"),
+                "master_passes": master.get("passes"),
                 "width": master.get("width"),
                 "checks": checks,
             },
