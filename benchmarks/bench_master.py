@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.memory import MemorySampler  # noqa: E402
 from lofi_assets.core.audio_io import ffmpeg_exe, write_wav  # noqa: E402
 from lofi_assets.core.production.master import MasterMiss, Outputs, master_file  # noqa: E402
 from lofi_assets.core.production.master_rules import PRESETS  # noqa: E402
@@ -49,7 +49,7 @@ def make_mix(folder: Path, minutes: float, song_s: float) -> Path:
 
 def master_in_a_process(mix: Path, out: Path, lossy: str) -> tuple[dict, float, int]:
     """``lofi master`` with every export, as an operator runs it: its report, its seconds and
-    the peak resident memory of the process (and the encoders and meters it waited for)."""
+    the peak resident memory of its process tree (the encoder and meters beside it)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "lofi_assets.cli", "master", str(mix), str(out), "--lossy", lossy],
@@ -57,12 +57,15 @@ def master_in_a_process(mix: Path, out: Path, lossy: str) -> tuple[dict, float, 
         stdout=subprocess.PIPE,
         text=True,
     )
+    sampler = MemorySampler(proc.pid, every=0.2)
+    sampler.start()
     stdout = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc.wait()
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    sampler.stop()
+    if proc.returncode != 0:
         raise SystemExit(f"lofi master {mix.name} failed")
-    return json.loads(stdout), seconds, usage.ru_maxrss * 1024
+    return json.loads(stdout), seconds, sampler.peak()
 
 
 def loudnorm_two_pass(source: Path, out: Path, target: float, ceiling: float) -> float:

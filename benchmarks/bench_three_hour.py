@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -28,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import dagster as dg  # noqa: E402
 
+from benchmarks.memory import MemorySampler  # noqa: E402
 from lofi_assets.core.library.catalog import library_files  # noqa: E402
 from lofi_assets.definitions import defs  # noqa: E402
 from lofi_assets.demo.library import make_demo_library  # noqa: E402
@@ -48,40 +47,6 @@ STAGES = [
     "track_video",
 ]
 GOAL_S = 30 * 60
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process and every descendant (Linux /proc)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            total += next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmRSS:"))
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as children:
-                total += sum(rss_bytes(int(child)) for child in children.read().split())
-    except (OSError, StopIteration):
-        pass
-    return total
-
-
-class MemorySampler(threading.Thread):
-    """(time, resident bytes) of this process tree every ``every`` seconds."""
-
-    def __init__(self, every: float = 0.5):
-        super().__init__(daemon=True)
-        self.every, self.samples, self._halt = every, [], threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.samples.append((time.time(), rss_bytes(os.getpid())))
-            self._halt.wait(self.every)
-
-    def peak(self, start: float, end: float) -> int:
-        return max((b for t, b in self.samples if start <= t <= end), default=0)
-
-    def stop(self) -> None:
-        self._halt.set()
-        self.join()
 
 
 def folder_bytes(path: Path) -> int:
