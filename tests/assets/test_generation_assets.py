@@ -143,7 +143,7 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
         assert abs(master["measured"]["integrated_lufs"] + 14) <= 0.05
         assert master["measured"]["true_peak_dbtp"] <= -1.0
         folder = data_dir / f"assets/track_master/{RAINY}"
-        assert {p.name for p in folder.iterdir()} >= {"master.wav", "master_16bit.wav", "master.mp3", "master.json"}
+        assert {p.name for p in folder.iterdir()} >= {"master.wav", "master_16bit.wav", "master.m4a", "master.json"}
 
         # A mix left short of its target: the duration check fails and blocks the track.
         short = {"ops": {**config["ops"], "track_mix": {"config": {"target_minutes": 60, "policy": "trim"}}}}
