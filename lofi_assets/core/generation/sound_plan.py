@@ -213,14 +213,14 @@ PALETTES: dict[str, dict] = {
         "keys": "Rhodes",
         "bass": "finger bass",
         "lead": "vibraphone",
-        "kit": Kit.standard,
+        "kit": None,  # the mood's kit (brushes for cozy, the standard kit for boom bap moods)
     },
 }
 PALETTE_ORDER = ("lo-fi jazz", "synthwave", "ambient", "vaporwave", "lo-fi hip hop")  # the first that matches
 
 # Textures: what the sound stage lays under the music (recorded here, made there).
 TEXTURE_WORDS: dict[str, str] = {
-    "rain": r"\brain(y|fall| ambience| noise| textures?)?\b|\bdrizzle\b|\bdownpour\b",
+    "rain": r"\brain(y|fall| ambience| noise| textures?)?\b|\bdrizzle\b|\bdownpour\b|\bon the (glass|window|roof)\b",
     "thunder": r"\bthunder(storm)?\b",
     "vinyl crackle": r"\bvinyl\b|\bcrackle\b|\bsurface noise\b|\bdust(y)? record\b",
     "tape hiss": r"\b(tape |analog(ue)? )?hiss\b|\btape (hush|haze|noise|loops?)\b|\bwhite noise\b",
@@ -241,7 +241,7 @@ EFFECT_WORDS: dict[str, str] = {
     "reverb": r"\breverb\b",
     "delay": r"\bdelay\b|\becho(es)?\b",
     "tape wobble": r"\b(tape )?(wobble|wow|flutter|warble|warped)\b",
-    "low-pass": r"\bmuffled\b|\bmuted\b|\bdistant\b|\bfiltered\b|\bunder water\b|\bsoftened transients\b",
+    "low-pass": r"\bmuffled\b|\bmuted\b|\bdistant\b|\bin the distance\b|\bfiltered\b|\bunder water\b|\bsoftened transients\b",
     "saturation": r"\bwarm(th)?\b|\b(tape )?saturat(ed|ion)\b|\b(analog(ue)?|tape) (drive|warmth)\b",
     "bit reduction": r"\bdusty\b|\blo-?res\b|\bbit ?crush(ed)?\b",
     "airy": r"\bairy\b|\bair\b|\bshimmer(ing)?\b",
@@ -280,6 +280,7 @@ class DrumPlan:
     kit_program: int
     feel: tuple[str, ...]
     words: str
+    chosen: bool = False  # the prompt named the kit, or a genre it named chose it (else the mood's kit plays)
 
 
 @dataclass
@@ -303,7 +304,8 @@ class SoundPlan:
         """Prompt words → what plays, a row each: the asset's metadata table."""
         rows = [(p.words, f"{p.role}: {p.instrument} (GM {p.program}), {p.idiom}") for p in self.parts.values()]
         d = self.drums
-        rows.append((d.words, f"drums: {d.kit}" + (f", {', '.join(d.feel)}" if d.feel else "") if d.on else "no drums"))
+        kit = d.kit if d.chosen else "the mood's kit"
+        rows.append((d.words, f"drums: {kit}" + (f", {', '.join(d.feel)}" if d.feel else "") if d.on else "no drums"))
         for label, values in (("density", self.density), ("dynamics", self.dynamics), ("structure", self.structure)):
             if values:
                 rows.append((", ".join(values), label))
@@ -326,7 +328,7 @@ _BY_NAME = {i.name: i for i in INSTRUMENTS}
 
 def _clauses(text: str) -> list[str]:
     """The prompt split where its ideas change: commas, "+", "and", "with", "over", "under"."""
-    parts = re.split(r",|;|\+|\s(?:and|with|over|under|beneath|into|plus)\s", text)
+    parts = re.split(r",|;|\+|—|–|\s-\s|\s(?:and|with|over|under|beneath|into|plus)\s", text)
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -374,6 +376,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     palette_name = next((n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], text)), None) or next(
         (n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], context.lower())), None
     )
+    palette_recognised = palette_name is not None
     if palette_name is None:
         palette_name = "lo-fi hip hop"
         if not parts and not any(re.search(p, text) for p in [*FEEL_WORDS.values(), *(p for _, p in KIT_WORDS)]):
@@ -394,7 +397,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
         notes.append(f"'{m.group(0)}' is played as no drums: sparse drums are not played yet")
     feel = _found(FEEL_WORDS, text)
     kit_words = [(kit, m) for kit, pattern in KIT_WORDS if (m := claim(pattern))]
-    kit = kit_words[0][0] if kit_words else palette["kit"]
+    kit = kit_words[0][0] if kit_words else palette["kit"] or Kit.standard
     if kit == Kit.none and (feel or kit_words) and drums_on:
         kit = Kit.standard  # an ambient palette, but the prompt asks for a beat
     if not drums_on or (kit == Kit.none and "sparse" not in feel):
@@ -405,7 +408,11 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     else:
         if kit == Kit.none:
             kit = Kit.standard
-        drum_plan = DrumPlan(True, kit.value, KIT_PROGRAMS[kit], feel, ", ".join(m.group(0) for _, m in kit_words))
+        chosen = bool(kit_words) or (palette_recognised and palette["kit"] is not None)
+        said = [m.group(0) for _, m in kit_words] + [
+            m.group(0) for pattern in FEEL_WORDS.values() if (m := re.search(pattern, text))
+        ]
+        drum_plan = DrumPlan(True, kit.value, KIT_PROGRAMS[kit], feel, ", ".join(said), chosen)
     for pattern in FEEL_WORDS.values():
         claim(pattern)
 

@@ -94,7 +94,7 @@ def test_the_plan_reads_as_a_table_and_as_data():
     plan = sound_plan("nylon guitar over a soft boom bap beat, light rain")
     rows = dict((what, words) for words, what in plan.table())
     assert rows["keys: nylon guitar (GM 24), arpeggio"] == "nylon guitar"
-    assert any(what.startswith("drums: standard, boom bap") for what in rows)
+    assert any(what.startswith("drums: the mood's kit, boom bap") for what in rows)
     assert rows["texture layers (the sound stage)"] == "rain"
     data = plan.to_dict()
     assert data["parts"]["keys"]["program"] == 24 and tuple(data["drums"]["feel"]) == ("boom bap",)
