@@ -110,6 +110,33 @@ def gap_requests(
     return out
 
 
+def prompt_request(
+    text: str,
+    bars: int = 32,
+    seed: int = 0,
+    tempo: float | None = None,
+    key: str | None = None,
+    mood: str | None = None,
+) -> SongRequest:
+    """One prompt as ``gap_songs`` would ask for it (a one-arc, one-prompt plan through
+    ``gap_requests``), with explicit ``tempo``, ``key`` and ``mood`` overriding what the words
+    give; ``seed`` varies the piece."""
+    from lofi_assets.core.ingest.plan import Arc, Prompt
+
+    plan = TrackPlan(key="prompt", title="", source="prompt", arcs=[Arc(1, "prompt")], prompts=[Prompt(1, 1, text)])
+    (request,) = gap_requests(plan, [{"arc": 1, "number": 1, "text": text}], bars=bars)
+    c = request.conditions
+    cond = Conditions.parse(
+        tempo if tempo is not None else c.tempo,
+        key if key is not None else c.key,
+        mood if mood is not None else c.mood,
+        bars,
+        c.seed + seed,
+        c.drums,
+    )
+    return replace(request, conditions=cond)
+
+
 def nightly_requests(
     day: str,
     count: int = 50,
