@@ -191,6 +191,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except (GenerationError, ConditionError) as exc:
         print(f"lofi generate: {exc}", file=sys.stderr)
         return 1
+    # judged as the generator made it (harmony, rhythm, arrangement), then voiced: a chord
+    # broken into an arpeggio is still the chord the judge heard
+    score = score_midi(piece.midi, cond.key, drums=cond.drums).to_dict()
     voiced = voice(piece.midi, plan) if plan is not None else {}
     out = Path(args.out)
     with atomic_local_path(out) as tmp:
@@ -204,7 +207,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 "tokens": piece.tokens,
                 "seconds": round(piece.seconds, 3),
                 "tokens_per_s": round(piece.tokens_per_s, 1),
-                "score": score_midi(piece.midi, cond.key, drums=cond.drums).to_dict(),
+                "score": score,
                 **({"sound_plan": plan.to_dict(), "voiced": voiced} if plan is not None else {}),
             },
             indent=2,

@@ -301,6 +301,7 @@ def _make(args: tuple[SongRequest, int, float, float | None]) -> Made:
             tokens,
             error or "no candidate",
         )
+    # judged as the generator made it, then voiced by the plan (instruments and idioms)
     voiced = voice(best.midi, request.plan) if request.plan is not None else {}
     buffer = io.BytesIO()
     best.midi.write(buffer)

@@ -1,19 +1,23 @@
 """A generated piece voiced as its sound plan asks: each part's General MIDI program set to
-the instrument the plan gives its role, and the drum part to the plan's kit.
+the instrument the plan gives its role, the drum part to the plan's kit, and the idioms a
+part can take from the notes it already has played so: a chord broken into an arpeggio, a
+strum, pad swells held to the next chord, a drone, a music box up in its register.
 
 The generator writes each role with the programs it knows (the model's keys, bass and lead
-programs, the composer's); the notes it chose for the role stay as they are, and the plan's
-instrument plays them. What was changed is returned, so ``gap_songs.json`` can say what
-plays, not only what was asked.
+programs, the composer's); the harmony and rhythm it chose stay, and the plan's instrument
+plays them. What was done is returned, so ``gap_songs.json`` says what plays, and which
+asked idioms (a walking line, an ostinato) were not played, not only what was asked.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pretty_midi
 
-from lofi_assets.core.generation.arrangement import classify
+from lofi_assets.core.generation.arrangement import ONSET_TOGETHER, classify
 from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS
-from lofi_assets.core.generation.sound_plan import SoundPlan
+from lofi_assets.core.generation.midi_analysis import first_tempo
+from lofi_assets.core.generation.sound_plan import Idiom, SoundPlan
 
 # The role each of the generators' own programs plays (the model decodes these, one a role);
 # a part on another program is placed by what its notes do (``arrangement.classify``).
@@ -44,7 +48,96 @@ def voice(midi: pretty_midi.PrettyMIDI, plan: SoundPlan) -> dict[str, str]:
         before = pretty_midi.program_to_instrument_name(inst.program)
         inst.program = program
         after = pretty_midi.program_to_instrument_name(program)
-        played[role if role not in played else f"{role} {part.index}"] = (
-            after if before == after else f"{before} → {after}"
-        )
+        what = after if before == after else f"{before} → {after}"
+        if role not in played:  # the role's main part takes the idiom
+            what += f", {play_idiom(inst, Idiom(plan.parts[role].idiom), 60.0 / first_tempo(midi))}"
+        played[role if role not in played else f"{role} {part.index}"] = what
     return played
+
+
+HIGH_REGISTER = {10, 8, 108}  # music box, celesta, kalimba: they sound an octave or two up
+HIGH_MEDIAN = 72  # C5
+
+
+def play_idiom(inst: pretty_midi.Instrument, idiom: Idiom, beat: float) -> str:
+    """Play ``inst``'s notes in ``idiom`` where its notes allow; says what was done."""
+    done = []
+    if inst.program in HIGH_REGISTER and inst.notes:
+        shift = 0
+        median = float(np.median([n.pitch for n in inst.notes]))
+        while median + shift < HIGH_MEDIAN and max(n.pitch for n in inst.notes) + shift + 12 <= 108:
+            shift += 12
+        for n in inst.notes:
+            n.pitch += shift
+        if shift:
+            done.append(f"up {shift // 12} octave(s)")
+    chords = _chords(inst.notes)
+    if idiom == Idiom.arpeggio and chords:
+        inst.notes = _arpeggiate(inst.notes, chords, beat / 2)
+        done.append("chords broken into eighth-note arpeggios")
+    elif idiom == Idiom.strum and chords:
+        for group in chords:
+            for k, n in enumerate(sorted(group, key=lambda n: n.pitch)):
+                n.start = min(n.start + k * STRUM_S, n.end - 0.01)
+        done.append("chords strummed")
+    elif idiom == Idiom.pad_swell and chords:
+        starts = sorted({round(g[0].start, 3) for g in chords})
+        for group in chords:
+            later = [t for t in starts if t > group[0].start + ONSET_TOGETHER]
+            end = max(later[0] if later else group[0].end, max(n.end for n in group))
+            for n in group:
+                n.end, n.velocity = end, max(1, int(n.velocity * 0.7))
+        done.append("chords held as swells to the next chord")
+    elif idiom == Idiom.drone and inst.notes:
+        inst.notes = _drone(inst.notes, 4 * beat)
+        done.append("a held note a bar")
+    elif idiom in (Idiom.walking, Idiom.ostinato):
+        done.append(f"{idiom.value} asked, played as generated")
+    else:
+        done.append(f"{idiom.value}, as generated")
+    return "; ".join(done)
+
+
+STRUM_S = 0.012  # between strings of a strum, low to high
+
+
+def _chords(notes: list[pretty_midi.Note]) -> list[list[pretty_midi.Note]]:
+    """Groups of three or more notes starting together."""
+    groups: list[list[pretty_midi.Note]] = []
+    for n in sorted(notes, key=lambda n: n.start):
+        if groups and n.start - groups[-1][0].start <= ONSET_TOGETHER:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return [g for g in groups if len(g) >= 3]
+
+
+def _arpeggiate(
+    notes: list[pretty_midi.Note], chords: list[list[pretty_midi.Note]], step: float
+) -> list[pretty_midi.Note]:
+    """Each chord as its notes one by one, low to high and back, a ``step`` apart, each
+    ringing to the chord's end (a picked guitar, a harp)."""
+    in_chords = {id(n) for g in chords for n in g}
+    out = [n for n in notes if id(n) not in in_chords]
+    for group in chords:
+        start, end = group[0].start, max(n.end for n in group)
+        pitches = sorted(n.pitch for n in group)
+        order = pitches + pitches[-2:0:-1]  # up and back down
+        velocity = int(np.mean([n.velocity for n in group]))
+        t, k = start, 0
+        while t < end - 0.02:
+            out.append(pretty_midi.Note(max(1, velocity - 6 * (k % 2)), order[k % len(order)], t, end))
+            t, k = t + step, k + 1
+    return sorted(out, key=lambda n: (n.start, n.pitch))
+
+
+def _drone(notes: list[pretty_midi.Note], bar: float) -> list[pretty_midi.Note]:
+    """One note a bar: the bar's first (lowest) pitch, held the whole bar."""
+    by_bar: dict[int, list[pretty_midi.Note]] = {}
+    for n in notes:
+        by_bar.setdefault(int(n.start // bar + 1e-6), []).append(n)
+    out = []
+    for index, group in sorted(by_bar.items()):
+        first = min(group, key=lambda n: (n.start, n.pitch))
+        out.append(pretty_midi.Note(first.velocity, first.pitch, index * bar, (index + 1) * bar))
+    return out
