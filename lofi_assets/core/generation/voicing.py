@@ -40,7 +40,8 @@ def voice(midi: pretty_midi.PrettyMIDI, plan: SoundPlan) -> dict[str, str]:
         if inst.is_drum:
             if plan.drums.on and plan.drums.chosen:
                 inst.program = plan.drums.kit_program
-            played["drums"] = f"kit {inst.program}"
+            feel = play_feel(inst, plan.drums.feel, 60.0 / first_tempo(midi))
+            played["drums"] = f"kit {inst.program}" + (f", {feel}" if feel else "")
             continue
         program = wanted.get(role)
         if program is None:
@@ -141,3 +142,64 @@ def _drone(notes: list[pretty_midi.Note], bar: float) -> list[pretty_midi.Note]:
         first = min(group, key=lambda n: (n.start, n.pitch))
         out.append(pretty_midi.Note(first.velocity, first.pitch, index * bar, (index + 1) * bar))
     return out
+
+
+# General MIDI drum keys the feels move between
+KICK, SIDE_STICK, SNARE, ELECTRIC_SNARE, CLOSED_HAT, PEDAL_HAT, OPEN_HAT, SHAKER = 36, 37, 38, 40, 42, 44, 46, 82
+SNARES, HATS = {SNARE, ELECTRIC_SNARE}, {CLOSED_HAT, PEDAL_HAT, OPEN_HAT}
+SWING = 1 / 3  # an off-beat eighth pushed a third of the way toward the next beat (2:1 swing)
+
+
+def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float) -> str:
+    """The drum part played with the plan's feel words; says what was done."""
+    done = []
+    notes = drums.notes
+    if not notes:
+        return ""
+    end = max(n.end for n in notes)
+    bars = int(end / (4 * beat) + 0.999)  # whole bars
+
+    def position(n: pretty_midi.Note) -> float:  # beats into the bar
+        return (n.start / beat) % 4
+
+    if "half time" in feel:
+        # the backbeat on 3 alone: snares on 2 and 4 go, one on each bar's third beat comes
+        kept = [n for n in notes if not (n.pitch in SNARES and abs(position(n) - round(position(n))) < 0.1)]
+        velocity = max((n.velocity for n in notes if n.pitch in SNARES), default=90)
+        kept += [pretty_midi.Note(velocity, SNARE, (4 * b + 2) * beat, (4 * b + 2.5) * beat) for b in range(bars)]
+        notes = kept
+        done.append("half time: the snare on 3")
+    if "rimshot" in feel:
+        for n in notes:
+            if n.pitch in SNARES:
+                n.pitch = SIDE_STICK
+        done.append("rimshot: the side stick for the snare")
+    if "lazy hats" in feel or "swing" in feel:
+        for n in notes:
+            off = (n.start / beat) % 1
+            if n.pitch in HATS and abs(off - 0.5) < 0.05:
+                n.start += SWING * beat / 2
+                n.end = max(n.end, n.start + 0.05)
+            if n.pitch in HATS and "lazy hats" in feel:
+                n.velocity = max(1, int(n.velocity * 0.7))
+        done.append("hats swung" + (" and softer" if "lazy hats" in feel else ""))
+    if "sleepy kick" in feel:
+        notes = [n for n in notes if n.pitch != KICK or abs(position(n) - round(position(n))) < 0.1]
+        for n in notes:
+            if n.pitch == KICK:
+                n.velocity = max(1, int(n.velocity * 0.75))
+        done.append("sleepy kick: on the beat only, softer")
+    if "shaker" in feel:
+        steps = 8 * bars
+        notes += [pretty_midi.Note(42 + 12 * (k % 2), SHAKER, k * beat / 2, k * beat / 2 + 0.05) for k in range(steps)]
+        done.append("a shaker on the eighths")
+    if "sparse" in feel:
+        notes = [n for n in notes if n.pitch in (KICK, *SNARES, SIDE_STICK) or position(n) % 2 < 0.05]
+        done.append("sparse: kick, snare and a hat every other beat")
+    if "fading beat" in feel:
+        for n in notes:
+            if n.start > end / 2:
+                n.velocity = max(1, int(n.velocity * (1 - 0.8 * (n.start - end / 2) / (end / 2))))
+        done.append("the beat fades over the second half")
+    drums.notes = sorted(notes, key=lambda n: (n.start, n.pitch))
+    return "; ".join(done)

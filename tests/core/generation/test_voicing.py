@@ -68,3 +68,46 @@ def test_a_composed_piece_is_voiced_by_its_plan(prompt, programs):
         assert kits == {40}  # the brush kit
     if "no drums" in prompt:
         assert not kits
+
+
+def drum_bar(beat=0.75, bars=2):
+    inst = pretty_midi.Instrument(0, is_drum=True)
+    for b in range(bars):
+        for k in range(8):  # eighths
+            t = (4 * b + k / 2) * beat
+            inst.notes.append(pretty_midi.Note(80, 42, t, t + 0.1))
+        for q, pitch in ((0, 36), (1, 38), (2.5, 36), (3, 38)):
+            t = (4 * b + q) * beat
+            inst.notes.append(pretty_midi.Note(100, pitch, t, t + 0.1))
+    return inst
+
+
+def test_feel_words_change_the_drums():
+    from lofi_assets.core.generation.voicing import SIDE_STICK, SNARE, play_feel
+
+    beat = 0.75
+    half = drum_bar()
+    play_feel(half, ("half time",), beat)
+    snares = sorted(round(n.start / beat, 2) for n in half.notes if n.pitch == SNARE)
+    assert snares == [2.0, 6.0]  # beat 3 of each bar only
+    rim = drum_bar()
+    play_feel(rim, ("rimshot",), beat)
+    assert SNARE not in {n.pitch for n in rim.notes} and SIDE_STICK in {n.pitch for n in rim.notes}
+    lazy = drum_bar()
+    play_feel(lazy, ("lazy hats",), beat)
+    offbeats = [n for n in lazy.notes if n.pitch == 42 and (n.start / beat) % 1 > 0.1]
+    assert all(abs((n.start / beat) % 1 - (0.5 + 1 / 6)) < 1e-6 and n.velocity == 56 for n in offbeats)
+    sleepy = drum_bar()
+    play_feel(sleepy, ("sleepy kick",), beat)
+    kicks = [n for n in sleepy.notes if n.pitch == 36]
+    assert [round(n.start / beat, 2) for n in kicks] == [0.0, 4.0] and {n.velocity for n in kicks} == {75}
+    shaker = drum_bar()
+    play_feel(shaker, ("shaker",), beat)
+    assert sum(n.pitch == 82 for n in shaker.notes) == 16
+    sparse = drum_bar()
+    play_feel(sparse, ("sparse",), beat)
+    assert sum(n.pitch == 42 for n in sparse.notes) == 4  # a hat every other beat
+    fading = drum_bar()
+    play_feel(fading, ("fading beat",), beat)
+    last = max(fading.notes, key=lambda n: n.start)
+    assert last.velocity < 40 and fading.notes[0].velocity in (80, 100)
