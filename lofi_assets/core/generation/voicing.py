@@ -15,7 +15,7 @@ import numpy as np
 import pretty_midi
 
 from lofi_assets.core.generation.arrangement import ONSET_TOGETHER, classify
-from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, LEAD_PROGRAMS
+from lofi_assets.core.generation.composer import BASS_PROGRAMS, KEYS_PROGRAMS, KICK_PATTERNS, LEAD_PROGRAMS
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.sound_plan import Idiom, SoundPlan
 
@@ -162,6 +162,17 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
     def position(n: pretty_midi.Note) -> float:  # beats into the bar
         return (n.start / beat) % 4
 
+    if "boom bap" in feel:
+        # the kick of a boom-bap groove (the composer's first two-bar pattern), looped
+        pattern = KICK_PATTERNS["boom_bap"][0]
+        velocity = max((n.velocity for n in notes if n.pitch == KICK), default=100)
+        notes = [n for n in notes if n.pitch != KICK]
+        notes += [
+            pretty_midi.Note(velocity, KICK, (4 * b + q) * beat, (4 * b + q + 0.25) * beat)
+            for b in range(bars)
+            for q in pattern[b % 2]
+        ]
+        done.append("boom bap: its kick pattern")
     if "half time" in feel:
         # the backbeat on 3 alone: snares on 2 and 4 go, one on each bar's third beat comes
         kept = [n for n in notes if not (n.pitch in SNARES and abs(position(n) - round(position(n))) < 0.1)]
@@ -182,7 +193,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
                 n.end = max(n.end, n.start + 0.05)
             if n.pitch in HATS and "lazy hats" in feel:
                 n.velocity = max(1, int(n.velocity * 0.7))
-        done.append("hats swung" + (" and softer" if "lazy hats" in feel else ""))
+        done.append(("lazy hats: swung and softer" if "lazy hats" in feel else "swing: hats swung"))
     if "sleepy kick" in feel:
         notes = [n for n in notes if n.pitch != KICK or abs(position(n) - round(position(n))) < 0.1]
         for n in notes:
@@ -192,7 +203,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
     if "shaker" in feel:
         steps = 8 * bars
         notes += [pretty_midi.Note(42 + 12 * (k % 2), SHAKER, k * beat / 2, k * beat / 2 + 0.05) for k in range(steps)]
-        done.append("a shaker on the eighths")
+        done.append("shaker: on the eighths")
     if "sparse" in feel:
         notes = [n for n in notes if n.pitch in (KICK, *SNARES, SIDE_STICK) or position(n) % 2 < 0.05]
         done.append("sparse: kick, snare and a hat every other beat")
@@ -200,6 +211,6 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
         for n in notes:
             if n.start > end / 2:
                 n.velocity = max(1, int(n.velocity * (1 - 0.8 * (n.start - end / 2) / (end / 2))))
-        done.append("the beat fades over the second half")
+        done.append("fading beat: over the second half")
     drums.notes = sorted(notes, key=lambda n: (n.start, n.pitch))
     return "; ".join(done)

@@ -111,3 +111,13 @@ def test_feel_words_change_the_drums():
     play_feel(fading, ("fading beat",), beat)
     last = max(fading.notes, key=lambda n: n.start)
     assert last.velocity < 40 and fading.notes[0].velocity in (80, 100)
+
+
+def test_boom_bap_lays_its_kick_pattern():
+    from lofi_assets.core.generation.voicing import play_feel
+
+    beat = 0.75
+    drums = drum_bar()
+    said = play_feel(drums, ("boom bap",), beat)
+    kicks = [round(n.start / beat, 2) for n in drums.notes if n.pitch == 36]
+    assert said.startswith("boom bap:") and kicks == [0.0, 1.5, 4.0, 4.75, 6.5]
