@@ -193,7 +193,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
                 n.end = max(n.end, n.start + 0.05)
             if n.pitch in HATS and "lazy hats" in feel:
                 n.velocity = max(1, int(n.velocity * 0.7))
-        done.append(("lazy hats: swung and softer" if "lazy hats" in feel else "swing: hats swung"))
+        done.append("lazy hats: swung and softer" if "lazy hats" in feel else "swing: hats swung")
     if "sleepy kick" in feel:
         notes = [n for n in notes if n.pitch != KICK or abs(position(n) - round(position(n))) < 0.1]
         for n in notes:
