@@ -157,7 +157,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
     if not notes:
         return ""
     end = max(n.end for n in notes)
-    bars = int(end / (4 * beat) + 0.999)  # whole bars
+    playing = sorted({int(n.start // (4 * beat)) for n in notes})  # the bars the drums play (not an intro's)
 
     def position(n: pretty_midi.Note) -> float:  # beats into the bar
         return (n.start / beat) % 4
@@ -169,7 +169,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
         notes = [n for n in notes if n.pitch != KICK]
         notes += [
             pretty_midi.Note(velocity, KICK, (4 * b + q) * beat, (4 * b + q + 0.25) * beat)
-            for b in range(bars)
+            for b in playing
             for q in pattern[b % 2]
         ]
         done.append("boom bap: its kick pattern")
@@ -177,7 +177,7 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
         # the backbeat on 3 alone: snares on 2 and 4 go, one on each bar's third beat comes
         kept = [n for n in notes if not (n.pitch in SNARES and abs(position(n) - round(position(n))) < 0.1)]
         velocity = max((n.velocity for n in notes if n.pitch in SNARES), default=90)
-        kept += [pretty_midi.Note(velocity, SNARE, (4 * b + 2) * beat, (4 * b + 2.5) * beat) for b in range(bars)]
+        kept += [pretty_midi.Note(velocity, SNARE, (4 * b + 2) * beat, (4 * b + 2.5) * beat) for b in playing]
         notes = kept
         done.append("half time: the snare on 3")
     if "rimshot" in feel:
@@ -201,8 +201,11 @@ def play_feel(drums: pretty_midi.Instrument, feel: tuple[str, ...], beat: float)
                 n.velocity = max(1, int(n.velocity * 0.75))
         done.append("sleepy kick: on the beat only, softer")
     if "shaker" in feel:
-        steps = 8 * bars
-        notes += [pretty_midi.Note(42 + 12 * (k % 2), SHAKER, k * beat / 2, k * beat / 2 + 0.05) for k in range(steps)]
+        notes += [
+            pretty_midi.Note(42 + 12 * (k % 2), SHAKER, (8 * b + k) * beat / 2, (8 * b + k) * beat / 2 + 0.05)
+            for b in playing
+            for k in range(8)
+        ]
         done.append("shaker: on the eighths")
     if "sparse" in feel:
         notes = [n for n in notes if n.pitch in (KICK, *SNARES, SIDE_STICK) or position(n) % 2 < 0.05]

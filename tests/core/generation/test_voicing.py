@@ -121,3 +121,13 @@ def test_boom_bap_lays_its_kick_pattern():
     said = play_feel(drums, ("boom bap",), beat)
     kicks = [round(n.start / beat, 2) for n in drums.notes if n.pitch == 36]
     assert said.startswith("boom bap:") and kicks == [0.0, 1.5, 4.0, 4.75, 6.5]
+
+
+def test_feels_add_hits_only_in_bars_the_drums_play():
+    from lofi_assets.core.generation.voicing import SHAKER, SNARE, play_feel
+
+    beat = 0.75
+    drums = drum_bar(bars=3)
+    drums.notes = [n for n in drums.notes if n.start >= 4 * beat]  # an intro bar without drums
+    play_feel(drums, ("half time", "shaker"), beat)
+    assert min(n.start for n in drums.notes if n.pitch in (SNARE, SHAKER)) >= 4 * beat
