@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pretty_midi
+
 from tests.conftest import PROJECT_ROOT, SAMPLE_NOTION
 
 
@@ -194,6 +196,23 @@ def test_generate_with_the_composer_fallback(tmp_path):
         ).stdout
     )
     assert made["generator"] == "composer (fallback)" and made["score"]["approved"]
+
+
+def test_generate_from_a_prompt_plays_its_plan(tmp_path):
+    out = tmp_path / "p.mid"
+    prompt = "walking bass and brushed snare, music box melody"
+    made = json.loads(
+        lofi("generate", "--prompt", prompt, "--key", "F", "--bars", "8", "--composer", "--out", str(out)).stdout
+    )
+    assert made["conditions"]["key"] == "F" and made["conditions"]["bars"] == 8
+    parts = made["sound_plan"]["parts"]
+    assert (parts["bass"]["instrument"], parts["bass"]["idiom"]) == ("upright bass", "walking line")
+    assert parts["lead"]["program"] == 10 and made["sound_plan"]["drums"]["kit"] == "brushes"
+    midi = pretty_midi.PrettyMIDI(str(out))
+    assert {i.program for i in midi.instruments if i.is_drum} == {40}
+    assert {i.program for i in midi.instruments if not i.is_drum and i.notes} <= {32, 10, 4}
+    neither = lofi("generate", "--bars", "4", "--out", str(tmp_path / "n.mid"), check=False)
+    assert neither.returncode == 2 and "give --prompt, or --tempo, --key and --mood" in neither.stderr
 
 
 def test_generate_and_score_refuse_bad_input(tmp_path):

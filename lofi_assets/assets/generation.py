@@ -285,6 +285,8 @@ def write_made(folder: Path, made: list[Made]) -> list[dict]:
             "approved": m.approved,
             "error": m.error,
         }
+        if m.voiced:
+            row["voiced"] = m.voiced
         if m.midi:
             sub = "" if m.approved else "rejected/"
             path = folder / f"{sub}{m.name}.mid"
@@ -414,6 +416,7 @@ def gap_songs(
                 "take": request.take,
                 "prompt": request.prompt,
                 "why": request.why,
+                **({"sound_plan": request.plan.to_dict()} if request.plan else {}),
             }
         )
     asset_files.GAP_SONGS.write(
@@ -452,6 +455,7 @@ def gap_songs(
             "songs": dg.MetadataValue.md(
                 markdown_table(["arc", "#", "bpm", "key", "mood", "bars", "score", "tries", "generator"], table)
             ),
+            "sound_plans": dg.MetadataValue.md(sound_plan_table(requests)),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -462,6 +466,15 @@ def gap_songs(
             )
         ],
     )
+
+
+def sound_plan_table(requests: list) -> str:
+    """Prompt words → what plays, for each gap prompt (its first take: the takes share it)."""
+    rows = []
+    for r in requests:
+        if r.take == 0 and r.plan is not None:
+            rows += [(f"{r.arc}.{r.number}", words, what) for words, what in r.plan.table()]
+    return markdown_table(["prompt", "words", "what plays"], rows)
 
 
 def gap_fill(plan, playlist: dict, gaps: list[dict], config: GapSongsConfig) -> dict:

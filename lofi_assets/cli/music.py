@@ -4,6 +4,7 @@ playlist match, a generated piece and its score, a render, a master."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -32,9 +33,15 @@ def register(sub) -> None:
     from lofi_assets.core.generation.conditions import MOODS
 
     p = sub.add_parser("generate", help="generate one conditioned piece of MIDI; prints JSON")
-    p.add_argument("--tempo", type=float, required=True, help="BPM, 40–200 (the model knows 45–95)")
-    p.add_argument("--key", required=True, help="C, Db, F#m, Bbm, A minor, ...")
-    p.add_argument("--mood", required=True, help=", ".join(MOODS))
+    p.add_argument(
+        "--prompt",
+        default=None,
+        help="a prompt as an operator writes it: its sound plan (instruments, kit, feel) and its words' mood, "
+        "on the same code path as gap_songs; --tempo, --key and --mood override",
+    )
+    p.add_argument("--tempo", type=float, default=None, help="BPM, 40–200 (the model knows 45–95)")
+    p.add_argument("--key", default=None, help="C, Db, F#m, Bbm, A minor, ...")
+    p.add_argument("--mood", default=None, help=", ".join(MOODS))
     p.add_argument("--bars", type=int, default=32)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-drums", action="store_true", help="a piece without drums (ambient)")
@@ -146,11 +153,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from lofi_assets.core.generation.generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
     from lofi_assets.core.generation.model import CheckpointError
     from lofi_assets.core.generation.quality import score_midi
+    from lofi_assets.core.generation.requests import prompt_request
     from lofi_assets.core.generation.tokens import TokenizerError
+    from lofi_assets.core.generation.voicing import voice
     from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
 
+    plan = None
     try:
-        cond = Conditions.parse(args.tempo, args.key, args.mood, args.bars, args.seed, drums=not args.no_drums)
+        if args.prompt:
+            request = prompt_request(args.prompt, args.bars, args.seed, args.tempo, args.key, args.mood)
+            cond, plan = request.conditions, request.plan
+            if args.no_drums:
+                cond = dataclasses.replace(cond, drums=False)
+        elif None in (args.tempo, args.key, args.mood):
+            print("lofi generate: give --prompt, or --tempo, --key and --mood", file=sys.stderr)
+            return 2
+        else:
+            cond = Conditions.parse(args.tempo, args.key, args.mood, args.bars, args.seed, drums=not args.no_drums)
         sampling = Sampling(args.temperature, args.top_k, args.top_p)
     except ValueError as exc:
         print(f"lofi generate: {exc}", file=sys.stderr)
@@ -172,6 +191,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except (GenerationError, ConditionError) as exc:
         print(f"lofi generate: {exc}", file=sys.stderr)
         return 1
+    # judged as the generator made it (harmony, rhythm, arrangement), then voiced: a chord
+    # broken into an arpeggio is still the chord the judge heard
+    score = score_midi(piece.midi, cond.key, drums=cond.drums).to_dict()
+    voiced = voice(piece.midi, plan) if plan is not None else {}
     out = Path(args.out)
     with atomic_local_path(out) as tmp:
         piece.midi.write(str(tmp))
@@ -184,9 +207,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 "tokens": piece.tokens,
                 "seconds": round(piece.seconds, 3),
                 "tokens_per_s": round(piece.tokens_per_s, 1),
-                "score": score_midi(piece.midi, cond.key, drums=cond.drums).to_dict(),
+                "score": score,
+                **({"sound_plan": plan.to_dict(), "voiced": voiced} if plan is not None else {}),
             },
             indent=2,
+            ensure_ascii=False,
         )
     )
     return 0

@@ -130,6 +130,20 @@ def test_gap_songs_for_every_gap_with_the_composer_fallback(data_dir, tmp_path):
             assert song["generator"] == "composer (fallback)"
             with Image.open(data_dir / f"assets/gap_songs/{RAINY}" / song["piano_roll"]) as roll:
                 assert roll.size == (1200, 420)  # its piano roll beside it
+            # its sound plan, and the instruments it names are the ones that play
+            planned = {p["program"] for p in song["sound_plan"]["parts"].values()}
+            assert {i.program for i in midi.instruments if not i.is_drum and i.notes} <= planned
+        by_number = {s["number"]: s["sound_plan"] for s in made["songs"]}
+        assert by_number[1]["parts"]["keys"]["instrument"] == "Rhodes" and by_number[1]["drums"]["kit"] == "brushes"
+        assert by_number[9]["parts"]["lead"]["instrument"] == "flute" and "rimshot" in by_number[9]["drums"]["feel"]
+        gap_meta = next(
+            e.materialization.metadata
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key == dg.AssetKey("gap_songs")
+        )
+        assert (
+            "| 3.9 | gentle flute line in the distance | lead: flute (GM 73), melody |" in gap_meta["sound_plans"].value
+        )
 
         rendered = json.loads((data_dir / f"assets/rendered_songs/{RAINY}/rendered.json").read_text())
         assert rendered["preset"] == "vinyl" and len(rendered["songs"]) == 11

@@ -23,11 +23,11 @@ from lofi_assets.core.generation.conditions import (
     MOODS,
     TEMPO_LIMITS,
     Conditions,
-    drums_from_text,
     mood_from_text,
 )
 from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
+from lofi_assets.core.generation.sound_plan import SoundPlan, sound_plan
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.music_keys import key_in_text
 from lofi_assets.core.planning.fill import take_letter
@@ -51,6 +51,7 @@ class SongRequest:
     number: int | None = None
     why: dict = field(default_factory=dict)
     take: int = 0  # 0 for a prompt's first piece; 1, 2… for its further takes (b, c…)
+    plan: SoundPlan | None = None  # what the prompt asks each role to play (gap songs)
 
     @property
     def seconds(self) -> float:
@@ -89,7 +90,9 @@ def gap_requests(
         if key is None:
             key_text = str(rng.choice(COMMON_KEYS[MOOD_MODE[mood]]))
         length = bars or max(4, int(round(minutes * 60 * tempo / 240 / 4)) * 4)
-        drums = drums_from_text(text)
+        context = " ".join(filter(None, [f"{arc.name} {arc.description}" if arc else "", plan_text]))
+        sound = sound_plan(text, mood, context)
+        drums = sound.drums.on
         cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000, drums)
         why = {
             "tempo": f"arc {gap.get('arc')} range {lo:g}–{hi:g} BPM",
@@ -103,8 +106,35 @@ def gap_requests(
             letter = take_letter(take) if count > 1 else ""
             seeded = cond if take == 0 else replace(cond, seed=_seed(seed, "take", take) % 1_000_000)
             name = f"a{gap.get('arc')}-p{gap.get('number')}{letter}-{slug}"
-            out.append(SongRequest(name, seeded, text, gap.get("arc"), gap.get("number"), why, take))
+            out.append(SongRequest(name, seeded, text, gap.get("arc"), gap.get("number"), why, take, sound))
     return out
+
+
+def prompt_request(
+    text: str,
+    bars: int = 32,
+    seed: int = 0,
+    tempo: float | None = None,
+    key: str | None = None,
+    mood: str | None = None,
+) -> SongRequest:
+    """One prompt as ``gap_songs`` would ask for it (a one-arc, one-prompt plan through
+    ``gap_requests``), with explicit ``tempo``, ``key`` and ``mood`` overriding what the words
+    give; ``seed`` varies the piece."""
+    from lofi_assets.core.ingest.plan import Arc, Prompt
+
+    plan = TrackPlan(key="prompt", title="", source="prompt", arcs=[Arc(1, "prompt")], prompts=[Prompt(1, 1, text)])
+    (request,) = gap_requests(plan, [{"arc": 1, "number": 1, "text": text}], bars=bars)
+    c = request.conditions
+    cond = Conditions.parse(
+        tempo if tempo is not None else c.tempo,
+        key if key is not None else c.key,
+        mood if mood is not None else c.mood,
+        bars,
+        c.seed + seed,
+        c.drums,
+    )
+    return replace(request, conditions=cond)
 
 
 def nightly_requests(
@@ -202,6 +232,7 @@ class Made:
     seconds: float
     tokens: int
     error: str | None = None
+    voiced: dict = field(default_factory=dict)  # what each role plays after the plan's voicing
 
     def summary(self) -> str:
         """One line: the piece, its score and how long it took."""
@@ -233,6 +264,8 @@ def _init_worker(spec: GeneratorSpec) -> None:
 
 def _make(args: tuple[SongRequest, int, float, float | None]) -> Made:
     import dataclasses
+
+    from lofi_assets.core.generation.voicing import voice
 
     request, candidates, min_score, good_enough = args
     generator, sampling = _WORKER["generator"], _WORKER["sampling"]
@@ -268,6 +301,8 @@ def _make(args: tuple[SongRequest, int, float, float | None]) -> Made:
             tokens,
             error or "no candidate",
         )
+    # judged as the generator made it, then voiced by the plan (instruments and idioms)
+    voiced = voice(best.midi, request.plan) if request.plan is not None else {}
     buffer = io.BytesIO()
     best.midi.write(buffer)
     return Made(
@@ -279,6 +314,7 @@ def _make(args: tuple[SongRequest, int, float, float | None]) -> Made:
         scores,
         round(seconds, 3),
         tokens,
+        voiced=voiced,
     )
 
 

@@ -1,3 +1,4 @@
+import io
 from collections import Counter
 
 import pretty_midi
@@ -118,3 +119,23 @@ def test_best_of_n_stops_at_the_first_approved_candidate_at_the_target():
         if len(m.candidates) < 3:  # it stopped: the kept piece is approved and at the target
             assert m.approved and m.score["combined"] >= TARGET == pytest.approx(0.85)
     assert sum(len(m.candidates) for m in early) < sum(len(m.candidates) for m in every)
+
+
+def test_a_gap_is_played_by_the_instruments_its_prompt_names(tmp_path):
+    gaps = [
+        {"arc": 1, "number": 4, "text": "nylon guitar over a soft boom bap beat, kalimba melody"},
+        {"arc": 2, "number": 5, "text": "walking bass and brushed snare"},
+    ]
+    requests = gap_requests(plan(), gaps, bars=8)
+    guitar, walking = requests
+    assert guitar.plan.parts["keys"].program == 24 and guitar.plan.parts["lead"].program == 108
+    assert walking.plan.parts["bass"].instrument == "upright bass" and walking.plan.drums.kit_program == 40
+    made = make_songs(GeneratorSpec(None, None, composer=True), requests, workers=1)
+    for m, r in zip(made, requests):
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(m.midi))
+        programs = {i.program for i in midi.instruments if not i.is_drum and i.notes}
+        wanted = set(r.plan.programs().values())
+        assert programs <= wanted, (programs, wanted)  # every pitched part plays a planned instrument
+        assert m.voiced and {role.split()[0] for role in m.voiced} <= {*r.plan.programs(), "drums"}
+    kits = {i.program for i in pretty_midi.PrettyMIDI(io.BytesIO(made[1].midi)).instruments if i.is_drum}
+    assert kits == {40}  # the brush kit

@@ -1,0 +1,128 @@
+"""Do the prompt's words reach the music? Every prompt of the demo's pages and the fixtures'
+real plans through its sound plan, a piece generated for it and voiced, then the MIDI read
+back: of the instrument words the lexicon recognised, how many play as the instrument named
+(the role's part on the named program); of the kit and feel words, how many left their mark
+on the drums; which idioms were played and which only asked; and the words nobody reads.
+
+    .venv/bin/python benchmarks/eval_sound_plan.py [--model] [--bars 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pretty_midi
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator  # noqa: E402
+from lofi_assets.core.generation.requests import prompt_request  # noqa: E402
+from lofi_assets.core.generation.sound_plan import FEEL_WORDS, KIT_WORDS  # noqa: E402
+from lofi_assets.core.generation.voicing import GENERATOR_ROLES, voice  # noqa: E402
+from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
+from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
+
+PAGES = {
+    "demo": sorted((ROOT / "data" / "notion").glob("*.md")),
+    "fixtures": sorted((ROOT.parent / "shared" / "fixtures" / "static_dreamscapes" / "notion_docs").glob("*.md")),
+}
+
+
+def prompts(pages: list[Path]) -> list[str]:
+    out = []
+    for page in pages:
+        plan = parse_track_plan(page.read_text(encoding="utf-8"), key=page.stem, source=str(page))
+        out += [p.text for p in plan.prompts]
+    return out
+
+
+def evaluate(texts: list[str], generator, bars: int) -> dict:
+    named = played = kit_named = kit_played = feel_named = feel_played = 0
+    idioms, unplayed, unrecognised = Counter(), Counter(), Counter()
+    misses = []
+    for i, text in enumerate(texts):
+        request = prompt_request(text, bars=bars, seed=i)
+        piece = generator.generate(request.conditions)
+        report = voice(piece.midi, request.plan)
+        midi = pretty_midi.PrettyMIDI(io.BytesIO(_bytes(piece.midi)))  # read back as written
+        programs = {i.program for i in midi.instruments if not i.is_drum and i.notes}
+        for role, part in request.plan.parts.items():
+            if not part.named:
+                continue
+            named += 1
+            if part.program in programs:
+                played += 1
+            else:
+                misses.append(f"{text[:60]!r}: {role} {part.instrument} not heard")
+            said = report.get(role, "")
+            (unplayed if "asked, played as generated" in said else idioms)[part.idiom] += 1
+        drums = request.plan.drums
+        if drums.on:
+            kits = {i.program for i in midi.instruments if i.is_drum and i.notes}
+            for _kit, pattern in KIT_WORDS:
+                if re.search(pattern, text.lower()):
+                    kit_named += 1
+                    kit_played += drums.kit_program in kits
+            for feel, pattern in FEEL_WORDS.items():
+                if re.search(pattern, text.lower()):
+                    feel_named += 1
+                    feel_played += f"{feel}:" in report.get("drums", "")
+        unrecognised.update(request.plan.unrecognised)
+    return {
+        "prompts": len(texts),
+        "instrument_words": named,
+        "instrument_words_played": played,
+        "kit_words": kit_named,
+        "kit_words_played": kit_played,
+        "feel_words": feel_named,
+        "feel_words_played": feel_played,
+        "idioms_played": dict(idioms),
+        "idioms_asked_not_played": dict(unplayed),
+        "unrecognised_top": unrecognised.most_common(15),
+        "misses": misses,
+    }
+
+
+def _bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    return buffer.getvalue()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", action="store_true", help="the shipped model (default: the composer, faster)")
+    parser.add_argument("--bars", type=int, default=8)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "eval_sound_plan.json"))
+    args = parser.parse_args()
+    if args.model:
+        generator = ModelGenerator.from_files(SHIPPED_MODEL_DIR / MODEL_FILE, SHIPPED_MODEL_DIR / TOKENIZER_FILE)
+    else:
+        generator = ComposerGenerator()
+    results = {}
+    for name, pages in PAGES.items():
+        r = results[name] = evaluate(prompts(pages), generator, args.bars)
+        print(
+            f"{name}: {r['prompts']} prompts; instrument words played as named "
+            f"{r['instrument_words_played']}/{r['instrument_words']}, kit words {r['kit_words_played']}/"
+            f"{r['kit_words']}, feel words {r['feel_words_played']}/{r['feel_words']}"
+        )
+        print(f"  idioms played {r['idioms_played']}; asked, not played {r['idioms_asked_not_played']}")
+        print(f"  unrecognised: {', '.join(f'{w} ({n})' for w, n in r['unrecognised_top'])}")
+        for miss in r["misses"][:5]:
+            print(f"  miss: {miss}")
+    results["generator"] = "model" if args.model else "composer"
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"GENERATOR_ROLES: {len(GENERATOR_ROLES)} programs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
