@@ -7,9 +7,10 @@ fits odd sizes to 1280×720 with black bars); ffmpeg converts that one frame to 
 yuv420p once and its ``loop`` filter repeats it in memory at 2 frames per second. x264
 with ``-tune stillimage`` codes a keyframe every 10 s and small P-frames between, so
 the picture costs little and the AAC encoder (384 kb/s at 48 kHz, YouTube's
-recommendation for stereo) sets the pace: an hour from a 24-bit WAV takes about 100 s on
-two cores (36× realtime), where the usual ``-loop 1 … -shortest`` command manages 5×. An
-AAC ``.m4a`` input is copied, not encoded again (about 140× realtime).
+recommendation for stereo; ``audio_io.aac_encoder``) sets the pace: an hour from a 24-bit
+WAV takes about 44 s on two cores (82× realtime), where the usual ``-loop 1 … -shortest``
+command manages 6×. An AAC ``.m4a`` input (the master's checked copy, which ``track_video``
+uses) is carried as it is, not encoded again (about 120× realtime).
 
 The waveform visualiser (``waveform=True``) draws ffmpeg's ``showwaves`` in a band near
 the bottom at 15 frames per second. The band changes in every frame, so x264 codes 15
