@@ -14,8 +14,8 @@ uses) is carried as it is, not encoded again (about 120× realtime).
 
 The waveform visualiser (``waveform=True``) draws ffmpeg's ``showwaves`` in a band near
 the bottom at 15 frames per second. The band changes in every frame, so x264 codes 15
-real frames a second instead of 2 nearly empty ones: about 14× realtime (some 4 minutes
-an hour), 2.5 times the still's time and 3 times its size (``benchmarks/bench_video.py``).
+real frames a second instead of 2 nearly empty ones: about 17× realtime (some 3.6 minutes
+an hour), five times the still's time and 3 times its size (``benchmarks/bench_video.py``).
 That is why it is off by default.
 
 The file lasts exactly as long as the audio, measured from its packets: the picture is
