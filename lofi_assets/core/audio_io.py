@@ -63,7 +63,7 @@ def open_audio_file(path: Path, rate: int = RATE):
     if size == 0:
         raise AudioInputError(f"{path.name}: the file is empty (0 bytes)")
     try:
-        handle = FfmpegAudio(path, rate) if path.suffix.lower() in PIPE_DECODED else AudioFile(str(path))
+        handle = FfmpegAudio(path, rate, ffmpeg_exe()) if path.suffix.lower() in PIPE_DECODED else AudioFile(str(path))
     except Exception as exc:  # pedalboard raises ValueError/RuntimeError for undecodable data
         raise AudioInputError(f"{path.name}: not decodable audio ({str(exc).splitlines()[0]})") from None
     if handle.frames <= 0:

@@ -19,12 +19,10 @@ _CHANNELS = {"mono": 1, "stereo": 2}
 
 
 class FfmpegAudio:
-    """An audio file decoded by ffmpeg to stereo float32 at ``rate``."""
+    """An audio file decoded by ``ffmpeg`` (the binary's path) to stereo float32 at ``rate``."""
 
-    def __init__(self, path: Path, rate: int):
-        from lofi_assets.core.audio_io import ffmpeg_exe
-
-        self.path, self.rate, self._ffmpeg = Path(path), rate, ffmpeg_exe()
+    def __init__(self, path: Path, rate: int, ffmpeg: str):
+        self.path, self.rate, self._ffmpeg = Path(path), rate, ffmpeg
         # the packets copied to nowhere: the stream's rate and layout, and its length counted
         # from what is really there (no decoding, a second for hours)
         scan = subprocess.run(
@@ -65,7 +63,7 @@ class FfmpegAudio:
         return np.frombuffer(data[: len(data) // 8 * 8], np.float32).reshape(-1, 2).T
 
     def resampled_to(self, rate: int) -> FfmpegAudio:
-        return self if rate == self.rate else FfmpegAudio(self.path, rate)
+        return self if rate == self.rate else FfmpegAudio(self.path, rate, self._ffmpeg)
 
     def close(self) -> None:
         if self._proc is not None:
