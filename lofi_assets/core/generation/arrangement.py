@@ -32,6 +32,7 @@ re-drawn every bar cost most of it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -169,8 +170,13 @@ def _onset_groups(notes: list[pretty_midi.Note]) -> list[int]:
     return groups
 
 
+# A part voiced by a sound plan says its role in its name ("keys: Acoustic Guitar (nylon)"):
+# an arpeggio is single notes in a low register, and its notes alone would read as a bass.
+DECLARED_ROLE = re.compile(r"^(keys|bass|lead): ")
+
+
 def classify(midi: pretty_midi.PrettyMIDI) -> list[PartRole]:
-    """The role of every part with notes."""
+    """The role of every part with notes: the role its name declares, else what its notes do."""
     out: list[PartRole] = []
     melodic: list[PartRole] = []
     for i, inst in enumerate(midi.instruments):
@@ -179,6 +185,9 @@ def classify(midi: pretty_midi.PrettyMIDI) -> list[PartRole]:
         groups = _onset_groups(inst.notes)
         single = float(np.mean([g == 1 for g in groups]))
         median = float(np.median([n.pitch for n in inst.notes]))
+        if (declared := DECLARED_ROLE.match(inst.name or "")) and not inst.is_drum:
+            out.append(PartRole(i, declared.group(1), inst.program, len(inst.notes), round(single, 3), median))
+            continue
         if inst.is_drum:
             role = "drums"
         elif inst.program in BASS_PROGRAMS or (single >= SINGLE_NOTE_SHARE and median < BASS_BELOW):

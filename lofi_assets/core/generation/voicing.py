@@ -50,8 +50,9 @@ def voice(midi: pretty_midi.PrettyMIDI, plan: SoundPlan) -> dict[str, str]:
         inst.program = program
         after = pretty_midi.program_to_instrument_name(program)
         what = after if before == after else f"{before} → {after}"
-        if role not in played:  # the role's main part takes the idiom
+        if role not in played:  # the role's main part takes the idiom, and says its role
             what += f", {play_idiom(inst, Idiom(plan.parts[role].idiom), 60.0 / first_tempo(midi))}"
+            inst.name = f"{role}: {after}"
         played[role if role not in played else f"{role} {part.index}"] = what
     return played
 

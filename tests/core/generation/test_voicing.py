@@ -131,3 +131,14 @@ def test_feels_add_hits_only_in_bars_the_drums_play():
     drums.notes = [n for n in drums.notes if n.start >= 4 * beat]  # an intro bar without drums
     play_feel(drums, ("half time", "shaker"), beat)
     assert min(n.start for n in drums.notes if n.pitch in (SNARE, SHAKER)) >= 4 * beat
+
+
+def test_a_voiced_part_keeps_its_role_whatever_its_notes_do():
+    from lofi_assets.core.generation.arrangement import classify
+
+    request = prompt_request("nylon guitar arpeggio over brushed drums", bars=8)
+    piece = ComposerGenerator().generate(request.conditions)
+    voice(piece.midi, request.plan)
+    roles = {piece.midi.instruments[p.index].program: p.role for p in classify(piece.midi)}
+    assert roles[24] == "keys"  # single notes in a low register, and still the keys
+    assert sum(role == "bass" for role in roles.values()) == 1
