@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator  # noqa: E402
 from lofi_assets.core.generation.requests import prompt_request  # noqa: E402
 from lofi_assets.core.generation.sound_plan import FEEL_WORDS, KIT_WORDS  # noqa: E402
-from lofi_assets.core.generation.voicing import GENERATOR_ROLES, voice  # noqa: E402
+from lofi_assets.core.generation.voicing import voice  # noqa: E402
 from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
@@ -120,7 +120,6 @@ def main() -> int:
             print(f"  miss: {miss}")
     results["generator"] = "model" if args.model else "composer"
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"GENERATOR_ROLES: {len(GENERATOR_ROLES)} programs")
     return 0
 
 

@@ -341,14 +341,6 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     palette when the prompt names none). Explicit negations win ("no drums" over "boom bap")
     and the plan says so."""
     text = prompt.lower()
-    covered: list[tuple[int, int]] = []  # spans of the text some entry read
-
-    def claim(pattern: str, within: str = text) -> re.Match | None:
-        m = re.search(pattern, within)
-        if m and within is text:
-            covered.append(m.span())
-        return m
-
     parts: dict[str, PartPlan] = {}
     notes: list[str] = []
     for clause in _clauses(text):
@@ -369,9 +361,6 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
             if idiom == Idiom.walking and inst.name == "finger bass":
                 inst = _BY_NAME[WALKING_BASS]  # a walking bass named no further is the jazz player's
             parts[role.value] = PartPlan(role.value, inst.name, inst.program, idiom.value, clause, True)
-    for pattern in [i.words for i in INSTRUMENTS] + [p for _, p in IDIOM_WORDS] + [GENERIC_WORDS]:
-        for m in re.finditer(pattern, text):  # every instrument and idiom word is read, in any clause
-            covered.append(m.span())
 
     palette_name = next((n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], text)), None) or next(
         (n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], context.lower())), None
@@ -382,9 +371,6 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
         if not parts and not any(re.search(p, text) for p in [*FEEL_WORDS.values(), *(p for _, p in KIT_WORDS)]):
             notes.append(f"no instrument, kit or genre recognised: the {mood} mood's lo-fi palette plays")
     palette = PALETTES[palette_name]
-    for other in PALETTES.values():  # a second genre word is read too: the first chose the palette
-        for m in re.finditer(other["words"], text):
-            covered.append(m.span())
     for role in Role:
         if role.value not in parts:
             inst = _BY_NAME[palette[role.value]]
@@ -396,7 +382,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     if not drums_on and (m := re.search(r"\balmost (no drums|beatless)\b", text)):
         notes.append(f"'{m.group(0)}' is played as no drums: sparse drums are not played yet")
     feel = _found(FEEL_WORDS, text)
-    kit_words = [(kit, m) for kit, pattern in KIT_WORDS if (m := claim(pattern))]
+    kit_words = [(kit, m) for kit, pattern in KIT_WORDS if (m := re.search(pattern, text))]
     kit = kit_words[0][0] if kit_words else palette["kit"] or Kit.standard
     if kit == Kit.none and (feel or kit_words) and drums_on:
         kit = Kit.standard  # an ambient palette, but the prompt asks for a beat
@@ -413,8 +399,6 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
             m.group(0) for pattern in FEEL_WORDS.values() if (m := re.search(pattern, text))
         ]
         drum_plan = DrumPlan(True, kit.value, KIT_PROGRAMS[kit], feel, ", ".join(said), chosen)
-    for pattern in FEEL_WORDS.values():
-        claim(pattern)
 
     density = _found(DENSITY_WORDS, text)
     dynamics = _found(DYNAMICS_WORDS, text)
@@ -423,20 +407,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     effects = tuple(dict.fromkeys(_found(EFFECT_WORDS, text) + tuple(palette.get("effects", ()))))
     if "long reverb" in effects and "reverb" in effects:
         effects = tuple(e for e in effects if e != "reverb")
-    for table in (DENSITY_WORDS, DYNAMICS_WORDS, STRUCTURE_WORDS, TEXTURE_WORDS, EFFECT_WORDS):
-        for pattern in table.values():
-            for m in re.finditer(pattern, text):
-                covered.append(m.span())
-    mood_prefixes = tuple(w.strip() for words in MOOD_WORDS.values() for w in words)
-    unrecognised = tuple(
-        dict.fromkeys(
-            m.group(0)
-            for m in _WORD.finditer(text)
-            if m.group(0) not in _QUIET_WORDS
-            and not m.group(0).startswith(mood_prefixes)  # the mood reads it
-            and not any(a < m.end() and m.start() < b for a, b in covered)  # read as part of a phrase
-        )
-    )
+    unrecognised = _unrecognised(text)
     return SoundPlan(
         prompt=prompt,
         palette=palette_name,
@@ -449,6 +420,38 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
         effects=effects,
         unrecognised=unrecognised,
         notes=notes,
+    )
+
+
+# Every pattern the plan reads; a word inside a match of any of them is recognised (a second
+# genre word is read too, though the first chose the palette).
+LEXICON: tuple[str, ...] = (
+    *(i.words for i in INSTRUMENTS),
+    *(p for _, p in IDIOM_WORDS),
+    GENERIC_WORDS,
+    *(p["words"] for p in PALETTES.values()),
+    *(p for _, p in KIT_WORDS),
+    *FEEL_WORDS.values(),
+    *(
+        p
+        for table in (DENSITY_WORDS, DYNAMICS_WORDS, STRUCTURE_WORDS, TEXTURE_WORDS, EFFECT_WORDS)
+        for p in table.values()
+    ),
+)
+_MOOD_PREFIXES = tuple(w.strip() for words in MOOD_WORDS.values() for w in words)
+
+
+def _unrecognised(text: str) -> tuple[str, ...]:
+    """The words of ``text`` no lexicon entry reads, the mood does not read and that carry sound."""
+    covered = [m.span() for pattern in LEXICON for m in re.finditer(pattern, text)]
+    return tuple(
+        dict.fromkeys(
+            m.group(0)
+            for m in _WORD.finditer(text)
+            if m.group(0) not in _QUIET_WORDS
+            and not m.group(0).startswith(_MOOD_PREFIXES)  # the mood reads it
+            and not any(a < m.end() and m.start() < b for a, b in covered)  # read as part of a phrase
+        )
     )
 
 
