@@ -334,3 +334,30 @@ def test_a_lead_phrase_breathes_within_four_bars():
     short = LeadPhrase(piece_end=16 * 48)
     short.add(48, 24)
     assert not short.cut_by(GrammarState("Duration", 73, 24, 2), GrammarState("Program", 73, 24, 2), roles)
+
+
+def _tonic_share(generator, sampling: Sampling) -> float:
+    """The share of pitched notes on the tonic over six D minor pieces."""
+    on_tonic = total = 0
+    for seed in range(6):
+        cond = Conditions.parse(80, "Dm", "cozy", bars=8, seed=seed)
+        notes = [n for i in generator.generate(cond, sampling).midi.instruments if not i.is_drum for n in i.notes]
+        on_tonic += sum(n.pitch % 12 == cond.key.tonic for n in notes)
+        total += len(notes)
+    return on_tonic / total
+
+
+def test_home_steer_leans_on_the_tonic(generator):
+    # the tiny model seldom offers a tonic among its likely ids: a strong steer shows the lean
+    assert _tonic_share(generator, Sampling(home_steer=8.0)) > _tonic_share(generator, Sampling(home_steer=0.0)) + 0.03
+    with pytest.raises(ValueError):
+        Sampling(home_steer=-1.0)
+
+
+def test_states_key_is_a_pitched_note_on_the_tonic():
+    chart = ChordChart.for_conditions(Conditions.parse(80, "Dm", "cozy", bars=8, seed=4))
+    role_of = {0: "keys", 33: "bass", -1: "drums"}
+    assert chart.states_key(((0, 0, 62),), role_of)  # D over D minor
+    assert chart.states_key(((0, 33, 38),), role_of)
+    assert not chart.states_key(((0, 0, 65),), role_of)  # F: the relative's tonic
+    assert not chart.states_key(((0, -1, 38),), role_of)  # a drum note is no pitch
