@@ -315,7 +315,9 @@ def write_report(storage: StorageResource, config: ChannelReportConfig, day_key:
     videos = (
         pd.read_parquet(folder / STATS_VIDEOS)
         if (folder / STATS_VIDEOS).exists()
-        else pd.DataFrame(columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "title_variant"])
+        else pd.DataFrame(
+            columns=["video_id", "title", "published_at", "mood", "tempo", "tempo_band", "palette", "title_variant"]
+        )
     )
     if len(videos):
         videos = videos[videos["published_at"].dt.strftime("%Y-%m-%d") <= day_key]

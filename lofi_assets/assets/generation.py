@@ -504,7 +504,7 @@ class NightlyConfig(dg.Config):
     workers: int | None = Field(default=None, description="processes (default: every core)")
     use_feedback: bool = Field(
         default=True,
-        description="weight moods and tempi by the newest channel report's "
+        description="weight moods, tempi and palettes by the newest channel report's "
         "bandit (what holds viewers); off: evenly spread",
     )
 
@@ -533,7 +533,10 @@ def nightly_songs(
     day = context.partition_key
     feedback = latest_weights(storage, day, with_evidence=True) if config.use_feedback else None
     requests = nightly_requests(
-        day, config.batch, config.bars, *((feedback.weights("mood"), feedback.weights("tempo")) if feedback else ())
+        day,
+        config.batch,
+        config.bars,
+        *((feedback.weights("mood"), feedback.weights("tempo"), feedback.weights("palette")) if feedback else ()),
     )
     steer = (
         f"weighted by channel_report {feedback.day} ({feedback.videos_used} videos' retention)"
@@ -551,6 +554,8 @@ def nightly_songs(
     folder = local_dir(storage, asset_files.NIGHTLY_REPORT.asset, day)
     shutil.rmtree(folder / "rejected", ignore_errors=True)
     rows = write_made(folder, made)
+    for row, request in zip(rows, requests):
+        row["palette"] = request.plan.palette if request.plan else None
     scores = [r["score"]["combined"] for r in rows if r["score"]]
     approved = sum(r["approved"] for r in rows)
     report = {
@@ -569,12 +574,15 @@ def nightly_songs(
     problems = verify_midi(folder, rows)
     by_mood = Counter((r["conditions"]["mood"], r["approved"]) for r in rows)
     mood_rows = [(m, by_mood[(m, True)], by_mood[(m, False)]) for m in sorted({m for m, _ in by_mood})]
+    by_palette = Counter((r["palette"], r["approved"]) for r in rows)
+    palette_rows = [(p, by_palette[(p, True)], by_palette[(p, False)]) for p in sorted({p for p, _ in by_palette if p})]
     return dg.MaterializeResult(
         metadata={k: report[k] for k in ("made", "approved", "rejected", "failed", "mean_score", "seconds")}
         | {
             "generator": origin,
             "conditions": steer,
             "by_mood": dg.MetadataValue.md(markdown_table(["mood", "approved", "rejected"], mood_rows)),
+            "by_palette": dg.MetadataValue.md(markdown_table(["palette", "approved", "rejected"], palette_rows)),
             "arrangement_rules": report["arrangement_rules"],
             **piano_roll_metadata(folder, rows),
             "report": dg.MetadataValue.path(str(folder / "report.json")),

@@ -62,7 +62,7 @@ def build_report(inputs: ReportInputs, settings: ReportSettings, out: Path) -> D
     growth = cr.subscriber_growth(daily, day, channel.get("subscribers"), settings.window_days)
     money = cr.revenue_vs_costs(daily, inputs.costs, day)
     drift = cr.quality_drift(inputs.scores, settings.quality_last_n, settings.quality_window, settings.drift_threshold)
-    retention = {a: cr.retention_by(daily, videos, a) for a in ("mood", "tempo_band", "title_variant")}
+    retention = {a: cr.retention_by(daily, videos, a) for a in ("mood", "tempo_band", "palette", "title_variant")}
     weights = generation_weights(day.isoformat(), videos, daily, exploration=settings.exploration)
     changed = changes(inputs.previous_weights, weights, settings.next_batch)
     charts = {
@@ -88,6 +88,7 @@ def build_report(inputs: ReportInputs, settings: ReportSettings, out: Path) -> D
         ("Retention", charts["retention"]),
         ("Retention by mood", retention["mood"]),
         ("Retention by tempo", retention["tempo_band"]),
+        ("Retention by palette", retention["palette"]),
         ("Retention by title variant", retention["title_variant"]),
         ("Next nightly batch", changed),
     ]

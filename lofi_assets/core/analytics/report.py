@@ -281,7 +281,7 @@ def quality_drift(
 
 def retention_by(daily: pd.DataFrame, videos: pd.DataFrame, attribute: str) -> pd.DataFrame:
     """Views-weighted average percentage viewed, by a video attribute (mood, tempo band,
-    title variant), best first."""
+    palette, title variant), best first."""
     import pandas as pd
 
     if daily.empty or attribute not in videos:
@@ -416,7 +416,7 @@ def chart_quality(scores: list[float], drift: Drift, window_size: int, path: Pat
 
 def chart_retention(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(tables), figsize=(7.5, 3.0), dpi=100)
+    fig, axes = plt.subplots(1, len(tables), figsize=(2.5 * len(tables), 3.0), dpi=100)
     for ax, (name, table) in zip(np.atleast_1d(axes), tables.items()):
         if table.empty:
             ax.text(0.5, 0.5, "no data", ha="center", va="center")

@@ -1,6 +1,6 @@
 """What the audience keeps listening to, fed back into what the nightly batch makes.
 
-Each generation condition (a mood, a tempo band) is an arm of a Thompson-sampling bandit.
+Each generation condition (a mood, a tempo band, a genre palette) is an arm of a Thompson-sampling bandit.
 A video's reward is its retention (views-weighted average percentage viewed) and it
 counts as ``pseudo_count`` observations of the arms it was made with, on a Beta prior
 centred on the channel's mean retention (an arm no video has tried yet is as good as the
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lofi_assets.core.generation.conditions import MOODS, mood_from_text
+from lofi_assets.core.generation.sound_plan import PALETTE_ORDER, palette_in_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +50,7 @@ class ArmStats:
 
 @dataclass
 class DimensionWeights:
-    """The weights of one condition (``mood`` or ``tempo``) and the evidence behind them."""
+    """The weights of one condition (``mood``, ``tempo`` or ``palette``) and the evidence behind them."""
 
     dimension: str
     arms: list[ArmStats]
@@ -144,28 +145,33 @@ def thompson_weights(
 
 
 def video_evidence(videos: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
-    """Per video: views, views-weighted retention (fraction), mood and tempo band."""
+    """Per video: views, views-weighted retention (fraction), mood, tempo band and palette."""
     import pandas as pd
 
     if daily.empty or videos.empty:
-        return pd.DataFrame(columns=["video_id", "views", "retention", "mood", "tempo_band"])
+        return pd.DataFrame(columns=["video_id", "views", "retention", "mood", "tempo_band", "palette"])
     d = daily.dropna(subset=["views"]).copy()
     d["pct_views"] = d["averageViewPercentage"].fillna(0) * d["views"]
     per = d.groupby("video_id").agg(views=("views", "sum"), pct_views=("pct_views", "sum")).reset_index()
     per["retention"] = np.where(per["views"] > 0, per["pct_views"] / per["views"].clip(lower=1) / 100.0, np.nan)
-    merged = per.merge(videos[["video_id", "mood", "tempo"]], on="video_id", how="left")
+    videos = videos if "palette" in videos else videos.assign(palette=None)  # a table stored before palettes
+    merged = per.merge(videos[["video_id", "mood", "tempo", "palette"]], on="video_id", how="left")
     merged["tempo_band"] = merged["tempo"].map(tempo_band)
-    return merged[["video_id", "views", "retention", "mood", "tempo_band"]]
+    return merged[["video_id", "views", "retention", "mood", "tempo_band", "palette"]]
 
 
 def generation_weights(
     day: str, videos: pd.DataFrame, daily: pd.DataFrame, *, exploration: float = 0.2, seed: int | None = None
 ) -> GenerationWeights:
-    """Mood and tempo-band weights for the nightly batch from the channel's videos."""
+    """Mood, tempo-band and palette weights for the nightly batch from the channel's videos."""
     evidence = video_evidence(videos, daily)
     seed = seed if seed is not None else int(day.replace("-", ""))
     result = GenerationWeights(day, exploration, videos_used=int(evidence["retention"].notna().sum()))
-    for dimension, column, arms in (("mood", "mood", MOODS), ("tempo", "tempo_band", tuple(TEMPO_BANDS))):
+    for dimension, column, arms in (
+        ("mood", "mood", MOODS),
+        ("tempo", "tempo_band", tuple(TEMPO_BANDS)),
+        ("palette", "palette", PALETTE_ORDER),
+    ):
         frame = evidence.rename(columns={column: "arm"})[["arm", "retention", "views"]]
         result.dimensions[dimension] = thompson_weights(dimension, arms, frame, exploration=exploration, seed=seed)
     return result
@@ -213,15 +219,15 @@ _BPM = re.compile(r"\b(\d{2,3})\s*bpm\b", re.IGNORECASE)
 
 
 def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """Add ``track``, ``mood``, ``tempo``, ``tempo_band`` and ``title_variant`` to the
-    video table. A video this pipeline published (``linked``: video id → its track's
+    """Add ``track``, ``mood``, ``tempo``, ``tempo_band``, ``palette`` and ``title_variant``
+    to the video table. A video this pipeline published (``linked``: video id → its track's
     conditions and A/B titles) takes them from its track; any other video from its own
-    title, tags and description, by the words the planner reads moods from and a
-    "NN BPM" mention."""
+    title, tags and description, by the words the planner reads moods and the sound plan
+    reads genres from and a "NN BPM" mention."""
     import pandas as pd
 
     out = videos.copy()
-    tracks, moods, tempi, variants = [], [], [], []
+    tracks, moods, tempi, variants, palettes = [], [], [], [], []
     for row in out.itertuples():
         link = linked.get(row.video_id) or {}
         text = [
@@ -231,25 +237,31 @@ def attach_attributes(videos: pd.DataFrame, linked: Mapping[str, Mapping[str, An
         ]
         tracks.append(link.get("track"))
         moods.append(link.get("mood") or mood_from_text(*text))
+        palettes.append(link.get("palette") or palette_in_text(*text))
         bpm = _BPM.search(" ".join(text))
         tempi.append(link.get("tempo") if link.get("tempo") is not None else (float(bpm.group(1)) if bpm else None))
         titles = list(link.get("variants") or [])
         variants.append(f"variant {chr(65 + titles.index(row.title))}" if row.title in titles else None)
     out["track"], out["mood"], out["tempo"], out["title_variant"] = tracks, moods, tempi, variants
+    out["palette"] = palettes
     out["tempo_band"] = out["tempo"].map(lambda t: tempo_band(float(t)) if t is not None and pd.notna(t) else None)
     return out
 
 
 def track_conditions(gap_songs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The mood most of a track's made songs were asked for, and their mean tempo."""
+    """The mood and the genre palette most of a track's made songs were asked for, and
+    their mean tempo."""
     import pandas as pd
 
-    songs = [s.get("conditions", {}) for s in (gap_songs or {}).get("songs", []) if s.get("conditions")]
-    if not songs:
+    made = [s for s in (gap_songs or {}).get("songs", []) if s.get("conditions")]
+    if not made:
         return {}
+    songs = [s["conditions"] for s in made]
     moods = pd.Series([s.get("mood") for s in songs]).dropna()
+    palettes = pd.Series([(s.get("sound_plan") or {}).get("palette") for s in made]).dropna()
     tempi = [float(s["tempo"]) for s in songs if s.get("tempo") is not None]
     return {
         "mood": moods.mode().iloc[0] if len(moods) else None,
         "tempo": round(float(np.mean(tempi)), 1) if tempi else None,
+        **({"palette": palettes.mode().iloc[0]} if len(palettes) else {}),
     }

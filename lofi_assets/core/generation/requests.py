@@ -27,7 +27,7 @@ from lofi_assets.core.generation.conditions import (
 )
 from lofi_assets.core.generation.feedback import TEMPO_BANDS, allocate
 from lofi_assets.core.generation.quality import REJECT_BELOW, score_midi
-from lofi_assets.core.generation.sound_plan import SoundPlan, sound_plan
+from lofi_assets.core.generation.sound_plan import PALETTE_ORDER, SoundPlan, sound_plan
 from lofi_assets.core.ingest.plan import TrackPlan
 from lofi_assets.core.music_keys import key_in_text
 from lofi_assets.core.planning.fill import take_letter
@@ -100,7 +100,7 @@ def gap_requests(
             "key": "named in the prompt or plan" if key is not None else f"usual {MOOD_MODE[mood]} key",
             "drums": "with drums" if drums else "no drums: the prompt asks for none",
         }
-        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "gap"
+        slug = _slug(text)[:40] or "gap"
         count = max(1, (takes or {}).get(gap.get("arc"), 1))
         for take in range(count):
             letter = take_letter(take) if count > 1 else ""
@@ -143,28 +143,25 @@ def nightly_requests(
     bars: int = 48,
     mood_weights: dict[str, float] | None = None,
     tempo_weights: dict[str, float] | None = None,
+    palette_weights: dict[str, float] | None = None,
 ) -> list[SongRequest]:
     """A night's batch: moods in turn (order shuffled by the date), tempo stratified over
-    the mood's usual range, key from the mood's mode. The same date gives the same batch.
+    the mood's usual range, key from the mood's mode, and a genre palette each (in turn,
+    their order shuffled by the date) whose sound plan voices the piece. The same date
+    gives the same batch.
 
-    With weights from the channel report (:mod:`.feedback`), moods are allotted in
-    proportion to their weights and each piece's tempo band is drawn by the tempo weights
-    (uniform within the band) instead of around the mood's usual tempo."""
+    With weights from the channel report (:mod:`.feedback`), moods and palettes are
+    allotted in proportion to their weights and each piece's tempo band is drawn by the
+    tempo weights (uniform within the band) instead of around the mood's usual tempo."""
     ordinal = date.fromisoformat(day).toordinal()
     rng = np.random.default_rng(ordinal)
-    moods = list(MOODS)
-    rng.shuffle(moods)
-    if mood_weights:
-        counts = allocate({m: mood_weights.get(m, 0.0) for m in MOODS}, count)
-        order = [m for m in moods for _ in range(counts[m])]
-        rng.shuffle(order)
-    else:
-        order = [moods[i % len(moods)] for i in range(count)]
+    order = _allotted(list(MOODS), count, mood_weights, rng)
     bands = list(TEMPO_BANDS)
     band_p = None
     if tempo_weights:
         band_p = np.array([max(0.0, tempo_weights.get(b, 0.0)) for b in bands])
         band_p = band_p / band_p.sum() if band_p.sum() > 0 else None
+    palettes = _allotted(list(PALETTE_ORDER), count, palette_weights, np.random.default_rng([ordinal, 1]))
     out = []
     for i, mood in enumerate(order):
         style = MOOD_STYLES[mood]
@@ -186,9 +183,27 @@ def nightly_requests(
             tempo = float(np.clip(round(centre + rng.uniform(-8, 8)), lo, hi))
         mode = "major" if rng.random() < style.major_share else "minor"
         key = str(rng.choice(COMMON_KEYS[mode] + (("Bb", "Eb") if mode == "major" else ("Cm", "Gm", "F#m"))))
-        cond = Conditions.parse(tempo, key, mood, bars, _seed(day, i) % 1_000_000)
-        out.append(SongRequest(f"{day}-{i:03d}-{mood}-{cond.key_name.replace('#', 's')}-{tempo:g}", cond))
+        plan = sound_plan(palettes[i], mood)
+        cond = Conditions.parse(tempo, key, mood, bars, _seed(day, i) % 1_000_000, plan.drums.on)
+        name = f"{day}-{i:03d}-{mood}-{cond.key_name.replace('#', 's')}-{tempo:g}-{_slug(palettes[i])}"
+        out.append(SongRequest(name, cond, palettes[i], why={"palette": palettes[i]}, plan=plan))
     return out
+
+
+def _allotted(arms: list[str], count: int, weights: dict[str, float] | None, rng: np.random.Generator) -> list[str]:
+    """``count`` arms: in turn (their order shuffled), or allotted by ``weights`` and
+    shuffled."""
+    rng.shuffle(arms)
+    if not weights:
+        return [arms[i % len(arms)] for i in range(count)]
+    counts = allocate({a: weights.get(a, 0.0) for a in arms}, count)
+    order = [a for a in arms for _ in range(counts[a])]
+    rng.shuffle(order)
+    return order
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 # --- generating many -----------------------------------------------------------------

@@ -326,6 +326,13 @@ class SoundPlan:
 _BY_NAME = {i.name: i for i in INSTRUMENTS}
 
 
+def palette_in_text(*texts: str) -> str | None:
+    """The genre palette the words name (the first of :data:`PALETTE_ORDER` that any text
+    matches), or None."""
+    joined = " ".join(texts).lower()
+    return next((n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], joined)), None)
+
+
 def _clauses(text: str) -> list[str]:
     """The prompt split where its ideas change: commas, "+", "and", "with", "over", "under"."""
     parts = re.split(r",|;|\+|—|–|\s-\s|\s(?:and|with|over|under|beneath|into|plus)\s", text)
@@ -362,9 +369,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
                 inst = _BY_NAME[WALKING_BASS]  # a walking bass named no further is the jazz player's
             parts[role.value] = PartPlan(role.value, inst.name, inst.program, idiom.value, clause, True)
 
-    palette_name = next((n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], text)), None) or next(
-        (n for n in PALETTE_ORDER if re.search(PALETTES[n]["words"], context.lower())), None
-    )
+    palette_name = palette_in_text(text) or palette_in_text(context)
     palette_recognised = palette_name is not None
     if palette_name is None:
         palette_name = "lo-fi hip hop"

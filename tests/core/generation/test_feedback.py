@@ -15,6 +15,7 @@ from lofi_assets.core.generation.feedback import (
     track_conditions,
 )
 from lofi_assets.core.generation.requests import nightly_requests
+from lofi_assets.core.generation.sound_plan import PALETTE_ORDER
 
 
 def evidence(winner: str, n_each: int = 4, win: float = 0.30, rest: float = 0.15) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -126,3 +127,37 @@ def test_attributes_from_the_track_or_from_the_video_text():
         }
     ) == {"mood": "cozy", "tempo": 75.0}
     assert tempo_band(50) == "slow" and tempo_band(68) == "mid" and tempo_band(99) == "fast"
+
+
+def test_palette_weights_follow_the_palette_that_holds_viewers():
+    videos, daily = evidence("cozy")
+    # the cozy winners were lo-fi jazz, every other video synthwave
+    videos["palette"] = ["lo-fi jazz" if m == "cozy" else "synthwave" for m in videos["mood"]]
+    palette = generation_weights("2026-11-02", videos, daily).weights("palette")
+    assert set(palette) == set(PALETTE_ORDER) and max(palette, key=palette.get) == "lo-fi jazz"
+    assert min(palette.values()) > 0  # untried palettes are still explored
+    fed = nightly_requests("2026-11-03", 50, 8, palette_weights=palette)
+    assert sum(r.plan.palette == "lo-fi jazz" for r in fed) > 15  # 10 of 50 when even
+    # a table stored before palettes has no palette column: nothing is known, the spread is even
+    unknown = generation_weights("2026-11-02", videos.drop(columns="palette"), daily).weights("palette")
+    assert list(unknown.values()) == pytest.approx([1 / len(PALETTE_ORDER)] * len(PALETTE_ORDER))
+
+
+def test_a_video_palette_comes_from_its_track_or_its_words():
+    videos = pd.DataFrame(
+        {
+            "video_id": ["ours", "old", "plain"],
+            "title": ["Night Drive", "Late night jazz café", "Study beats"],
+            "tags": [[], ["jazz"], []],
+            "description": ["", "", ""],
+        }
+    )
+    out = attach_attributes(videos, {"ours": {"track": "k1", "palette": "synthwave"}}).set_index("video_id")
+    assert out.loc["ours", "palette"] == "synthwave" and out.loc["old", "palette"] == "lo-fi jazz"
+    assert pd.isna(out.loc["plain", "palette"])
+    songs = [
+        {"conditions": {"mood": "cozy", "tempo": 70}, "sound_plan": {"palette": "ambient"}},
+        {"conditions": {"mood": "cozy", "tempo": 70}, "sound_plan": {"palette": "ambient"}},
+        {"conditions": {"mood": "cozy", "tempo": 70}, "sound_plan": {"palette": "lo-fi jazz"}},
+    ]
+    assert track_conditions({"songs": songs})["palette"] == "ambient"

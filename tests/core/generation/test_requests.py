@@ -13,6 +13,7 @@ from lofi_assets.core.generation.requests import (
     mood_from_text,
     nightly_requests,
 )
+from lofi_assets.core.generation.sound_plan import PALETTE_ORDER
 from lofi_assets.core.ingest.plan import Arc, Prompt, TrackPlan
 
 
@@ -65,6 +66,10 @@ def test_nightly_batch_is_fixed_by_its_date_and_spread():
     assert set(moods) == set(MOODS) and max(moods.values()) - min(moods.values()) <= 1
     assert len({r.conditions.key_name for r in a}) >= 6
     assert len({r.name for r in a}) == 50
+    palettes = Counter(r.plan.palette for r in a)
+    assert set(palettes) == set(PALETTE_ORDER) and max(palettes.values()) - min(palettes.values()) <= 1
+    for r in a:  # the palette voices the piece and names it; an ambient piece is beatless
+        assert r.name.endswith(r.plan.palette.replace(" ", "-")) and r.conditions.drums == (r.plan.palette != "ambient")
 
 
 def test_make_songs_best_of_n_with_the_composer(tmp_path):
