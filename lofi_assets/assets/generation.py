@@ -20,6 +20,7 @@ from lofi_assets.assets.planning import track_playlist
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.generation.conditions import Conditions
 from lofi_assets.core.generation.corpus import collect_operator_midi, compose_corpus, read_manifest, write_manifest
+from lofi_assets.core.generation.instrument_meaning import InstrumentMeaning
 from lofi_assets.core.generation.midi_analysis import first_tempo
 from lofi_assets.core.generation.piano_roll import write_piano_roll
 from lofi_assets.core.generation.quality import REJECT_BELOW, TARGET, rule_shares
@@ -38,7 +39,7 @@ from lofi_assets.core.progress import Progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
-from resources import MidiModelResource, StorageResource
+from resources import EmbedderResource, MidiModelResource, StorageResource
 from resources.midi_model import MODEL_FILE, TOKENIZER_FILE
 
 
@@ -381,6 +382,7 @@ def gap_songs(
     config: GapSongsConfig,
     storage: StorageResource,
     midi_generator: MidiModelResource,
+    embedder: EmbedderResource,
 ) -> dg.MaterializeResult:
     """MIDI for every gap of the track's playlist, conditioned on the arc's BPM range, the
     key the prompt or plan names (else a usual key of the mood's mode) and the mood its
@@ -393,7 +395,9 @@ def gap_songs(
     gaps = [p for p in playlist.get("prompts", []) if not p.get("song_id")]
     fill = gap_fill(plan, playlist, gaps, config)
     takes = {arc: f.takes for arc, f in fill.items()}
-    requests = gap_requests(plan, gaps, bars=config.bars, takes=takes)
+    # instruments named in words the lexicon does not read are read by meaning
+    meaning = InstrumentMeaning(embedder.embedder(cache_dir=storage.asset_dir(asset_files.EMBEDDING_CACHE)))
+    requests = gap_requests(plan, gaps, bars=config.bars, takes=takes, meaning=meaning)
     spec, origin = generator_spec(midi_generator, storage, f"track {key}")
     context.log.info(f"generator: {origin}")
     progress = Progress(f"gap_songs {key}", len(requests), log=context.log.info)

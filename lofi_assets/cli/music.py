@@ -161,7 +161,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     plan = None
     try:
         if args.prompt:
-            request = prompt_request(args.prompt, args.bars, args.seed, args.tempo, args.key, args.mood)
+            from lofi_assets.core.generation.instrument_meaning import InstrumentMeaning
+            from lofi_assets.core.library.embedding import Embedder
+            from lofi_assets.settings import settings
+
+            meaning = InstrumentMeaning(Embedder(settings().embedding_model))
+            request = prompt_request(args.prompt, args.bars, args.seed, args.tempo, args.key, args.mood, meaning)
             cond, plan = request.conditions, request.plan
             if args.no_drums:
                 cond = dataclasses.replace(cond, drums=False)

@@ -65,13 +65,15 @@ def gap_requests(
     bars: int | None = None,
     song_minutes: float | None = None,
     takes: dict[int, int] | None = None,
+    meaning: Callable | None = None,
 ) -> list[SongRequest]:
     """Conditions for each gap: tempo within the arc's BPM range, the key the prompt (or
     the plan) names or a usual key of the mood's mode, the mood its words speak for.
 
     ``takes`` (per arc) asks for more pieces of each gap prompt: the same conditions and
     prompt, other seeds, named with a letter (``a1-p3a-…``, ``a1-p3b-…``); the first take
-    is the piece a single take would be."""
+    is the piece a single take would be. ``meaning`` reads instruments the sound plan's
+    lexicon does not (:class:`.instrument_meaning.InstrumentMeaning`)."""
     arcs = {a.number: a for a in plan.arcs}
     plan_text = " ".join(filter(None, [plan.mood_arc, plan.vibe, plan.theme, plan.title]))
     minutes = song_minutes or min(4.0, max(1.5, (plan.target_duration_min or 60) / max(1, len(plan.prompts))))
@@ -91,7 +93,7 @@ def gap_requests(
             key_text = str(rng.choice(COMMON_KEYS[MOOD_MODE[mood]]))
         length = bars or max(4, int(round(minutes * 60 * tempo / 240 / 4)) * 4)
         context = " ".join(filter(None, [f"{arc.name} {arc.description}" if arc else "", plan_text]))
-        sound = sound_plan(text, mood, context)
+        sound = sound_plan(text, mood, context, meaning)
         drums = sound.drums.on
         cond = Conditions.parse(tempo, key if key is not None else key_text, mood, length, seed % 1_000_000, drums)
         why = {
@@ -117,6 +119,7 @@ def prompt_request(
     tempo: float | None = None,
     key: str | None = None,
     mood: str | None = None,
+    meaning: Callable | None = None,
 ) -> SongRequest:
     """One prompt as ``gap_songs`` would ask for it (a one-arc, one-prompt plan through
     ``gap_requests``), with explicit ``tempo``, ``key`` and ``mood`` overriding what the words
@@ -124,7 +127,7 @@ def prompt_request(
     from lofi_assets.core.ingest.plan import Arc, Prompt
 
     plan = TrackPlan(key="prompt", title="", source="prompt", arcs=[Arc(1, "prompt")], prompts=[Prompt(1, 1, text)])
-    (request,) = gap_requests(plan, [{"arc": 1, "number": 1, "text": text}], bars=bars)
+    (request,) = gap_requests(plan, [{"arc": 1, "number": 1, "text": text}], bars=bars, meaning=meaning)
     c = request.conditions
     cond = Conditions.parse(
         tempo if tempo is not None else c.tempo,

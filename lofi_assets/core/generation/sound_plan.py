@@ -13,6 +13,7 @@ turns into layers and chains. Words are read by a lexicon; what it does not know
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -343,13 +344,15 @@ def _found(patterns: dict[str, str], text: str) -> tuple[str, ...]:
     return tuple(name for name, pattern in patterns.items() if re.search(pattern, text))
 
 
-def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan:
+def sound_plan(prompt: str, mood: str = "chill", context: str = "", meaning: Callable | None = None) -> SoundPlan:
     """The plan for ``prompt`` (the arc's and the track's words in ``context`` choose the
     palette when the prompt names none). Explicit negations win ("no drums" over "boom bap")
-    and the plan says so."""
+    and the plan says so. ``meaning`` (an :class:`.instrument_meaning.InstrumentMeaning`)
+    reads a clause the lexicon finds no instrument in by what it means ("a lonely oboe")."""
     text = prompt.lower()
     parts: dict[str, PartPlan] = {}
     notes: list[str] = []
+    read_by_meaning: set[str] = set()
     for clause in _clauses(text):
         # per role, the most specific instrument the clause names: "nylon guitar" over
         # "guitar", "synth leads" over "synth"
@@ -361,13 +364,18 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
                     found[inst.role] = (*rank, inst)
         if any(not inst.alone for *_, inst in found.values()):
             found = {role: f for role, f in found.items() if not f[2].alone}
+        words = clause
+        if not found and meaning is not None and _unrecognised(clause) and (match := meaning(clause)):
+            found = {match.instrument.role: (0, 0, match.instrument)}
+            words = f"{clause} (by meaning, {match.similarity:.2f})"
+            read_by_meaning.update(_unrecognised(clause))
         for role, (*_, inst) in found.items():
             if role.value in parts:
                 continue
             idiom = next((i for i, pattern in IDIOM_WORDS if re.search(pattern, clause) and _fits(role, i)), inst.idiom)
             if idiom == Idiom.walking and inst.name == "finger bass":
                 inst = _BY_NAME[WALKING_BASS]  # a walking bass named no further is the jazz player's
-            parts[role.value] = PartPlan(role.value, inst.name, inst.program, idiom.value, clause, True)
+            parts[role.value] = PartPlan(role.value, inst.name, inst.program, idiom.value, words, True)
 
     palette_name = palette_in_text(text) or palette_in_text(context)
     palette_recognised = palette_name is not None
@@ -412,7 +420,7 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "") -> SoundPlan
     effects = tuple(dict.fromkeys(_found(EFFECT_WORDS, text) + tuple(palette.get("effects", ()))))
     if "long reverb" in effects and "reverb" in effects:
         effects = tuple(e for e in effects if e != "reverb")
-    unrecognised = _unrecognised(text)
+    unrecognised = tuple(w for w in _unrecognised(text) if w not in read_by_meaning)
     return SoundPlan(
         prompt=prompt,
         palette=palette_name,
