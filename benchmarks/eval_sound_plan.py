@@ -2,7 +2,8 @@
 real plans through its sound plan, a piece generated for it and voiced, then the MIDI read
 back: of the instrument words the lexicon recognised, how many play as the instrument named
 (the role's part on the named program); of the kit and feel words, how many left their mark
-on the drums; which idioms were played and which only asked; and the words nobody reads.
+on the drums; which idioms were played and which only asked; the instruments read by meaning
+(sentence embeddings, where the lexicon read none); and the words nobody reads.
 
     .venv/bin/python benchmarks/eval_sound_plan.py [--model] [--bars 8]
 """
@@ -23,10 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator  # noqa: E402
+from lofi_assets.core.generation.instrument_meaning import InstrumentMeaning  # noqa: E402
 from lofi_assets.core.generation.requests import prompt_request  # noqa: E402
 from lofi_assets.core.generation.sound_plan import FEEL_WORDS, KIT_WORDS  # noqa: E402
 from lofi_assets.core.generation.voicing import voice  # noqa: E402
 from lofi_assets.core.ingest.plan_parser import parse_track_plan  # noqa: E402
+from lofi_assets.core.library.embedding import Embedder  # noqa: E402
 from resources.midi_model import MODEL_FILE, SHIPPED_MODEL_DIR, TOKENIZER_FILE  # noqa: E402
 
 PAGES = {
@@ -43,12 +46,12 @@ def prompts(pages: list[Path]) -> list[str]:
     return out
 
 
-def evaluate(texts: list[str], generator, bars: int) -> dict:
+def evaluate(texts: list[str], generator, bars: int, meaning) -> dict:
     named = played = kit_named = kit_played = feel_named = feel_played = 0
     idioms, unplayed, unrecognised = Counter(), Counter(), Counter()
-    misses = []
+    misses, by_meaning = [], []
     for i, text in enumerate(texts):
-        request = prompt_request(text, bars=bars, seed=i)
+        request = prompt_request(text, bars=bars, seed=i, meaning=meaning)
         piece = generator.generate(request.conditions)
         report = voice(piece.midi, request.plan)
         midi = pretty_midi.PrettyMIDI(io.BytesIO(_bytes(piece.midi)))  # read back as written
@@ -57,6 +60,8 @@ def evaluate(texts: list[str], generator, bars: int) -> dict:
             if not part.named:
                 continue
             named += 1
+            if "by meaning" in part.words:
+                by_meaning.append(f"{part.words} → {part.instrument}")
             if part.program in programs:
                 played += 1
             else:
@@ -85,6 +90,7 @@ def evaluate(texts: list[str], generator, bars: int) -> dict:
         "feel_words_played": feel_played,
         "idioms_played": dict(idioms),
         "idioms_asked_not_played": dict(unplayed),
+        "read_by_meaning": by_meaning,
         "unrecognised_top": unrecognised.most_common(15),
         "misses": misses,
     }
@@ -106,15 +112,17 @@ def main() -> int:
         generator = ModelGenerator.from_files(SHIPPED_MODEL_DIR / MODEL_FILE, SHIPPED_MODEL_DIR / TOKENIZER_FILE)
     else:
         generator = ComposerGenerator()
+    meaning = InstrumentMeaning(Embedder(device="cpu"))
     results = {}
     for name, pages in PAGES.items():
-        r = results[name] = evaluate(prompts(pages), generator, args.bars)
+        r = results[name] = evaluate(prompts(pages), generator, args.bars, meaning)
         print(
             f"{name}: {r['prompts']} prompts; instrument words played as named "
             f"{r['instrument_words_played']}/{r['instrument_words']}, kit words {r['kit_words_played']}/"
             f"{r['kit_words']}, feel words {r['feel_words_played']}/{r['feel_words']}"
         )
         print(f"  idioms played {r['idioms_played']}; asked, not played {r['idioms_asked_not_played']}")
+        print(f"  read by meaning: {'; '.join(r['read_by_meaning']) or 'none'}")
         print(f"  unrecognised: {', '.join(f'{w} ({n})' for w, n in r['unrecognised_top'])}")
         for miss in r["misses"][:5]:
             print(f"  miss: {miss}")

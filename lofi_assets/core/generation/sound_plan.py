@@ -365,7 +365,11 @@ def sound_plan(prompt: str, mood: str = "chill", context: str = "", meaning: Cal
         if any(not inst.alone for *_, inst in found.values()):
             found = {role: f for role, f in found.items() if not f[2].alone}
         words = clause
-        if not found and meaning is not None and _unrecognised(clause) and (match := meaning(clause)):
+        if not found and meaning is not None and _unrecognised(clause) and not _leaves_to_palette(clause):
+            match = meaning(clause)
+        else:
+            match = None
+        if match is not None:
             found = {match.instrument.role: (0, 0, match.instrument)}
             words = f"{clause} (by meaning, {match.similarity:.2f})"
             read_by_meaning.update(_unrecognised(clause))
@@ -466,6 +470,12 @@ def _unrecognised(text: str) -> tuple[str, ...]:
             and not any(a < m.end() and m.start() < b for a, b in covered)  # read as part of a phrase
         )
     )
+
+
+def _leaves_to_palette(clause: str) -> bool:
+    """Whether a clause names a role or a genre but no instrument ("warm analog synths",
+    "hypnotic lo-fi synthwave"): the palette chooses, and meaning does not second-guess it."""
+    return bool(re.search(GENERIC_WORDS, clause)) or palette_in_text(clause) is not None
 
 
 def _fits(role: Role, idiom: Idiom) -> bool:

@@ -45,3 +45,9 @@ def test_the_plan_plays_what_was_read_by_meaning_and_says_so(meaning):
     assert "oboe" not in read.unrecognised and read.textures == ("rain",)
     # a clause the lexicon reads is never second-guessed
     assert sound_plan("nylon guitar", meaning=meaning).parts["keys"].words == "nylon guitar"
+
+
+def test_a_clause_naming_a_role_or_genre_is_left_to_the_palette(meaning):
+    for text in ("hypnotic lo-fi synthwave", "subtle complex chords", "warm analog synths"):
+        plan = sound_plan(text, meaning=meaning)
+        assert not any("by meaning" in part.words for part in plan.parts.values()), text
