@@ -96,6 +96,58 @@ def evaluate(texts: list[str], generator, bars: int, meaning) -> dict:
     }
 
 
+# Paraphrases of instruments (the family a listener would expect) and clauses that name none:
+# the set the meaning thresholds were set on.
+PARAPHRASES = {
+    "ukulele strums": "nylon guitar",
+    "cello line": "strings",
+    "soft horn section": "muted trumpet",
+    "glassy bells": "celesta",
+    "twinkling toy piano": "music box",
+    "steel pan melody": "marimba",
+    "808 sub": "synth bass",
+    "mellow keys of an old electric piano": "Rhodes",
+    "a lonely oboe": "clarinet",
+    "bowed violin": "strings",
+    "a hammond b3": "organ",
+    "plucked harp-like synth": "harp",
+    "acoustic picking": "nylon guitar",
+    "a fat moog": "synth bass",
+    "trombone": "trumpet",
+    "bell tones": "celesta",
+    "choir pads": "airy pad",
+    "pizzicato": "strings",
+    "electric keys": "Rhodes",
+    "jazz horns": "muted trumpet",
+    "keys like an old wurly": "Wurlitzer",
+    "Fender Rhodes": "Rhodes",
+    "dusty honky-tonk piano": "upright piano",
+    "soft mallets": "vibraphone",
+    "breathy pan pipes": "flute",
+}
+NO_INSTRUMENT = (
+    "light rain", "late night drive", "slow fade out", "city lights passing", "deep reverb", "sleepy kick",
+    "nostalgic sunset", "a quiet morning", "vinyl crackle", "tape wobble", "dreamy atmosphere", "coffee shop vibes",
+    "soft and gentle", "warm analog hum", "rails and rain only", "distant thunder", "half time groove",
+    "morning light", "study session", "gentle build", "snow falling", "memories of summer", "heartbeat pulse",
+    "gentle waves", "fireplace crackling", "a lazy sunday", "ends on one last chord", "very quiet",
+)  # fmt: skip
+
+
+def evaluate_meaning(meaning) -> dict:
+    read = {text: meaning(text) for text in PARAPHRASES}
+    wrong = {text: m.instrument.name for text, m in read.items() if m and m.instrument.name != PARAPHRASES[text]}
+    false = [text for text in NO_INSTRUMENT if meaning(text) is not None]
+    return {
+        "paraphrases": len(PARAPHRASES),
+        "read": sum(m is not None for m in read.values()),
+        "read_as_intended": sum(m is not None and m.instrument.name == PARAPHRASES[t] for t, m in read.items()),
+        "read_otherwise": wrong,
+        "no_instrument_clauses": len(NO_INSTRUMENT),
+        "no_instrument_read_as_one": false,
+    }
+
+
 def _bytes(midi: pretty_midi.PrettyMIDI) -> bytes:
     buffer = io.BytesIO()
     midi.write(buffer)
@@ -126,6 +178,12 @@ def main() -> int:
         print(f"  unrecognised: {', '.join(f'{w} ({n})' for w, n in r['unrecognised_top'])}")
         for miss in r["misses"][:5]:
             print(f"  miss: {miss}")
+    r = results["meaning"] = evaluate_meaning(meaning)
+    print(
+        f"meaning: {r['read']}/{r['paraphrases']} paraphrases read, {r['read_as_intended']} as intended "
+        f"(otherwise: {r['read_otherwise']}); clauses naming no instrument read as one: "
+        f"{len(r['no_instrument_read_as_one'])}/{r['no_instrument_clauses']}"
+    )
     results["generator"] = "model" if args.model else "composer"
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     return 0

@@ -35,11 +35,33 @@ from lofi_assets.core.production.mix import (
     render_mix,
 )
 from lofi_assets.core.production.render import SONG_CORRELATION_RANGE, RenderError
+from lofi_assets.core.production.sound_stage import sound_plan_problems
 from lofi_assets.core.progress import Progress, logged_to_progress
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.partitions import daily_partitions, tracks_partitions
 from lofi_assets.ui_pictures import pictures_markdown
 from resources import RendererResource, StorageResource
+
+SOUND_AS_PLANNED = "sound_as_planned"
+
+
+def heard_table(rows: list[dict]) -> str:
+    """Per song, what its sound plan put in: each layer at its measured level, each effect
+    and its mark."""
+    table = []
+    for r in rows:
+        heard = r.get("heard") or {}
+        for layer in heard.get("layers", []):
+            table.append((r["name"], f"layer: {layer['texture']}", f"{layer['measured_db']:+.1f} dB", layer["why"]))
+        for effect in heard.get("effects", []):
+            mark = effect["mark"]
+            said = f"{mark['measure']}: {mark.get('dry', '')} → {mark['wet']}" if "dry" in mark else mark["measure"]
+            table.append((r["name"], f"effect: {effect['name']}", "heard" if mark["heard"] else "NOT heard", said))
+        for note in heard.get("notes", []):
+            table.append((r["name"], "note", "", note))
+    if not table:
+        return "No song's prompt names a texture or an effect."
+    return markdown_table(["song", "what", "level / mark", "how"], table)
 
 
 class RenderConfig(ChoiceConfig):
@@ -65,6 +87,12 @@ class RenderConfig(ChoiceConfig):
             asset="rendered_songs",
             description="every render's left/right correlation lies within 0.6–0.9 (placed parts, not mono)",
         ),
+        dg.AssetCheckSpec(
+            SOUND_AS_PLANNED,
+            asset="rendered_songs",
+            description="every song carries the texture layers its sound plan names, each within 1 dB of its "
+            "level (measured in its stem), and every planned effect left its mark; a song without them has none",
+        ),
     ],
 )
 def rendered_songs(
@@ -84,7 +112,13 @@ def rendered_songs(
     for song in to_render:
         midi = midi_dir / song["file"]
         try:
-            row = renderer.render_file(midi, folder / f"{song['name']}.wav", seed_of(key, song["name"]), config.preset)
+            row = renderer.render_file(
+                midi,
+                folder / f"{song['name']}.wav",
+                seed_of(key, song["name"]),
+                config.preset,
+                sound_plan=song.get("sound_plan"),
+            )
         except (RenderError, AudioInputError) as exc:
             problems.append(f"{song['name']}: {exc}")
             continue
@@ -109,6 +143,10 @@ def rendered_songs(
         progress.step(f"{song['name']}: {row['seconds']:.0f} s of audio, correlation {row.get('correlation')}")
     progress.finish()
     preset = config.preset or renderer.colour_preset
+    plans = {song["name"]: song.get("sound_plan") for song in to_render}
+    sound_problems = [
+        f"{r['name']}: {problem}" for r in rows for problem in sound_plan_problems(plans.get(r["name"]), r.get("heard"))
+    ]
     lo, hi = SONG_CORRELATION_RANGE
     off_stage = [f"{r['file']}: {r['correlation']}" for r in rows if not lo <= r["correlation"] <= hi]
     asset_files.RENDERED.write(
@@ -125,6 +163,7 @@ def rendered_songs(
                 for i, r in enumerate([r for r in rows if r.get("picture")][:3])
             },
             "pictures": pictures_markdown([(r["file"], folder / r["picture"]) for r in rows if r.get("picture")][:3]),
+            "heard": dg.MetadataValue.md(heard_table(rows)),
             "renders": dg.MetadataValue.md(
                 markdown_table(
                     ["arc", "#", "file", "seconds", "LUFS", "peak dBFS", "correlation"],
@@ -140,6 +179,15 @@ def rendered_songs(
                 check_name="renders_decode",
                 passed=not problems,
                 metadata={"problems": dg.MetadataValue.md(markdown_bullets(problems))},
+            ),
+            dg.AssetCheckResult(
+                check_name=SOUND_AS_PLANNED,
+                passed=not sound_problems,
+                metadata={
+                    "layers": sum(len(r.get("heard", {}).get("layers", [])) for r in rows),
+                    "effects": sum(len(r.get("heard", {}).get("effects", [])) for r in rows),
+                    "problems": dg.MetadataValue.md(markdown_bullets(sound_problems)),
+                },
             ),
             dg.AssetCheckResult(
                 check_name="stereo_image",
