@@ -269,6 +269,28 @@ def test_render_prints_the_figures_of_what_it_wrote(tmp_path):
     assert bad.returncode == 1 and "junk.mid" in bad.stderr and not (tmp_path / "j.wav").exists()
 
 
+def test_song_adds_texture_and_effect_words_without_changing_the_notes(tmp_path):
+    fixed = ("--seconds", "8", "--tempo", "72", "--key", "Dm", "--mood", "cozy", "--seed", "3", "--composer")
+    plain = json.loads(lofi("song", "nylon guitar over a lazy beat", "--out", str(tmp_path / "a.wav"), *fixed).stdout)
+    rainy = json.loads(
+        lofi(
+            "song", "nylon guitar over a lazy beat, light rain, deep reverb", "--out", str(tmp_path / "b.wav"), *fixed
+        ).stdout
+    )
+    notes = [
+        [(n.pitch, n.start, n.end) for i in pretty_midi.PrettyMIDI(str(tmp_path / f)).instruments for n in i.notes]
+        for f in ("a.mid", "b.mid")
+    ]
+    assert notes[0] == notes[1]  # the words changed the sound, not the music
+    assert "heard" not in plain and plain["sound_plan"]["parts"]["keys"]["instrument"] == "nylon guitar"
+    (layer,) = rainy["heard"]["layers"]
+    assert layer["texture"] == "rain" and (tmp_path / layer["stem"]).is_file()
+    assert [e["name"] for e in rainy["heard"]["effects"]] == ["long reverb"]
+    assert json.loads((tmp_path / "b.json").read_text())["heard"] == rainy["heard"]
+    bad = lofi("song", "rain", "--out", str(tmp_path / "c.mp3"), check=False)
+    assert bad.returncode == 2 and "must end in .wav" in bad.stderr
+
+
 def test_master_prints_the_figures_and_refuses_silence(tmp_path):
     from lofi_assets.core.audio_io import write_wav
     from lofi_assets.demo.library import synthesize

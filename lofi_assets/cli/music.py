@@ -56,6 +56,30 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model (default 1)")
     p.set_defaults(func=cmd_generate)
 
+    p = sub.add_parser(
+        "song",
+        help="one prompt to a finished song: plan, MIDI, render, texture layers, effects, colour; prints JSON",
+    )
+    p.add_argument("prompt", help='as an operator writes it: "nylon guitar over light rain, deep reverb"')
+    p.add_argument("--out", required=True, help="the WAV to write; SONG.mid, SONG.json and SONG.stems/ beside it")
+    p.add_argument("--seconds", type=float, default=60.0, help="about how long (whole four-bar phrases)")
+    p.add_argument("--tempo", type=float, default=None, help="BPM (default: the prompt's words, else the mood's)")
+    p.add_argument("--key", default=None, help="C, Db, F#m, ... (default: the prompt's, else a usual key)")
+    p.add_argument("--mood", default=None, help=", ".join(MOODS))
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="fixes the notes: with tempo, key and mood fixed too, texture and "
+        "effect words change the layers and effects, never the notes",
+    )
+    p.add_argument("--preset", default="tape", help="lo-fi colour preset: clean, tape, vinyl or dusty (default tape)")
+    p.add_argument(
+        "--model-dir", default=None, help="folder with model.pt and tokenizer.json (default: the shipped model)"
+    )
+    p.add_argument("--composer", action="store_true", help="use the rule-based composer, not the model")
+    p.set_defaults(func=cmd_song)
+
     p = sub.add_parser("score", help="the quality sub-scores of a MIDI file, as JSON")
     p.add_argument("file")
     p.add_argument("--key", default=None, help="the key it was asked to be in (default: estimated)")
@@ -150,23 +174,15 @@ def cmd_match(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from lofi_assets.core.files import atomic_local_path
     from lofi_assets.core.generation.conditions import ConditionError, Conditions
-    from lofi_assets.core.generation.generate import ComposerGenerator, GenerationError, ModelGenerator, Sampling
-    from lofi_assets.core.generation.model import CheckpointError
+    from lofi_assets.core.generation.generate import GenerationError, Sampling
     from lofi_assets.core.generation.quality import score_midi
     from lofi_assets.core.generation.requests import prompt_request
-    from lofi_assets.core.generation.tokens import TokenizerError
     from lofi_assets.core.generation.voicing import voice
-    from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
 
     plan = None
     try:
         if args.prompt:
-            from lofi_assets.core.generation.instrument_meaning import InstrumentMeaning
-            from lofi_assets.core.library.embedding import Embedder
-            from lofi_assets.settings import settings
-
-            meaning = InstrumentMeaning(Embedder(settings().embedding_model))
-            request = prompt_request(args.prompt, args.bars, args.seed, args.tempo, args.key, args.mood, meaning)
+            request = prompt_request(args.prompt, args.bars, args.seed, args.tempo, args.key, args.mood, _meaning())
             cond, plan = request.conditions, request.plan
             if args.no_drums:
                 cond = dataclasses.replace(cond, drums=False)
@@ -182,15 +198,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     import torch
 
     torch.set_num_threads(args.threads)  # one-token steps gain little from more threads
-    if args.composer:
-        generator = ComposerGenerator()
-    else:
-        folder, _ = MidiModelResource(checkpoint_dir=args.model_dir).model_dir(None)
-        try:
-            generator = ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE)
-        except (CheckpointError, TokenizerError) as exc:
-            print(f"lofi generate: {exc} (use --composer for the rule-based fallback)", file=sys.stderr)
-            return 1
+    generator = _generator(args.composer, args.model_dir, "generate")
+    if generator is None:
+        return 1
     try:
         piece = generator.generate(cond, sampling)
     except (GenerationError, ConditionError) as exc:
@@ -219,6 +229,97 @@ def cmd_generate(args: argparse.Namespace) -> int:
             ensure_ascii=False,
         )
     )
+    return 0
+
+
+def _meaning():
+    """The sound plan's reader of instruments named in other words, on the configured embedder."""
+    from lofi_assets.core.generation.instrument_meaning import InstrumentMeaning
+    from lofi_assets.core.library.embedding import Embedder
+    from lofi_assets.settings import settings
+
+    return InstrumentMeaning(Embedder(settings().embedding_model))
+
+
+def _generator(composer: bool, model_dir: str | None, command: str):
+    """The model (or the composer when asked), or None after saying why it cannot load."""
+    from lofi_assets.core.generation.generate import ComposerGenerator, ModelGenerator
+    from lofi_assets.core.generation.model import CheckpointError
+    from lofi_assets.core.generation.tokens import TokenizerError
+    from resources.midi_model import MODEL_FILE, TOKENIZER_FILE, MidiModelResource
+
+    if composer:
+        return ComposerGenerator()
+    folder, _ = MidiModelResource(checkpoint_dir=model_dir).model_dir(None)
+    try:
+        return ModelGenerator.from_files(folder / MODEL_FILE, folder / TOKENIZER_FILE)
+    except (CheckpointError, TokenizerError) as exc:
+        print(f"lofi {command}: {exc} (use --composer for the rule-based fallback)", file=sys.stderr)
+        return None
+
+
+def cmd_song(args: argparse.Namespace) -> int:
+    """A prompt made into a song on the pipeline's own path: the sound plan and conditions
+    as ``gap_songs`` reads them, the piece voiced by the plan, rendered as
+    ``rendered_songs`` renders it (its texture layers and effects, then the colour)."""
+    from lofi_assets.core.files import atomic_local_path
+    from lofi_assets.core.generation.conditions import ConditionError
+    from lofi_assets.core.generation.generate import GenerationError
+    from lofi_assets.core.generation.quality import score_midi
+    from lofi_assets.core.generation.requests import prompt_request
+    from lofi_assets.core.generation.voicing import voice
+    from lofi_assets.core.production.render import RenderError
+    from resources.renderer import RendererResource
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".wav":
+        print("lofi song: --out must end in .wav", file=sys.stderr)
+        return 2
+    try:
+        first = prompt_request(args.prompt, 4, 0, args.tempo, args.key, args.mood, _meaning())
+        tempo = first.conditions.tempo
+        bars = max(4, round(args.seconds * tempo / 240 / 4) * 4)
+        request = prompt_request(args.prompt, bars, 0, args.tempo, args.key, args.mood, _meaning())
+        # the seed alone fixes the notes (the prompt's words would otherwise seed them)
+        cond = dataclasses.replace(request.conditions, seed=args.seed)
+        renderer = RendererResource(soundfont=os.environ.get("LOFI_SOUNDFONT") or None, colour_preset=args.preset)
+        renderer.preset()  # an unknown preset fails before anything is made
+    except ValueError as exc:
+        print(f"lofi song: {exc}", file=sys.stderr)
+        return 2
+    generator = _generator(args.composer, args.model_dir, "song")
+    if generator is None:
+        return 1
+    try:
+        piece = generator.generate(cond)
+    except (GenerationError, ConditionError) as exc:
+        print(f"lofi song: {exc}", file=sys.stderr)
+        return 1
+    score = score_midi(piece.midi, cond.key, drums=cond.drums).to_dict()
+    voiced = voice(piece.midi, request.plan)
+    midi_path = out.with_suffix(".mid")
+    with atomic_local_path(midi_path) as tmp:
+        piece.midi.write(str(tmp))
+    plan = request.plan.to_dict()
+    try:
+        row = renderer.render_file(midi_path, out, seed=args.seed, sound_plan=plan)
+    except (RenderError, ValueError) as exc:
+        print(f"lofi song: {exc}", file=sys.stderr)
+        return 1
+    report = {
+        "out": str(out),
+        "midi": str(midi_path),
+        "generator": piece.generator,
+        "conditions": cond.to_dict(),
+        "preset": args.preset,
+        "sound_plan": plan,
+        "voiced": voiced,
+        "score": score,
+        **row,
+    }
+    with atomic_local_path(out.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 
