@@ -46,8 +46,8 @@ def long_reverb(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.n
 def reverb(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.ndarray, dict]:
     import pedalboard as pb
 
-    settings = {"room_size": 0.6, "damping": 0.5, "wet": 0.25, "width": 1.0}
-    return _pedalboard(x, rate, pb.Reverb(0.6, 0.5, 0.25 / 3, 0.5, 1.0)), settings
+    settings = {"room_size": 0.75, "damping": 0.5, "wet": 0.3, "width": 1.0}
+    return _pedalboard(x, rate, pb.Reverb(0.75, 0.5, 0.3 / 3, 0.5, 1.0)), settings
 
 
 def delay(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.ndarray, dict]:
@@ -80,9 +80,9 @@ def saturation(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.nd
 def bit_reduction(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.ndarray, dict]:
     import pedalboard as pb
 
-    settings = {"bit_depth": 10, "sample_rate_hz": 14000}
-    resample = pb.Resample(target_sample_rate=14000.0, quality=pb.Resample.Quality.ZeroOrderHold)
-    return _pedalboard(x, rate, pb.Bitcrush(bit_depth=10.0), resample), settings
+    settings = {"bit_depth": 8, "sample_rate_hz": 11025}
+    resample = pb.Resample(target_sample_rate=11025.0, quality=pb.Resample.Quality.ZeroOrderHold)
+    return _pedalboard(x, rate, pb.Bitcrush(bit_depth=8.0), resample), settings
 
 
 def airy(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.ndarray, dict]:
