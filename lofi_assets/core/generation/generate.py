@@ -92,10 +92,9 @@ class Sampling:
     # of the same chord the last time it sounded: a band plays its part again when the
     # chords come round (a bonus, not a rule, so the part may still vary)
     riff_steer: float = 2.0
-    # nats added to a keys, bass or lead note on the key's tonic (where the chart allows it):
-    # without it a Krumhansl–Schmuckler finder named the requested key or its relative for
-    # 19 of 24 untuned 24-bar pieces (mediant and subtonic keys: long rootless voicings);
-    # with 2 nats, 24 of 24, approval and the scorer's median unchanged
+    # nats added to every id that begins a pitched note on the key's tonic (the chart still
+    # decides where it may sound): without it long rootless voicings and time on the
+    # mediant or subtonic make a Krumhansl–Schmuckler finder hear another key
     home_steer: float = 2.0
 
     def __post_init__(self):
@@ -383,6 +382,12 @@ class ModelGenerator:
         self.pitched_ids = frozenset(
             i for i, parts in enumerate(self.grammar.parts) if any(k == "Pitch" for k, _ in parts)
         )
+        # the ids whose first pitched note is on each pitch class (drum notes are PitchDrum)
+        first_pitch = [next((int(v) for k, v in parts if k == "Pitch"), None) for parts in self.grammar.parts]
+        self.pitch_class_ids = {
+            pc: torch.tensor([i for i, p in enumerate(first_pitch) if p is not None and p % 12 == pc], dtype=torch.long)
+            for pc in range(12)
+        }
         self.role_ids = {
             role: torch.tensor(
                 [i for i, p in enumerate(self.grammar.first_program) if roles.get(p) == role], dtype=torch.long
@@ -472,25 +477,24 @@ class ModelGenerator:
         # steered on, a chord filled in) would let a broken loop through far more often.
         enforced = [rule for rule, p in rules_kept if float(torch.rand(1, generator=gen)) < p]
         enforced.append(lambda new: keys_clash(new, chart, self.role_of))
+        if chart is not None and s.home_steer:
+            # before the nucleus is cut: a tonic the model holds unlikely must still be able
+            # to come in (weighing only the likely ids left rootless voicings untouched)
+            logits = logits.clone()
+            logits[self.pitch_class_ids[chart.tonic]] += s.home_steer
         ids, probs = candidates(logits, s)
         advanced: dict[int, GrammarState | None] = {}
-        echo_riffs = riffs is not None and chart is not None and s.riff_steer and riffs.last
-        if chart is not None and (echo_riffs or s.home_steer):
-            # the part played here last time, and a tone that states the key, are more likely
-            # now: weigh the candidates that begin one (each advanced once; the draws below
-            # reuse it)
-            weight = torch.ones_like(probs)
+        if riffs is not None and chart is not None and s.riff_steer and riffs.last:
+            # the part played here last time is more likely now: weigh the candidates that
+            # echo it (each advanced once; the draws below reuse it)
+            echo = torch.ones_like(probs)
             for k, token in enumerate(ids.tolist()):
                 if token not in self.pitched_ids:
-                    continue  # begins no pitched note: nothing to weigh
+                    continue  # begins no pitched note: nothing to echo
                 new = advanced[token] = self.grammar.advance(state, token, rules)
-                if new is None or not new.begun:
-                    continue
-                if echo_riffs and riffs.echoes(new, chart, self.role_of):  # type: ignore[union-attr]
-                    weight[k] *= math.exp(s.riff_steer)
-                if s.home_steer and chart.states_key(new.begun, self.role_of):
-                    weight[k] *= math.exp(s.home_steer)
-            probs = probs * weight
+                if new is not None and new.begun and riffs.echoes(new, chart, self.role_of):
+                    echo[k] = math.exp(s.riff_steer)
+            probs = probs * echo
             probs = probs / probs.sum()
         for attempt in range(s.max_rejections):
             if float(probs.sum()) <= 0:

@@ -30,8 +30,6 @@ STRONG_WINDOW = 3  # steps after a strong beat that still land on it (a swung or
 HOLD_TOLERANCE = 3  # steps a note may ring into the next chord (a release, not a clash)
 PASSING = STEPS_PER_BAR // 4  # the longest a tone outside the chord lasts in bass or lead
 
-PITCHED_ROLES = frozenset({"keys", "bass", "lead"})
-
 Chord = tuple[int, frozenset[int]]  # root pitch class, chord pitch classes
 
 
@@ -89,12 +87,6 @@ class ChordChart:
         if role == "lead":
             return pc in pcs if strong else pc in pcs or pc in self.scale
         return True
-
-    def states_key(self, begun: tuple[tuple[int, int, int], ...], role_of: dict[int, str]) -> bool:
-        """Whether notes begun (step, program, pitch) put a keys, bass or lead note on the
-        tonic: a piece that comes home to its tonic often is heard in its key, where long
-        rootless voicings and time on the mediant or subtonic are heard in another."""
-        return any(pitch % 12 == self.tonic and role_of.get(program) in PITCHED_ROLES for _, program, pitch in begun)
 
     def clashes(self, role: str, step: int, pitch: int, duration: int | None = None) -> bool:
         """Whether a keys note is no tone of the chord it begins in, or is held into a chord

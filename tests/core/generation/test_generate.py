@@ -352,12 +352,3 @@ def test_home_steer_leans_on_the_tonic(generator):
     assert _tonic_share(generator, Sampling(home_steer=8.0)) > _tonic_share(generator, Sampling(home_steer=0.0)) + 0.03
     with pytest.raises(ValueError):
         Sampling(home_steer=-1.0)
-
-
-def test_states_key_is_a_pitched_note_on_the_tonic():
-    chart = ChordChart.for_conditions(Conditions.parse(80, "Dm", "cozy", bars=8, seed=4))
-    role_of = {0: "keys", 33: "bass", -1: "drums"}
-    assert chart.states_key(((0, 0, 62),), role_of)  # D over D minor
-    assert chart.states_key(((0, 33, 38),), role_of)
-    assert not chart.states_key(((0, 0, 65),), role_of)  # F: the relative's tonic
-    assert not chart.states_key(((0, -1, 38),), role_of)  # a drum note is no pitch
