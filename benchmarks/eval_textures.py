@@ -157,7 +157,10 @@ def main() -> int:
         for texture, words in TEXTURE_WORDS.items():
             wet, row, plan, _ = render(f"{BASE}, {words}", folder, texture.replace(" ", "-"), args.seconds)
             a, b = _aligned(dry, wet)
-            d = diffs[texture] = b - a
+            # the colour brings the whole back to the music's level: take the music out at the
+            # gain it came through with, so what is left is what the word added
+            gain = float(np.vdot(a, b) / max(np.vdot(a, a), 1e-20))
+            d = diffs[texture] = b - np.float32(gain) * a
             lo, hi, least, (crest_lo, crest_hi) = SIGNATURES[texture]
             share = _share(d, lo, hi)
             crest = float(20 * np.log10(np.abs(d).max() + 1e-12) - 10 * np.log10(np.mean(d**2) + 1e-20))

@@ -4,6 +4,7 @@ passed, and never twice (the upload ledger decides)."""
 
 import os
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from itertools import product
 from pathlib import Path
 
@@ -30,10 +31,18 @@ from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.production.master_rules import LossyFormat
 from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
+from lofi_assets.core.publishing.scene_loop import LOOP_S, SceneError, render_loop
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
-from lofi_assets.core.publishing.video import VideoError, encode_video, verify_video
+from lofi_assets.core.publishing.video import (
+    VideoError,
+    contact_sheet,
+    encode_scene_video,
+    encode_video,
+    scene_motion,
+    verify_video,
+)
 from lofi_assets.core.publishing.youtube_limits import MetadataError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.claim import UploadClaim
@@ -48,6 +57,7 @@ from lofi_assets.core.youtube.upload import (
 )
 from lofi_assets.partitions import tracks_partitions
 from lofi_assets.settings import settings
+from lofi_assets.ui_pictures import pictures_markdown
 from resources import NotionResource, StorageResource, YouTubeResource
 
 # -- metadata ------------------------------------------------------------------------------
@@ -224,7 +234,21 @@ def track_thumbnail(
 # -- video ---------------------------------------------------------------------------------
 
 
-class VideoConfig(dg.Config):
+class VideoScene(StrEnum):
+    moving = "moving"  # the procedural scene as a seamless loop, repeated by stream copy
+    still = "still"  # the thumbnail held still
+
+
+SCENE_MOVES = "scene_moves"
+
+
+class VideoConfig(ChoiceConfig):
+    scene: VideoScene = Field(
+        default=VideoScene.moving,
+        description="moving: the thumbnail's art without its title as a seamless 24 fps loop (rain falls, clouds "
+        "drift, stars twinkle, motes float); still: the thumbnail held",
+    )
+    loop_seconds: float = Field(default=LOOP_S, description="length of the moving scene's loop (10–60 s is usual)")
     waveform: bool = Field(default=False, description="draw a waveform band over the still (slower encode)")
 
 
@@ -239,14 +263,22 @@ class VideoConfig(dg.Config):
             "video_valid",
             asset="track_video",
             description="probed: H.264 1280×720 and AAC stereo, duration within 0.5 s of the master",
-        )
+        ),
+        dg.AssetCheckSpec(
+            SCENE_MOVES,
+            asset="track_video",
+            description="decoded: the scene moves at ≥ 24 fps, the loop's seam is no larger a change than the "
+            "scene's own from frame to frame, and nothing flashes",
+        ),
     ],
 )
 def track_video(
     context: dg.AssetExecutionContext, config: VideoConfig, storage: StorageResource
 ) -> dg.MaterializeResult:
-    """The upload: the thumbnail held as a still (or with a waveform) over the master,
-    H.264 + AAC 384 kbps in MP4, encoded for a still image (far faster than real time)."""
+    """The upload: the thumbnail's scene without its title, moving as a seamless loop
+    encoded once and repeated by stream copy (or the thumbnail held still), over the
+    master's AAC; H.264 High + AAC in MP4, moov first. A contact sheet of frames at even
+    times is in the metadata, to look at before it goes out."""
     key = context.partition_key
     master = read_master(storage, key)
     # the master's AAC copy goes in as it is (its true peak was checked); else the WAV is encoded
@@ -256,12 +288,48 @@ def track_video(
     audio = Path(os.fspath(audio_file.path(storage, key)))
     video = asset_files.VIDEO.local_path(storage, key)
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
+    loop = None
     try:
-        info = encode_video(thumbnail, audio, video, waveform=config.waveform)
-    except VideoError as exc:
+        if config.scene == VideoScene.moving:
+            loop = render_loop(seed_of(key), video.with_name("scene_loop.mp4"), seconds=config.loop_seconds)
+            info = encode_scene_video(loop.path, audio, video)
+            motion = scene_motion(video, loop.frames)
+        else:
+            info = encode_video(thumbnail, audio, video, waveform=config.waveform)
+        sheet = contact_sheet(video, info.seconds, video.with_name("contact_sheet.jpg"))
+    except (VideoError, SceneError) as exc:
         raise bad_input(f"track {key}: {exc}") from None
     expected = master["measured"]["duration_s"]
     problems = verify_video(video, expected)
+    if loop is not None:
+        scene_check = dg.AssetCheckResult(
+            check_name=SCENE_MOVES,
+            passed=not motion.problems(),
+            metadata={
+                "problems": "; ".join(motion.problems()) or "none",
+                "fps": info.fps,
+                "pixels_moving_a_frame": f"{100 * motion.motion:.2f} %",
+                "largest_frame_change": motion.largest_step,
+                "seam_change": "shorter than a loop: no seam plays" if motion.seam is None else motion.seam,
+                "flashes": motion.flashes,
+            },
+        )
+    else:  # the operator asked for a still: it does not move, and the check says so
+        scene_check = dg.AssetCheckResult(
+            check_name=SCENE_MOVES,
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"problems": "a still image was asked for (scene: still)"},
+        )
+    scene = (
+        {
+            "scene": f"moving: {loop.palette} palette, {loop.weather}, a {loop.seconds:g} s loop at {loop.fps} fps "
+            f"rendered in {loop.render_s:g} s",
+            "scene_loop": dg.MetadataValue.path(str(loop.path)),
+        }
+        if loop is not None
+        else {"scene": "still"}
+    )
     return dg.MaterializeResult(
         metadata={
             "minutes": round(info.seconds / 60, 2),
@@ -272,6 +340,8 @@ def track_video(
             "audio": info.audio_codec,
             "audio_from": f"{audio.name} ({'copied' if made_aac else 'encoded'})",
             "waveform": info.waveform,
+            **scene,
+            "contact_sheet": pictures_markdown([("contact sheet", sheet)]),
             "path": dg.MetadataValue.path(str(video)),
         },
         check_results=[
@@ -280,7 +350,8 @@ def track_video(
                 passed=not problems,
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={"problems": "; ".join(problems) or "none", "master_s": round(expected, 2)},
-            )
+            ),
+            scene_check,
         ],
     )
 

@@ -93,6 +93,9 @@ def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
     assert all(master["checks"].values())
     found = probe(data_dir / f"assets/track_video/{RAINY}/video.mp4")
     assert found.video.codec == "h264" and (found.video.width, found.video.height) == (1280, 720)
+    assert found.video.fps >= 24  # the moving scene, its loop and a contact sheet beside it
+    for name in ("scene_loop.mp4", "contact_sheet.jpg"):
+        assert (data_dir / f"assets/track_video/{RAINY}/{name}").stat().st_size > 10_000
     assert found.audio.codec == "aac" and found.audio.rate == 48000
     assert abs(found.duration_s - master["measured"]["duration_s"]) <= 0.5
     # the video carries the master's checked AAC copy as it is: the same audio packets

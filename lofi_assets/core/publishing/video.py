@@ -36,6 +36,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from lofi_assets.core.audio_io import AAC_BITRATE, aac_encoder, ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 
@@ -469,3 +471,161 @@ def encode_video(
         encode_s=round(encode_s, 3),
         realtime_factor=round(made.duration_s / encode_s, 1),
     )
+
+
+# --- the moving scene ------------------------------------------------------------------------------------------
+
+MIN_SCENE_FPS = 24.0
+FLASH_LEVELS = 20.0  # a mean luma jump between two frames above this (of 255) reads as a flash
+MOVED_LEVELS = 2.0  # a pixel that changes by more than this (of 255) from one frame to the next moved
+STILL_SHARE = 0.001  # frames where fewer pixels than this share moved do not move (a still: none)
+STILL_LEVELS = 0.05  # a mean change under this (of 255) is no change at all
+# the seam's frame is a keyframe, encoded afresh where the frame before it was predicted: a
+# little more change there is the encoder's, not the scene's
+SEAM_TOLERANCE = 1.25
+PROBE_SIZE = (160, 90)  # frames are compared at this size: motion, not detail
+
+
+def scene_args(loop: Path, audio: Path, out: Path, seconds: float, audio_args: list[str]) -> list[str]:
+    """The loop repeated to ``seconds`` by stream copy (never encoded again) under the audio."""
+    return [
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-stream_loop",
+        "-1",
+        "-i",
+        arg(loop),
+        "-i",
+        arg(audio),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "copy",
+        *audio_args,
+        "-t",
+        f"{seconds:.6f}",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        arg(out),
+    ]
+
+
+def encode_scene_video(loop: Path, audio: Path, out: Path, *, audio_bitrate: str = AAC_BITRATE) -> VideoInfo:
+    """The scene ``loop`` (an H.264 MP4, :mod:`.scene_loop`) repeated for the length of
+    ``audio`` as the MP4 ``out``, verified before it is named (as :func:`encode_video`)."""
+    started = time.perf_counter()
+    loop, audio, out = Path(loop), Path(audio), Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise VideoError(f"{out.name}: the video must be an .mp4")
+    if not loop.is_file():
+        raise VideoError(f"{loop.name}: no scene loop")
+    source, seconds = check_audio(audio)
+    with atomic_local_path(out, suffix=".mp4") as tmp:
+        run_ffmpeg(
+            scene_args(loop, audio, tmp, seconds, audio_options(source, audio_bitrate)), f"{audio.name} + {loop.name}"
+        )
+        made = probe(tmp)
+        problems = problems_with(made, seconds)
+        if made.video is not None and (made.video.fps or 0) < MIN_SCENE_FPS:
+            problems.append(f"{made.video.fps} fps, under {MIN_SCENE_FPS:g}")
+        if problems:
+            raise VideoError(f"{out.name} (from {audio.name}, {loop.name}): {'; '.join(problems)}")
+    encode_s = time.perf_counter() - started
+    return VideoInfo(
+        path=out,
+        seconds=made.duration_s,
+        bytes=out.stat().st_size,
+        video_codec=made.video.codec,
+        audio_codec=made.audio.codec,
+        width=made.video.width,
+        height=made.video.height,
+        fps=made.video.fps or 0.0,
+        waveform=False,
+        encode_s=round(encode_s, 3),
+        realtime_factor=round(made.duration_s / encode_s, 1),
+    )
+
+
+def grey_frames(path: Path, count: int, start_s: float = 0.0) -> np.ndarray:
+    """``count`` frames from ``start_s``, decoded small and grey: ``[count, 90, 160]`` float32."""
+    width, height = PROBE_SIZE
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{start_s:.3f}", "-i", arg(Path(path)),
+         "-frames:v", str(count), "-vf", f"scale={width}:{height},format=gray", "-f", "rawvideo", "-"],
+        capture_output=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise VideoError(f"{Path(path).name}: cannot decode frames: {tail(proc.stderr.decode(errors='replace'))}")
+    data = np.frombuffer(proc.stdout, np.uint8)
+    got = data.size // (width * height)
+    return data[: got * width * height].reshape(got, height, width).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class SceneMotion:
+    motion: float  # the median share of pixels that move from one frame to the next
+    largest_step: float  # the largest such change inside the loop
+    seam: float | None  # the change from the loop's last frame to its first, as the video plays it
+    flashes: int  # steps whose mean luma jumps more than FLASH_LEVELS
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.motion < STILL_SHARE:
+            out.append(f"the scene does not move ({100 * self.motion:.2f} % of its pixels move a frame)")
+        if self.seam is not None and self.seam > SEAM_TOLERANCE * max(self.largest_step, STILL_LEVELS):
+            out.append(
+                f"the loop's seam ({self.seam:.2f}) is a larger change than any within it ({self.largest_step:.2f})"
+            )
+        if self.flashes:
+            out.append(f"{self.flashes} flashes (a mean luma jump over {FLASH_LEVELS:g} of 255)")
+        return out
+
+
+def scene_motion(path: Path, loop_frames: int) -> SceneMotion:
+    """Motion, seam and flashes of a video that repeats a loop of ``loop_frames``, read from
+    its first loop and the first frame of the second (a video shorter than a loop plays no
+    seam: ``seam`` is None)."""
+    frames = grey_frames(path, loop_frames + 1)
+    if len(frames) < 3:
+        raise VideoError(f"{Path(path).name}: {len(frames)} frames decoded, too few to see motion")
+    steps = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+    jumps = np.abs(np.diff(frames.mean(axis=(1, 2))))
+    seam = round(float(steps[-1]), 3) if len(frames) == loop_frames + 1 else None
+    within = steps[:-1] if seam is not None else steps
+    moved = (np.abs(np.diff(frames, axis=0)) > MOVED_LEVELS).mean(axis=(1, 2))
+    return SceneMotion(
+        motion=round(float(np.median(moved)), 5),
+        largest_step=round(float(within.max()), 3),
+        seam=seam,
+        flashes=int((jumps > FLASH_LEVELS).sum()),
+    )
+
+
+def contact_sheet(path: Path, seconds: float, out: Path, count: int = 6, columns: int = 3) -> Path:
+    """Frames at even times over ``seconds`` of the video, in a grid (JPEG), to look at before
+    it goes out."""
+    from PIL import Image
+
+    width, height = WIDTH // columns, HEIGHT // columns
+    rows = -(-count // columns)
+    sheet = Image.new("RGB", (width * columns, height * rows))
+    for i in range(count):
+        at = seconds * (i + 0.5) / count
+        proc = subprocess.run(
+            [ffmpeg_exe(), "-nostdin", "-v", "error", "-ss", f"{at:.3f}", "-i", arg(Path(path)), "-frames:v", "1",
+             "-vf", f"scale={width}:{height}", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+            capture_output=True,
+        )  # fmt: skip
+        if proc.returncode != 0 or len(proc.stdout) < width * height * 3:
+            raise VideoError(f"{Path(path).name}: no frame at {at:.1f} s for the contact sheet")
+        frame = Image.frombytes("RGB", (width, height), proc.stdout[: width * height * 3])
+        sheet.paste(frame, ((i % columns) * width, (i // columns) * height))
+    with atomic_local_path(Path(out), suffix=".jpg") as tmp:
+        sheet.save(tmp, format="JPEG", quality=85)
+    return Path(out)

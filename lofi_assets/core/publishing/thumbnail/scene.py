@@ -87,11 +87,14 @@ PALETTES: dict[str, Palette] = {
 }
 
 
-def procedural_background(seed: int, palette: Palette | str | None = None, size: tuple[int, int] = SIZE) -> Image.Image:
+def procedural_background(
+    seed: int, palette: Palette | str | None = None, size: tuple[int, int] = SIZE, grain: bool = True
+) -> Image.Image:
     """Lo-fi city art for ``seed``: dusk sky, moon, hills, lit skyline, bokeh, rain or stars, grain.
 
     The same seed (and palette) gives the same pixels; other seeds move every element and,
-    without an explicit ``palette``, pick another one of ``PALETTES``.
+    without an explicit ``palette``, pick another one of ``PALETTES``. Without ``grain`` (a
+    video's scene, where grain in every keyframe costs bytes and is not seen moving).
     """
     pal = _palette(palette, seed)
     width, height = size
@@ -110,7 +113,8 @@ def procedural_background(seed: int, palette: Palette | str | None = None, size:
     _bokeh(img, pal, bokeh_rng)
     if pal.weather == "rain":
         _rain(img, rain_rng)
-    _grain(img, grain_rng)
+    if grain:
+        _grain(img, grain_rng)
     return to_image(img)
 
 
