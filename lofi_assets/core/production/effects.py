@@ -39,8 +39,8 @@ def long_reverb(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.n
     import pedalboard as pb
 
     # JUCE's reverb scales dry by 2 and wet by 3: dry_level 0.5 is unity
-    settings = {"room_size": 0.95, "damping": 0.3, "wet": 0.45, "width": 1.0}
-    return _pedalboard(x, rate, pb.Reverb(0.95, 0.3, 0.45 / 3, 0.5, 1.0)), settings
+    settings = {"room_size": 0.95, "damping": 0.3, "wet": 0.45, "width": 0.7}
+    return _pedalboard(x, rate, pb.Reverb(0.95, 0.3, 0.45 / 3, 0.5, 0.7)), settings
 
 
 def reverb(x: np.ndarray, rate: int, tempo: float, seed: int) -> tuple[np.ndarray, dict]:

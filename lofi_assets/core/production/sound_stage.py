@@ -13,10 +13,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from lofi_assets.core.production.colour import stereo_width
 from lofi_assets.core.production.effects import NOT_APPLIED, AppliedEffect, apply_effects
+from lofi_assets.core.production.render import StereoStage, width_for
 from lofi_assets.core.production.textures import Layer, make_layer, plan_layers, sounding_rms
 
 LAYER_TOLERANCE_DB = 1.0  # a layer's measured level within this of its plan passes
+LAYER_WIDTH = 0.6  # the side's scale on a texture layer
 
 
 @dataclass
@@ -58,6 +61,13 @@ def dress(
     stems, and what was heard. Nothing planned: the music unchanged."""
     heard = Heard()
     y, heard.effects, heard.notes = apply_effects(music, effects, rate, tempo, seed, last_note_s)
+    if heard.effects and y.shape[0] == 2:
+        # a wide reverb or a chorus can take the song out of the stereo window the render
+        # placed it in: brought back by its side level, as the render does
+        width = width_for(y, StereoStage().correlation)
+        if width != 1.0:
+            y = stereo_width(y, width)
+            heard.notes.append(f"side scaled by {width:.2f} after the effects (stereo correlation window)")
     layers, heard.music_gain_db = plan_layers(textures, prompt)
     music_rms = heard.music_rms = sounding_rms(y, rate)
     if heard.music_gain_db:
@@ -80,7 +90,13 @@ def dress(
 
 def _layer(layer: Layer, frames: int, seed: int, rate: int, music_rms: float) -> np.ndarray:
     gain = np.float32(10 ** (layer.level_db / 20) * max(music_rms, 1e-4))
-    return make_layer(layer.texture, frames, seed, rate, words=layer.why) * gain
+    x = make_layer(layer.texture, frames, seed, rate, words=layer.why)
+    # a bed sits around the music, not at its edges: the side narrowed so that independent
+    # channels correlate at about 0.5 (a sparse song over rain stays within the stereo check)
+    mid, side = 0.5 * (x[0] + x[1]), np.float32(0.5 * LAYER_WIDTH) * (x[0] - x[1])
+    y = np.stack([mid + side, mid - side])
+    level = sounding_rms(y, rate)
+    return y * np.float32(gain / level if level > 0 else gain)
 
 
 def sound_plan_problems(plan: dict | None, heard: dict | None) -> list[str]:
