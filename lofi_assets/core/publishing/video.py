@@ -424,6 +424,24 @@ def verify_video(path: Path, expected_s: float) -> list[str]:
     return problems_with(found, expected_s)
 
 
+def made_info(out: Path, made: Probe, started: float, fps: float, waveform: bool) -> VideoInfo:
+    """What an encode that began at ``started`` (``perf_counter``) made, as probed."""
+    encode_s = time.perf_counter() - started
+    return VideoInfo(
+        path=out,
+        seconds=made.duration_s,
+        bytes=out.stat().st_size,
+        video_codec=made.video.codec,
+        audio_codec=made.audio.codec,
+        width=made.video.width,
+        height=made.video.height,
+        fps=made.video.fps or fps,
+        waveform=waveform,
+        encode_s=round(encode_s, 3),
+        realtime_factor=round(made.duration_s / encode_s, 1),
+    )
+
+
 def encode_video(
     image: Path,
     audio: Path,
@@ -457,20 +475,7 @@ def encode_video(
             problems = problems_with(made, seconds)
             if problems:
                 raise VideoError(f"{out.name} (from {audio.name}, {image.name}): {'; '.join(problems)}")
-    encode_s = time.perf_counter() - started
-    return VideoInfo(
-        path=out,
-        seconds=made.duration_s,
-        bytes=out.stat().st_size,
-        video_codec=made.video.codec,
-        audio_codec=made.audio.codec,
-        width=made.video.width,
-        height=made.video.height,
-        fps=made.video.fps or fps,
-        waveform=waveform,
-        encode_s=round(encode_s, 3),
-        realtime_factor=round(made.duration_s / encode_s, 1),
-    )
+    return made_info(out, made, started, fps, waveform)
 
 
 # --- the moving scene ------------------------------------------------------------------------------------------
@@ -536,20 +541,7 @@ def encode_scene_video(loop: Path, audio: Path, out: Path, *, audio_bitrate: str
             problems.append(f"{made.video.fps} fps, under {MIN_SCENE_FPS:g}")
         if problems:
             raise VideoError(f"{out.name} (from {audio.name}, {loop.name}): {'; '.join(problems)}")
-    encode_s = time.perf_counter() - started
-    return VideoInfo(
-        path=out,
-        seconds=made.duration_s,
-        bytes=out.stat().st_size,
-        video_codec=made.video.codec,
-        audio_codec=made.audio.codec,
-        width=made.video.width,
-        height=made.video.height,
-        fps=made.video.fps or 0.0,
-        waveform=False,
-        encode_s=round(encode_s, 3),
-        realtime_factor=round(made.duration_s / encode_s, 1),
-    )
+    return made_info(out, made, started, 0.0, False)
 
 
 def grey_frames(path: Path, count: int, start_s: float = 0.0) -> np.ndarray:
