@@ -377,14 +377,13 @@ def ffmpeg_args(
         "-pix_fmt",
         "yuv420p",
         *audio_args,
-        "-t",
-        f"{seconds:.6f}",
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        arg(out),
+        *mp4_ending(seconds, out),
     ]
+
+
+def mp4_ending(seconds: float, out: Path) -> list[str]:
+    """The output options every upload ends with: its length, the moov atom first, MP4."""
+    return ["-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", arg(out)]
 
 
 def problems_with(found: Probe, expected_s: float) -> list[str]:
@@ -511,13 +510,7 @@ def scene_args(loop: Path, audio: Path, out: Path, seconds: float, audio_args: l
         "-c:v",
         "copy",
         *audio_args,
-        "-t",
-        f"{seconds:.6f}",
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        arg(out),
+        *mp4_ending(seconds, out),
     ]
 
 
