@@ -31,7 +31,7 @@ from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.production.master_rules import LossyFormat
 from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
-from lofi_assets.core.publishing.scene_loop import LOOP_S, SceneError, render_loop
+from lofi_assets.core.publishing.scene_loop import LOOP_S, SceneError, render_loop, weather_in_text
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
@@ -291,7 +291,21 @@ def track_video(
     loop = None
     try:
         if config.scene == VideoScene.moving:
-            loop = render_loop(seed_of(key), video.with_name("scene_loop.mp4"), seconds=config.loop_seconds)
+            # the plan's words choose the weather ("rain on the window"); the palette is the thumbnail's
+            plan = load_plan(storage, key)
+            words = [
+                plan.title,
+                plan.mood_arc or "",
+                plan.vibe or "",
+                plan.theme or "",
+                *(p.text for p in plan.prompts),
+            ]
+            loop = render_loop(
+                seed_of(key),
+                video.with_name("scene_loop.mp4"),
+                seconds=config.loop_seconds,
+                weather=weather_in_text(*words),
+            )
             info = encode_scene_video(loop.path, audio, video)
             motion = scene_motion(video, loop.frames)
         else:

@@ -30,6 +30,7 @@ FPS = 24
 SIZE = (1280, 720)
 SKY_SHARE = 0.55  # the top of the frame that is sky in every procedural scene (the skyline starts lower)
 CLOUD_DRIFT_PX = 320  # a loop's drift of the clouds: 20 px a second at 16 s
+WEATHERS = ("rain", "stars", "clear")
 CRF = 24  # a busy rain loop at 24 fps: ~0.4 MB/s; the picture is soft art, not detail
 
 
@@ -46,6 +47,24 @@ class SceneLoop:
     weather: str
     palette: str
     render_s: float
+
+
+STAR_WORDS = r"\bstar(s|ry|lit|light)?\b|\bnight sky\b|\bconstellations?\b"
+
+
+def weather_in_text(*texts: str) -> str | None:
+    """The weather a plan's words ask the scene for: ``rain`` (the sound plan's own rain
+    words), ``stars``, or None (the palette's own)."""
+    import re
+
+    from lofi_assets.core.generation.sound_plan import TEXTURE_WORDS
+
+    text = " ".join(texts).lower()
+    if re.search(TEXTURE_WORDS["rain"], text):
+        return "rain"
+    if re.search(STAR_WORDS, text):
+        return "stars"
+    return None
 
 
 def palette_for(seed: int, palette: str | None = None) -> tuple[str, Palette]:
@@ -82,11 +101,13 @@ def _rain_layer(rng: np.random.Generator, width: int, height: int, count: int, l
 
 
 def scene_frames(
-    seed: int, palette: str | None = None, seconds: float = LOOP_S, fps: int = FPS
+    seed: int, palette: str | None = None, seconds: float = LOOP_S, fps: int = FPS, weather: str | None = None
 ) -> Iterator[np.ndarray]:
     """The loop's frames, ``uint8`` ``[height, width, 3]``; frame ``n`` and frame ``n + frames``
-    would be the same."""
+    would be the same. ``weather`` (rain, stars, clear) overrides the palette's."""
     _, pal = palette_for(seed, palette)
+    if weather is not None:
+        pal = replace(pal, weather=weather)
     width, height = SIZE
     frames = max(2, round(seconds * fps))
     rng = np.random.default_rng([seed, 0x5CE4E])
@@ -218,18 +239,29 @@ def encode_args(out: Path, fps: int, crf: int = CRF) -> list[str]:
     ]
 
 
-def render_loop(seed: int, out: Path, palette: str | None = None, seconds: float = LOOP_S, fps: int = FPS) -> SceneLoop:
-    """The scene of ``seed`` as an MP4 loop at ``out`` (written under a temporary name)."""
+def render_loop(
+    seed: int,
+    out: Path,
+    palette: str | None = None,
+    seconds: float = LOOP_S,
+    fps: int = FPS,
+    weather: str | None = None,
+) -> SceneLoop:
+    """The scene of ``seed`` as an MP4 loop at ``out`` (written under a temporary name);
+    ``weather`` (rain, stars, clear) overrides the palette's."""
     if not 1.0 <= seconds <= 120.0 or not 1 <= fps <= 60:
         raise SceneError(f"a loop of {seconds:g} s at {fps} fps: expected 1–120 s at 1–60 fps")
+    if weather not in (None, *WEATHERS):
+        raise SceneError(f"unknown weather {weather!r}; choose one of {', '.join(WEATHERS)}")
     name, pal = palette_for(seed, palette)
+    pal = replace(pal, weather=weather or pal.weather)
     started = time.perf_counter()
     out = Path(out)
     with atomic_local_path(out, suffix=".mp4") as tmp:
         proc = subprocess.Popen(encode_args(tmp, fps), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         frames = 0
         try:
-            for frame in scene_frames(seed, palette, seconds, fps):
+            for frame in scene_frames(seed, palette, seconds, fps, weather):
                 proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
                 frames += 1
             proc.stdin.close()  # type: ignore[union-attr]

@@ -4,7 +4,7 @@ any frame leads into the next."""
 import numpy as np
 import pytest
 
-from lofi_assets.core.publishing.scene_loop import SceneError, palette_for, render_loop, scene_frames
+from lofi_assets.core.publishing.scene_loop import SceneError, palette_for, render_loop, scene_frames, weather_in_text
 from lofi_assets.core.publishing.thumbnail.scene import PALETTES
 
 
@@ -25,3 +25,13 @@ def test_the_scene_is_the_thumbnails_palette_and_bad_requests_are_refused(tmp_pa
     with pytest.raises(SceneError, match="1–120 s"):
         render_loop(3, tmp_path / "loop.mp4", seconds=500)
     assert not (tmp_path / "loop.mp4").exists()
+
+
+def test_the_plans_words_choose_the_weather(tmp_path):
+    assert weather_in_text("Rainy Window Study Session", "soft piano, light rain on the glass") == "rain"
+    assert weather_in_text("Starlit rooftop", "") == "stars"
+    assert weather_in_text("Sunday morning coffee") is None
+    loop = render_loop(2, tmp_path / "loop.mp4", palette="sunset", seconds=1.0, weather="rain")
+    assert (loop.palette, loop.weather) == ("sunset", "rain")
+    with pytest.raises(SceneError, match="unknown weather 'hail'"):
+        render_loop(2, tmp_path / "x.mp4", seconds=1.0, weather="hail")
