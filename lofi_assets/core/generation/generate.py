@@ -379,11 +379,9 @@ class ModelGenerator:
             )
             for role in set(roles.values())
         }
-        self.pitched_ids = frozenset(
-            i for i, parts in enumerate(self.grammar.parts) if any(k == "Pitch" for k, _ in parts)
-        )
-        # the ids whose first pitched note is on each pitch class (drum notes are PitchDrum)
+        # each id's first pitched note (drum notes are PitchDrum), and the ids by its pitch class
         first_pitch = [next((int(v) for k, v in parts if k == "Pitch"), None) for parts in self.grammar.parts]
+        self.pitched_ids = frozenset(i for i, p in enumerate(first_pitch) if p is not None)
         self.pitch_class_ids = {
             pc: torch.tensor([i for i, p in enumerate(first_pitch) if p is not None and p % 12 == pc], dtype=torch.long)
             for pc in range(12)
