@@ -16,7 +16,7 @@ import numpy as np
 from lofi_assets.core.production.colour import stereo_width
 from lofi_assets.core.production.effects import NOT_APPLIED, AppliedEffect, apply_effects
 from lofi_assets.core.production.render import StereoStage, width_for
-from lofi_assets.core.production.textures import Layer, make_layer, plan_layers, sounding_rms
+from lofi_assets.core.production.textures import Layer, layer_rms, make_layer, plan_layers
 
 LAYER_TOLERANCE_DB = 1.0  # a layer's measured level within this of its plan passes
 LAYER_WIDTH = 0.6  # the side's scale on a texture layer
@@ -44,7 +44,7 @@ class Heard:
 
 def layer_level_db(stem: np.ndarray, music_rms: float, rate: int) -> float:
     """A stem's sounding level against the music's sounding RMS, dB."""
-    return round(20 * np.log10(max(sounding_rms(stem, rate), 1e-12) / max(music_rms, 1e-12)), 2)
+    return round(20 * np.log10(max(layer_rms(stem, rate), 1e-12) / max(music_rms, 1e-12)), 2)
 
 
 def dress(
@@ -69,7 +69,7 @@ def dress(
             y = stereo_width(y, width)
             heard.notes.append(f"side scaled by {width:.2f} after the effects (stereo correlation window)")
     layers, heard.music_gain_db = plan_layers(textures, prompt)
-    music_rms = heard.music_rms = sounding_rms(y, rate)
+    music_rms = heard.music_rms = layer_rms(y, rate)
     if heard.music_gain_db:
         y = y * np.float32(10 ** (heard.music_gain_db / 20))
     stems: dict[str, np.ndarray] = {}
@@ -95,7 +95,7 @@ def _layer(layer: Layer, frames: int, seed: int, rate: int, music_rms: float) ->
     # channels correlate at about 0.5 (a sparse song over rain stays within the stereo check)
     mid, side = 0.5 * (x[0] + x[1]), np.float32(0.5 * LAYER_WIDTH) * (x[0] - x[1])
     y = np.stack([mid + side, mid - side])
-    level = sounding_rms(y, rate)
+    level = layer_rms(y, rate)
     return y * np.float32(gain / level if level > 0 else gain)
 
 

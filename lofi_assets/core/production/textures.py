@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lofi_assets.core.audio_io import RATE
+from lofi_assets.core.production.colour import _rms
 
 # Each layer's RMS against the music's RMS (dB) as producers set such beds: rain and the
 # sea as a bed heard through the music, crackle and hiss under it, hum barely there.
@@ -350,18 +351,15 @@ MAKERS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def _rms(x: np.ndarray) -> float:
-    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
-    return float(np.sqrt(np.dot(flat, flat) / flat.size)) if flat.size else 0.0
-
-
-def sounding_rms(x: np.ndarray, rate: int = RATE) -> float:
+def layer_rms(x: np.ndarray, rate: int = RATE) -> float:
     """The RMS of the 100 ms blocks within 30 dB of the loudest: a sparse layer (thunder,
-    birds) measured while it sounds, not averaged with its silences."""
+    birds) measured while it sounds, not averaged with its silences. By blocks, not by
+    samples as the render's ``sounding_rms`` gates a part: crackle's bed lies more than 40 dB
+    under its loudest click and would be gated out sample by sample."""
     block = max(1, rate // 10)
     usable = x.shape[-1] // block * block
     if usable == 0:
-        return _rms(x)
+        return _rms(np.asarray(x, dtype=np.float32))
     y = np.asarray(x[..., :usable], dtype=np.float32).reshape(x.shape[0], -1, block)
     power = np.einsum("cbk,cbk->b", y, y) / (x.shape[0] * block)
     loud = power >= power.max() * 1e-3
@@ -382,7 +380,7 @@ def make_layer(texture: str, frames: int, seed: int, rate: int = RATE, words: st
     else:
         x = maker(frames, rate, rng)
     x = np.nan_to_num(np.asarray(x, dtype=np.float32))
-    level = sounding_rms(x, rate)
+    level = layer_rms(x, rate)
     return x / np.float32(level) if level > 0 else x
 
 

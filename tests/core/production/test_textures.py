@@ -8,9 +8,9 @@ from lofi_assets.core.production.textures import (
     MAKERS,
     ONLY_MUSIC_DB,
     TextureError,
+    layer_rms,
     make_layer,
     plan_layers,
-    sounding_rms,
 )
 
 RATE = 44100
@@ -33,7 +33,7 @@ def test_every_layer_is_stereo_finite_seeded_and_at_its_reference(layers):
     assert set(MAKERS) == set(LEVEL_DB)
     for name, x in layers.items():
         assert x.shape == (2, FRAMES) and x.dtype == np.float32 and np.isfinite(x).all(), name
-        assert sounding_rms(x, RATE) == pytest.approx(1.0, rel=1e-3), name
+        assert layer_rms(x, RATE) == pytest.approx(1.0, rel=1e-3), name
     assert np.array_equal(make_layer("rain", RATE, seed=3), make_layer("rain", RATE, seed=3))
     assert not np.array_equal(make_layer("rain", RATE, seed=3), make_layer("rain", RATE, seed=4))
 
