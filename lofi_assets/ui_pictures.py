@@ -24,12 +24,23 @@ def inline_jpeg(path: Path, width: int = UI_WIDTH) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+ANIMATIONS = {".webp": "image/webp", ".gif": "image/gif"}  # embedded as they are: a copy would lose the frames
+
+
+def inline_picture(path: Path) -> str:
+    """A data URI of the picture at ``path``: an animation as it is, a still as a reduced JPEG."""
+    mime = ANIMATIONS.get(Path(path).suffix.lower())
+    if mime is None:
+        return inline_jpeg(path)
+    return f"data:{mime};base64," + base64.b64encode(Path(path).read_bytes()).decode()
+
+
 def pictures_markdown(pictures: list[tuple[str, Path]]) -> dg.MetadataValue:
     """``(caption, path)`` pairs as markdown images; a picture that cannot be read is named."""
     parts = []
     for caption, path in pictures:
         try:
-            parts.append(f"**{caption}**\n\n![{caption}]({inline_jpeg(Path(path))})")
+            parts.append(f"**{caption}**\n\n![{caption}]({inline_picture(Path(path))})")
         except OSError as exc:
             parts.append(f"**{caption}**: picture unreadable ({exc})")
     return dg.MetadataValue.md("\n\n".join(parts) or "no pictures")

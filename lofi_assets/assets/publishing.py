@@ -30,19 +30,24 @@ from lofi_assets.core.ingest.writeback import mark_published
 from lofi_assets.core.partition_keys import seed_of
 from lofi_assets.core.production.master_rules import LossyFormat
 from lofi_assets.core.published import status_is_published, watch_url
+from lofi_assets.core.publishing.chapters import kept_chapters
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
+from lofi_assets.core.publishing.now_playing import cards_for
+from lofi_assets.core.publishing.preview import preview_animation, preview_clip
 from lofi_assets.core.publishing.scene_loop import LOOP_S, SceneError, render_loop, weather_in_text
+from lofi_assets.core.publishing.scene_video import encode_scene_video
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
+from lofi_assets.core.publishing.thumbnail.scene import PALETTES
 from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import (
     VideoError,
     contact_sheet,
-    encode_scene_video,
     encode_video,
     scene_motion,
     verify_video,
 )
+from lofi_assets.core.publishing.visualiser import BAND_HEIGHT, add_visualiser
 from lofi_assets.core.publishing.youtube_limits import MetadataError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.claim import UploadClaim
@@ -240,6 +245,7 @@ class VideoScene(StrEnum):
 
 
 SCENE_MOVES = "scene_moves"
+NOW_PLAYING_SHOWN = "now_playing_shown"
 
 
 class VideoConfig(ChoiceConfig):
@@ -249,7 +255,20 @@ class VideoConfig(ChoiceConfig):
         "drift, stars twinkle, motes float); still: the thumbnail held",
     )
     loop_seconds: float = Field(default=LOOP_S, description="length of the moving scene's loop (10–60 s is usual)")
+    now_playing: bool = Field(
+        default=True, description="a lower third with the song's name and arc at each chapter (moving scene)"
+    )
+    visualiser: bool = Field(
+        default=False,
+        description="spectrum bars in a quiet band at the bottom (moving scene); the whole video is encoded "
+        "again, about 8× realtime on two cores",
+    )
     waveform: bool = Field(default=False, description="draw a waveform band over the still (slower encode)")
+
+
+def _plan_words(storage: StorageResource, key: str) -> list[str]:
+    plan = load_plan(storage, key)
+    return [plan.title, plan.mood_arc or "", plan.vibe or "", plan.theme or "", *(p.text for p in plan.prompts)]
 
 
 @dg.asset(
@@ -257,7 +276,7 @@ class VideoConfig(ChoiceConfig):
     group_name="publishing",
     kinds={"video", "mp4"},
     deps=[track_thumbnail, track_master],
-    code_version="1",
+    code_version="2",
     check_specs=[
         dg.AssetCheckSpec(
             "video_valid",
@@ -270,15 +289,22 @@ class VideoConfig(ChoiceConfig):
             description="decoded: the scene moves at ≥ 24 fps, the loop's seam is no larger a change than the "
             "scene's own from frame to frame, and nothing flashes",
         ),
+        dg.AssetCheckSpec(
+            NOW_PLAYING_SHOWN,
+            asset="track_video",
+            description="decoded: every chapter's now-playing card is on screen mid-card, and around it the "
+            "scene is the loop's own frame (the re-encoded GOPs sit in phase)",
+        ),
     ],
 )
 def track_video(
     context: dg.AssetExecutionContext, config: VideoConfig, storage: StorageResource
 ) -> dg.MaterializeResult:
     """The upload: the thumbnail's scene without its title, moving as a seamless loop
-    encoded once and repeated by stream copy (or the thumbnail held still), over the
-    master's AAC; H.264 High + AAC in MP4, moov first. A contact sheet of frames at even
-    times is in the metadata, to look at before it goes out."""
+    encoded once and laid out by copying its GOPs, a now-playing card at each chapter (only
+    the GOPs it shows in are encoded again), optionally a spectrum band; or the thumbnail held
+    still. H.264 High + AAC in MP4, moov first. A contact sheet and a moving preview are in
+    the metadata, to look at before it goes out."""
     key = context.partition_key
     master = read_master(storage, key)
     # the master's AAC copy goes in as it is (its true peak was checked); else the WAV is encoded
@@ -288,32 +314,38 @@ def track_video(
     audio = Path(os.fspath(audio_file.path(storage, key)))
     video = asset_files.VIDEO.local_path(storage, key)
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
-    loop = None
+    expected = master["measured"]["duration_s"]
+    loop = made = None
+    cards: list = []
+    visualiser_s = 0.0
     try:
         if config.scene == VideoScene.moving:
             # the plan's words choose the weather ("rain on the window"); the palette is the thumbnail's
-            plan = load_plan(storage, key)
-            words = [
-                plan.title,
-                plan.mood_arc or "",
-                plan.vibe or "",
-                plan.theme or "",
-                *(p.text for p in plan.prompts),
-            ]
             loop = render_loop(
                 seed_of(key),
                 video.with_name("scene_loop.mp4"),
                 seconds=config.loop_seconds,
-                weather=weather_in_text(*words),
+                weather=weather_in_text(*_plan_words(storage, key)),
             )
-            info = encode_scene_video(loop.path, audio, video)
+            if config.now_playing:
+                kept, _ = kept_chapters(master.get("chapters", []), expected)
+                cards = cards_for([(start, dict(c)) for start, c in kept], expected)
+            accent = PALETTES[loop.palette].windows
+            made = encode_scene_video(loop.path, audio, video, cards=cards, accent=accent)
+            info = made.info
+            if config.visualiser:
+                visualiser_s = add_visualiser(video, video, accent)
             motion = scene_motion(video, loop.frames)
+            seen = made.cards_seen(ignore_bottom=BAND_HEIGHT if config.visualiser else 0)
         else:
             info = encode_video(thumbnail, audio, video, waveform=config.waveform)
         sheet = contact_sheet(video, info.seconds, video.with_name("contact_sheet.jpg"))
+        first = made.cards[0].card.start_s if made is not None and made.cards else 0.0
+        start = max(0.0, first - 1.0)
+        clip = preview_clip(video, video.with_name("preview.mp4"), start)
+        animation = preview_animation(video, video.with_name("preview.webp"), start)
     except (VideoError, SceneError) as exc:
         raise bad_input(f"track {key}: {exc}") from None
-    expected = master["measured"]["duration_s"]
     problems = verify_video(video, expected)
     if loop is not None:
         scene_check = dg.AssetCheckResult(
@@ -335,26 +367,32 @@ def track_video(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"problems": "a still image was asked for (scene: still)"},
         )
+    card_check = now_playing_check(config, made, seen if made is not None else [], master.get("chapters", []))
     scene = (
         {
             "scene": f"moving: {loop.palette} palette, {loop.weather}, a {loop.seconds:g} s loop at {loop.fps} fps "
             f"rendered in {loop.render_s:g} s",
             "scene_loop": dg.MetadataValue.path(str(loop.path)),
+            "now_playing": len(made.cards),
+            "now_playing_encode_s": made.cards_encode_s,
+            "visualiser": config.visualiser,
         }
-        if loop is not None
+        if loop is not None and made is not None
         else {"scene": "still"}
     )
     return dg.MaterializeResult(
         metadata={
             "minutes": round(info.seconds / 60, 2),
-            "megabytes": round(info.bytes / 1e6, 1),
-            "encode_s": round(info.encode_s, 1),
-            "realtime_factor": round(info.realtime_factor, 1),
+            "megabytes": round(video.stat().st_size / 1e6, 1),
+            "encode_s": round(info.encode_s + visualiser_s, 1),
+            "realtime_factor": round(info.seconds / (info.encode_s + visualiser_s), 1),
             "video": f"{info.video_codec} {info.width}×{info.height} @ {info.fps:g} fps",
             "audio": info.audio_codec,
             "audio_from": f"{audio.name} ({'copied' if made_aac else 'encoded'})",
             "waveform": info.waveform,
             **scene,
+            "preview": pictures_markdown([("preview: the first seconds with a now-playing card", animation)]),
+            "preview_clip": dg.MetadataValue.path(str(clip)),
             "contact_sheet": pictures_markdown([("contact sheet", sheet)]),
             "path": dg.MetadataValue.path(str(video)),
         },
@@ -366,7 +404,42 @@ def track_video(
                 metadata={"problems": "; ".join(problems) or "none", "master_s": round(expected, 2)},
             ),
             scene_check,
+            card_check,
         ],
+    )
+
+
+def now_playing_check(config: VideoConfig, made, seen: list, chapters: list) -> dg.AssetCheckResult:
+    """Every card laid is seen and in phase; a video without cards says why (never a pass)."""
+    if made is None or not config.now_playing:
+        why = "a still image was asked for (scene: still)" if made is None else "now_playing is off"
+        return dg.AssetCheckResult(
+            check_name=NOW_PLAYING_SHOWN, passed=False, severity=dg.AssetCheckSeverity.WARN, metadata={"problems": why}
+        )
+    problems = [p for s in seen for p in s.problems()]
+    if not made.cards:
+        problems.append(f"no card was laid ({len(chapters)} chapter(s) in the mix)")
+    rows = [
+        [
+            f"{s.card.start_s:.1f}",
+            s.card.title,
+            s.card.arc,
+            f"{s.box_change:.1f}",
+            f"{s.scene_change:.2f}",
+            f"{s.after_change:.2f}",
+        ]
+        for s in seen
+    ]
+    return dg.AssetCheckResult(
+        check_name=NOW_PLAYING_SHOWN,
+        passed=not problems,
+        metadata={
+            "problems": "; ".join(problems) or "none",
+            "cards": len(made.cards),
+            "seen": dg.MetadataValue.md(
+                markdown_table(["at (s)", "song", "arc", "card box change", "scene beside it", "scene after it"], rows)
+            ),
+        },
     )
 
 

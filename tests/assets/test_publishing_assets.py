@@ -67,6 +67,9 @@ def mastered(data_dir):
         assert result.success
         evaluations = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
         assert all(evaluations.values()), evaluations
+        assert "now_playing_shown" in evaluations and "scene_moves" in evaluations
+        shown = next(c for c in result.get_asset_check_evaluations() if c.check_name == "now_playing_shown")
+        assert shown.metadata["cards"].value >= 3  # one a chapter the description lists
         yield instance, storage, res
 
 
@@ -94,7 +97,7 @@ def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
     found = probe(data_dir / f"assets/track_video/{RAINY}/video.mp4")
     assert found.video.codec == "h264" and (found.video.width, found.video.height) == (1280, 720)
     assert found.video.fps >= 24  # the moving scene, its loop and a contact sheet beside it
-    for name in ("scene_loop.mp4", "contact_sheet.jpg"):
+    for name in ("scene_loop.mp4", "contact_sheet.jpg", "preview.mp4", "preview.webp"):
         assert (data_dir / f"assets/track_video/{RAINY}/{name}").stat().st_size > 10_000
     assert found.audio.codec == "aac" and found.audio.rate == 48000
     assert abs(found.duration_s - master["measured"]["duration_s"]) <= 0.5

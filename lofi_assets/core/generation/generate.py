@@ -526,7 +526,9 @@ class ModelGenerator:
         loops = groove_references(cond.bars) if cond.drums else ()
         shift = normalising_shift(cond.key) if self.key_normalised else 0
         asked = replace(cond, key=MusicKey((cond.key.tonic + shift) % 12, cond.key.minor))
-        chart = ChordChart.for_conditions(asked) if sampling.harmony_strictness else None
+        # the request's own chart (the composer's for these conditions), moved into the key
+        # decoding runs in: a chart chosen for the normalised key would be another progression
+        chart = ChordChart.for_conditions(cond).transposed(shift) if sampling.harmony_strictness else None
         prompt = [self.grammar.bos, *condition_ids(self.tokenizer, asked)]
         gen = torch.Generator().manual_seed(cond.seed)
         context = self.model.cfg.context

@@ -51,6 +51,20 @@ class ChordChart:
         }
         return cls(bars, frozenset((cond.key.tonic + s) % 12 for s in steps), cond.key.tonic, voicings)
 
+    def transposed(self, semitones: int) -> ChordChart:
+        """The same chart ``semitones`` up: what a model trained in one key plays of a chart
+        chosen for another (the chart is the request's, whatever key decoding runs in)."""
+
+        def up(chord: Chord) -> Chord:
+            return (chord[0] + semitones) % 12, frozenset((p + semitones) % 12 for p in chord[1])
+
+        return ChordChart(
+            tuple(tuple(up(c) for c in bar) for bar in self.bars),
+            frozenset((p + semitones) % 12 for p in self.scale),
+            (self.tonic + semitones) % 12,
+            {up(c): frozenset((p + semitones) % 12 for p in v) for c, v in self.voicings.items()},
+        )
+
     def span(self, step: int) -> tuple[int, int, Chord]:
         """The chord sounding at ``step`` with the steps where it starts and ends."""
         bar = min(max(step, 0) // STEPS_PER_BAR, len(self.bars) - 1)

@@ -31,12 +31,19 @@ def chapter_label(chapter: Mapping[str, Any]) -> str:
 
 
 def youtube_chapters(chapters: list[Any], duration_s: float) -> tuple[list[tuple[int, str]], list[str]]:
+    """The mix's chapters made to follow YouTube's rules (:func:`kept_chapters`) as (seconds,
+    label) pairs, and notes on what changed; fewer than 3 pairs means the video gets no
+    chapters (the caller decides)."""
+    kept, notes = kept_chapters(chapters, duration_s)
+    return [(start, chapter_label(c)) for start, c in kept], notes
+
+
+def kept_chapters(chapters: list[Any], duration_s: float) -> tuple[list[tuple[int, Mapping[str, Any]]], list[str]]:
     """The mix's chapters made to follow YouTube's rules: whole seconds, ascending, the
     first at 0, each at least 10 s long (a chapter too close to the one before, or the same
     song playing on, is merged into it: the first is kept), the last 10 s before the end.
-
-    Returns (seconds, label) pairs and notes on what changed; fewer than 3 pairs means the
-    video gets no chapters (the caller decides)."""
+    Returns (seconds, chapter) pairs, the ones the description lists and the video's
+    now-playing cards name, and notes on what changed."""
     notes = []
     rows = []
     for c in map(chapter_dict, chapters):
@@ -66,7 +73,7 @@ def youtube_chapters(chapters: list[Any], duration_s: float) -> tuple[list[tuple
             f"{merged} chapter(s) merged into the one before (under {CHAPTER_MIN_S} s apart "
             "or the same song playing on)"
         )
-    return [(start, chapter_label(c)) for start, c in kept], notes
+    return kept, notes
 
 
 def chapter_lines(chapters: list[tuple[int, str]], duration_s: float) -> list[str]:

@@ -6,8 +6,9 @@ frame leads into the next: stars twinkle (each at a whole number of cycles a loo
 drift (a texture periodic in the distance they drift in one loop), rain falls (streak
 layers that scroll a whole number of frame heights a loop), and where it does not rain,
 motes of light float up a frame height a loop, swaying. The loop is encoded once
-(H.264 High, yuv420p, BT.709, a closed GOP of half the frame rate) and the video repeats it
-by stream copy (:mod:`.video`), so an hour costs one loop's encode.
+(H.264 High, yuv420p, BT.709, a closed GOP of half the frame rate, no B-frames) and the
+video is laid out from its GOPs by stream copy (:mod:`.gop_stream`), so an hour costs one
+loop's encode.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw
 
 from lofi_assets.core.audio_io import ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
+from lofi_assets.core.publishing.gop_stream import x264_args
 from lofi_assets.core.publishing.thumbnail.scene import PALETTES, Palette, procedural_background
 
 LOOP_S = 16.0
@@ -188,55 +190,16 @@ def scene_frames(
 
 
 def encode_args(out: Path, fps: int, crf: int = CRF) -> list[str]:
-    """ffmpeg reading raw RGB frames on stdin, writing an H.264 High loop YouTube recommends
-    (yuv420p, BT.709, closed GOP of half the frame rate, moov first)."""
+    """ffmpeg reading raw RGB frames on stdin, writing the loop as an MP4 whose GOPs a
+    video can be laid out from (:func:`.gop_stream.x264_args`), moov first."""
     width, height = SIZE
-    gop = max(1, fps // 2)
     return [
-        ffmpeg_exe(),
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-f",
-        "rawvideo",
-        "-pix_fmt",
-        "rgb24",
-        "-s",
-        f"{width}x{height}",
-        "-r",
-        str(fps),
-        "-i",
-        "-",
-        "-vf",
-        "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p,"
-        "setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709",
-        "-c:v",
-        "libx264",
-        "-profile:v",
-        "high",
-        "-preset",
-        "veryfast",
-        "-crf",
-        str(crf),
-        "-g",
-        str(gop),
-        "-keyint_min",
-        str(gop),
-        "-sc_threshold",
-        "0",
-        "-flags",
-        "+cgop",
-        "-bf",
-        "2",
-        "-pix_fmt",
-        "yuv420p",
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        str(out),
-    ]
+        ffmpeg_exe(), "-nostdin", "-y", "-v", "error",
+        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
+        "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+        *x264_args(fps, crf),
+        "-movflags", "+faststart", "-f", "mp4", str(out),
+    ]  # fmt: skip
 
 
 def render_loop(

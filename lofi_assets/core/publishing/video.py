@@ -490,53 +490,6 @@ SEAM_TOLERANCE = 1.25
 PROBE_SIZE = (160, 90)  # frames are compared at this size: motion, not detail
 
 
-def scene_args(loop: Path, audio: Path, out: Path, seconds: float, audio_args: list[str]) -> list[str]:
-    """The loop repeated to ``seconds`` by stream copy (never encoded again) under the audio."""
-    return [
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-stream_loop",
-        "-1",
-        "-i",
-        arg(loop),
-        "-i",
-        arg(audio),
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
-        "-c:v",
-        "copy",
-        *audio_args,
-        *mp4_ending(seconds, out),
-    ]
-
-
-def encode_scene_video(loop: Path, audio: Path, out: Path, *, audio_bitrate: str = AAC_BITRATE) -> VideoInfo:
-    """The scene ``loop`` (an H.264 MP4, :mod:`.scene_loop`) repeated for the length of
-    ``audio`` as the MP4 ``out``, verified before it is named (as :func:`encode_video`)."""
-    started = time.perf_counter()
-    loop, audio, out = Path(loop), Path(audio), Path(out)
-    if out.suffix.lower() != ".mp4":
-        raise VideoError(f"{out.name}: the video must be an .mp4")
-    if not loop.is_file():
-        raise VideoError(f"{loop.name}: no scene loop")
-    source, seconds = check_audio(audio)
-    with atomic_local_path(out, suffix=".mp4") as tmp:
-        run_ffmpeg(
-            scene_args(loop, audio, tmp, seconds, audio_options(source, audio_bitrate)), f"{audio.name} + {loop.name}"
-        )
-        made = probe(tmp)
-        problems = problems_with(made, seconds)
-        if made.video is not None and (made.video.fps or 0) < MIN_SCENE_FPS:
-            problems.append(f"{made.video.fps} fps, under {MIN_SCENE_FPS:g}")
-        if problems:
-            raise VideoError(f"{out.name} (from {audio.name}, {loop.name}): {'; '.join(problems)}")
-    return made_info(out, made, started, 0.0, False)
-
-
 def grey_frames(path: Path, count: int, start_s: float = 0.0) -> np.ndarray:
     """``count`` frames from ``start_s``, decoded small and grey: ``[count, 90, 160]`` float32."""
     width, height = PROBE_SIZE

@@ -78,3 +78,17 @@ def test_the_grammar_reports_each_note_with_its_step_and_duration(tiny_model_dir
     assert s.begun == () and s.pending == (BAR + 6, 4, 64)
     s = grammar.advance(s, vocab["Duration_1.6.12"], rules)
     assert s.timed == ((BAR + 6, 4, 64, 18),) and s.pending is None
+
+
+def test_a_transposed_chart_is_the_same_progression_moved():
+    request = Conditions.parse(80, "Dm", "melancholic", bars=8, seed=5001)
+    chart = ChordChart.for_conditions(request)
+    up = chart.transposed(7)  # D minor as a model trained in A minor decodes it
+    assert up.tonic == 9 and up.scale == frozenset((p + 7) % 12 for p in chart.scale)
+    for bar, moved in zip(chart.bars, up.bars, strict=True):
+        for (root, pcs), (root2, pcs2) in zip(bar, moved, strict=True):
+            assert root2 == (root + 7) % 12 and pcs2 == frozenset((p + 7) % 12 for p in pcs)
+            assert up.voicings[(root2, pcs2)] == frozenset((p + 7) % 12 for p in chart.voicings[(root, pcs)])
+    # a chart chosen for the moved key itself is another progression: decoding must not use it
+    chosen = ChordChart.for_conditions(Conditions.parse(80, "Am", "melancholic", bars=8, seed=5001))
+    assert chosen.bars != up.bars
