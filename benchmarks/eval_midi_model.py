@@ -111,7 +111,7 @@ def main() -> int:
         help="first request's seed; another gives requests no decoding rule was tuned on",
     )
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     gen = ModelGenerator.from_files(args.model / MODEL_FILE, args.model / TOKENIZER_FILE)
     report: dict = {"model": gen.name}
 

@@ -33,9 +33,10 @@ from lofi_assets.core.published import status_is_published, watch_url
 from lofi_assets.core.publishing.chapters import kept_chapters
 from lofi_assets.core.publishing.metadata import Privacy, VideoMetadata, build_metadata, validate
 from lofi_assets.core.publishing.now_playing import cards_for
+from lofi_assets.core.publishing.operator_scene import operator_loop, scene_file
 from lofi_assets.core.publishing.preview import preview_animation, preview_clip
 from lofi_assets.core.publishing.scene_loop import LOOP_S, SceneError, render_loop, weather_in_text
-from lofi_assets.core.publishing.scene_video import encode_scene_video
+from lofi_assets.core.publishing.scene_video import DEFAULT_ACCENT, encode_scene_video
 from lofi_assets.core.publishing.thumbnail import ThumbnailError, render_variants, verify_thumbnail
 from lofi_assets.core.publishing.thumbnail.scene import PALETTES
 from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
@@ -263,7 +264,25 @@ class VideoConfig(ChoiceConfig):
         description="spectrum bars in a quiet band at the bottom (moving scene); the whole video is encoded "
         "again, about 8× realtime on two cores",
     )
+    scene_file: str = Field(
+        default="",
+        description="the operator's own picture or loop clip for the scene, under the data folder "
+        "(cover-cropped to 1280×720; a clip whose ends do not meet is crossfaded); empty: "
+        "scenes/<track key>.<png|jpg|webp|mp4|mov|webm> when present, else the procedural art",
+    )
     waveform: bool = Field(default=False, description="draw a waveform band over the still (slower encode)")
+
+
+def scene_source(config: VideoConfig, storage: StorageResource, key: str) -> Path | None:
+    """The operator's picture or clip for track ``key``: the one configured (which must exist),
+    else ``scenes/<key>.*`` under the data folder, else None (the procedural art)."""
+    root = Path(os.fspath(storage.root_path))
+    if config.scene_file:
+        path = root / config.scene_file
+        if not path.is_file():
+            raise bad_input(f"track {key}: scene_file {config.scene_file!r} is not a file under {root}")
+        return path
+    return scene_file(root, key)
 
 
 def _plan_words(storage: StorageResource, key: str) -> list[str]:
@@ -315,22 +334,24 @@ def track_video(
     video = asset_files.VIDEO.local_path(storage, key)
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     expected = master["measured"]["duration_s"]
-    loop = made = None
+    loop = made = operator = None
     cards: list = []
     visualiser_s = 0.0
     try:
         if config.scene == VideoScene.moving:
             # the plan's words choose the weather ("rain on the window"); the palette is the thumbnail's
-            loop = render_loop(
-                seed_of(key),
-                video.with_name("scene_loop.mp4"),
-                seconds=config.loop_seconds,
-                weather=weather_in_text(*_plan_words(storage, key)),
-            )
+            weather = weather_in_text(*_plan_words(storage, key))
+            loop_path = video.with_name("scene_loop.mp4")
+            own = scene_source(config, storage, key)
+            if own is not None:
+                operator = operator_loop(own, loop_path, seed_of(key), weather, config.loop_seconds)
+                loop = operator.loop
+            else:
+                loop = render_loop(seed_of(key), loop_path, seconds=config.loop_seconds, weather=weather)
             if config.now_playing:
                 kept, _ = kept_chapters(master.get("chapters", []), expected)
                 cards = cards_for([(start, dict(c)) for start, c in kept], expected)
-            accent = PALETTES[loop.palette].windows
+            accent = PALETTES[loop.palette].windows if loop.palette in PALETTES else DEFAULT_ACCENT
             made = encode_scene_video(loop.path, audio, video, cards=cards, accent=accent)
             info = made.info
             if config.visualiser:
@@ -373,6 +394,14 @@ def track_video(
             "scene": f"moving: {loop.palette} palette, {loop.weather}, a {loop.seconds:g} s loop at {loop.fps} fps "
             f"rendered in {loop.render_s:g} s",
             "scene_loop": dg.MetadataValue.path(str(loop.path)),
+            **(
+                {
+                    "scene_source": f"{operator.source.name}: {operator.fitted}"
+                    + (f"; {operator.joined}" if operator.joined else "")
+                }
+                if operator is not None
+                else {}
+            ),
             "now_playing": len(made.cards),
             "now_playing_encode_s": made.cards_encode_s,
             "visualiser": config.visualiser,

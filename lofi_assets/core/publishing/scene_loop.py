@@ -103,17 +103,29 @@ def _rain_layer(rng: np.random.Generator, width: int, height: int, count: int, l
 
 
 def scene_frames(
-    seed: int, palette: str | None = None, seconds: float = LOOP_S, fps: int = FPS, weather: str | None = None
+    seed: int,
+    palette: str | None = None,
+    seconds: float = LOOP_S,
+    fps: int = FPS,
+    weather: str | None = None,
+    background: Image.Image | None = None,
 ) -> Iterator[np.ndarray]:
     """The loop's frames, ``uint8`` ``[height, width, 3]``; frame ``n`` and frame ``n + frames``
-    would be the same. ``weather`` (rain, stars, clear) overrides the palette's."""
+    would be the same. ``weather`` (rain, stars, clear) overrides the palette's. A
+    ``background`` (an operator's picture, already the frame's size) takes the procedural
+    art's place; the weather moves over it, without the art's clouds (its sky is not known)."""
     _, pal = palette_for(seed, palette)
     if weather is not None:
         pal = replace(pal, weather=weather)
     width, height = SIZE
     frames = max(2, round(seconds * fps))
     rng = np.random.default_rng([seed, 0x5CE4E])
-    base = np.asarray(procedural_background(seed, replace(pal, weather="clear"), grain=False), np.float32) / 255.0
+    if background is None:
+        base = np.asarray(procedural_background(seed, replace(pal, weather="clear"), grain=False), np.float32) / 255.0
+    elif background.size != SIZE:
+        raise SceneError(f"a background of {background.width}×{background.height}, not {width}×{height}")
+    else:
+        base = np.asarray(background.convert("RGB"), np.float32) / 255.0
     sky_h = int(height * SKY_SHARE)
     luma = base[..., :3] @ np.asarray([0.2126, 0.7152, 0.0722], np.float32)
 
@@ -138,7 +150,7 @@ def scene_frames(
     clouds = np.tile(_periodic_noise(rng, sky_h, period, 150.0), (1, width // period + 2))
     fade = np.clip(1.0 - np.arange(sky_h, dtype=np.float32) / sky_h, 0, 1)[:, None] ** 0.7
     cloud_colour = np.asarray(pal.sky_mid, np.float32) / 255.0 * 0.6 + 0.25
-    cloud_alpha = 0.22 * np.clip(clouds * 1.6 - 0.55, 0, 1) * fade[:, :1]
+    cloud_alpha = 0.22 * np.clip(clouds * 1.6 - 0.55, 0, 1) * fade[:, :1] * (background is None)
 
     rain = []
     if pal.weather == "rain":
@@ -202,6 +214,25 @@ def encode_args(out: Path, fps: int, crf: int = CRF) -> list[str]:
     ]  # fmt: skip
 
 
+def write_loop(frames: Iterator[np.ndarray], out: Path, fps: int) -> int:
+    """``frames`` (RGB ``uint8``, the frame's size) encoded as the loop MP4 ``out`` (under a
+    temporary name until it is whole); returns how many were written."""
+    count = 0
+    with atomic_local_path(out, suffix=".mp4") as tmp:
+        proc = subprocess.Popen(encode_args(tmp, fps), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            for frame in frames:
+                proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
+                count += 1
+            proc.stdin.close()  # type: ignore[union-attr]
+        except BrokenPipeError:
+            pass
+        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""  # type: ignore[union-attr]
+        if proc.wait() != 0:
+            raise SceneError(f"{out.name}: ffmpeg failed encoding the scene loop: {stderr.strip()[-300:]}")
+    return count
+
+
 def render_loop(
     seed: int,
     out: Path,
@@ -219,18 +250,5 @@ def render_loop(
     name, pal = palette_for(seed, palette)
     pal = replace(pal, weather=weather or pal.weather)
     started = time.perf_counter()
-    out = Path(out)
-    with atomic_local_path(out, suffix=".mp4") as tmp:
-        proc = subprocess.Popen(encode_args(tmp, fps), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        frames = 0
-        try:
-            for frame in scene_frames(seed, palette, seconds, fps, weather):
-                proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
-                frames += 1
-            proc.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""  # type: ignore[union-attr]
-        if proc.wait() != 0:
-            raise SceneError(f"{out.name}: ffmpeg failed encoding the scene loop: {stderr.strip()[-300:]}")
-    return SceneLoop(out, frames / fps, fps, frames, pal.weather, name, round(time.perf_counter() - started, 2))
+    frames = write_loop(scene_frames(seed, palette, seconds, fps, weather), Path(out), fps)
+    return SceneLoop(Path(out), frames / fps, fps, frames, pal.weather, name, round(time.perf_counter() - started, 2))
