@@ -42,13 +42,14 @@ from lofi_assets.core.publishing.thumbnail.scene import PALETTES
 from lofi_assets.core.publishing.titles import headline_candidates, subtitle_candidates, use_case_playlist
 from lofi_assets.core.publishing.upload_slots import publish_time
 from lofi_assets.core.publishing.video import (
+    Resolution,
     VideoError,
     contact_sheet,
     encode_video,
     scene_motion,
     verify_video,
 )
-from lofi_assets.core.publishing.visualiser import BAND_HEIGHT, add_visualiser
+from lofi_assets.core.publishing.visualiser import add_visualiser, band_height
 from lofi_assets.core.publishing.youtube_limits import MetadataError
 from lofi_assets.core.tables import markdown_bullets, markdown_table
 from lofi_assets.core.youtube.claim import UploadClaim
@@ -264,6 +265,10 @@ class VideoConfig(ChoiceConfig):
         description="spectrum bars in a quiet band at the bottom (moving scene); the whole video is encoded "
         "again, about 8× realtime on two cores",
     )
+    resolution: Resolution = Field(
+        default=Resolution.hd720,
+        description="the moving scene's frame: 720p or 1080p (the art is drawn at 720p and scaled; the still is 720p)",
+    )
     scene_file: str = Field(
         default="",
         description="the operator's own picture or loop clip for the scene, under the data folder "
@@ -300,7 +305,8 @@ def _plan_words(storage: StorageResource, key: str) -> list[str]:
         dg.AssetCheckSpec(
             "video_valid",
             asset="track_video",
-            description="probed: H.264 1280×720 and AAC stereo, duration within 0.5 s of the master",
+            description="probed: H.264 at the asked resolution (1280×720 by default) and AAC stereo, duration "
+            "within 0.5 s of the master",
         ),
         dg.AssetCheckSpec(
             SCENE_MOVES,
@@ -335,6 +341,7 @@ def track_video(
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     expected = master["measured"]["duration_s"]
     loop = made = operator = None
+    size = config.resolution.size if config.scene == VideoScene.moving else Resolution.hd720.size
     cards: list = []
     visualiser_s = 0.0
     try:
@@ -344,10 +351,10 @@ def track_video(
             loop_path = video.with_name("scene_loop.mp4")
             own = scene_source(config, storage, key)
             if own is not None:
-                operator = operator_loop(own, loop_path, seed_of(key), weather, config.loop_seconds)
+                operator = operator_loop(own, loop_path, seed_of(key), weather, config.loop_seconds, size)
                 loop = operator.loop
             else:
-                loop = render_loop(seed_of(key), loop_path, seconds=config.loop_seconds, weather=weather)
+                loop = render_loop(seed_of(key), loop_path, seconds=config.loop_seconds, weather=weather, size=size)
             if config.now_playing:
                 kept, _ = kept_chapters(master.get("chapters", []), expected)
                 cards = cards_for([(start, dict(c)) for start, c in kept], expected)
@@ -357,7 +364,7 @@ def track_video(
             if config.visualiser:
                 visualiser_s = add_visualiser(video, video, accent)
             motion = scene_motion(video, loop.frames)
-            seen = made.cards_seen(ignore_bottom=BAND_HEIGHT if config.visualiser else 0)
+            seen = made.cards_seen(ignore_bottom=band_height(size[1]) if config.visualiser else 0)
         else:
             info = encode_video(thumbnail, audio, video, waveform=config.waveform)
         sheet = contact_sheet(video, info.seconds, video.with_name("contact_sheet.jpg"))
@@ -367,7 +374,7 @@ def track_video(
         animation = preview_animation(video, video.with_name("preview.webp"), start)
     except (VideoError, SceneError) as exc:
         raise bad_input(f"track {key}: {exc}") from None
-    problems = verify_video(video, expected)
+    problems = verify_video(video, expected, size)
     if loop is not None:
         scene_check = dg.AssetCheckResult(
             check_name=SCENE_MOVES,

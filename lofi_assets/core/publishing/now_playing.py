@@ -77,37 +77,52 @@ def _shorten(text: str, font: ImageFont.FreeTypeFont, width: int) -> str:
     return text.rstrip() + "…"
 
 
-def draw_card(card: Card, accent: tuple[int, int, int]) -> Image.Image:
+def frame_scale(size: tuple[int, int]) -> float:
+    """The card's sizes are for a 720-line frame; a 1080p frame draws them 1.5 times larger."""
+    return size[1] / 720
+
+
+def card_position(size: tuple[int, int], card: tuple[int, int]) -> tuple[int, int]:
+    """Where a card of ``card`` pixels sits in a frame of ``size``: left, above the controls."""
+    scale = frame_scale(size)
+    return round(MARGIN_X * scale), size[1] - round(MARGIN_BOTTOM * scale) - card[1]
+
+
+def draw_card(card: Card, accent: tuple[int, int, int], scale: float = 1.0) -> Image.Image:
     """The card as an RGBA image: a translucent panel, an accent bar in the scene's light,
-    "NOW PLAYING", the song's name and its arc."""
+    "NOW PLAYING", the song's name and its arc (sizes for a 720-line frame times ``scale``)."""
+
+    def px(value: float) -> int:
+        return round(value * scale)
+
     bold = default_font_path()
     regular = bold.with_name("DejaVuSans.ttf")
     regular = regular if regular.is_file() else bold
     title_font, arc_font, label_font = (
-        sized_font(str(bold), TITLE_PX),
-        sized_font(str(regular), ARC_PX),
-        sized_font(str(bold), LABEL_PX),
+        sized_font(str(bold), px(TITLE_PX)),
+        sized_font(str(regular), px(ARC_PX)),
+        sized_font(str(bold), px(LABEL_PX)),
     )
     title, _ = drawable_text(card.title[: TITLE_MAX_CHARS * 2], bold)
     arc, _ = drawable_text(card.arc, regular)
-    pad, bar = 22, 6
-    text_w = CARD_MAX_WIDTH - 2 * pad - bar
+    pad, bar, height = px(22), px(6), px(CARD_HEIGHT)
+    text_w = px(CARD_MAX_WIDTH) - 2 * pad - bar
     title, arc = _shorten(title, title_font, text_w), _shorten(arc, arc_font, text_w)
     width = int(max(title_font.getlength(title), arc_font.getlength(arc), label_font.getlength("NOW PLAYING") * 1.3))
-    width = min(max(width + 2 * pad + bar, CARD_MIN_WIDTH), CARD_MAX_WIDTH)
-    image = Image.new("RGBA", (width, CARD_HEIGHT), (0, 0, 0, 0))
+    width = min(max(width + 2 * pad + bar, px(CARD_MIN_WIDTH)), px(CARD_MAX_WIDTH))
+    image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    draw.rounded_rectangle((0, 0, width - 1, CARD_HEIGHT - 1), radius=14, fill=PANEL)
-    draw.rounded_rectangle((0, 0, bar + 8, CARD_HEIGHT - 1), radius=14, fill=(*accent, 235))
-    draw.rectangle((bar, 0, bar + 8, CARD_HEIGHT - 1), fill=PANEL)  # the bar's inner edge straight
+    draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=px(14), fill=PANEL)
+    draw.rounded_rectangle((0, 0, bar + px(8), height - 1), radius=px(14), fill=(*accent, 235))
+    draw.rectangle((bar, 0, bar + px(8), height - 1), fill=PANEL)  # the bar's inner edge straight
     x = bar + pad
-    label_x = x
+    label_x = float(x)
     for char in "NOW PLAYING":  # letter-spaced small caps
-        draw.text((label_x, 14), char, font=label_font, fill=(*accent, 255))
-        label_x += label_font.getlength(char) + 2.5
-    draw.text((x, 34), title, font=title_font, fill=(255, 255, 255, 255))
+        draw.text((label_x, px(14)), char, font=label_font, fill=(*accent, 255))
+        label_x += label_font.getlength(char) + 2.5 * scale
+    draw.text((x, px(34)), title, font=title_font, fill=(255, 255, 255, 255))
     if arc:
-        draw.text((x, 72), arc, font=arc_font, fill=(225, 225, 235, 200))
+        draw.text((x, px(72)), arc, font=arc_font, fill=(225, 225, 235, 200))
     return image
 
 
@@ -154,7 +169,7 @@ def encode_span(
     fade_out = fade_in + FADE_S + HOLD_S
     width, height = size
     card_w, card_h = Image.open(card_png).size
-    y = height - MARGIN_BOTTOM - card_h
+    x, y = card_position(size, (card_w, card_h))
     args = [
         ffmpeg_exe(), "-nostdin", "-v", "error",
         # the loop from the span's frame, then round again from its start: a span may cross the seam
@@ -164,10 +179,10 @@ def encode_span(
         f"[0:v][1:v]concat=n=2:v=1,trim=end_frame={frames},setpts=N/({fps}*TB)[scene];"
         f"[2:v]format=rgba,fade=t=in:st={fade_in:.4f}:d={FADE_S}:alpha=1,"
         f"fade=t=out:st={fade_out:.4f}:d={FADE_S}:alpha=1,trim=end_frame={frames}[card];"
-        f"[scene][card]overlay=x={MARGIN_X}:y={y}:format=yuv420:shortest=1,format=yuv420p[v]",
+        f"[scene][card]overlay=x={x}:y={y}:format=yuv420:shortest=1,format=yuv420p[v]",
         "-map", "[v]", "-frames:v", str(frames), *x264_args(fps, crf), "-f", "h264", "-",
     ]  # fmt: skip
-    if card_w > width - MARGIN_X or y < 0:
+    if card_w > width - x or y < 0:
         raise NowPlayingError(f"a card of {card_w}×{card_h} does not fit a {width}×{height} frame")
     proc = subprocess.run(args, capture_output=True)
     if proc.returncode != 0:
@@ -235,9 +250,9 @@ def cards_seen(
         mid = round((span.card.start_s + span.card.seconds / 2) * fps)
         after = (span.last + 1) * gop_frames
         frame, bare = grey_frames(video, 1, at(mid))[0], grey_frames(loop, 1, at(mid % loop_frames))[0]
-        y0 = size[1] - MARGIN_BOTTOM - h
+        x0, y0 = card_position(size, (w, h))
         box = np.zeros(frame.shape, bool)
-        box[int(y0 * sy) : int(np.ceil((y0 + h) * sy)), int(MARGIN_X * sx) : int(np.ceil((MARGIN_X + w) * sx))] = True
+        box[int(y0 * sy) : int(np.ceil((y0 + h) * sy)), int(x0 * sx) : int(np.ceil((x0 + w) * sx))] = True
         rest = ~box
         rest[kept_rows:] = False
         diff = np.abs(frame - bare)

@@ -78,7 +78,13 @@ def _too_small(width: int, height: int, name: str) -> None:
 
 
 def loop_from_picture(
-    path: Path, out: Path, seed: int, weather: str | None, seconds: float = LOOP_S, fps: int = FPS
+    path: Path,
+    out: Path,
+    seed: int,
+    weather: str | None,
+    seconds: float = LOOP_S,
+    fps: int = FPS,
+    size: tuple[int, int] = SIZE,
 ) -> OperatorScene:
     """The picture at ``path`` as the scene's still background, the weather moving over it."""
     path = Path(path)
@@ -92,7 +98,7 @@ def loop_from_picture(
     _too_small(image.width, image.height, path.name)
     fitted, how = cover_crop(image)
     weather = weather or "clear"
-    frames = write_loop(scene_frames(seed, None, seconds, fps, weather, background=fitted), Path(out), fps)
+    frames = write_loop(scene_frames(seed, None, seconds, fps, weather, background=fitted), Path(out), fps, size)
     loop = SceneLoop(Path(out), frames / fps, fps, frames, weather, "operator", round(time.perf_counter() - started, 2))
     return OperatorScene(loop, path, how, "")
 
@@ -107,7 +113,9 @@ def _clip_frames_change(path: Path, frames: int) -> tuple[float, float]:
     return float(np.median(steps)) if len(steps) else 0.0, seam
 
 
-def loop_from_clip(path: Path, out: Path, fps: int = FPS, max_seconds: float = MAX_CLIP_S) -> OperatorScene:
+def loop_from_clip(
+    path: Path, out: Path, fps: int = FPS, max_seconds: float = MAX_CLIP_S, size: tuple[int, int] = SIZE
+) -> OperatorScene:
     """The clip at ``path`` (its first ``max_seconds`` at most) as the scene loop: cover-cropped,
     at ``fps``, its last second crossfaded into its first where its ends do not meet."""
     path, out = Path(path), Path(out)
@@ -122,14 +130,14 @@ def loop_from_clip(path: Path, out: Path, fps: int = FPS, max_seconds: float = M
     length = min(found.duration_s, max_seconds)
     if length < MIN_CLIP_S:
         raise SceneError(f"{path.name}: {length:.1f} s is too short for a loop (at least {MIN_CLIP_S:g} s)")
-    width, height = SIZE
+    width, height = size
     fit = (
         f"fps={fps},scale={width}:{height}:force_original_aspect_ratio=increase:flags=lanczos,"
         f"crop={width}:{height},setsar=1"
     )
     how = (
         "as it is"
-        if (found.video.width, found.video.height) == SIZE
+        if (found.video.width, found.video.height) == size
         else (f"cover-cropped from {found.video.width}×{found.video.height}")
     )
     with atomic_local_path(out, suffix=".mp4") as trial:
@@ -165,13 +173,15 @@ def _run(args: list[str], name: str) -> None:
         raise SceneError(f"{name}: cannot be made a loop: {tail(proc.stderr.decode(errors='replace'))}")
 
 
-def operator_loop(path: Path, out: Path, seed: int, weather: str | None, seconds: float = LOOP_S) -> OperatorScene:
-    """The loop from the operator's picture or clip at ``path`` (by its suffix)."""
+def operator_loop(
+    path: Path, out: Path, seed: int, weather: str | None, seconds: float = LOOP_S, size: tuple[int, int] = SIZE
+) -> OperatorScene:
+    """The loop from the operator's picture or clip at ``path`` (by its suffix), at ``size``."""
     suffix = Path(path).suffix.lower()
     if suffix in IMAGE_SUFFIXES:
-        return loop_from_picture(path, out, seed, weather, seconds)
+        return loop_from_picture(path, out, seed, weather, seconds, size=size)
     if suffix in CLIP_SUFFIXES:
-        return loop_from_clip(path, out)
+        return loop_from_clip(path, out, size=size)
     raise SceneError(
         f"{Path(path).name}: not a picture ({', '.join(IMAGE_SUFFIXES)}) or a clip ({', '.join(CLIP_SUFFIXES)})"
     )

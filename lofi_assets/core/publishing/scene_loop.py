@@ -201,25 +201,26 @@ def scene_frames(
         yield (np.clip(img, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
-def encode_args(out: Path, fps: int, crf: int = CRF) -> list[str]:
-    """ffmpeg reading raw RGB frames on stdin, writing the loop as an MP4 whose GOPs a
-    video can be laid out from (:func:`.gop_stream.x264_args`), moov first."""
+def encode_args(out: Path, fps: int, crf: int = CRF, size: tuple[int, int] = SIZE) -> list[str]:
+    """ffmpeg reading raw RGB frames (``SIZE``) on stdin, writing the loop at ``size`` as an
+    MP4 whose GOPs a video can be laid out from (:func:`.gop_stream.x264_args`), moov first."""
     width, height = SIZE
+    scale = "" if size == SIZE else f"scale={size[0]}:{size[1]}:flags=lanczos,"
     return [
         ffmpeg_exe(), "-nostdin", "-y", "-v", "error",
         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
-        "-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+        "-vf", f"{scale}scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
         *x264_args(fps, crf),
         "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
 
 
-def write_loop(frames: Iterator[np.ndarray], out: Path, fps: int) -> int:
-    """``frames`` (RGB ``uint8``, the frame's size) encoded as the loop MP4 ``out`` (under a
+def write_loop(frames: Iterator[np.ndarray], out: Path, fps: int, size: tuple[int, int] = SIZE) -> int:
+    """``frames`` (RGB ``uint8``, ``SIZE``) encoded at ``size`` as the loop MP4 ``out`` (under a
     temporary name until it is whole); returns how many were written."""
     count = 0
     with atomic_local_path(out, suffix=".mp4") as tmp:
-        proc = subprocess.Popen(encode_args(tmp, fps), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(encode_args(tmp, fps, CRF, size), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             for frame in frames:
                 proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
@@ -240,9 +241,11 @@ def render_loop(
     seconds: float = LOOP_S,
     fps: int = FPS,
     weather: str | None = None,
+    size: tuple[int, int] = SIZE,
 ) -> SceneLoop:
-    """The scene of ``seed`` as an MP4 loop at ``out`` (written under a temporary name);
-    ``weather`` (rain, stars, clear) overrides the palette's."""
+    """The scene of ``seed`` as an MP4 loop at ``out`` (written under a temporary name), its
+    frames ``size`` (drawn at 1280×720, scaled); ``weather`` (rain, stars, clear) overrides
+    the palette's."""
     if not 1.0 <= seconds <= 120.0 or not 1 <= fps <= 60:
         raise SceneError(f"a loop of {seconds:g} s at {fps} fps: expected 1–120 s at 1–60 fps")
     if weather not in (None, *WEATHERS):
@@ -250,5 +253,5 @@ def render_loop(
     name, pal = palette_for(seed, palette)
     pal = replace(pal, weather=weather or pal.weather)
     started = time.perf_counter()
-    frames = write_loop(scene_frames(seed, palette, seconds, fps, weather), Path(out), fps)
+    frames = write_loop(scene_frames(seed, palette, seconds, fps, weather), Path(out), fps, size)
     return SceneLoop(Path(out), frames / fps, fps, frames, pal.weather, name, round(time.perf_counter() - started, 2))

@@ -25,6 +25,7 @@ from lofi_assets.core.publishing.now_playing import (
     cards_seen,
     draw_card,
     encode_span,
+    frame_scale,
     spans,
 )
 from lofi_assets.core.publishing.scene_loop import CRF
@@ -117,7 +118,7 @@ def encode_scene_video(
     with tempfile.TemporaryDirectory(prefix="lofi-cards-") as scratch:
         for n, span in enumerate(laid):
             png = Path(scratch) / f"card_{n}.png"
-            image = draw_card(span.card, accent)
+            image = draw_card(span.card, accent, frame_scale((scene.width, scene.height)))
             image.save(png)
             sizes.append(image.size)
             try:
@@ -136,7 +137,7 @@ def encode_scene_video(
         except GopError as exc:
             raise VideoError(f"{out.name} (from {audio.name}, {loop.name}): {exc}") from None
         made = probe(tmp)
-        problems = problems_with(made, seconds)
+        problems = problems_with(made, seconds, (scene.width, scene.height))
         if made.video is not None and (made.video.fps or 0) < MIN_SCENE_FPS:
             problems.append(f"{made.video.fps} fps, under {MIN_SCENE_FPS:g}")
         if problems:

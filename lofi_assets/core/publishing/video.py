@@ -34,6 +34,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,19 @@ from lofi_assets.core.audio_io import AAC_BITRATE, aac_encoder, ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 
 WIDTH, HEIGHT = 1280, 720
+
+
+class Resolution(StrEnum):
+    """The upload's frame: 720p (the default) or 1080p (the art is drawn at 720p and scaled)."""
+
+    hd720 = "720p"
+    hd1080 = "1080p"
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return {"720p": (1280, 720), "1080p": (1920, 1080)}[self.value]
+
+
 STILL_FPS = 2.0  # a still needs few frames; the P-frames between keyframes are a few kB each
 WAVEFORM_FPS = 15.0  # smooth enough for a waveform; every frame is real work for x264
 # A keyframe every 10 s so YouTube (and players) can seek. Keyframes are most of the video's
@@ -386,7 +400,7 @@ def mp4_ending(seconds: float, out: Path) -> list[str]:
     return ["-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", arg(out)]
 
 
-def problems_with(found: Probe, expected_s: float) -> list[str]:
+def problems_with(found: Probe, expected_s: float, size: tuple[int, int] = (WIDTH, HEIGHT)) -> list[str]:
     problems = []
     video, audio = found.video, found.audio
     if video is None:
@@ -394,8 +408,8 @@ def problems_with(found: Probe, expected_s: float) -> list[str]:
     else:
         if video.codec != "h264":
             problems.append(f"video codec {video.codec}, not h264")
-        if (video.width, video.height) != (WIDTH, HEIGHT):
-            problems.append(f"video {video.width}×{video.height}, not {WIDTH}×{HEIGHT}")
+        if (video.width, video.height) != size:
+            problems.append(f"video {video.width}×{video.height}, not {size[0]}×{size[1]}")
     if audio is None:
         problems.append("no audio stream")
     else:
@@ -410,9 +424,10 @@ def problems_with(found: Probe, expected_s: float) -> list[str]:
     return problems
 
 
-def verify_video(path: Path, expected_s: float) -> list[str]:
+def verify_video(path: Path, expected_s: float, size: tuple[int, int] = (WIDTH, HEIGHT)) -> list[str]:
     """What is wrong with ``path`` as an upload of ``expected_s`` seconds (empty when nothing):
-    an H.264 1280×720 video stream, an AAC stereo audio stream, the duration within 0.5 s."""
+    an H.264 video stream of ``size`` (1280×720), an AAC stereo audio stream, the duration
+    within 0.5 s."""
     path = Path(path)
     if not path.is_file():
         return ["no such file"]
@@ -420,7 +435,7 @@ def verify_video(path: Path, expected_s: float) -> list[str]:
         found = probe(path)
     except VideoError as exc:
         return [str(exc)]
-    return problems_with(found, expected_s)
+    return problems_with(found, expected_s, size)
 
 
 def made_info(out: Path, made: Probe, started: float, fps: float, waveform: bool) -> VideoInfo:

@@ -42,6 +42,11 @@ CHUNK_FRAMES = 240
 PRESET = "superfast"
 
 
+def band_height(frame_height: int) -> int:
+    """The band's height in a frame ``frame_height`` tall (BAND_HEIGHT at 720 lines)."""
+    return round(BAND_HEIGHT * frame_height / 720)
+
+
 def band_edges(bars: int = BARS) -> np.ndarray:
     return np.geomspace(LOW_HZ, HIGH_HZ, bars + 1)
 
@@ -121,13 +126,14 @@ def add_visualiser(
     _, seconds = check_audio(video)
     fps = fps or round(found.video.fps or 24)
     width, height = found.video.width, found.video.height
+    band = band_height(height)
     mask_w = BARS * COLUMNS_PER_BAR
     hex_colour = "0x{:02x}{:02x}{:02x}".format(*colour)
     graph = (
-        f"[1:v]scale={width}:{BAND_HEIGHT}:flags=neighbor,format=gray[alpha];"
-        f"color=c={hex_colour}:s={width}x{BAND_HEIGHT}:r={fps}[flat];"
+        f"[1:v]scale={width}:{band}:flags=neighbor,format=gray[alpha];"
+        f"color=c={hex_colour}:s={width}x{band}:r={fps}[flat];"
         f"[flat][alpha]alphamerge[bars];"
-        f"[0:v][bars]overlay=x=0:y={height - BAND_HEIGHT}:format=yuv420:shortest=1,format=yuv420p[v]"
+        f"[0:v][bars]overlay=x=0:y={height - band}:format=yuv420:shortest=1,format=yuv420p[v]"
     )
     with atomic_local_path(out, suffix=".mp4") as tmp:
         args = [
@@ -153,7 +159,7 @@ def add_visualiser(
             raise VideoError(
                 f"{out.name}: the visualiser could not be drawn: {tail(b''.join(errors).decode(errors='replace'))}"
             )
-        problems = problems_with(probe(tmp), seconds)
+        problems = problems_with(probe(tmp), seconds, (width, height))
         if problems:
             raise VideoError(f"{out.name} (with the visualiser): {'; '.join(problems)}")
     return round(time.perf_counter() - started, 2)

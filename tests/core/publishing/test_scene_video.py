@@ -92,3 +92,18 @@ def test_a_missing_loop_or_audio_is_named(made, tmp_path):
     with pytest.raises(VideoError, match="nothing.wav"):
         encode_scene_video(loop.path, tmp_path / "nothing.wav", tmp_path / "x.mp4")
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_1080p_scales_the_scene_the_card_and_the_checks(made, tmp_path):
+    from lofi_assets.core.publishing.video import Resolution, verify_video
+
+    folder, _, _ = made
+    size = Resolution.hd1080.size
+    loop = render_loop(4, tmp_path / "loop.mp4", palette="rain", seconds=1.0, size=size)
+    video = encode_scene_video(
+        loop.path, folder / "song.wav", tmp_path / "hd.mp4", cards=[Card(0.5, "Rain", "Evening")]
+    )
+    assert (video.info.width, video.info.height) == size and video.card_sizes[0][1] == 156  # 104 px × 1.5
+    assert verify_video(video.info.path, SECONDS, size) == []
+    assert verify_video(video.info.path, SECONDS) == ["video 1920×1080, not 1280×720"]
+    assert video.cards_seen()[0].problems() == []
