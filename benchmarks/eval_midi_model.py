@@ -191,7 +191,7 @@ def main() -> int:
     print("perplexity:", report["perplexity"])
     speeds = [p.tokens_per_s for p in model_out]
     report["generation"] = {
-        "median_tokens_per_s_2_threads": round(float(np.median(speeds)), 1),
+        "median_tokens_per_s_1_thread": round(float(np.median(speeds)), 1),
         "mean_rejections_per_piece": round(float(np.mean([p.rejections for p in model_out])), 1),
     }
     report["seed"] = args.seed

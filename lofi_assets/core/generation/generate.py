@@ -96,16 +96,12 @@ class Sampling:
     # decides where it may sound): without it long rootless voicings and time on the
     # mediant or subtonic make a Krumhansl–Schmuckler finder hear another key
     home_steer: float = 2.0
-    # nats added to every id that begins a pitched note on the key's fifth: a tonic leaned on
-    # alone, with its fifth seldom heard, reads as the third of the key a third below (D, F
-    # and C with little A are B♭ major's third, fifth and second, not D minor)
-    dominant_steer: float = 1.0
 
     def __post_init__(self):
         if self.temperature <= 0 or not 0 < self.top_p <= 1 or self.top_k < 1:
             raise ValueError("temperature must be > 0, top_p in (0, 1], top_k ≥ 1")
-        if min(self.riff_steer, self.role_steer, self.home_steer, self.dominant_steer) < 0:
-            raise ValueError("role_steer, riff_steer, home_steer and dominant_steer must be ≥ 0")
+        if self.riff_steer < 0 or self.role_steer < 0 or self.home_steer < 0:
+            raise ValueError("role_steer, riff_steer and home_steer must be ≥ 0")
         if not all(
             0 <= p <= 1
             for p in (self.groove_strictness, self.harmony_strictness, self.phrase_strictness, self.voicing_strictness)
@@ -484,9 +480,6 @@ class ModelGenerator:
             # to come in (weighing only the likely ids left rootless voicings untouched)
             logits = logits.clone()
             logits[self.pitch_class_ids[chart.tonic]] += s.home_steer
-        if chart is not None and s.dominant_steer:
-            logits = logits.clone()
-            logits[self.pitch_class_ids[(chart.tonic + 7) % 12]] += s.dominant_steer
         ids, probs = candidates(logits, s)
         advanced: dict[int, GrammarState | None] = {}
         if riffs is not None and chart is not None and s.riff_steer and riffs.last:
