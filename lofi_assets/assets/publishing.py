@@ -266,8 +266,8 @@ class VideoConfig(ChoiceConfig):
         "again, about 8× realtime on two cores",
     )
     resolution: Resolution = Field(
-        default=Resolution.hd720,
-        description="the moving scene's frame: 720p or 1080p (the art is drawn at 720p and scaled; the still is 720p)",
+        default=Resolution.p720,
+        description="the moving scene's frame: p720 (1280×720) or p1080 (1920×1080) (the art is drawn at 720p and scaled; the still is 720p)",
     )
     scene_file: str = Field(
         default="",
@@ -341,7 +341,7 @@ def track_video(
     thumbnail = Path(os.fspath(asset_files.THUMBNAIL.path(storage, key)))
     expected = master["measured"]["duration_s"]
     loop = made = operator = None
-    size = config.resolution.size if config.scene == VideoScene.moving else Resolution.hd720.size
+    size = Resolution(config.resolution).size if config.scene == VideoScene.moving else Resolution.p720.size
     cards: list = []
     visualiser_s = 0.0
     try:

@@ -117,19 +117,20 @@ def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
     assert packets[0] == packets[1] and len(packets[0]) > 10_000
 
 
-def test_the_operators_picture_with_the_visualiser_is_checked_as_the_procedural_scene_is(mastered, data_dir):
+def test_the_operators_picture_at_1080p_with_the_visualiser_is_checked_as_the_procedural_scene_is(mastered, data_dir):
     from PIL import Image
 
     instance, _, res = mastered
     (data_dir / "scenes").mkdir(exist_ok=True)
     Image.new("RGB", (1000, 1000), (40, 50, 70)).save(data_dir / "scenes" / f"{RAINY}.png")  # a square: cropped
-    config = {"ops": {"track_video": {"config": {"visualiser": True}}}}
+    config = {"ops": {"track_video": {"config": {"visualiser": True, "resolution": "p1080"}}}}
     result = dg.materialize([track_video], partition_key=RAINY, resources=res, instance=instance, run_config=config)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert all(c.passed for c in checks.values()), {n: c.metadata["problems"] for n, c in checks.items()}
     meta = result.get_asset_materialization_events()[0].materialization.metadata
     assert meta["scene_source"].value == f"{RAINY}.png: cover-cropped from 1000×1000"
     assert meta["visualiser"].value is True and meta["now_playing"].value >= 3
+    assert meta["video"].value.startswith("h264 1920×1080 @ 24 fps")
     (data_dir / "scenes" / f"{RAINY}.png").unlink()
 
 

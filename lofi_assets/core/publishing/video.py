@@ -46,14 +46,15 @@ WIDTH, HEIGHT = 1280, 720
 
 
 class Resolution(StrEnum):
-    """The upload's frame: 720p (the default) or 1080p (the art is drawn at 720p and scaled)."""
+    """The upload's frame: 720p (the default) or 1080p (the art is drawn at 720p and scaled).
+    Run config names the member (``p1080``), as Dagster's enum config does."""
 
-    hd720 = "720p"
-    hd1080 = "1080p"
+    p720 = "p720"
+    p1080 = "p1080"
 
     @property
     def size(self) -> tuple[int, int]:
-        return {"720p": (1280, 720), "1080p": (1920, 1080)}[self.value]
+        return {"p720": (1280, 720), "p1080": (1920, 1080)}[self.value]
 
 
 STILL_FPS = 2.0  # a still needs few frames; the P-frames between keyframes are a few kB each

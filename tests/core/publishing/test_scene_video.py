@@ -98,7 +98,7 @@ def test_1080p_scales_the_scene_the_card_and_the_checks(made, tmp_path):
     from lofi_assets.core.publishing.video import Resolution, verify_video
 
     folder, _, _ = made
-    size = Resolution.hd1080.size
+    size = Resolution.p1080.size
     loop = render_loop(4, tmp_path / "loop.mp4", palette="rain", seconds=1.0, size=size)
     video = encode_scene_video(
         loop.path, folder / "song.wav", tmp_path / "hd.mp4", cards=[Card(0.5, "Rain", "Evening")]
