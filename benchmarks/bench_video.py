@@ -136,6 +136,24 @@ def row(name: str, media_s: float, seconds: float, path: Path | None, note: str 
     }
 
 
+def now_playing_row(loop, audio: Path, out: Path, label: str, infos: dict, key: str) -> dict:
+    """The moving scene over ``audio`` with a card a chapter, timed with the loop's render."""
+    seconds = probe(audio).duration_s or 0.0
+    started = time.perf_counter()
+    made = encode_scene_video(loop.path, audio, out, cards=cards_for(chapters(seconds), seconds))
+    total = time.perf_counter() - started + loop.render_s
+    problems = [p for seen in made.cards_seen() for p in seen.problems()]
+    infos[key] = made.info.to_dict() | {"cards": len(made.cards), "cards_s": made.cards_encode_s}
+    return row(
+        f"ours, moving + now playing, {label}",
+        made.info.seconds,
+        total,
+        made.info.path,
+        f"{len(made.cards)} cards encoded in {made.cards_encode_s:.1f} s (loop render included); "
+        f"cards seen: {'all' if not problems else '; '.join(problems)}",
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
@@ -187,21 +205,8 @@ def main() -> int:
         )
         scene_row = rows[-1]
 
-        cards = cards_for(chapters(full_s), full_s)
-        started = time.perf_counter()
-        made = encode_scene_video(loop.path, master, folder / "now_playing.mp4", cards=cards)
-        playing_total = time.perf_counter() - started + loop.render_s
-        problems = [p for seen in made.cards_seen() for p in seen.problems()]
-        infos["now_playing"] = made.info.to_dict() | {"cards": len(made.cards), "cards_s": made.cards_encode_s}
         rows.append(
-            row(
-                f"ours, moving + now playing, {args.minutes:g} min",
-                made.info.seconds,
-                playing_total,
-                made.info.path,
-                f"{len(made.cards)} cards encoded in {made.cards_encode_s:.1f} s (loop render included); "
-                f"cards seen: {'all' if not problems else '; '.join(problems)}",
-            )
+            now_playing_row(loop, master, folder / "now_playing.mp4", f"{args.minutes:g} min", infos, "now_playing")
         )
         playing_row = rows[-1]
 
@@ -317,22 +322,8 @@ def main() -> int:
             repeats = int(np.ceil(long_s / full_s)) - 1
             ffmpeg("-stream_loop", str(repeats), "-i", str(master), "-t", f"{long_s}", "-c:a", "aac", "-b:a", "384k",
                    "-ar", "48000", str(long_m4a))  # fmt: skip
-            started = time.perf_counter()
-            made = encode_scene_video(
-                loop.path, long_m4a, folder / "long.mp4", cards=cards_for(chapters(long_s), long_s)
-            )
-            long_total = time.perf_counter() - started + loop.render_s
-            problems = [p for seen in made.cards_seen() for p in seen.problems()]
-            infos["long"] = made.info.to_dict() | {"cards": len(made.cards), "cards_s": made.cards_encode_s}
             rows.append(
-                row(
-                    f"ours, moving + now playing, {args.long_minutes:g} min, .m4a",
-                    made.info.seconds,
-                    long_total,
-                    made.info.path,
-                    f"{len(made.cards)} cards in {made.cards_encode_s:.1f} s; AAC copied; "
-                    f"cards seen: {'all' if not problems else '; '.join(problems)}",
-                )
+                now_playing_row(loop, long_m4a, folder / "long.mp4", f"{args.long_minutes:g} min, .m4a", infos, "long")
             )
 
     print(f"\n{'encode':44} {'media s':>8} {'seconds':>8} {'× realtime':>10} {'MB':>7}  note")

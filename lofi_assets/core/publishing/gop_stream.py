@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lofi_assets.core.audio_io import ffmpeg_exe
+from lofi_assets.core.publishing.video import feed_ffmpeg
 
 NAL_SPS = 7  # nal_unit_type of a sequence parameter set: the first unit of each of our GOPs
 
@@ -77,13 +78,6 @@ def mux_gops(gops: Iterable[bytes], fps: int, audio: Path, out: Path, seconds: f
         "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *audio_args,
         "-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", str(out),
     ]  # fmt: skip
-    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for gop in gops:
-            proc.stdin.write(gop)  # type: ignore[union-attr]
-        proc.stdin.close()  # type: ignore[union-attr]
-    except BrokenPipeError:
-        pass
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""  # type: ignore[union-attr]
-    if proc.wait() != 0:
-        raise GopError(f"{Path(out).name}: ffmpeg could not mux the scene: {stderr.strip()[-300:]}")
+    code, said = feed_ffmpeg(args, gops)
+    if code != 0:
+        raise GopError(f"{Path(out).name}: ffmpeg could not mux the scene: {said.strip()[-300:]}")

@@ -32,7 +32,7 @@ from lofi_assets.core.publishing.scene_loop import (
     scene_frames,
     write_loop,
 )
-from lofi_assets.core.publishing.video import VideoError, grey_frames, probe, tail, to_rgb
+from lofi_assets.core.publishing.video import VideoError, grey_frames, open_picture, probe, tail
 
 SCENES_FOLDER = "scenes"  # under the data folder: <partition key>.<ext> is that track's scene
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -90,11 +90,9 @@ def loop_from_picture(
     path = Path(path)
     started = time.perf_counter()
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = to_rgb(ImageOps.exif_transpose(opened))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise SceneError(f"{path.name}: not a decodable picture ({exc})") from None
+        image = open_picture(path)
+    except VideoError as exc:
+        raise SceneError(str(exc)) from None
     _too_small(image.width, image.height, path.name)
     fitted, how = cover_crop(image)
     weather = weather or "clear"

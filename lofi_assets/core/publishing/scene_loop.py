@@ -13,7 +13,6 @@ loop's encode.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from lofi_assets.core.audio_io import ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.publishing.gop_stream import x264_args
 from lofi_assets.core.publishing.thumbnail.scene import PALETTES, Palette, procedural_background
+from lofi_assets.core.publishing.video import feed_ffmpeg
 
 LOOP_S = 16.0
 FPS = 24
@@ -219,18 +219,17 @@ def write_loop(frames: Iterator[np.ndarray], out: Path, fps: int, size: tuple[in
     """``frames`` (RGB ``uint8``, ``SIZE``) encoded at ``size`` as the loop MP4 ``out`` (under a
     temporary name until it is whole); returns how many were written."""
     count = 0
+
+    def raw() -> Iterator[bytes]:
+        nonlocal count
+        for frame in frames:
+            count += 1
+            yield frame.tobytes()
+
     with atomic_local_path(out, suffix=".mp4") as tmp:
-        proc = subprocess.Popen(encode_args(tmp, fps, CRF, size), stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            for frame in frames:
-                proc.stdin.write(frame.tobytes())  # type: ignore[union-attr]
-                count += 1
-            proc.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""  # type: ignore[union-attr]
-        if proc.wait() != 0:
-            raise SceneError(f"{out.name}: ffmpeg failed encoding the scene loop: {stderr.strip()[-300:]}")
+        code, said = feed_ffmpeg(encode_args(tmp, fps, CRF, size), raw())
+        if code != 0:
+            raise SceneError(f"{out.name}: ffmpeg failed encoding the scene loop: {said.strip()[-300:]}")
     return count
 
 

@@ -32,7 +32,9 @@ import math
 import re
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -135,6 +137,26 @@ def tail(stderr: str, lines: int = STDERR_LINES) -> str:
     kept = [_CONTEXT.sub("", line).strip() for line in stderr.splitlines()]
     kept = [line for line in kept if line and not _TEARDOWN.search(line)]
     return " | ".join(kept[-lines:]) or "no message"
+
+
+def feed_ffmpeg(args: list[str], chunks: Iterable[bytes]) -> tuple[int, str]:
+    """Run ffmpeg (``args`` from the executable on) with ``chunks`` written to its stdin;
+    returns its exit status and what it said. Its stderr is drained as it writes, so a
+    talkative encoder cannot stall the pipe; a consumer that stops reading early (``-t``)
+    ends the writing."""
+    proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    said: list[bytes] = []
+    reader = threading.Thread(target=lambda: said.append(proc.stderr.read()))  # type: ignore[union-attr]
+    reader.start()
+    try:
+        for chunk in chunks:
+            proc.stdin.write(chunk)  # type: ignore[union-attr]
+        proc.stdin.close()  # type: ignore[union-attr]
+    except BrokenPipeError:
+        pass
+    code = proc.wait()
+    reader.join()
+    return code, b"".join(said).decode(errors="replace")
 
 
 def arg(path: Path) -> str:
@@ -299,23 +321,29 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
+def open_picture(path: Path):
+    """The picture at ``path`` decoded as RGB, EXIF rotation applied; a missing or
+    undecodable file is a VideoError naming it."""
+    from PIL import Image, ImageOps
+
+    if not path.is_file():
+        raise VideoError(f"{path.name}: no such image file")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            return to_rgb(ImageOps.exif_transpose(opened))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise VideoError(f"{path.name}: not a decodable image ({exc})") from None
+
+
 def prepare_image(path: Path, folder: Path) -> Path:
     """The thumbnail as a 1280×720 RGB PNG in ``folder``.
 
     Decoding here rather than in ffmpeg names a missing or corrupt image before any
     encoding starts, and Pillow also applies EXIF rotation, which ffmpeg's image reader does not.
     """
-    from PIL import Image, ImageOps
 
-    path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"{path.name}: no such image file")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = to_rgb(ImageOps.exif_transpose(opened))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise VideoError(f"{path.name}: not a decodable image ({exc})") from None
+    image = open_picture(Path(path))
     out = folder / "still.png"
     fit_to_frame(image).save(out, compress_level=1)  # read once by ffmpeg: speed over size
     return out

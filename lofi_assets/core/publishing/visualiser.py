@@ -13,7 +13,6 @@ by default.
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from lofi_assets.core.audio_io import ffmpeg_exe
 from lofi_assets.core.files import atomic_local_path
 from lofi_assets.core.publishing.gop_stream import x264_args
 from lofi_assets.core.publishing.scene_loop import CRF
-from lofi_assets.core.publishing.video import VideoError, check_audio, probe, problems_with, tail
+from lofi_assets.core.publishing.video import VideoError, check_audio, feed_ffmpeg, probe, problems_with, tail
 
 BARS = 32
 ROWS = 12  # height steps of a bar
@@ -143,22 +142,9 @@ def add_visualiser(
             *x264_args(fps, CRF, preset), "-c:a", "copy",
             "-t", f"{seconds:.6f}", "-movflags", "+faststart", "-f", "mp4", str(tmp),
         ]  # fmt: skip
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        errors: list[bytes] = []
-        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()))  # type: ignore[union-attr]
-        reader.start()
-        try:
-            for level in bar_levels(video, fps, seconds):
-                proc.stdin.write(mask_frame(level))  # type: ignore[union-attr]
-            proc.stdin.close()  # type: ignore[union-attr]
-        except BrokenPipeError:
-            pass
-        code = proc.wait()
-        reader.join()
+        code, said = feed_ffmpeg(args, (mask_frame(level) for level in bar_levels(video, fps, seconds)))
         if code != 0:
-            raise VideoError(
-                f"{out.name}: the visualiser could not be drawn: {tail(b''.join(errors).decode(errors='replace'))}"
-            )
+            raise VideoError(f"{out.name}: the visualiser could not be drawn: {tail(said)}")
         problems = problems_with(probe(tmp), seconds, (width, height))
         if problems:
             raise VideoError(f"{out.name} (with the visualiser): {'; '.join(problems)}")

@@ -43,7 +43,7 @@ def test_bad_scenes_are_named(tmp_path):
     with pytest.raises(SceneError, match="tiny.png: 320×180 is too small"):
         operator_loop(tmp_path / "tiny.png", tmp_path / "x.mp4", 1, None)
     (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(SceneError, match="broken.jpg: not a decodable picture"):
+    with pytest.raises(SceneError, match="broken.jpg: not a decodable image"):
         operator_loop(tmp_path / "broken.jpg", tmp_path / "x.mp4", 1, None)
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(SceneError, match="not a picture"):
