@@ -49,6 +49,7 @@ def test_definitions_load_with_partitioned_assets_job_and_sensor():
         "thumbnail_valid",
         "video_valid",
         "scene_moves",
+        "now_playing_shown",
         "upload_verified",
         "post_upload_steps",
         "privacy_as_asked",

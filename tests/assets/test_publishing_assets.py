@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pytest
+from PIL import Image
 
 from lofi_assets.assets.production import track_master
 from lofi_assets.assets.publishing import (
@@ -115,11 +116,7 @@ def test_chain_makes_checked_metadata_thumbnail_and_video(mastered, data_dir):
         )
     ]
     assert packets[0] == packets[1] and len(packets[0]) > 10_000
-
-
-def test_the_operators_picture_at_1080p_with_the_visualiser_is_checked_as_the_procedural_scene_is(mastered, data_dir):
-    from PIL import Image
-
+    # the operator's own picture (a square: cover-cropped) at 1080p with the visualiser, checked the same way
     instance, _, res = mastered
     (data_dir / "scenes").mkdir(exist_ok=True)
     Image.new("RGB", (1000, 1000), (40, 50, 70)).save(data_dir / "scenes" / f"{RAINY}.png")  # a square: cropped

@@ -51,8 +51,9 @@ def test_sampling_filters():
 
 def test_key_normalised_model_transposes_to_the_requested_key(generator):
     assert generator.key_normalised  # the tiny model learned in C major / A minor, as the shipped one
-    in_c = generator.generate(Conditions.parse(75, "C", "cozy", bars=2, seed=9))
-    in_d = generator.generate(Conditions.parse(75, "D", "cozy", bars=2, seed=9))
+    free = Sampling(harmony_strictness=0.0)  # no chart: the model alone
+    in_c = generator.generate(Conditions.parse(75, "C", "cozy", bars=2, seed=9), free)
+    in_d = generator.generate(Conditions.parse(75, "D", "cozy", bars=2, seed=9), free)
     assert in_c.ids == in_d.ids  # the model saw the same prompt
 
     def pitches(piece, drums):
@@ -60,6 +61,25 @@ def test_key_normalised_model_transposes_to_the_requested_key(generator):
 
     assert [p + 2 for p in pitches(in_c, False)] == pitches(in_d, False)
     assert pitches(in_c, True) == pitches(in_d, True)
+
+
+def test_decoding_follows_the_requests_own_chart_in_the_requested_key(generator):
+    from lofi_assets.core.generation.harmony import STEPS_PER_BEAT, ChordChart
+
+    request = Conditions.parse(75, "D", "cozy", bars=4, seed=9)
+    piece = generator.generate(request)
+    beat = 60 / request.tempo
+    keys = [n for i in piece.midi.instruments if i.program in (0, 4, 5) for n in i.notes]
+
+    def fit(chart: ChordChart) -> float:
+        inside = [n.pitch % 12 in chart.span(round(n.start / beat * STEPS_PER_BEAT))[2][1] for n in keys]
+        return sum(inside) / len(inside)
+
+    own = ChordChart.for_conditions(request)  # the composer's progression for this request, in D
+    # the progression chosen for the key the model decodes in (C), moved to D: another chart
+    other = ChordChart.for_conditions(Conditions.parse(75, "C", "cozy", bars=4, seed=9)).transposed(2)
+    assert own.bars != other.bars
+    assert keys and fit(own) >= 0.8 and fit(own) > fit(other) + 0.2, (fit(own), fit(other))
 
 
 @pytest.mark.parametrize(
