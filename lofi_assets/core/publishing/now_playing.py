@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont
 from lofi_assets.core.audio_io import ffmpeg_exe
 from lofi_assets.core.publishing.gop_stream import split_gops, x264_args
 from lofi_assets.core.publishing.thumbnail.text import default_font_path, drawable_text, sized_font
+from lofi_assets.core.publishing.video import PROBE_SIZE, grey_frames
 
 LEAD_S = 1.5  # after the chapter's start (the middle of the crossfade): the new song has come through
 FADE_S = 0.75
@@ -237,8 +238,6 @@ def cards_seen(
     """Each laid card as the video shows it, against the bare loop at the same phase: mid-card
     inside and outside its box, and the frame after its last GOP (the bottom ``ignore_bottom``
     pixels left out: a visualiser's band)."""
-    from lofi_assets.core.publishing.video import PROBE_SIZE, grey_frames
-
     sx, sy = PROBE_SIZE[0] / size[0], PROBE_SIZE[1] / size[1]
     kept_rows = PROBE_SIZE[1] - int(np.ceil(ignore_bottom * sy))
 
